@@ -1,0 +1,44 @@
+# AI Safety Alert Exchange — developer commands.
+#
+#   make demo    run the service on the embedded default (SQLite + filesystem broker) with demo data
+#   make test    run the whole test suite (needs local PostgreSQL and Redis)
+#   make lint    ruff and mypy
+#   make smoke   start the real processes on a throw-away embedded database and probe them
+#
+# Every target first runs scripts/bootstrap.sh, which creates $(VENV) if it is missing and
+# installs the project into it (pip install -e '.[dev]').
+
+VENV ?= .venv
+export VENV
+
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: help install demo test lint smoke
+
+help:
+	@echo "make demo    run the service with demo data on http://127.0.0.1:$(PORT)/ (embedded SQLite + filesystem broker)"
+	@echo "make test    run the whole test suite against local PostgreSQL and Redis"
+	@echo "make lint    ruff check . and mypy ."
+	@echo "make smoke   end-to-end smoke test of gunicorn + Celery on a throw-away embedded database"
+
+install:
+	@scripts/bootstrap.sh
+
+demo: install
+	@PORT=$(PORT) scripts/demo.sh
+
+# The test database is created by pytest-django (test_<name>); each URL can be overridden from
+# the environment, e.g. `DATABASE_URL=postgres://me@db.local/sax make test`.
+test: install
+	DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sax}" \
+	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/14}" \
+	REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/13}" \
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy .
+
+smoke: install
+	scripts/smoke_embedded.sh

@@ -1,0 +1,22 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from alerts.api import views
+
+router = SimpleRouter()
+router.register("tools", views.ToolViewSet, basename="tool")
+
+authorizations = views.AuthorizationViewSet
+urlpatterns = [
+    *router.urls,
+    path(
+        "tools/<str:tool_pk>/authorizations/",
+        authorizations.as_view({"get": "list", "post": "create"}),
+        name="tool-authorization-list",
+    ),
+    path(
+        "tools/<str:tool_pk>/authorizations/<str:pk>/",
+        authorizations.as_view({"get": "retrieve", "patch": "partial_update"}),
+        name="tool-authorization-detail",
+    ),
+]

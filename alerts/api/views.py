@@ -1,0 +1,112 @@
+"""Registry resources: tools and their authorisations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from alerts import selectors
+from alerts.api.serializers import AuthorizationSerializer, ToolSerializer
+from alerts.filters import AuthorizationFilter, ToolFilter
+from alerts.models import Authorization, Tool
+from alerts.services.tools import authorization_record, authorization_update, tool_register, tool_update
+from exchange.api.idempotency import IdempotentCreateMixin
+from exchange.choices import Scope
+from exchange.errors import NotFound
+
+
+@extend_schema_view(create=extend_schema(request=ToolSerializer, responses={201: ToolSerializer}))
+class ToolViewSet(
+    IdempotentCreateMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[Tool],
+):
+    """The shared registry of AI tools. Any member may register a tool; duplicates are refused (409)."""
+
+    serializer_class = ToolSerializer
+    required_scopes = {"create": Scope.DRAFT, "partial_update": Scope.DRAFT}
+    filterset_class = ToolFilter
+    search_fields = ("name", "manufacturer", "intended_purpose", "identifiers__value")
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Tool]:
+        return selectors.tools_list()
+
+    def get_object(self) -> Tool:
+        try:
+            return selectors.tools_list().get(pk=self.kwargs["pk"])
+        except (Tool.DoesNotExist, ValueError) as exc:
+            raise NotFound("No such tool.") from exc
+
+    def create_object(self, request: Request) -> Response:
+        form = ToolSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        tool = tool_register(actor=request.user, **form.validated_data)  # type: ignore[arg-type]
+        return Response(ToolSerializer(selectors.tools_list().get(pk=tool.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ToolSerializer, responses=ToolSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        tool = self.get_object()
+        form = ToolSerializer(tool, data=request.data, partial=True)
+        form.is_valid(raise_exception=True)
+        tool_update(actor=request.user, tool=tool, **form.validated_data)  # type: ignore[arg-type]
+        return Response(ToolSerializer(selectors.tools_list().get(pk=tool.pk)).data)
+
+
+@extend_schema_view(
+    create=extend_schema(request=AuthorizationSerializer, responses={201: AuthorizationSerializer}),
+)
+class AuthorizationViewSet(
+    IdempotentCreateMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[Authorization],
+):
+    """Where a tool is on the market. A member records authorisations for its own jurisdiction only."""
+
+    serializer_class = AuthorizationSerializer
+    required_scopes = {"create": Scope.PUBLISH, "partial_update": Scope.PUBLISH}
+    filterset_class = AuthorizationFilter
+    search_fields = ("reference",)
+    cursor_ordering = ("jurisdiction",)
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_tool(self) -> Tool:
+        try:
+            return Tool.objects.get(pk=self.kwargs["tool_pk"])
+        except (Tool.DoesNotExist, ValueError) as exc:
+            raise NotFound("No such tool.") from exc
+
+    def get_queryset(self) -> QuerySet[Authorization]:
+        if getattr(self, "swagger_fake_view", False):
+            return Authorization.objects.none()
+        return selectors.authorizations_list(tool=self.get_tool())
+
+    def get_object(self) -> Authorization:
+        try:
+            return self.get_queryset().get(pk=self.kwargs["pk"])
+        except (Authorization.DoesNotExist, ValueError) as exc:
+            raise NotFound("No such authorisation of this tool.") from exc
+
+    def create_object(self, request: Request) -> Response:
+        tool = self.get_tool()
+        form = AuthorizationSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        authorization = authorization_record(actor=request.user, tool=tool, **form.validated_data)  # type: ignore[arg-type]
+        fresh = selectors.authorizations_list(tool=tool).get(pk=authorization.pk)
+        return Response(AuthorizationSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=AuthorizationSerializer, responses=AuthorizationSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        authorization = self.get_object()
+        form = AuthorizationSerializer(authorization, data=request.data, partial=True)
+        form.is_valid(raise_exception=True)
+        authorization_update(actor=request.user, authorization=authorization, **form.validated_data)  # type: ignore[arg-type]
+        fresh = selectors.authorizations_list(tool=authorization.tool).get(pk=authorization.pk)
+        return Response(AuthorizationSerializer(fresh).data)

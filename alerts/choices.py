@@ -1,0 +1,59 @@
+"""Vocabulary of the content: clinical areas, authorisation states, performance metrics."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class ClinicalArea(models.TextChoices):
+    RADIOLOGY = "radiology", "Radiology"
+    PATHOLOGY = "pathology", "Pathology"
+    CARDIOLOGY = "cardiology", "Cardiology"
+    DERMATOLOGY = "dermatology", "Dermatology"
+    OPHTHALMOLOGY = "ophthalmology", "Ophthalmology"
+    ONCOLOGY = "oncology", "Oncology"
+    NEUROLOGY = "neurology", "Neurology"
+    CRITICAL_CARE = "critical_care", "Critical care"
+    EMERGENCY_MEDICINE = "emergency_medicine", "Emergency medicine"
+    PRIMARY_CARE = "primary_care", "Primary care"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    ENDOCRINOLOGY = "endocrinology", "Endocrinology"
+    OBSTETRICS = "obstetrics", "Obstetrics"
+    GENERAL = "general", "General / multi-specialty"
+    OTHER = "other", "Other"
+
+
+class AuthorizationStatus(models.TextChoices):
+    AUTHORISED = "authorised", "Authorised"
+    SUSPENDED = "suspended", "Suspended"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Metric(models.TextChoices):
+    SENSITIVITY = "sensitivity", "Sensitivity"
+    SPECIFICITY = "specificity", "Specificity"
+    PPV = "ppv", "Positive predictive value"
+    NPV = "npv", "Negative predictive value"
+    AUROC = "auroc", "Area under the ROC curve"
+    AUPRC = "auprc", "Area under the precision-recall curve"
+    ACCURACY = "accuracy", "Accuracy"
+    F1 = "f1", "F1 score"
+    CALIBRATION_SLOPE = "calibration_slope", "Calibration slope"
+    CALIBRATION_INTERCEPT = "calibration_intercept", "Calibration intercept"
+    BRIER_SCORE = "brier_score", "Brier score"
+    FALSE_ALARM_RATE = "false_alarm_rate", "False alarm rate"
+    FALSE_NEGATIVE_RATE = "false_negative_rate", "False negative rate"
+    DICE = "dice", "Dice coefficient"
+    KAPPA = "kappa", "Cohen's kappa"
+
+
+# Metrics whose value is a proportion in [0, 1] (the others are unbounded or signed).
+PROPORTION_METRICS = frozenset(
+    {
+        Metric.SENSITIVITY, Metric.SPECIFICITY, Metric.PPV, Metric.NPV, Metric.AUROC, Metric.AUPRC,
+        Metric.ACCURACY, Metric.F1, Metric.BRIER_SCORE, Metric.FALSE_ALARM_RATE,
+        Metric.FALSE_NEGATIVE_RATE, Metric.DICE,
+    }
+)
+# Metrics where a lower value is better (a signal is raised when they rise above the baseline).
+LOWER_IS_BETTER = frozenset({Metric.BRIER_SCORE, Metric.FALSE_ALARM_RATE, Metric.FALSE_NEGATIVE_RATE})

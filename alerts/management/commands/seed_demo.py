@@ -1,0 +1,96 @@
+"""seed_demo: realistic demo members, users, tools and authorisations. Safe to run twice."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from alerts.demo.data import DEMO_PASSWORD, MEMBERS, ROLES, TOOLS
+from alerts.models import Authorization, Tool
+from alerts.services.tools import authorization_record, tool_register
+from exchange.errors import ServiceError
+from exchange.models import Member, User
+from exchange.services.members import member_create, user_create
+from exchange.services.tokens import token_issue
+
+
+class Command(BaseCommand):
+    help = "Load realistic demo data (real regulators, fictional AI tools). Running it again adds nothing twice."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-tokens", action="store_true", help="Do not issue and print demo API tokens")
+
+    def progress(self, step: int, total: int, text: str) -> None:
+        width = 24
+        filled = int(width * step / total) if total else width
+        self.stdout.write(f"  [{'#' * filled}{'.' * (width - filled)}] {step}/{total} {text}")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            self.seed(issue_tokens=not options["no_tokens"])
+        except ServiceError as exc:
+            raise CommandError(f"Seeding failed: {exc.detail}") from exc
+
+    def seed(self, *, issue_tokens: bool) -> None:
+        self.stdout.write(self.style.MIGRATE_HEADING("Members and users"))
+        for step, (code, name, country) in enumerate(MEMBERS, 1):
+            with transaction.atomic():
+                member = Member.objects.filter(code=code).first() or member_create(
+                    actor=None, code=code, name=name, country=country
+                )
+                for role in ROLES:
+                    email = f"{role}@{code.lower()}.example"
+                    if not User.objects.filter(email=email).exists():
+                        user_create(
+                            actor=None, email=email, member=member, role=role, password=DEMO_PASSWORD,
+                            full_name=f"{code} {role.title()}",
+                        )
+            self.progress(step, len(MEMBERS), f"{code} with {len(ROLES)} users")
+
+        self.stdout.write(self.style.MIGRATE_HEADING("AI tools and authorisations"))
+        staff = self._staff()
+        by_country = {country: code for code, _, country in MEMBERS}
+        for step, (tool_name, manufacturer, area, purpose, identifiers, baselines) in enumerate(TOOLS, 1):
+            with transaction.atomic():
+                first_country = next(iter(baselines))
+                registrant = User.objects.get(email=f"publisher@{by_country[first_country].lower()}.example")
+                tool = Tool.objects.filter(name=tool_name, manufacturer=manufacturer).first() or tool_register(
+                    actor=registrant, name=tool_name, manufacturer=manufacturer, clinical_area=area,
+                    intended_purpose=purpose, identifiers=[{"system": s, "value": v} for s, v in identifiers],
+                )
+                for offset, (jurisdiction, metrics) in enumerate(baselines.items()):
+                    if Authorization.objects.filter(tool=tool, jurisdiction=jurisdiction).exists():
+                        continue
+                    code = by_country.get(jurisdiction)
+                    actor = User.objects.get(email=f"publisher@{code.lower()}.example") if code else staff
+                    authorization_record(
+                        actor=actor, tool=tool, jurisdiction=jurisdiction,
+                        reference=f"{jurisdiction}-AI-{2024 + offset % 2}-{step:04d}",
+                        date=date(2024 + offset % 2, 1 + (step * 3 + offset) % 12, 1 + step),
+                        baseline=[{"metric": m, "value": v} for m, v in metrics.items()],
+                    )
+            self.progress(step, len(TOOLS), f"{tool_name} ({manufacturer}) in {', '.join(baselines)}")
+
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(
+            f"Portal sign-in: <role>@<member>.example (e.g. publisher@mhra.example), password {DEMO_PASSWORD}"
+        )
+        if issue_tokens:
+            self.stdout.write(self.style.MIGRATE_HEADING("Demo API tokens (shown once)"))
+            for code in ("MHRA", "FDA", "HC"):
+                for role in ("admin", "publisher", "assessor"):
+                    user = User.objects.select_related("member").get(email=f"{role}@{code.lower()}.example")
+                    issued = token_issue(actor=None, user=user, name="demo", expires_days=30)
+                    self.stdout.write(f"  {user.email:<26} {issued.value}")
+
+    def _staff(self) -> User:
+        staff = User.objects.filter(email="secretariat@exchange.example").first()
+        if staff is None:
+            staff = user_create(
+                actor=None, email="secretariat@exchange.example", member=None, role="viewer",
+                password=DEMO_PASSWORD, full_name="Network Secretariat", is_staff=True,
+            )
+        return staff

@@ -1,0 +1,91 @@
+"""The content's tables: the AI tool registry (tools, identifiers, authorisations, baselines)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from alerts.choices import AuthorizationStatus, ClinicalArea, Metric
+from exchange.models import Member
+
+
+class Tool(models.Model):
+    """One AI medical product in the shared registry."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    manufacturer = models.CharField(max_length=200)
+    intended_purpose = models.TextField(blank=True)
+    clinical_area = models.CharField(max_length=32, choices=ClinicalArea.choices)
+    registered_by = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("name",)
+        constraints = [
+            # Names are stored trimmed; the registry refuses the same tool twice whatever the case.
+            models.UniqueConstraint(Lower("manufacturer"), Lower("name"), name="tool_manufacturer_name_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["clinical_area"], name="tool_area_idx"),
+            models.Index(Lower("manufacturer"), name="tool_manufacturer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.manufacturer})"
+
+
+class ToolIdentifier(models.Model):
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="identifiers")
+    system = models.CharField(max_length=64)
+    value = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ("system", "value")
+        constraints = [models.UniqueConstraint(fields=["system", "value"], name="tool_identifier_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.system}:{self.value}"
+
+
+class Authorization(models.Model):
+    """The tool is on the market in one jurisdiction, with the performance it declared there."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="authorizations")
+    jurisdiction = models.CharField(max_length=2)
+    reference = models.CharField(max_length=100)
+    status = models.CharField(max_length=16, choices=AuthorizationStatus.choices, default=AuthorizationStatus.AUTHORISED)
+    date = models.DateField()
+    recorded_by = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("jurisdiction",)
+        constraints = [
+            models.UniqueConstraint(fields=["tool", "jurisdiction"], name="authorization_tool_jurisdiction_unique"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=AuthorizationStatus.values), name="authorization_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["jurisdiction", "status"], name="authorization_jur_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.tool_id} in {self.jurisdiction}"
+
+
+class BaselineMetric(models.Model):
+    authorization = models.ForeignKey(Authorization, on_delete=models.CASCADE, related_name="baseline")
+    metric = models.CharField(max_length=32, choices=Metric.choices)
+    value = models.FloatField()
+
+    class Meta:
+        ordering = ("metric",)
+        constraints = [
+            models.UniqueConstraint(fields=["authorization", "metric"], name="baseline_metric_unique"),
+        ]

@@ -1,0 +1,146 @@
+"""One error envelope: RFC 9457 problem+json, for DRF views, services and Django's own 404/500."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from exchange.errors import ServiceError
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_BASE = "/problems/"
+
+_SLUGS: dict[type[Exception], str] = {
+    exceptions.ParseError: "malformed-request",
+    exceptions.ValidationError: "validation-error",
+    exceptions.NotAuthenticated: "not-authenticated",
+    exceptions.AuthenticationFailed: "authentication-failed",
+    exceptions.PermissionDenied: "forbidden",
+    exceptions.NotFound: "not-found",
+    exceptions.MethodNotAllowed: "method-not-allowed",
+    exceptions.NotAcceptable: "not-acceptable",
+    exceptions.UnsupportedMediaType: "unsupported-media-type",
+    exceptions.Throttled: "rate-limited",
+}
+
+
+def _first_message(errors: Any, path: str = "") -> str:
+    """The first field error as 'field: message', to make `detail` useful on its own."""
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            name = key if not path else f"{path}.{key}"
+            if key == "non_field_errors":
+                name = path
+            return _first_message(value, name)
+    if isinstance(errors, list):
+        for index, value in enumerate(errors):
+            if isinstance(value, dict | list):
+                return _first_message(value, f"{path}[{index}]" if path else str(index))
+            return f"{path}: {value}" if path else str(value)
+    return f"{path}: {errors}" if path else str(errors)
+
+
+def problem(
+    status: int, *, slug: str, detail: str, title: str | None = None, errors: Any = None, **extra: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    return body
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ServiceError):
+        response = Response(
+            problem(exc.status, slug=exc.slug, title=exc.title, detail=exc.detail, errors=exc.errors, **exc.extra),
+            status=exc.status,
+        )
+        response.content_type = PROBLEM_CONTENT_TYPE
+        return response
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("Not found.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    slug = next((s for cls, s in _SLUGS.items() if isinstance(exc, cls)), "error")
+    data = response.data
+    errors = None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = data if isinstance(data, dict) else {"non_field_errors": data}
+        detail = _first_message(errors) or "The request is not valid."
+        title = "The request is not valid"
+    else:
+        detail = str(data.get("detail", "")) if isinstance(data, dict) else str(data)
+        title = None
+    extra: dict[str, Any] = {}
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        extra["retry_after"] = int(exc.wait) + 1
+    response.data = problem(response.status_code, slug=slug, title=title, detail=detail, errors=errors, **extra)
+    response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        body = problem(404, slug="not-found", detail=f"No API resource at {request.path}.")
+        return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        body = problem(500, slug="server-error", detail="The server failed; the error has been logged.")
+        return JsonResponse(body, status=500, content_type=PROBLEM_CONTENT_TYPE)
+    return defaults.server_error(request)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        body = problem(400, slug="bad-request", detail="The request could not be understood.")
+        return JsonResponse(body, status=400, content_type=PROBLEM_CONTENT_TYPE)
+    return defaults.bad_request(request, exception)
+
+
+PROBLEM_TYPES: dict[str, str] = {
+    "malformed-request": "The body is not valid JSON (or not the declared content type).",
+    "validation-error": "A field is missing, of the wrong type, too long or not an allowed value; see `errors`.",
+    "not-authenticated": "No credentials: send `Authorization: Bearer <token>`.",
+    "authentication-failed": "The token is unknown, revoked or expired, or its user is deactivated.",
+    "forbidden": "The caller's role or token scopes do not allow this operation, or its member is suspended.",
+    "not-found": "The object does not exist or the caller may not see it.",
+    "conflict": "The request conflicts with the current state (a duplicate, a forbidden transition).",
+    "idempotency-key-reused": "The Idempotency-Key was already used with a different request.",
+    "precondition-failed": "If-Match does not match the current ETag: re-read the object.",
+    "precondition-required": "This operation needs an If-Match header carrying the object's ETag.",
+    "rate-limited": "Too many requests for this token: wait `Retry-After` seconds.",
+    "method-not-allowed": "The HTTP method is not supported on this path.",
+    "not-acceptable": "The Accept header asks for a format the API does not serve.",
+    "unsupported-media-type": "Send JSON with `Content-Type: application/json`.",
+}
+
+
+def problem_types(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """A readable index of the problem `type` URIs the API answers with."""
+    if slug is not None and slug not in PROBLEM_TYPES:
+        return page_not_found(request, Http404())
+    items = {slug: PROBLEM_TYPES[slug]} if slug else PROBLEM_TYPES
+    return JsonResponse({"problem_types": [{"type": PROBLEM_BASE + k, "description": v} for k, v in items.items()]})

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from config import exceptions
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api/v1/", include("exchange.api.urls")),
+    path("api/v1/", include("alerts.api.urls")),
+    path("problems/", exceptions.problem_types, name="problem-types"),
+    path("problems/<slug:slug>", exceptions.problem_types, name="problem-type"),
+    path("healthz", healthz, name="healthz"),
+]
+
+handler400 = exceptions.bad_request
+handler404 = exceptions.page_not_found
+handler500 = exceptions.server_error

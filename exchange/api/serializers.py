@@ -1,0 +1,97 @@
+"""Shapes of the network resources: me, members, users, tokens (SPEC Appendix A)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from exchange.choices import Role, Scope, sorted_scopes
+from exchange.models import ApiToken, Member, User
+
+
+class MemberSerializer(serializers.ModelSerializer[Member]):
+    class Meta:
+        model = Member
+        fields = ("code", "name", "country", "status")
+        read_only_fields = fields
+
+
+class MemberBriefSerializer(serializers.ModelSerializer[Member]):
+    class Meta:
+        model = Member
+        fields = ("code", "name", "country")
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.Serializer[Any]):
+    email = serializers.EmailField()
+    full_name = serializers.CharField()
+    role = serializers.CharField(allow_null=True)
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=Scope.choices))
+    member = MemberBriefSerializer(allow_null=True)
+    is_staff = serializers.BooleanField()
+
+
+class UserSerializer(serializers.ModelSerializer[User]):
+    member = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ("id", "email", "full_name", "role", "member", "is_active", "date_joined", "last_login")
+        read_only_fields = fields
+
+
+class UserCreateSerializer(serializers.Serializer[Any]):
+    email = serializers.EmailField(max_length=254)
+    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    role = serializers.ChoiceField(choices=Role.choices)
+    password = serializers.CharField(
+        max_length=128, required=False, write_only=True, help_text="Optional: without one the user cannot sign in "
+        "to the portal until a password is set (API tokens still work).",
+    )
+
+
+class UserUpdateSerializer(serializers.Serializer[Any]):
+    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class TokenSerializer(serializers.ModelSerializer[ApiToken]):
+    user = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    scopes = serializers.SerializerMethodField()
+    is_active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiToken
+        fields = (
+            "id", "name", "user", "key_prefix", "scopes", "created_at", "expires_at", "revoked_at",
+            "last_used_at", "is_active",
+        )
+        read_only_fields = fields
+
+    def get_scopes(self, token: ApiToken) -> list[str]:
+        return sorted_scopes(list(token.scopes))
+
+    def get_is_active(self, token: ApiToken) -> bool:
+        return token.revoked_at is None and not token.is_expired()
+
+
+class TokenCreatedSerializer(TokenSerializer):
+    token = serializers.CharField(help_text="The secret. Shown in this response only; store it now.")
+
+    class Meta(TokenSerializer.Meta):
+        fields = (*TokenSerializer.Meta.fields, "token")
+
+
+class TokenCreateSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    user = serializers.EmailField(
+        required=False, help_text="E-mail of a user of your member; defaults to the caller."
+    )
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=Scope.choices), required=False, allow_empty=False,
+        help_text="Defaults to every scope the user's role allows.",
+    )
+    expires_days = serializers.IntegerField(min_value=1, max_value=3650, required=False, allow_null=True)

@@ -1,0 +1,219 @@
+"""The network's tables: members, their people and tokens, the audit log, idempotency and events."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Upper
+from django.utils import timezone
+
+from exchange.choices import AudienceKind, MemberStatus, Role, scopes_for_role
+
+member_code_validator = RegexValidator(
+    r"^[A-Z][A-Z0-9_-]{1,15}$", "Member codes are 2–16 upper-case letters, digits, '-' or '_', e.g. MHRA."
+)
+country_validator = RegexValidator(
+    r"^[A-Z]{2}$", "Country is an ISO 3166-1 alpha-2 code in upper case (or EU), e.g. GB."
+)
+
+
+class Member(models.Model):
+    """A regulator organisation in the network."""
+
+    code = models.CharField(max_length=16, unique=True, validators=[member_code_validator])
+    name = models.CharField(max_length=200)
+    country = models.CharField(max_length=2, validators=[country_validator])
+    status = models.CharField(max_length=16, choices=MemberStatus.choices, default=MemberStatus.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("code",)
+        constraints = [
+            models.CheckConstraint(condition=models.Q(code=Upper("code")), name="member_code_upper"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=MemberStatus.values), name="member_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == MemberStatus.ACTIVE
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person: member staff (with a member and a role) or network staff (is_staff)."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=200, blank=True)
+    member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="Network staff: may use the Django admin.")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        ordering = ("email",)
+        constraints = [
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="user_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def role_scopes(self) -> frozenset[str]:
+        if self.member_id is None:
+            return frozenset()
+        return scopes_for_role(self.role)
+
+
+class ApiToken(models.Model):
+    """A bearer token of one member user. Only a SHA-256 hash of the secret is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tokens")
+    name = models.CharField(max_length=100)
+    key_prefix = models.CharField(max_length=16, help_text="First characters of the token, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.key_prefix}… ({self.name})"
+
+    def is_expired(self, now: Any = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+
+class AuditEntry(models.Model):
+    """One state change. Append-only; each entry's hash covers its content and the previous hash.
+
+    `id` is allocated gap-free under the chain lock, so a deleted entry also shows as a gap.
+    """
+
+    id = models.BigIntegerField(primary_key=True)
+    at = models.DateTimeField()
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_email = models.CharField(max_length=254, blank=True)
+    member_code = models.CharField(max_length=16, blank=True)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ("id",)
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.action} {self.object_type}:{self.object_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a creating POST sent with an Idempotency-Key, replayed for repeats."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=500)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    body = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "key"], name="idempotency_member_key_unique"),
+        ]
+
+
+class Event(models.Model):
+    """Outbox row: one change others may care about, recorded in the transaction that made it.
+
+    `sequence` is allocated under the chain lock, so sequences become visible in order: a reader
+    that resumes after the last sequence it saw never misses one.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    sequence = models.BigIntegerField(unique=True)
+    type = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    audience_kind = models.CharField(max_length=16, choices=AudienceKind.choices)
+    audience = models.ManyToManyField(Member, through="EventAudience", related_name="+")
+    object_type = models.CharField(max_length=32)
+    object_id = models.CharField(max_length=64)
+    publisher_code = models.CharField(max_length=16, blank=True)
+    facets = models.JSONField(default=dict, help_text="Routing facets: what subscriptions filter on.")
+    payload = models.JSONField(default=dict, help_text="The object as the REST API shows it, rendered once.")
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("sequence",)
+        indexes = [
+            models.Index(fields=["audience_kind", "sequence"], name="event_kind_seq_idx"),
+            models.Index(
+                fields=["created_at"],
+                name="event_undispatched_idx",
+                condition=models.Q(dispatched_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sequence} {self.type}"
+
+
+class EventAudience(models.Model):
+    """A member an event was addressed to, when the audience is a list of members."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="audience_rows")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="event_rows")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "event"], name="event_audience_unique")]

@@ -1,0 +1,160 @@
+"""Members and member users: every write goes through here, with its audit entry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+
+from exchange.choices import MemberStatus, Role
+from exchange.errors import Conflict, NotFound, ValidationFailed
+from exchange.models import Member, User
+from exchange.services.audit import audit_record
+
+
+def _member_state(member: Member) -> dict[str, Any]:
+    return {"code": member.code, "name": member.name, "country": member.country, "status": member.status}
+
+
+def _user_state(user: User) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "full_name": user.full_name,
+        "member": user.member.code if user.member else None,
+        "role": user.role,
+        "is_active": user.is_active,
+        "is_staff": user.is_staff,
+    }
+
+
+def _full_clean(instance: Any, exclude: list[str] | None = None) -> None:
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except DjangoValidationError as exc:
+        errors = exc.message_dict
+        first = next(iter(errors.items()))
+        raise ValidationFailed(f"{first[0]}: {' '.join(first[1])}", errors=errors) from exc
+
+
+@transaction.atomic
+def member_create(*, actor: User | None, code: str, name: str, country: str) -> Member:
+    code = code.strip().upper()
+    member = Member(code=code, name=name.strip(), country=country.strip().upper())
+    _full_clean(member)
+    if Member.objects.filter(code=code).exists():
+        raise Conflict(f"A member with code {code} already exists.", errors={"code": ["already exists"]})
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError as exc:
+        raise Conflict(f"A member with code {code} already exists.") from exc
+    audit_record(
+        actor=actor, action="member.created", object_type="member", object_id=member.code,
+        after=_member_state(member), member_code=member.code,
+    )
+    return member
+
+
+@transaction.atomic
+def member_update(*, actor: User | None, member: Member, **changes: Any) -> Member:
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    before = _member_state(member)
+    allowed = {"name", "country", "status"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationFailed(f"Cannot change {', '.join(sorted(unknown))} of a member.")
+    for field, value in changes.items():
+        setattr(member, field, value)
+    _full_clean(member)
+    member.save(update_fields=[*changes.keys(), "updated_at"])
+    after = _member_state(member)
+    if after != before:
+        action = "member.updated"
+        if before["status"] != after["status"]:
+            action = "member.suspended" if member.status == MemberStatus.SUSPENDED else "member.reinstated"
+        audit_record(
+            actor=actor, action=action, object_type="member", object_id=member.code,
+            before=before, after=after, member_code=member.code,
+        )
+    return member
+
+
+def member_get(*, code: str) -> Member:
+    try:
+        return Member.objects.get(code=code.strip().upper())
+    except Member.DoesNotExist as exc:
+        raise NotFound(f"No member with code {code!r}.", errors={"member": ["unknown member code"]}) from exc
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User | None,
+    email: str,
+    member: Member | None,
+    role: str,
+    password: str | None = None,
+    full_name: str = "",
+    is_staff: bool = False,
+) -> User:
+    email = User.objects.normalize_email(email.strip()).lower()
+    if role not in Role.values:
+        raise ValidationFailed(
+            f"Unknown role {role!r}: choose one of {', '.join(Role.values)}.", errors={"role": ["unknown role"]}
+        )
+    user = User(email=email, member=member, role=role, full_name=full_name.strip(), is_staff=is_staff)
+    _full_clean(user, exclude=["password"])
+    if password:
+        try:
+            validate_password(password, user)
+        except DjangoValidationError as exc:
+            raise ValidationFailed("password: " + " ".join(exc.messages), errors={"password": exc.messages}) from exc
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    if User.objects.filter(email=email).exists():
+        raise Conflict(f"A user with e-mail {email} already exists.", errors={"email": ["already registered"]})
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise Conflict(f"A user with e-mail {email} already exists.", errors={"email": ["already registered"]}) from exc
+    audit_record(actor=actor, action="user.created", object_type="user", object_id=user.pk,
+                 after=_user_state(user), member_code=member.code if member else "")
+    return user
+
+
+@transaction.atomic
+def user_update(*, actor: User | None, user: User, **changes: Any) -> User:
+    user = User.objects.select_for_update().select_related("member").get(pk=user.pk)
+    before = _user_state(user)
+    allowed = {"role", "full_name", "is_active"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationFailed(f"Cannot change {', '.join(sorted(unknown))} of a user.")
+    if "role" in changes and changes["role"] not in Role.values:
+        raise ValidationFailed(f"Unknown role {changes['role']!r}.", errors={"role": ["unknown role"]})
+    for field, value in changes.items():
+        setattr(user, field, value)
+    losing_admin = before["role"] == Role.ADMIN and before["is_active"] and (
+        user.role != Role.ADMIN or not user.is_active
+    )
+    if losing_admin and user.member is not None:
+        others = (
+            User.objects.select_for_update()
+            .filter(member=user.member, role=Role.ADMIN, is_active=True)
+            .exclude(pk=user.pk)
+        )
+        if not others.exists():
+            raise Conflict(
+                f"{user.email} is the last active admin of {user.member.code}; appoint another admin first.",
+                errors={"role": ["last active admin"]},
+            )
+    user.save(update_fields=list(changes.keys()))
+    after = _user_state(user)
+    if after != before:
+        audit_record(actor=actor, action="user.updated", object_type="user", object_id=user.pk,
+                     before=before, after=after, member_code=user.member.code if user.member else "")
+    return user

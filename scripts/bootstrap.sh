@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Create the virtual environment if it is missing and install the project into it with its
+# development extras (`pip install -e '.[dev]'`). The one place where installation happens:
+# every Makefile target and .ci/run call this script.
+#
+#   VENV     where the environment lives (default: .venv in the repository)
+#   PYTHON   the interpreter that creates it (default: python3; 3.11 or newer)
+#
+# The install is repeated whenever pyproject.toml is newer than the last successful install,
+# so that a changed dependency list reaches the environment without a manual step.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+VENV="${VENV:-.venv}"
+PYTHON="${PYTHON:-python3}"
+STAMP="$VENV/.sax-installed"
+
+if [ ! -x "$VENV/bin/python" ]; then
+    if ! command -v "$PYTHON" >/dev/null 2>&1; then
+        echo "bootstrap: $PYTHON not found; install Python 3.11 or newer (or set PYTHON=...)" >&2
+        exit 1
+    fi
+    if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
+        echo "bootstrap: $PYTHON is $("$PYTHON" --version 2>&1); the project needs Python 3.11 or newer" >&2
+        exit 1
+    fi
+    echo "bootstrap: creating virtual environment in $VENV"
+    "$PYTHON" -m venv "$VENV"
+    rm -f "$STAMP"
+fi
+
+if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
+    echo "bootstrap: installing the project and its development dependencies into $VENV (pip install -e '.[dev]')"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+    touch "$STAMP"
+fi

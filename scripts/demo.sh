@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# `make demo`: the newcomer's one command. Runs the service on whatever the environment selects —
+# with nothing set, the embedded default (SQLite in ./var, Celery's filesystem transport in
+# ./var/broker) — loads the demo data, starts a Celery worker (with beat embedded) in the
+# background and the development server in the foreground. Ctrl-C stops both.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+VENV="${VENV:-.venv}"
+PORT="${PORT:-8000}"
+export DEBUG="${DEBUG:-1}"
+VAR_DIR="${SAX_VAR_DIR:-var}"
+PY="$VENV/bin/python"
+
+if [ ! -x "$PY" ]; then
+    echo "demo: $PY not found; run scripts/bootstrap.sh (or make demo) first" >&2
+    exit 1
+fi
+mkdir -p "$VAR_DIR"
+
+echo "==> Applying database migrations"
+"$PY" manage.py migrate --noinput
+
+echo "==> Collecting static files"
+"$PY" manage.py collectstatic --noinput --verbosity 0
+
+echo "==> Loading demo data (seed_demo; safe to repeat)"
+"$PY" manage.py seed_demo | tee "$VAR_DIR/demo-credentials.txt"
+
+WORKER_LOG="$VAR_DIR/demo-worker.log"
+WORKER_PID=""
+cleanup() {
+    trap - EXIT INT TERM
+    if [ -n "$WORKER_PID" ] && kill -0 "$WORKER_PID" 2>/dev/null; then
+        echo "==> Stopping the Celery worker (pid $WORKER_PID)"
+        kill -TERM -- "-$WORKER_PID" 2>/dev/null || kill -TERM "$WORKER_PID" 2>/dev/null || true
+        for _ in $(seq 1 20); do
+            kill -0 "$WORKER_PID" 2>/dev/null || break
+            sleep 0.5
+        done
+        kill -KILL -- "-$WORKER_PID" 2>/dev/null || true
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+echo "==> Starting a Celery worker with embedded beat (log: $WORKER_LOG)"
+# setsid: the worker and its pool processes get their own process group, stopped together.
+setsid "$VENV/bin/celery" -A config worker -B --loglevel INFO \
+    --schedule "$VAR_DIR/celerybeat-schedule" >"$WORKER_LOG" 2>&1 &
+WORKER_PID=$!
+
+cat <<BANNER
+
+    AI Safety Alert Exchange demo
+    API docs:      http://127.0.0.1:$PORT/api/docs/
+    Health:        http://127.0.0.1:$PORT/healthz
+    Demo logins and API tokens: printed by seed_demo above (kept in $VAR_DIR/demo-credentials.txt)
+    Worker log:    $WORKER_LOG
+    Stop with Ctrl-C.
+
+BANNER
+
+"$PY" manage.py runserver "127.0.0.1:$PORT"
