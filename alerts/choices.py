@@ -57,3 +57,42 @@ PROPORTION_METRICS = frozenset(
 )
 # Metrics where a lower value is better (a signal is raised when they rise above the baseline).
 LOWER_IS_BETTER = frozenset({Metric.BRIER_SCORE, Metric.FALSE_ALARM_RATE, Metric.FALSE_NEGATIVE_RATE})
+
+
+class AlertType(models.TextChoices):
+    FIELD_SAFETY_NOTICE = "field_safety_notice", "Field safety notice"
+    RECALL = "recall", "Recall"
+    SAFETY_COMMUNICATION = "safety_communication", "Safety communication"
+    PERFORMANCE_DEGRADATION = "performance_degradation", "Performance degradation"
+    CYBERSECURITY = "cybersecurity", "Cybersecurity"
+    BIAS_OR_INEQUITY = "bias_or_inequity", "Bias or inequity"
+    SOFTWARE_DEFECT = "software_defect", "Software defect"
+    MISUSE = "misuse", "Misuse"
+    OTHER = "other", "Other"
+
+
+class Severity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+SEVERITY_RANK = {Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
+
+
+class Distribution(models.TextChoices):
+    NETWORK = "network", "Network (all active members)"
+    RESTRICTED = "restricted", "Restricted (listed members)"
+    PUBLIC = "public", "Public (every member and the public feed)"
+
+
+# Widening only: a published object's distribution may grow, never shrink.
+DISTRIBUTION_RANK = {Distribution.RESTRICTED: 1, Distribution.NETWORK: 2, Distribution.PUBLIC: 3}
+
+
+class AlertStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    CLOSED = "closed", "Closed"
+    WITHDRAWN = "withdrawn", "Withdrawn"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
-from alerts.choices import AuthorizationStatus, ClinicalArea
-from alerts.models import Authorization, Tool
+from alerts.choices import AlertStatus, AlertType, AuthorizationStatus, ClinicalArea, Distribution, Severity
+from alerts.models import Alert, AlertJurisdiction, AlertTool, Authorization, Tool
 
 
 class ToolFilter(django_filters.FilterSet):
@@ -35,3 +35,30 @@ class AuthorizationFilter(django_filters.FilterSet):
     class Meta:
         model = Authorization
         fields = ("jurisdiction", "status")
+
+
+class AlertFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=AlertStatus.choices)
+    alert_type = django_filters.MultipleChoiceFilter(choices=AlertType.choices)
+    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
+    distribution = django_filters.ChoiceFilter(choices=Distribution.choices)
+    publisher = django_filters.CharFilter(field_name="publisher__code", lookup_expr="iexact")
+    tool = django_filters.UUIDFilter(method="filter_tool", label="Affected tool id")
+    jurisdiction = django_filters.CharFilter(method="filter_jurisdiction", label="Affected jurisdiction (ISO code)")
+    published_after = django_filters.IsoDateTimeFilter(field_name="published_at", lookup_expr="gte")
+    published_before = django_filters.IsoDateTimeFilter(field_name="published_at", lookup_expr="lt")
+    reference = django_filters.CharFilter(field_name="reference", lookup_expr="iexact")
+
+    class Meta:
+        model = Alert
+        fields = (
+            "status", "alert_type", "severity", "distribution", "publisher", "tool", "jurisdiction",
+            "published_after", "published_before", "reference",
+        )
+
+    def filter_tool(self, queryset: QuerySet[Alert], name: str, value: object) -> QuerySet[Alert]:
+        return queryset.filter(Exists(AlertTool.objects.filter(alert=OuterRef("pk"), tool_id=value)))
+
+    def filter_jurisdiction(self, queryset: QuerySet[Alert], name: str, value: str) -> QuerySet[Alert]:
+        code = value.strip().upper()
+        return queryset.filter(Exists(AlertJurisdiction.objects.filter(alert=OuterRef("pk"), jurisdiction=code)))

@@ -1,10 +1,13 @@
-"""Reads of the content. Every read path starts here."""
+"""Reads of the content. Every read path of alerts and reports starts from a visibility selector here."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from alerts.models import Authorization, Tool
+from alerts.choices import AlertStatus, AuthorizationStatus, Distribution
+from alerts.models import Alert, AlertRecipient, AlertTool, Authorization, Tool
+from exchange.choices import AudienceKind
+from exchange.models import Member
 
 
 def tools_list() -> QuerySet[Tool]:
@@ -17,3 +20,64 @@ def tools_list() -> QuerySet[Tool]:
 
 def authorizations_list(*, tool: Tool) -> QuerySet[Authorization]:
     return Authorization.objects.filter(tool=tool).prefetch_related("baseline")
+
+
+def alert_visibility_q(member: Member) -> Q:
+    """SPEC §3: the publisher sees its own; others see released alerts whose distribution includes them."""
+    released = ~Q(status=AlertStatus.DRAFT)
+    in_distribution = Q(distribution__in=[Distribution.NETWORK, Distribution.PUBLIC]) | Q(
+        Exists(AlertRecipient.objects.filter(alert=OuterRef("pk"), member=member))
+    )
+    return Q(publisher=member) | (released & in_distribution)
+
+
+def alerts_visible_to(*, member: Member | None) -> QuerySet[Alert]:
+    if member is None or not member.is_active:
+        return Alert.objects.none()
+    return Alert.objects.filter(alert_visibility_q(member))
+
+
+def alerts_with_details(queryset: QuerySet[Alert]) -> QuerySet[Alert]:
+    return queryset.select_related("publisher").prefetch_related(
+        Prefetch("affected_tool_rows", queryset=AlertTool.objects.select_related("tool")),
+        "jurisdiction_rows",
+        Prefetch("recipient_rows", queryset=AlertRecipient.objects.select_related("member")),
+    )
+
+
+def alerts_public() -> QuerySet[Alert]:
+    return Alert.objects.filter(distribution=Distribution.PUBLIC).exclude(status=AlertStatus.DRAFT)
+
+
+def alert_audience(alert: Alert) -> tuple[str, list[str]]:
+    """Who an alert's events are for, computed by the same rule as alert_visibility_q."""
+    if alert.distribution == Distribution.PUBLIC:
+        return AudienceKind.PUBLIC, [alert.publisher.code]
+    if alert.distribution == Distribution.NETWORK:
+        return AudienceKind.NETWORK, [alert.publisher.code]
+    codes = list(
+        Member.objects.filter(alertrecipient_set_for_audience(alert)).values_list("code", flat=True)
+    )
+    return AudienceKind.MEMBERS, sorted({alert.publisher.code, *codes})
+
+
+def alertrecipient_set_for_audience(alert: Alert) -> Q:
+    return Q(pk__in=AlertRecipient.objects.filter(alert=alert).values("member_id"))
+
+
+def alert_audience_members(alert: Alert) -> QuerySet[Member]:
+    """The active members in an alert's audience (publisher included)."""
+    active = Member.objects.filter(status="active")
+    if alert.distribution in (Distribution.PUBLIC, Distribution.NETWORK):
+        return active
+    return active.filter(Q(pk=alert.publisher_id) | alertrecipient_set_for_audience(alert))
+
+
+def tools_authorised_in(tool_ids: list[str]) -> list[str]:
+    return sorted(
+        set(
+            Authorization.objects.filter(tool_id__in=tool_ids, status=AuthorizationStatus.AUTHORISED).values_list(
+                "jurisdiction", flat=True
+            )
+        )
+    )

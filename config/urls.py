@@ -3,6 +3,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from alerts.feeds import PublicAlertsFeed
 from config import exceptions
 
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include("alerts.api.urls")),
     path("problems/", exceptions.problem_types, name="problem-types"),
     path("problems/<slug:slug>", exceptions.problem_types, name="problem-type"),
+    path("feeds/alerts.atom", PublicAlertsFeed(), name="alerts-atom"),
     path("healthz", healthz, name="healthz"),
 ]
 

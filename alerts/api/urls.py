@@ -1,10 +1,11 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from alerts.api import views
+from alerts.api import alert_views, views
 
 router = SimpleRouter()
 router.register("tools", views.ToolViewSet, basename="tool")
+router.register("alerts", alert_views.AlertViewSet, basename="alert")
 
 authorizations = views.AuthorizationViewSet
 urlpatterns = [

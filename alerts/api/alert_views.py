@@ -1,0 +1,188 @@
+"""Safety alerts: list, detail, draft, publish, amend, close, withdraw, revisions, counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Count, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from alerts import selectors
+from alerts.api.alert_serializers import (
+    AlertCountsSerializer,
+    AlertInputSerializer,
+    AlertSerializer,
+    AmendSerializer,
+    CloseSerializer,
+    RevisionSerializer,
+    WithdrawSerializer,
+)
+from alerts.filters import AlertFilter
+from alerts.models import Alert, AlertRevision
+from alerts.services import alerts as services
+from exchange.api.idempotency import IdempotentCreateMixin
+from exchange.choices import Scope
+from exchange.errors import NotFound
+from exchange.permissions import request_member
+
+ETAG_HEADER = OpenApiParameter(
+    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+    description="The alert's current ETag, from the ETag header of GET.",
+)
+
+
+def _with_etag(alert: Alert, body: Any, code: int = status.HTTP_200_OK) -> Response:
+    return Response(body, status=code, headers={"ETag": alert.etag})
+
+
+@extend_schema_view(
+    create=extend_schema(request=AlertInputSerializer, responses={201: AlertSerializer}),
+    partial_update=extend_schema(request=AlertInputSerializer, responses=AlertSerializer),
+    destroy=extend_schema(responses={204: None}),
+)
+class AlertViewSet(
+    IdempotentCreateMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet[Alert],
+):
+    """Safety alerts the caller's member may see (SPEC §3): its own, and released alerts distributed to it."""
+
+    serializer_class = AlertSerializer
+    filterset_class = AlertFilter
+    search_fields = ("title", "summary", "description", "reference", "publisher_reference")
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    required_scopes = {
+        "create": Scope.DRAFT,
+        "partial_update": Scope.DRAFT,
+        "destroy": Scope.DRAFT,
+        "publish": Scope.PUBLISH,
+        "amend": Scope.PUBLISH,
+        "close": Scope.PUBLISH,
+        "withdraw": Scope.PUBLISH,
+    }
+    cursor_ordering: tuple[str, ...] = ("-created_at", "-pk")
+    extra_problem_codes = {"amend": ["412", "428"], "partial_update": ["412"]}
+
+    def get_queryset(self) -> QuerySet[Alert]:
+        if getattr(self, "swagger_fake_view", False):
+            return Alert.objects.none()
+        visible = selectors.alerts_visible_to(member=request_member(self.request))
+        return selectors.alerts_with_details(visible)
+
+    def get_object(self) -> Alert:
+        try:
+            return self.get_queryset().get(pk=self.kwargs["pk"])
+        except (Alert.DoesNotExist, ValueError, DjangoValidationError) as exc:
+            raise NotFound("No such alert (or not visible to your member).") from exc
+
+    def _fresh(self, alert: Alert) -> Alert:
+        return selectors.alerts_with_details(Alert.objects.filter(pk=alert.pk)).get()
+
+    def _answer(self, alert: Alert, code: int = status.HTTP_200_OK) -> Response:
+        fresh = self._fresh(alert)
+        return _with_etag(fresh, AlertSerializer(fresh).data, code)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        alert = self.get_object()
+        return _with_etag(alert, AlertSerializer(alert).data)
+
+    def create_object(self, request: Request) -> Response:
+        form = AlertInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        alert = services.alert_draft_create(actor=request.user, data=dict(form.validated_data))  # type: ignore[arg-type]
+        return self._answer(alert, status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        alert = self.get_object()
+        form = AlertInputSerializer(data=request.data, partial=True)
+        form.is_valid(raise_exception=True)
+        alert = services.alert_draft_update(
+            actor=request.user, alert=alert, data=dict(form.validated_data),  # type: ignore[arg-type]
+            if_match=request.headers.get("If-Match"),
+        )
+        return self._answer(alert)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.alert_draft_delete(actor=request.user, alert=self.get_object())  # type: ignore[arg-type]
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=AlertSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str | None = None) -> Response:
+        alert = services.alert_publish(actor=request.user, alert=self.get_object())  # type: ignore[arg-type]
+        return self._answer(alert)
+
+    @extend_schema(request=AmendSerializer, responses=AlertSerializer, parameters=[ETAG_HEADER])
+    @action(detail=True, methods=["post"])
+    def amend(self, request: Request, pk: str | None = None) -> Response:
+        alert = self.get_object()
+        form = AmendSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        change_summary = data.pop("change_summary")
+        material = data.pop("material", False)
+        alert = services.alert_amend(
+            actor=request.user, alert=alert, data=data, change_summary=change_summary,  # type: ignore[arg-type]
+            material=material, if_match=request.headers.get("If-Match"),
+        )
+        return self._answer(alert)
+
+    @extend_schema(request=CloseSerializer, responses=AlertSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str | None = None) -> Response:
+        alert = self.get_object()
+        form = CloseSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        alert = services.alert_close(actor=request.user, alert=alert, resolution=form.validated_data["resolution"])  # type: ignore[arg-type]
+        return self._answer(alert)
+
+    @extend_schema(request=WithdrawSerializer, responses=AlertSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str | None = None) -> Response:
+        alert = self.get_object()
+        form = WithdrawSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        alert = services.alert_withdraw(actor=request.user, alert=alert, reason=form.validated_data["reason"])  # type: ignore[arg-type]
+        return self._answer(alert)
+
+    @extend_schema(responses=RevisionSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], filter_backends=[], cursor_ordering=("number",))
+    def revisions(self, request: Request, pk: str | None = None) -> Response:
+        alert = self.get_object()
+        queryset = AlertRevision.objects.filter(alert=alert)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(RevisionSerializer(page, many=True).data)
+
+    @extend_schema(responses=RevisionSerializer)
+    @action(detail=True, methods=["get"], url_path=r"revisions/(?P<number>[0-9]{1,6})", filter_backends=[])
+    def revision(self, request: Request, pk: str | None = None, number: str | None = None) -> Response:
+        alert = self.get_object()
+        revision = AlertRevision.objects.filter(alert=alert, number=int(number or 0)).first()
+        if revision is None:
+            raise NotFound(f"Alert {alert.reference or alert.pk} has no revision {number}.")
+        return Response(RevisionSerializer(revision).data)
+
+    @extend_schema(responses=AlertCountsSerializer)
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def counts(self, request: Request) -> Response:
+        """Counts of the alerts the caller may see, after the same filters as the list."""
+        queryset = self.filter_queryset(selectors.alerts_visible_to(member=request_member(request)))
+
+        def grouped(field: str) -> dict[str, int]:
+            rows = queryset.order_by().values(field).annotate(n=Count("pk"))
+            return {row[field]: row["n"] for row in rows}
+
+        by_status = grouped("status")
+        return Response({
+            "total": sum(by_status.values()),
+            "by_status": by_status,
+            "by_severity": grouped("severity"),
+            "by_type": grouped("alert_type"),
+        })
+

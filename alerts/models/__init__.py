@@ -1,0 +1,22 @@
+from alerts.models.alerts import (
+    Alert,
+    AlertJurisdiction,
+    AlertRecipient,
+    AlertRevision,
+    AlertTool,
+    ReferenceCounter,
+)
+from alerts.models.registry import Authorization, BaselineMetric, Tool, ToolIdentifier
+
+__all__ = [
+    "Alert",
+    "AlertJurisdiction",
+    "AlertRecipient",
+    "AlertRevision",
+    "AlertTool",
+    "Authorization",
+    "BaselineMetric",
+    "ReferenceCounter",
+    "Tool",
+    "ToolIdentifier",
+]

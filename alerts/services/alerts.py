@@ -1,0 +1,363 @@
+"""The safety-alert lifecycle: draft → publish (revision 1) → amend … → close or withdraw.
+
+Every transition runs in one transaction that writes the change, its audit entry and its event,
+so that no committed change lacks its event and no event exists for a change that rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from alerts.choices import DISTRIBUTION_RANK, AlertStatus, Distribution
+from alerts.models import (
+    Alert,
+    AlertJurisdiction,
+    AlertRecipient,
+    AlertRevision,
+    AlertTool,
+    ReferenceCounter,
+    Tool,
+)
+from alerts.selectors import alert_audience, alerts_with_details, tools_authorised_in
+from exchange.errors import (
+    Conflict,
+    PermissionRefused,
+    PreconditionFailed,
+    PreconditionRequired,
+    ValidationFailed,
+)
+from exchange.models import Member, User
+from exchange.services.audit import audit_record
+from exchange.services.events import event_record
+
+CONTENT_FIELDS = (
+    "title", "summary", "description", "alert_type", "severity", "hazard", "harm", "recommended_actions",
+    "imdrf_codes", "publisher_reference", "distribution",
+)
+RELATED_FIELDS = ("affected_tools", "affected_jurisdictions", "recipients")
+
+# Set by alerts.services.acknowledgements once it exists: called after publication and material
+# amendment, inside the same transaction, to create the requested acknowledgements.
+after_release_hooks: list[Callable[..., None]] = []
+
+
+def alert_render(alert: Alert) -> dict[str, Any]:
+    """The alert as the REST API shows it (rendered once per event)."""
+    from alerts.api.alert_serializers import AlertSerializer
+
+    fresh = alerts_with_details(Alert.objects.filter(pk=alert.pk)).get()
+    return dict(AlertSerializer(fresh).data)
+
+
+def _content_snapshot(alert: Alert) -> dict[str, Any]:
+    rendered = alert_render(alert)
+    keep = (*CONTENT_FIELDS, *RELATED_FIELDS, "reference", "publisher", "status")
+    return {key: rendered[key] for key in keep if key in rendered}
+
+
+def _require_publisher(actor: User, alert: Alert, verb: str) -> Member:
+    member = actor.member
+    if member is None or alert.publisher_id != member.pk:
+        raise PermissionRefused(f"Only the publishing member ({alert.publisher.code}) may {verb} this alert.")
+    return member
+
+
+def _check_if_match(alert: Alert, if_match: str | None, *, required: bool) -> None:
+    if if_match is None:
+        if required:
+            raise PreconditionRequired(
+                "Send If-Match with the alert's current ETag (from GET) to amend it.",
+                errors={"If-Match": ["required"]},
+            )
+        return
+    tags = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
+    if "*" not in tags and alert.etag not in tags:
+        raise PreconditionFailed(
+            f"The alert has changed since you read it (current ETag {alert.etag}); re-read it and retry.",
+            errors={"If-Match": ["stale"]},
+            current_etag=alert.etag,
+        )
+
+
+def _resolve_tools(items: Iterable[dict[str, Any]]) -> list[tuple[Tool, str]]:
+    items = list(items)
+    ids = [str(item["tool"]) for item in items]
+    tools = {str(tool.pk): tool for tool in Tool.objects.filter(pk__in=ids)}
+    missing = [tool_id for tool_id in ids if tool_id not in tools]
+    if missing:
+        raise ValidationFailed(
+            f"affected_tools: no tool with id {missing[0]} in the registry.",
+            errors={"affected_tools": [f"unknown tool {tool_id}" for tool_id in missing]},
+        )
+    return [(tools[str(item["tool"])], (item.get("versions") or "").strip()) for item in items]
+
+
+def _resolve_recipients(codes: Iterable[str], distribution: str, publisher: Member) -> list[Member]:
+    codes = sorted(set(codes) - {publisher.code})
+    if distribution != Distribution.RESTRICTED:
+        if codes:
+            raise ValidationFailed(
+                "recipients: only a 'restricted' distribution lists recipients.",
+                errors={"recipients": ["only with distribution 'restricted'"]},
+            )
+        return []
+    if not codes:
+        raise ValidationFailed(
+            "recipients: a 'restricted' alert needs at least one other member code.",
+            errors={"recipients": ["required for distribution 'restricted'"]},
+        )
+    members = list(Member.objects.filter(code__in=codes))
+    unknown = sorted(set(codes) - {m.code for m in members})
+    if unknown:
+        raise ValidationFailed(
+            f"recipients: unknown member code {unknown[0]}.",
+            errors={"recipients": [f"unknown member code {code}" for code in unknown]},
+        )
+    return members
+
+
+def _apply_content(alert: Alert, data: dict[str, Any]) -> None:
+    """Write content fields and their rows. `data` holds only the fields being set."""
+    for field in CONTENT_FIELDS:
+        if field in data:
+            value = data[field]
+            setattr(alert, field, value.strip() if isinstance(value, str) else value)
+    if "title" in data and not alert.title:
+        raise ValidationFailed("title: must not be blank.", errors={"title": ["must not be blank"]})
+    alert.save()
+    if "affected_tools" in data:
+        pairs = _resolve_tools(data["affected_tools"])
+        alert.affected_tool_rows.all().delete()
+        AlertTool.objects.bulk_create([AlertTool(alert=alert, tool=tool, versions=v) for tool, v in pairs])
+    if "affected_jurisdictions" in data:
+        alert.jurisdiction_rows.all().delete()
+        AlertJurisdiction.objects.bulk_create(
+            [AlertJurisdiction(alert=alert, jurisdiction=code) for code in sorted(set(data["affected_jurisdictions"]))]
+        )
+    if "recipients" in data or "distribution" in data:
+        if alert.distribution == Distribution.RESTRICTED:
+            codes = data.get("recipients", list(alert.recipient_rows.values_list("member__code", flat=True)))
+        else:  # widening to network or public: the list of recipients no longer applies
+            codes = data.get("recipients", [])
+        members = _resolve_recipients(codes, alert.distribution, alert.publisher)
+        alert.recipient_rows.all().delete()
+        AlertRecipient.objects.bulk_create([AlertRecipient(alert=alert, member=m) for m in members])
+
+
+def alert_facets(alert: Alert) -> dict[str, Any]:
+    rows = list(alert.affected_tool_rows.select_related("tool"))
+    tool_ids = [str(row.tool_id) for row in rows]
+    return {
+        "alert_type": alert.alert_type,
+        "severity": alert.severity,
+        "tools": tool_ids,
+        "manufacturers": sorted({row.tool.manufacturer.lower() for row in rows}),
+        "clinical_areas": sorted({row.tool.clinical_area for row in rows}),
+        "jurisdictions": sorted(alert.jurisdiction_rows.values_list("jurisdiction", flat=True)),
+        "authorised_in": tools_authorised_in(tool_ids),
+        "publisher": alert.publisher.code,
+    }
+
+
+def _record_event(event_type: str, alert: Alert, payload: dict[str, Any]) -> None:
+    kind, codes = alert_audience(alert)
+    event_record(
+        type=event_type,
+        audience_kind=kind,
+        audience_codes=codes,
+        object_type="alert",
+        object_id=alert.pk,
+        publisher_code=alert.publisher.code,
+        facets=alert_facets(alert),
+        payload=payload,
+    )
+
+
+def _touch(alert: Alert) -> None:
+    alert.version += 1
+    alert.updated_at = timezone.now()
+
+
+def _locked(alert: Alert) -> Alert:
+    return Alert.objects.select_for_update().select_related("publisher").get(pk=alert.pk)
+
+
+@transaction.atomic
+def alert_draft_create(*, actor: User, data: dict[str, Any]) -> Alert:
+    member = actor.member
+    if member is None:
+        raise PermissionRefused("Alerts are drafted by member users.")
+    alert = Alert(publisher=member, created_by=actor, status=AlertStatus.DRAFT)
+    _apply_content(alert, {"distribution": Distribution.NETWORK, **data})
+    audit_record(actor=actor, action="alert.drafted", object_type="alert", object_id=alert.pk,
+                 after=_content_snapshot(alert))
+    return alert
+
+
+@transaction.atomic
+def alert_draft_update(*, actor: User, alert: Alert, data: dict[str, Any], if_match: str | None) -> Alert:
+    alert = _locked(alert)
+    _require_publisher(actor, alert, "edit")
+    if alert.status != AlertStatus.DRAFT:
+        raise Conflict(
+            f"Alert {alert.reference} is {alert.status}: a published alert changes only by amendment "
+            "(POST …/amend/ with If-Match).",
+        )
+    _check_if_match(alert, if_match, required=False)
+    before = _content_snapshot(alert)
+    _touch(alert)
+    _apply_content(alert, data)
+    audit_record(actor=actor, action="alert.draft_updated", object_type="alert", object_id=alert.pk,
+                 before=before, after=_content_snapshot(alert))
+    return alert
+
+
+@transaction.atomic
+def alert_draft_delete(*, actor: User, alert: Alert) -> None:
+    alert = _locked(alert)
+    _require_publisher(actor, alert, "delete")
+    if alert.status != AlertStatus.DRAFT:
+        raise Conflict(f"Alert {alert.reference} is {alert.status}: only drafts can be deleted; withdraw it instead.")
+    before = _content_snapshot(alert)
+    alert_id = alert.pk
+    alert.delete()
+    audit_record(actor=actor, action="alert.draft_deleted", object_type="alert", object_id=alert_id, before=before)
+
+
+def _allocate_reference(year: int) -> str:
+    """SAX-YYYY-NNNNNN, gap-free: the counter row is locked until the publishing transaction ends."""
+    ReferenceCounter.objects.bulk_create([ReferenceCounter(year=year, last=0)], ignore_conflicts=True)
+    counter = ReferenceCounter.objects.select_for_update().get(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"SAX-{year}-{counter.last:06d}"
+
+
+def _write_revision(alert: Alert, actor: User, *, change_summary: str, material: bool, previous: dict[str, Any] | None) -> AlertRevision:
+    content = alert_render(alert)
+    snapshot = {key: content[key] for key in (*CONTENT_FIELDS, *RELATED_FIELDS)}
+    changed = sorted(k for k in snapshot if previous is None or previous.get(k) != snapshot[k])
+    return AlertRevision.objects.create(
+        alert=alert, number=alert.revision, content=content, change_summary=change_summary,
+        material=material, changed_fields=changed if previous is not None else [], created_by=actor,
+    )
+
+
+@transaction.atomic
+def alert_publish(*, actor: User, alert: Alert) -> Alert:
+    alert = _locked(alert)
+    _require_publisher(actor, alert, "publish")
+    if alert.status != AlertStatus.DRAFT:
+        raise Conflict(f"Alert {alert.reference} is already {alert.status}; it can be published once.")
+    if not alert.affected_tool_rows.exists():
+        raise ValidationFailed("affected_tools: an alert names at least one AI tool.",
+                               errors={"affected_tools": ["required"]})
+    now = timezone.now()
+    alert.reference = _allocate_reference(now.year)
+    alert.status = AlertStatus.PUBLISHED
+    alert.revision = 1
+    alert.published_at = now
+    _touch(alert)
+    alert.save(update_fields=["reference", "status", "revision", "published_at", "version", "updated_at"])
+    _write_revision(alert, actor, change_summary="First publication.", material=True, previous=None)
+    payload = alert_render(alert)
+    audit_record(actor=actor, action="alert.published", object_type="alert", object_id=alert.pk,
+                 before={"status": AlertStatus.DRAFT}, after=_content_snapshot(alert))
+    _record_event("alert.published", alert, payload)
+    for hook in after_release_hooks:
+        hook(alert=alert, actor=actor, revision=alert.revision)
+    return alert
+
+
+@transaction.atomic
+def alert_amend(
+    *,
+    actor: User,
+    alert: Alert,
+    data: dict[str, Any],
+    change_summary: str,
+    material: bool,
+    if_match: str | None,
+) -> Alert:
+    alert = _locked(alert)
+    _require_publisher(actor, alert, "amend")
+    _check_if_match(alert, if_match, required=True)
+    if alert.status != AlertStatus.PUBLISHED:
+        detail = "publish it first" if alert.status == AlertStatus.DRAFT else "it can no longer change"
+        raise Conflict(f"Only a published alert can be amended; this one is {alert.status} ({detail}).")
+    if not change_summary.strip():
+        raise ValidationFailed("change_summary: say what changed.", errors={"change_summary": ["required"]})
+    previous = alert.revisions.order_by("-number").values_list("content", flat=True).first() or {}
+    before = _content_snapshot(alert)
+    new_distribution = data.get("distribution", alert.distribution)
+    if DISTRIBUTION_RANK[new_distribution] < DISTRIBUTION_RANK[alert.distribution]:
+        raise ValidationFailed(
+            f"distribution: a published alert's distribution can widen, not narrow ({alert.distribution} → "
+            f"{new_distribution}).", errors={"distribution": ["cannot narrow a published alert's distribution"]},
+        )
+    if new_distribution == Distribution.RESTRICTED and "recipients" in data:
+        removed = set(before["recipients"]) - set(data["recipients"])
+        if removed:
+            raise ValidationFailed(
+                f"recipients: members that received the alert cannot be removed ({', '.join(sorted(removed))}).",
+                errors={"recipients": ["cannot remove members that already received the alert"]},
+            )
+    _touch(alert)
+    alert.revision += 1
+    _apply_content(alert, data)
+    revision = _write_revision(alert, actor, change_summary=change_summary.strip(), material=material,
+                               previous=previous)
+    if not revision.changed_fields:
+        raise ValidationFailed("The amendment changes nothing; send the fields that change.",
+                               errors={"non_field_errors": ["no change"]})
+    payload = alert_render(alert)
+    payload["amendment"] = {
+        "revision": revision.number, "change_summary": revision.change_summary, "material": material,
+        "changed_fields": revision.changed_fields,
+    }
+    audit_record(actor=actor, action="alert.amended", object_type="alert", object_id=alert.pk,
+                 before=before, after={**_content_snapshot(alert), "revision": alert.revision,
+                                       "change_summary": revision.change_summary, "material": material})
+    _record_event("alert.amended", alert, payload)
+    if material:
+        for hook in after_release_hooks:
+            hook(alert=alert, actor=actor, revision=alert.revision)
+    return alert
+
+
+def _finish(
+    *, actor: User, alert: Alert, status: str, field: str, text: str, allowed_from: tuple[str, ...], verb: str
+) -> Alert:
+    alert = _locked(alert)
+    _require_publisher(actor, alert, verb)
+    if alert.status not in allowed_from:
+        raise Conflict(f"Alert {alert.reference or '(draft)'} is {alert.status}; it cannot be {status}.")
+    if not text.strip():
+        raise ValidationFailed(f"{field}: must not be blank.", errors={field: ["must not be blank"]})
+    before = {"status": alert.status}
+    alert.status = status
+    setattr(alert, field, text.strip())
+    stamp = "closed_at" if status == AlertStatus.CLOSED else "withdrawn_at"
+    setattr(alert, stamp, timezone.now())
+    _touch(alert)
+    alert.save(update_fields=["status", field, stamp, "version", "updated_at"])
+    audit_record(actor=actor, action=f"alert.{status}", object_type="alert", object_id=alert.pk,
+                 before=before, after={"status": status, field: text.strip()})
+    _record_event(f"alert.{status}", alert, alert_render(alert))
+    return alert
+
+
+@transaction.atomic
+def alert_close(*, actor: User, alert: Alert, resolution: str) -> Alert:
+    return _finish(actor=actor, alert=alert, status=AlertStatus.CLOSED, field="resolution", text=resolution,
+                   allowed_from=(AlertStatus.PUBLISHED,), verb="close")
+
+
+@transaction.atomic
+def alert_withdraw(*, actor: User, alert: Alert, reason: str) -> Alert:
+    return _finish(actor=actor, alert=alert, status=AlertStatus.WITHDRAWN, field="withdrawal_reason", text=reason,
+                   allowed_from=(AlertStatus.PUBLISHED, AlertStatus.CLOSED), verb="withdraw")
