@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from alerts.models import Authorization, BaselineMetric, Tool, ToolIdentifier
 
@@ -15,7 +16,7 @@ class ToolAdmin(admin.ModelAdmin[Tool]):
     search_fields = ("name", "manufacturer")
     inlines = (IdentifierInline,)
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Tool | None = None) -> bool:
         return False  # registry changes go through the API so that they are audited
 
 
@@ -30,5 +31,5 @@ class AuthorizationAdmin(admin.ModelAdmin[Authorization]):
     list_filter = ("jurisdiction", "status")
     inlines = (BaselineInline,)
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Authorization | None = None) -> bool:
         return False

@@ -78,7 +78,7 @@ class Severity(models.TextChoices):
     CRITICAL = "critical", "Critical"
 
 
-SEVERITY_RANK = {Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
+SEVERITY_RANK: dict[str, int] = {Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
 
 
 class Distribution(models.TextChoices):
@@ -88,7 +88,7 @@ class Distribution(models.TextChoices):
 
 
 # Widening only: a published object's distribution may grow, never shrink.
-DISTRIBUTION_RANK = {Distribution.RESTRICTED: 1, Distribution.NETWORK: 2, Distribution.PUBLIC: 3}
+DISTRIBUTION_RANK: dict[str, int] = {Distribution.RESTRICTED: 1, Distribution.NETWORK: 2, Distribution.PUBLIC: 3}
 
 
 class AlertStatus(models.TextChoices):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.db.models import Exists, OuterRef, QuerySet
 
@@ -56,7 +58,7 @@ class AlertFilter(django_filters.FilterSet):
             "published_after", "published_before", "reference",
         )
 
-    def filter_tool(self, queryset: QuerySet[Alert], name: str, value: object) -> QuerySet[Alert]:
+    def filter_tool(self, queryset: QuerySet[Alert], name: str, value: Any) -> QuerySet[Alert]:
         return queryset.filter(Exists(AlertTool.objects.filter(alert=OuterRef("pk"), tool_id=value)))
 
     def filter_jurisdiction(self, queryset: QuerySet[Alert], name: str, value: str) -> QuerySet[Alert]:

@@ -74,9 +74,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = exceptions.NotFound("Not found.")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    response = exception_handler(exc, context)
-    if response is None:
+    handled = exception_handler(exc, context)
+    if handled is None:
         return None
+    response = handled
     slug = next((s for cls, s in _SLUGS.items() if isinstance(exc, cls)), "error")
     data = response.data
     errors = None
@@ -88,8 +89,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         detail = str(data.get("detail", "")) if isinstance(data, dict) else str(data)
         title = None
     extra: dict[str, Any] = {}
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        extra["retry_after"] = int(exc.wait) + 1
+    wait = getattr(exc, "wait", None)
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        extra["retry_after"] = int(wait) + 1
     response.data = problem(response.status_code, slug=slug, title=title, detail=detail, errors=errors, **extra)
     response.content_type = PROBLEM_CONTENT_TYPE
     return response

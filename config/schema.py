@@ -48,7 +48,7 @@ class AutoSchema(BaseAutoSchema):
         codes += getattr(self.view, "extra_problem_codes", {}).get(getattr(self.view, "action", None) or "", [])
         return codes
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         for code in self._problem_codes():
             if code in responses:

@@ -16,7 +16,7 @@ def event_dispatch_safely(event_id: uuid.UUID | str) -> None:
     Whatever could not be queued is picked up by the outbox sweeper.
     """
     try:
-        event_dispatch.apply_async(args=[str(event_id)], retry=False)
+        event_dispatch.apply_async(args=(str(event_id),), retry=False)
     except Exception:  # the broker is down: the sweeper will find the event undispatched
         logger.warning("Could not queue dispatch of event %s; the outbox sweeper will retry", event_id)
 

@@ -156,7 +156,7 @@ class AlertViewSet(
     def revisions(self, request: Request, pk: str | None = None) -> Response:
         alert = self.get_object()
         queryset = AlertRevision.objects.filter(alert=alert)
-        page = self.paginate_queryset(queryset)
+        page: Any = self.paginate_queryset(queryset)  # type: ignore[arg-type]
         return self.get_paginated_response(RevisionSerializer(page, many=True).data)
 
     @extend_schema(responses=RevisionSerializer)

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from alerts.choices import AuthorizationStatus, ClinicalArea, Metric
 from alerts.models import Authorization, BaselineMetric, Tool, ToolIdentifier
-from exchange.models import country_validator
+from exchange.models import Member, country_validator
 
 
 class IdentifierSerializer(serializers.ModelSerializer[ToolIdentifier]):
@@ -37,7 +37,7 @@ class AuthorizationSerializer(serializers.ModelSerializer[Authorization]):
     reference = serializers.CharField(max_length=100)
     status = serializers.ChoiceField(choices=AuthorizationStatus.choices, default=AuthorizationStatus.AUTHORISED)
     baseline = BaselineSerializer(many=True, required=False)
-    recorded_by = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    recorded_by: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
         model = Authorization
@@ -70,7 +70,7 @@ class ToolSerializer(serializers.ModelSerializer[Tool]):
     clinical_area = serializers.ChoiceField(choices=ClinicalArea.choices)
     identifiers = IdentifierSerializer(many=True, required=False, default=list)
     authorizations = ToolAuthorizationBriefSerializer(many=True, read_only=True)
-    registered_by = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    registered_by: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
         model = Tool

@@ -29,12 +29,12 @@ def event_data(event: Event) -> dict[str, Any]:
     return {"event_id": str(event.pk), "sequence": event.sequence, **(event.payload or {})}
 
 
-class EventSerializer(serializers.Serializer[Event]):
+class EventSerializer(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     sequence = serializers.IntegerField()
     type = serializers.CharField()
     created_at = serializers.DateTimeField()
-    data = serializers.SerializerMethodField()
+    data = serializers.SerializerMethodField()  # type: ignore[assignment]
 
     def get_data(self, event: Event) -> dict[str, Any]:
         return event_data(event)

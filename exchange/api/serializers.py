@@ -34,7 +34,7 @@ class MeSerializer(serializers.Serializer[Any]):
 
 
 class UserSerializer(serializers.ModelSerializer[User]):
-    member = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    member: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
         model = User
@@ -59,7 +59,7 @@ class UserUpdateSerializer(serializers.Serializer[Any]):
 
 
 class TokenSerializer(serializers.ModelSerializer[ApiToken]):
-    user = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    user: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(slug_field="email", read_only=True)
     scopes = serializers.SerializerMethodField()
     is_active = serializers.SerializerMethodField()
 
@@ -82,7 +82,7 @@ class TokenCreatedSerializer(TokenSerializer):
     token = serializers.CharField(help_text="The secret. Shown in this response only; store it now.")
 
     class Meta(TokenSerializer.Meta):
-        fields = (*TokenSerializer.Meta.fields, "token")
+        fields = (*TokenSerializer.Meta.fields, "token")  # type: ignore[assignment]
 
 
 class TokenCreateSerializer(serializers.Serializer[Any]):

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from exchange.api import views
+from exchange.api import events, views
 
 router = SimpleRouter()
 router.register("members", views.MemberViewSet, basename="member")
@@ -10,5 +10,6 @@ router.register("tokens", views.TokenViewSet, basename="token")
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
+    path("events/", events.EventFeedView.as_view(), name="event-list"),
     *router.urls,
 ]

@@ -88,7 +88,7 @@ def audit_record(
         "after": after_json,
         "prev_hash": prev_hash,
     }
-    digest = entry_hash(entry_id=entry_id, **fields)  # type: ignore[arg-type]
+    digest = entry_hash(entry_id=entry_id, **fields)
     return AuditEntry.objects.create(id=entry_id, hash=digest, **fields)
 
 

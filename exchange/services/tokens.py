@@ -23,7 +23,7 @@ from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import ApiToken, User
 from exchange.services.audit import audit_record
 
-TOKEN_PREFIX = "sax_"
+TOKEN_PREFIX = "sax_"  # noqa: S105 - a public prefix, not a secret
 _ALPHABET = string.digits + string.ascii_letters
 _RANDOM_LENGTH = 32
 _CHECK_LENGTH = 6
@@ -134,7 +134,7 @@ def token_issue(
 
 @transaction.atomic
 def token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
-    token = ApiToken.objects.select_for_update().select_related("user__member").get(pk=token.pk)
+    token = ApiToken.objects.select_for_update(of=("self",)).select_related("user__member").get(pk=token.pk)
     if token.revoked_at is not None:
         return token
     before = _token_state(token)
@@ -156,11 +156,11 @@ def token_authenticate(value: str) -> ApiToken | None:
     except ApiToken.DoesNotExist:
         return None
     now = timezone.now()
-    if token.revoked_at is None and not token.is_expired(now):
-        if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-            # A conditional UPDATE: recording use never contends with other writes of the row.
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-            token.last_used_at = now
+    live = token.revoked_at is None and not token.is_expired(now)
+    if live and (token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION):
+        # A conditional UPDATE: recording use never contends with other writes of the row.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
     return token
 
 

@@ -64,8 +64,8 @@ class Command(BaseCommand):
                 for offset, (jurisdiction, metrics) in enumerate(baselines.items()):
                     if Authorization.objects.filter(tool=tool, jurisdiction=jurisdiction).exists():
                         continue
-                    code = by_country.get(jurisdiction)
-                    actor = User.objects.get(email=f"publisher@{code.lower()}.example") if code else staff
+                    local = by_country.get(jurisdiction)
+                    actor = User.objects.get(email=f"publisher@{local.lower()}.example") if local else staff
                     authorization_record(
                         actor=actor, tool=tool, jurisdiction=jurisdiction,
                         reference=f"{jurisdiction}-AI-{2024 + offset % 2}-{step:04d}",
