@@ -96,3 +96,23 @@ class AlertStatus(models.TextChoices):
     PUBLISHED = "published", "Published"
     CLOSED = "closed", "Closed"
     WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class AckState(models.TextChoices):
+    RECEIVED = "received", "Received"
+    ASSESSING = "assessing", "Assessing"
+    ACTION_TAKEN = "action_taken", "Action taken"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
+# States only move forward in this order; a step may be skipped.
+ACK_STATE_RANK: dict[str, int] = {
+    AckState.RECEIVED: 1, AckState.ASSESSING: 2, AckState.ACTION_TAKEN: 3, AckState.NOT_APPLICABLE: 4,
+}
+ACK_COMPLETE = frozenset({AckState.ACTION_TAKEN, AckState.NOT_APPLICABLE})
+
+
+class RelianceDecision(models.TextChoices):
+    ADOPT = "adopt", "Adopt (the same action in our jurisdiction)"
+    ADAPT = "adapt", "Adapt (a modified action)"
+    DECLINE = "decline", "Decline"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from alerts.choices import AlertStatus, AuthorizationStatus, Distribution
-from alerts.models import Alert, AlertRecipient, AlertTool, Authorization, Tool
+from alerts.models import Acknowledgement, Alert, AlertRecipient, AlertTool, Authorization, Tool
 from exchange.choices import AudienceKind
 from exchange.models import Member
 
@@ -80,4 +82,28 @@ def tools_authorised_in(tool_ids: list[str]) -> list[str]:
                 "jurisdiction", flat=True
             )
         )
+    )
+
+
+def inbox_for(*, member: Member) -> QuerySet[Acknowledgement]:
+    """Requested, incomplete acknowledgements of the member on objects it may see, most urgent first."""
+    from django.db.models import Case, DateTimeField, IntegerField, Value, When
+    from django.db.models.functions import Coalesce
+
+    from alerts.choices import ACK_COMPLETE, SEVERITY_RANK
+
+    far_future = Value(datetime(9999, 12, 31, tzinfo=UTC), output_field=DateTimeField())
+    visible_alerts = alerts_visible_to(member=member).filter(status=AlertStatus.PUBLISHED)
+    return (
+        Acknowledgement.objects.filter(member=member, requested=True, alert__in=visible_alerts)
+        .filter(Q(state__isnull=True) | ~Q(state__in=list(ACK_COMPLETE)))
+        .annotate(
+            severity_rank=Case(
+                *[When(alert__severity=sev, then=Value(rank)) for sev, rank in SEVERITY_RANK.items()],
+                default=Value(0), output_field=IntegerField(),
+            ),
+            deadline_key=Coalesce("deadline", far_future),
+        )
+        .select_related("member", "alert__publisher")
+        .prefetch_related("history")
     )

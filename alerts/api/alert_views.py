@@ -7,13 +7,19 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from alerts import selectors
+from alerts.api.ack_serializers import (
+    AckSummarySerializer,
+    AcknowledgementSerializer,
+    AcknowledgeSerializer,
+    DeadlineExtensionSerializer,
+)
 from alerts.api.alert_serializers import (
     AlertCountsSerializer,
     AlertInputSerializer,
@@ -25,11 +31,22 @@ from alerts.api.alert_serializers import (
 )
 from alerts.filters import AlertFilter
 from alerts.models import Alert, AlertRevision
+from alerts.services import acknowledgements as ack_services
 from alerts.services import alerts as services
 from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.choices import Scope
-from exchange.errors import NotFound
+from exchange.errors import NotFound, PermissionRefused
 from exchange.permissions import request_member
+
+AckListSerializer = inline_serializer(
+    name="AcknowledgementList",
+    fields={
+        "next": serializers.CharField(allow_null=True),
+        "previous": serializers.CharField(allow_null=True),
+        "summary": AckSummarySerializer(),
+        "results": AcknowledgementSerializer(many=True),
+    },
+)
 
 ETAG_HEADER = OpenApiParameter(
     "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
@@ -41,12 +58,67 @@ def _with_etag(alert: Alert, body: Any, code: int = status.HTTP_200_OK) -> Respo
     return Response(body, status=code, headers={"ETag": alert.etag})
 
 
+class AlertAcknowledgementActions:
+    """Acknowledgement actions of an alert, mixed into AlertViewSet."""
+
+    get_object: Any
+
+    @extend_schema(responses=AcknowledgementSerializer)
+    @action(detail=True, methods=["get"], url_path="acknowledgement", pagination_class=None, filter_backends=[])
+    def acknowledgement(self, request: Request, pk: str | None = None) -> Response:
+        """The caller's member's acknowledgement of this alert (blank if it has not answered)."""
+        alert = self.get_object()
+        ack = ack_services.acknowledgement_of(alert=alert, member=request_member(request))
+        return Response(ack_services.ack_render(ack, alert_id=alert.pk))
+
+    @extend_schema(request=AcknowledgeSerializer, responses=AcknowledgementSerializer)
+    @acknowledgement.mapping.put
+    def acknowledge(self, request: Request, pk: str | None = None) -> Response:
+        """Answer for the caller's member. Idempotent: repeating the current answer changes nothing."""
+        alert = self.get_object()
+        form = AcknowledgeSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        ack = ack_services.acknowledgement_set(actor=request.user, alert=alert, **form.validated_data)  # type: ignore[arg-type]
+        fresh = ack_services.acknowledgement_of(alert=alert, member=ack.member)
+        return Response(ack_services.ack_render(fresh, alert_id=alert.pk))
+
+    @extend_schema(responses=AckListSerializer)
+    @action(detail=True, methods=["get"], url_path="acknowledgements", pagination_class=None, filter_backends=[])
+    def acknowledgements(self, request: Request, pk: str | None = None) -> Response:
+        """For the publisher: every audience member's acknowledgement, with a summary."""
+        alert = self.get_object()
+        if alert.publisher_id != request_member(request).pk:
+            raise PermissionRefused("Only the publishing member sees every member's acknowledgement.")
+        acks = ack_services.acknowledgements_of_alert(alert=alert)
+        return Response({
+            "next": None,
+            "previous": None,
+            "summary": ack_services.acknowledgements_summary(acks),
+            "results": [ack_services.ack_render(ack, alert_id=alert.pk) for ack in acks],
+        })
+
+    @extend_schema(request=DeadlineExtensionSerializer, responses=AcknowledgementSerializer)
+    @acknowledgements.mapping.patch
+    def extend_deadline(self, request: Request, pk: str | None = None) -> Response:
+        """For the publisher: extend one member's deadline (`{"member", "deadline"}`)."""
+        alert = self.get_object()
+        form = DeadlineExtensionSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        ack = ack_services.acknowledgement_extend_deadline(
+            actor=request.user, alert=alert, member_code=form.validated_data["member"],  # type: ignore[arg-type]
+            deadline=form.validated_data["deadline"],
+        )
+        fresh = ack_services.acknowledgement_of(alert=alert, member=ack.member)
+        return Response(ack_services.ack_render(fresh, alert_id=alert.pk))
+
+
 @extend_schema_view(
     create=extend_schema(request=AlertInputSerializer, responses={201: AlertSerializer}),
     partial_update=extend_schema(request=AlertInputSerializer, responses=AlertSerializer),
     destroy=extend_schema(responses={204: None}),
 )
 class AlertViewSet(
+    AlertAcknowledgementActions,
     IdempotentCreateMixin,
     mixins.ListModelMixin,
     viewsets.GenericViewSet[Alert],
@@ -56,7 +128,7 @@ class AlertViewSet(
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
     search_fields = ("title", "summary", "description", "reference", "publisher_reference")
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
     required_scopes = {
         "create": Scope.DRAFT,
         "partial_update": Scope.DRAFT,
@@ -65,6 +137,8 @@ class AlertViewSet(
         "amend": Scope.PUBLISH,
         "close": Scope.PUBLISH,
         "withdraw": Scope.PUBLISH,
+        "acknowledge": Scope.ACKNOWLEDGE,
+        "extend_deadline": Scope.PUBLISH,
     }
     cursor_ordering: tuple[str, ...] = ("-created_at", "-pk")
     extra_problem_codes = {"amend": ["412", "428"], "partial_update": ["412"]}
@@ -185,4 +259,5 @@ class AlertViewSet(
             "by_severity": grouped("severity"),
             "by_type": grouped("alert_type"),
         })
+
 

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from alerts.api import alert_views, views
+from alerts.api import alert_views, inbox_views, views
 
 router = SimpleRouter()
 router.register("tools", views.ToolViewSet, basename="tool")
@@ -10,6 +10,7 @@ router.register("alerts", alert_views.AlertViewSet, basename="alert")
 authorizations = views.AuthorizationViewSet
 urlpatterns = [
     *router.urls,
+    path("inbox/", inbox_views.InboxView.as_view(), name="inbox"),
     path(
         "tools/<str:tool_pk>/authorizations/",
         authorizations.as_view({"get": "list", "post": "create"}),

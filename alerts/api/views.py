@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -41,7 +42,7 @@ class ToolViewSet(
     def get_object(self) -> Tool:
         try:
             return selectors.tools_list().get(pk=self.kwargs["pk"])
-        except (Tool.DoesNotExist, ValueError) as exc:
+        except (Tool.DoesNotExist, ValueError, DjangoValidationError) as exc:  # a malformed id is not found
             raise NotFound("No such tool.") from exc
 
     def create_object(self, request: Request) -> Response:
@@ -80,7 +81,7 @@ class AuthorizationViewSet(
     def get_tool(self) -> Tool:
         try:
             return Tool.objects.get(pk=self.kwargs["tool_pk"])
-        except (Tool.DoesNotExist, ValueError) as exc:
+        except (Tool.DoesNotExist, ValueError, DjangoValidationError) as exc:  # a malformed id is not found
             raise NotFound("No such tool.") from exc
 
     def get_queryset(self) -> QuerySet[Authorization]:
@@ -91,7 +92,7 @@ class AuthorizationViewSet(
     def get_object(self) -> Authorization:
         try:
             return self.get_queryset().get(pk=self.kwargs["pk"])
-        except (Authorization.DoesNotExist, ValueError) as exc:
+        except (Authorization.DoesNotExist, ValueError, DjangoValidationError) as exc:
             raise NotFound("No such authorisation of this tool.") from exc
 
     def create_object(self, request: Request) -> Response:

@@ -1,3 +1,4 @@
+from alerts.models.acknowledgements import Acknowledgement, AcknowledgementEntry
 from alerts.models.alerts import (
     Alert,
     AlertJurisdiction,
@@ -9,6 +10,8 @@ from alerts.models.alerts import (
 from alerts.models.registry import Authorization, BaselineMetric, Tool, ToolIdentifier
 
 __all__ = [
+    "Acknowledgement",
+    "AcknowledgementEntry",
     "Alert",
     "AlertJurisdiction",
     "AlertRecipient",

@@ -6,7 +6,7 @@ so that no committed change lacks its event and no event exists for a change tha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -39,11 +39,6 @@ CONTENT_FIELDS = (
     "imdrf_codes", "publisher_reference", "distribution",
 )
 RELATED_FIELDS = ("affected_tools", "affected_jurisdictions", "recipients")
-
-# Set by alerts.services.acknowledgements once it exists: called after publication and material
-# amendment, inside the same transaction, to create the requested acknowledgements.
-after_release_hooks: list[Callable[..., None]] = []
-
 
 def alert_render(alert: Alert) -> dict[str, Any]:
     """The alert as the REST API shows it (rendered once per event)."""
@@ -177,6 +172,13 @@ def _record_event(event_type: str, alert: Alert, payload: dict[str, Any]) -> Non
     )
 
 
+def _request_acknowledgements(alert: Alert, actor: User) -> None:
+    """In the publishing transaction: the inbox shows the request as soon as the publication commits."""
+    from alerts.services.acknowledgements import acknowledgements_request  # it builds on this module
+
+    acknowledgements_request(alert=alert, actor=actor, revision=alert.revision)
+
+
 def _touch(alert: Alert) -> None:
     alert.version += 1
     alert.updated_at = timezone.now()
@@ -268,8 +270,7 @@ def alert_publish(*, actor: User, alert: Alert) -> Alert:
     audit_record(actor=actor, action="alert.published", object_type="alert", object_id=alert.pk,
                  before={"status": AlertStatus.DRAFT}, after=_content_snapshot(alert))
     _record_event("alert.published", alert, payload)
-    for hook in after_release_hooks:
-        hook(alert=alert, actor=actor, revision=alert.revision)
+    _request_acknowledgements(alert, actor)
     return alert
 
 
@@ -324,8 +325,7 @@ def alert_amend(
                                        "change_summary": revision.change_summary, "material": material})
     _record_event("alert.amended", alert, payload)
     if material:
-        for hook in after_release_hooks:
-            hook(alert=alert, actor=actor, revision=alert.revision)
+        _request_acknowledgements(alert, actor)
     return alert
 
 

@@ -1,0 +1,65 @@
+"""Shapes of acknowledgements and the inbox (SPEC Appendix A)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from alerts.choices import AckState, RelianceDecision
+
+
+class AckHistorySerializer(serializers.Serializer[Any]):
+    state = serializers.ChoiceField(choices=AckState.choices)
+    at = serializers.DateTimeField()
+    by = serializers.CharField()
+    comment = serializers.CharField(allow_blank=True)
+    revision = serializers.IntegerField()
+
+
+class AcknowledgementSerializer(serializers.Serializer[Any]):
+    alert = serializers.UUIDField()
+    member = serializers.CharField()
+    revision = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=AckState.choices, allow_null=True)
+    requested = serializers.BooleanField()
+    requested_at = serializers.DateTimeField(allow_null=True)
+    deadline = serializers.DateTimeField(allow_null=True)
+    overdue = serializers.BooleanField()
+    decision = serializers.ChoiceField(choices=RelianceDecision.choices, allow_null=True)
+    rationale = serializers.CharField(allow_blank=True)
+    updated_at = serializers.DateTimeField(allow_null=True)
+    history = AckHistorySerializer(many=True)
+
+
+class AcknowledgeSerializer(serializers.Serializer[Any]):
+    state = serializers.ChoiceField(choices=AckState.choices)
+    comment = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
+    decision = serializers.ChoiceField(choices=RelianceDecision.choices, required=False, allow_null=True)
+    rationale = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+
+
+class DeadlineExtensionSerializer(serializers.Serializer[Any]):
+    member = serializers.CharField(max_length=16, help_text="The member whose deadline changes.")
+    deadline = serializers.DateTimeField(help_text="The new, later deadline (ISO 8601 with time zone).")
+
+
+class AckSummarySerializer(serializers.Serializer[Any]):
+    audience = serializers.IntegerField()
+    requested = serializers.IntegerField()
+    acknowledged = serializers.IntegerField()
+    acted = serializers.IntegerField()
+    not_applicable = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+
+
+class InboxItemSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=[("alert", "alert"), ("report", "report")])
+    id = serializers.UUIDField()
+    reference = serializers.CharField(allow_null=True)
+    title = serializers.CharField()
+    severity = serializers.CharField(allow_null=True)
+    alert_type = serializers.CharField(allow_null=True)
+    publisher = serializers.CharField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    acknowledgement = AcknowledgementSerializer()

@@ -1,0 +1,50 @@
+"""The inbox: what awaits the caller's member's acknowledgement, most urgent first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from alerts import selectors
+from alerts.api.ack_serializers import InboxItemSerializer
+from alerts.models import Acknowledgement
+from alerts.services.acknowledgements import ack_render
+from exchange.permissions import request_member
+
+
+def inbox_item(ack: Acknowledgement) -> dict[str, Any]:
+    alert = ack.alert
+    assert alert is not None
+    return {
+        "kind": "alert",
+        "id": str(alert.pk),
+        "reference": alert.reference,
+        "title": alert.title,
+        "severity": alert.severity,
+        "alert_type": alert.alert_type,
+        "publisher": alert.publisher.code,
+        "published_at": alert.published_at,
+        "acknowledgement": ack_render(ack),
+    }
+
+
+class InboxView(generics.ListAPIView[Acknowledgement]):
+    """Alerts (and reports) whose acknowledgement is requested from the caller's member and not complete."""
+
+    cursor_ordering = ("-severity_rank", "deadline_key", "requested_at", "id")
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[Acknowledgement]:
+        if getattr(self, "swagger_fake_view", False):
+            return Acknowledgement.objects.none()
+        return selectors.inbox_for(member=request_member(self.request))
+
+    @extend_schema(responses=InboxItemSerializer(many=True))
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page: Any = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([inbox_item(ack) for ack in page])

@@ -1,0 +1,291 @@
+"""Acknowledgements: requested at publication, answered forward-only, deadlines, overdue reminders."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from alerts.choices import ACK_COMPLETE, ACK_STATE_RANK, AckState, AlertStatus
+from alerts.models import Acknowledgement, AcknowledgementEntry, Alert
+from alerts.selectors import alert_audience_members
+from alerts.services import alerts as alert_services
+from exchange.choices import AudienceKind, Role
+from exchange.errors import Conflict, PermissionRefused, ValidationFailed
+from exchange.models import Event, Member, User
+from exchange.services.audit import audit_record
+from exchange.services.events import event_record
+
+
+def deadline_for(severity: str, start: datetime) -> datetime | None:
+    hours = settings.ACK_DEADLINE_HOURS.get(severity)
+    return start + timedelta(hours=hours) if hours else None
+
+
+def ack_is_overdue(ack: Acknowledgement, now: datetime | None = None) -> bool:
+    return bool(
+        ack.requested and ack.deadline is not None and ack.state not in ACK_COMPLETE
+        and ack.deadline <= (now or timezone.now())
+    )
+
+
+def ack_render(ack: Acknowledgement, *, alert_id: Any = None) -> dict[str, Any]:
+    """The acknowledgement as the REST API shows it (SPEC Appendix A)."""
+    history = ack.history.all() if not ack._state.adding else []
+    return {
+        "alert": str(alert_id or ack.alert_id),
+        "member": ack.member.code,
+        "revision": ack.revision,
+        "state": ack.state,
+        "requested": ack.requested,
+        "requested_at": ack.requested_at,
+        "deadline": ack.deadline,
+        "overdue": ack_is_overdue(ack),
+        "decision": ack.decision,
+        "rationale": ack.rationale,
+        "updated_at": ack.updated_at,
+        "history": [
+            {"state": e.state, "at": e.at, "by": e.by_email, "comment": e.comment, "revision": e.revision}
+            for e in history
+        ],
+    }
+
+
+def _requested_member_ids(alert: Alert) -> set[int]:
+    """Audience members with a matching subscription, or in an affected jurisdiction (SPEC §2)."""
+    audience = alert_audience_members(alert).exclude(pk=alert.publisher_id)
+    jurisdictions = list(alert.jurisdiction_rows.values_list("jurisdiction", flat=True))
+    wanted = set(audience.filter(country__in=jurisdictions).values_list("pk", flat=True))
+    event = (
+        Event.objects.filter(object_type="alert", object_id=str(alert.pk), type__in=["alert.published", "alert.amended"])
+        .order_by("-sequence")
+        .first()
+    )
+    if event is not None:
+        try:
+            from exchange.services.subscriptions import members_matching
+        except ImportError:  # fan-out not installed: jurisdictions alone decide
+            members_matching = None
+        if members_matching is not None:
+            audience_ids = set(audience.values_list("pk", flat=True))
+            wanted |= set(members_matching(event)) & audience_ids
+    return wanted
+
+
+def acknowledgements_request(*, alert: Alert, actor: User, revision: int) -> None:
+    """Create (or renew, for a material amendment) the requested acknowledgements, in the caller's transaction."""
+    now = timezone.now()
+    deadline = deadline_for(alert.severity, now)
+    wanted = _requested_member_ids(alert)
+    if revision > 1:  # a material amendment asks again everyone asked before
+        wanted |= set(
+            Acknowledgement.objects.filter(alert=alert, requested=True).values_list("member_id", flat=True)
+        )
+    if not wanted:
+        return
+    Acknowledgement.objects.bulk_create(
+        [Acknowledgement(alert=alert, member_id=member_id, revision=revision) for member_id in wanted],
+        ignore_conflicts=True,
+    )
+    Acknowledgement.objects.filter(alert=alert, member_id__in=wanted).update(
+        revision=revision, state=None, requested=True, requested_at=now, deadline=deadline,
+        overdue_notified_at=None, decision=None, rationale="", acknowledged_at=None, completed_at=None,
+        updated_at=now,
+    )
+
+
+def acknowledgement_of(*, alert: Alert, member: Member) -> Acknowledgement:
+    """The member's acknowledgement of a visible alert; an unsaved blank one if it has not answered."""
+    ack = (
+        Acknowledgement.objects.select_related("member").prefetch_related("history")
+        .filter(alert=alert, member=member).first()
+    )
+    return ack or Acknowledgement(alert=alert, member=member, revision=alert.revision)
+
+
+def acknowledgements_of_alert(*, alert: Alert) -> list[Acknowledgement]:
+    """One entry per audience member (publisher excepted), answered or not."""
+    existing = {
+        ack.member_id: ack
+        for ack in Acknowledgement.objects.filter(alert=alert).select_related("member").prefetch_related("history")
+    }
+    members = alert_audience_members(alert).exclude(pk=alert.publisher_id).order_by("code")
+    return [existing.get(m.pk) or Acknowledgement(alert=alert, member=m, revision=alert.revision) for m in members]
+
+
+def acknowledgements_summary(acks: list[Acknowledgement]) -> dict[str, int]:
+    now = timezone.now()
+    return {
+        "audience": len(acks),
+        "requested": sum(1 for a in acks if a.requested),
+        "acknowledged": sum(1 for a in acks if a.state is not None),
+        "acted": sum(1 for a in acks if a.state == AckState.ACTION_TAKEN),
+        "not_applicable": sum(1 for a in acks if a.state == AckState.NOT_APPLICABLE),
+        "overdue": sum(1 for a in acks if ack_is_overdue(a, now)),
+    }
+
+
+def _audience_member(alert: Alert, member: Member) -> None:
+    if member.pk == alert.publisher_id:
+        raise Conflict("The publishing member does not acknowledge its own alert.")
+    if not alert_audience_members(alert).filter(pk=member.pk).exists():
+        raise PermissionRefused(f"{member.code} is not in the audience of this alert.")
+
+
+@transaction.atomic
+def acknowledgement_set(
+    *,
+    actor: User,
+    alert: Alert,
+    state: str,
+    comment: str = "",
+    decision: str | None = None,
+    rationale: str | None = None,
+) -> Acknowledgement:
+    member = actor.member
+    if member is None:
+        raise PermissionRefused("Acknowledgements are given by member users.")
+    alert = Alert.objects.select_related("publisher").get(pk=alert.pk)
+    if alert.status == AlertStatus.WITHDRAWN:
+        raise Conflict(f"Alert {alert.reference} was withdrawn (issued in error); it cannot be acknowledged.")
+    if alert.status == AlertStatus.DRAFT:
+        raise Conflict("A draft cannot be acknowledged.")
+    _audience_member(alert, member)
+    comment = comment.strip()
+    if state == AckState.ACTION_TAKEN and not comment:
+        raise ValidationFailed(
+            "comment: 'action_taken' needs a comment saying what was done.", errors={"comment": ["required for action_taken"]}
+        )
+    Acknowledgement.objects.bulk_create(
+        [Acknowledgement(alert=alert, member=member, revision=alert.revision)], ignore_conflicts=True
+    )
+    ack = Acknowledgement.objects.select_for_update().select_related("member").get(alert=alert, member=member)
+    before = {"state": ack.state, "decision": ack.decision, "rationale": ack.rationale, "revision": ack.revision}
+    if ack.state is not None and ACK_STATE_RANK[state] < ACK_STATE_RANK[ack.state]:
+        raise Conflict(
+            f"The acknowledgement is already '{ack.state}'; states only move forward "
+            "(received → assessing → action_taken → not_applicable).",
+            errors={"state": [f"cannot go back from {ack.state} to {state}"]},
+        )
+    now = timezone.now()
+    changed_fields: list[str] = []
+    if ack.state != state:
+        AcknowledgementEntry.objects.create(
+            acknowledgement=ack, revision=ack.revision, state=state, at=now, by=actor, by_email=actor.email,
+            comment=comment,
+        )
+        ack.state = state
+        ack.acknowledged_at = ack.acknowledged_at or now
+        if state in ACK_COMPLETE:
+            ack.completed_at = now
+        changed_fields += ["state", "acknowledged_at", "completed_at"]
+    if decision is not None and decision != ack.decision:
+        ack.decision = decision
+        changed_fields.append("decision")
+    if rationale is not None and rationale.strip() != ack.rationale:
+        ack.rationale = rationale.strip()
+        changed_fields.append("rationale")
+    if not changed_fields:
+        return ack  # repeating the current answer changes nothing
+    ack.updated_at = now
+    ack.save(update_fields=[*changed_fields, "updated_at"])
+    after = {"state": ack.state, "decision": ack.decision, "rationale": ack.rationale, "revision": ack.revision}
+    audit_record(actor=actor, action="acknowledgement.updated", object_type="acknowledgement", object_id=ack.pk,
+                 before=before, after={**after, "alert": str(alert.pk), "comment": comment})
+    _ack_event("acknowledgement.updated", alert, ack, extra_codes=())
+    return ack
+
+
+def _ack_event(event_type: str, alert: Alert, ack: Acknowledgement, *, extra_codes: tuple[str, ...]) -> None:
+    payload = ack_render(Acknowledgement.objects.select_related("member").prefetch_related("history").get(pk=ack.pk))
+    payload["alert_reference"] = alert.reference
+    payload["alert_title"] = alert.title
+    event_record(
+        type=event_type,
+        audience_kind=AudienceKind.MEMBERS,
+        audience_codes=[alert.publisher.code, *extra_codes],
+        object_type="acknowledgement",
+        object_id=ack.pk,
+        publisher_code=alert.publisher.code,
+        facets=alert_services.alert_facets(alert),
+        payload=payload,
+    )
+
+
+@transaction.atomic
+def acknowledgement_extend_deadline(
+    *, actor: User, alert: Alert, member_code: str, deadline: datetime
+) -> Acknowledgement:
+    alert = Alert.objects.select_related("publisher").get(pk=alert.pk)
+    if actor.member_id != alert.publisher_id:
+        raise PermissionRefused("Only the publishing member may change acknowledgement deadlines.")
+    ack = (
+        Acknowledgement.objects.select_for_update().select_related("member")
+        .filter(alert=alert, member__code=member_code.strip().upper()).first()
+    )
+    if ack is None or not ack.requested:
+        raise ValidationFailed(
+            f"member: no acknowledgement is requested from {member_code} for this alert.",
+            errors={"member": ["no requested acknowledgement"]},
+        )
+    if deadline <= timezone.now():
+        raise ValidationFailed("deadline: must be in the future.", errors={"deadline": ["must be in the future"]})
+    if ack.deadline is not None and deadline <= ack.deadline:
+        raise ValidationFailed(
+            f"deadline: an extension must be later than the current deadline ({ack.deadline.isoformat()}).",
+            errors={"deadline": ["must be later than the current deadline"]},
+        )
+    before = {"deadline": ack.deadline}
+    ack.deadline = deadline
+    ack.overdue_notified_at = None
+    ack.updated_at = timezone.now()
+    ack.save(update_fields=["deadline", "overdue_notified_at", "updated_at"])
+    audit_record(actor=actor, action="acknowledgement.deadline_extended", object_type="acknowledgement",
+                 object_id=ack.pk, before=before, after={"deadline": deadline, "member": ack.member.code,
+                                                         "alert": str(alert.pk)})
+    return ack
+
+
+def acknowledgements_overdue_sweep(*, now: datetime | None = None, batch: int = 200) -> int:
+    """Find requested acknowledgements past their deadline and tell both sides, once per request."""
+    now = now or timezone.now()
+    done = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Acknowledgement.objects.select_for_update(skip_locked=True)
+                .select_related("member", "alert__publisher")
+                .filter(requested=True, overdue_notified_at__isnull=True, deadline__lte=now, alert__isnull=False)
+                .filter(Q(state__isnull=True) | ~Q(state__in=list(ACK_COMPLETE)))
+                .filter(alert__status=AlertStatus.PUBLISHED)
+                .order_by("deadline")[:batch]
+            )
+            for ack in due:
+                ack.overdue_notified_at = now
+                ack.save(update_fields=["overdue_notified_at"])
+                assert ack.alert is not None
+                _ack_event("acknowledgement.overdue", ack.alert, ack, extra_codes=(ack.member.code,))
+                admins = list(
+                    User.objects.filter(member=ack.member, role=Role.ADMIN, is_active=True).values_list("email", flat=True)
+                )
+                for email in admins:
+                    alert = ack.alert
+                    transaction.on_commit(lambda a=alert, m=ack.member, e=email: _send_reminder(a, m, e))
+            done += len(due)
+        if len(due) < batch:
+            return done
+
+
+def _send_reminder(alert: Alert, member: Member, email: str) -> None:
+    from alerts.tasks import acknowledgement_reminder_send
+
+    try:
+        acknowledgement_reminder_send.delay(str(alert.pk), member.code, email)
+    except Exception:  # broker down: the event and the inbox still show it as overdue
+        import logging
+
+        logging.getLogger(__name__).warning("Could not queue overdue reminder for %s", alert.pk)
