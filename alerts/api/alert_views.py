@@ -15,9 +15,9 @@ from rest_framework.response import Response
 
 from alerts import selectors
 from alerts.api.ack_serializers import (
-    AckSummarySerializer,
     AcknowledgementSerializer,
     AcknowledgeSerializer,
+    AckSummarySerializer,
     DeadlineExtensionSerializer,
 )
 from alerts.api.alert_serializers import (

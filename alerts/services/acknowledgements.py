@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -273,8 +274,7 @@ def acknowledgements_overdue_sweep(*, now: datetime | None = None, batch: int = 
                     User.objects.filter(member=ack.member, role=Role.ADMIN, is_active=True).values_list("email", flat=True)
                 )
                 for email in admins:
-                    alert = ack.alert
-                    transaction.on_commit(lambda a=alert, m=ack.member, e=email: _send_reminder(a, m, e))
+                    transaction.on_commit(partial(_send_reminder, ack.alert, ack.member, email))
             done += len(due)
         if len(due) < batch:
             return done
