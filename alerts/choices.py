@@ -116,3 +116,18 @@ class RelianceDecision(models.TextChoices):
     ADOPT = "adopt", "Adopt (the same action in our jurisdiction)"
     ADAPT = "adapt", "Adapt (a modified action)"
     DECLINE = "decline", "Decline"
+
+
+class ReportStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class SignalKind(models.TextChoices):
+    BELOW_BASELINE = "below_baseline", "Pooled performance below the declared baseline"
+    SUBGROUP_WORSE = "subgroup_worse", "A subgroup performs worse than the whole"
+
+
+class SignalStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"

@@ -8,6 +8,7 @@ from alerts.models.alerts import (
     ReferenceCounter,
 )
 from alerts.models.registry import Authorization, BaselineMetric, Tool, ToolIdentifier
+from alerts.models.reports import Report, ReportMetric, ReportRecipient, ReportSubgroup, Signal
 
 __all__ = [
     "Acknowledgement",
@@ -20,6 +21,11 @@ __all__ = [
     "Authorization",
     "BaselineMetric",
     "ReferenceCounter",
+    "Report",
+    "ReportMetric",
+    "ReportRecipient",
+    "ReportSubgroup",
+    "Signal",
     "Tool",
     "ToolIdentifier",
 ]

@@ -15,6 +15,9 @@ from exchange.models import Member, User
 class Acknowledgement(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="acknowledgements")
+    report = models.ForeignKey(
+        "alerts.Report", null=True, blank=True, on_delete=models.CASCADE, related_name="acknowledgements"
+    )
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="acknowledgements")
     revision = models.PositiveIntegerField(default=1, help_text="The revision this answer is about.")
     state = models.CharField(max_length=16, choices=AckState.choices, null=True, blank=True)
@@ -33,6 +36,12 @@ class Acknowledgement(models.Model):
         ordering = ("member__code",)
         constraints = [
             models.UniqueConstraint(fields=["alert", "member"], name="ack_alert_member_unique"),
+            models.UniqueConstraint(fields=["report", "member"], name="ack_report_member_unique"),
+            models.CheckConstraint(
+                condition=models.Q(alert__isnull=False, report__isnull=True)
+                | models.Q(alert__isnull=True, report__isnull=False),
+                name="ack_one_subject",
+            ),
         ]
         indexes = [
             models.Index(fields=["member", "requested", "state"], name="ack_inbox_idx"),

@@ -37,8 +37,9 @@ def ack_is_overdue(ack: Acknowledgement, now: datetime | None = None) -> bool:
 def ack_render(ack: Acknowledgement, *, alert_id: Any = None) -> dict[str, Any]:
     """The acknowledgement as the REST API shows it (SPEC Appendix A)."""
     history = ack.history.all() if not ack._state.adding else []
+    subject = {"report": str(ack.report_id)} if ack.report_id else {"alert": str(alert_id or ack.alert_id)}
     return {
-        "alert": str(alert_id or ack.alert_id),
+        **subject,
         "member": ack.member.code,
         "revision": ack.revision,
         "state": ack.state,
@@ -67,13 +68,10 @@ def _requested_member_ids(alert: Alert) -> set[int]:
         .first()
     )
     if event is not None:
-        try:
-            from exchange.services.subscriptions import members_matching
-        except ImportError:  # fan-out not installed: jurisdictions alone decide
-            members_matching = None
-        if members_matching is not None:
-            audience_ids = set(audience.values_list("pk", flat=True))
-            wanted |= set(members_matching(event)) & audience_ids
+        from exchange.services.subscriptions import members_matching
+
+        audience_ids = set(audience.values_list("pk", flat=True))
+        wanted |= set(members_matching(event)) & audience_ids
     return wanted
 
 
@@ -156,15 +154,36 @@ def acknowledgement_set(
     if alert.status == AlertStatus.DRAFT:
         raise Conflict("A draft cannot be acknowledged.")
     _audience_member(alert, member)
+    ack, changed = answer_apply(
+        subject={"alert": alert}, revision=alert.revision, actor=actor, member=member, state=state,
+        comment=comment, decision=decision, rationale=rationale,
+    )
+    if changed:
+        _ack_event("acknowledgement.updated", alert, ack, extra_codes=())
+    return ack
+
+
+def answer_apply(
+    *,
+    subject: dict[str, Any],
+    revision: int,
+    actor: User,
+    member: Member,
+    state: str,
+    comment: str,
+    decision: str | None,
+    rationale: str | None,
+) -> tuple[Acknowledgement, bool]:
+    """Record a member's answer (forward-only, one history entry per change). Returns (ack, changed)."""
     comment = comment.strip()
     if state == AckState.ACTION_TAKEN and not comment:
         raise ValidationFailed(
             "comment: 'action_taken' needs a comment saying what was done.", errors={"comment": ["required for action_taken"]}
         )
     Acknowledgement.objects.bulk_create(
-        [Acknowledgement(alert=alert, member=member, revision=alert.revision)], ignore_conflicts=True
+        [Acknowledgement(member=member, revision=revision, **subject)], ignore_conflicts=True
     )
-    ack = Acknowledgement.objects.select_for_update().select_related("member").get(alert=alert, member=member)
+    ack = Acknowledgement.objects.select_for_update().select_related("member").get(member=member, **subject)
     before = {"state": ack.state, "decision": ack.decision, "rationale": ack.rationale, "revision": ack.revision}
     if ack.state is not None and ACK_STATE_RANK[state] < ACK_STATE_RANK[ack.state]:
         raise Conflict(
@@ -191,14 +210,14 @@ def acknowledgement_set(
         ack.rationale = rationale.strip()
         changed_fields.append("rationale")
     if not changed_fields:
-        return ack  # repeating the current answer changes nothing
+        return ack, False  # repeating the current answer changes nothing
     ack.updated_at = now
     ack.save(update_fields=[*changed_fields, "updated_at"])
     after = {"state": ack.state, "decision": ack.decision, "rationale": ack.rationale, "revision": ack.revision}
+    subject_ref = {key: str(value.pk) for key, value in subject.items()}
     audit_record(actor=actor, action="acknowledgement.updated", object_type="acknowledgement", object_id=ack.pk,
-                 before=before, after={**after, "alert": str(alert.pk), "comment": comment})
-    _ack_event("acknowledgement.updated", alert, ack, extra_codes=())
-    return ack
+                 before=before, after={**after, **subject_ref, "comment": comment})
+    return ack, True
 
 
 def _ack_event(event_type: str, alert: Alert, ack: Acknowledgement, *, extra_codes: tuple[str, ...]) -> None:

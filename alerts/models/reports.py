@@ -1,0 +1,123 @@
+"""Real-world performance reports, their metrics and subgroups; signals raised from them."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from alerts.choices import Distribution, Metric, ReportStatus, SignalKind, SignalStatus
+from alerts.models.registry import Tool
+from exchange.models import Member, User
+
+
+class Report(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    publisher = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="reports")
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=16, choices=ReportStatus.choices, default=ReportStatus.DRAFT)
+    tool = models.ForeignKey(Tool, on_delete=models.PROTECT, related_name="reports")
+    tool_version = models.CharField(max_length=50)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    setting = models.CharField(max_length=300)
+    country = models.CharField(max_length=2)
+    population = models.CharField(max_length=300, blank=True)
+    sample_size = models.PositiveIntegerField()
+    method = models.TextField(blank=True)
+    data_source = models.TextField(blank=True)
+    distribution = models.CharField(max_length=16, choices=Distribution.choices, default=Distribution.NETWORK)
+    recipients = models.ManyToManyField(Member, through="ReportRecipient", related_name="+")
+    supersedes = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+    supersede_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = [
+            models.CheckConstraint(condition=models.Q(period_end__gte=models.F("period_start")), name="report_period_valid"),
+            models.CheckConstraint(condition=models.Q(status__in=ReportStatus.values), name="report_status_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["tool", "status"], name="report_tool_idx"),
+            models.Index(fields=["status", "distribution"], name="report_visibility_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report {self.pk} on {self.tool_id}"
+
+
+class ReportRecipient(models.Model):
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="recipient_rows")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "report"], name="report_recipient_unique")]
+
+
+class ReportSubgroup(models.Model):
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="subgroups")
+    label = models.CharField(max_length=100)
+    dimension = models.CharField(max_length=50, blank=True, help_text="age band, sex, ethnicity, site, …")
+
+    class Meta:
+        ordering = ("id",)
+        constraints = [models.UniqueConstraint(fields=["report", "label"], name="report_subgroup_unique")]
+
+
+class ReportMetric(models.Model):
+    """One measured metric, of the whole report population (subgroup null) or of one subgroup."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="metrics")
+    subgroup = models.ForeignKey(ReportSubgroup, null=True, blank=True, on_delete=models.CASCADE, related_name="metrics")
+    metric = models.CharField(max_length=32, choices=Metric.choices)
+    value = models.FloatField()
+    ci_low = models.FloatField(null=True, blank=True)
+    ci_high = models.FloatField(null=True, blank=True)
+    ci_method = models.CharField(max_length=16, blank=True, help_text="'reported' or 'wilson' (computed).")
+    numerator = models.PositiveIntegerField(null=True, blank=True)
+    denominator = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("id",)
+        indexes = [models.Index(fields=["metric"], name="report_metric_idx")]
+
+
+class Signal(models.Model):
+    """Raised by the service when pooled evidence is credibly worse than a baseline or the whole."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tool = models.ForeignKey(Tool, on_delete=models.PROTECT, related_name="signals")
+    metric = models.CharField(max_length=32, choices=Metric.choices)
+    kind = models.CharField(max_length=20, choices=SignalKind.choices)
+    subgroup = models.CharField(max_length=100, blank=True, help_text="Subgroup label, for subgroup signals.")
+    status = models.CharField(max_length=16, choices=SignalStatus.choices, default=SignalStatus.OPEN)
+    reference_value = models.FloatField(help_text="The baseline (or the whole's pooled value) compared against.")
+    reference_source = models.CharField(max_length=200, blank=True)
+    pooled_value = models.FloatField()
+    ci_low = models.FloatField(null=True)
+    ci_high = models.FloatField(null=True)
+    sample = models.PositiveIntegerField(default=0, help_text="Pooled denominator, where counts were given.")
+    reports = models.ManyToManyField(Report, related_name="signals")
+    margin = models.FloatField()
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-updated_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tool", "metric", "kind", "subgroup"],
+                condition=models.Q(status=SignalStatus.OPEN),
+                name="signal_open_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Signal {self.kind} {self.metric} on {self.tool_id}"
