@@ -7,7 +7,16 @@ from datetime import UTC, datetime
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from alerts.choices import AlertStatus, AuthorizationStatus, Distribution
-from alerts.models import Acknowledgement, Alert, AlertRecipient, AlertTool, Authorization, Tool
+from alerts.models import (
+    Acknowledgement,
+    Alert,
+    AlertRecipient,
+    AlertTool,
+    Authorization,
+    Report,
+    Signal,
+    Tool,
+)
 from exchange.choices import AudienceKind
 from exchange.models import Member
 
@@ -93,9 +102,13 @@ def inbox_for(*, member: Member) -> QuerySet[Acknowledgement]:
     from alerts.choices import ACK_COMPLETE, SEVERITY_RANK
 
     far_future = Value(datetime(9999, 12, 31, tzinfo=UTC), output_field=DateTimeField())
+    from alerts.choices import ReportStatus
+
     visible_alerts = alerts_visible_to(member=member).filter(status=AlertStatus.PUBLISHED)
+    visible_reports = reports_visible_to(member=member).filter(status=ReportStatus.PUBLISHED)
     return (
-        Acknowledgement.objects.filter(member=member, requested=True, alert__in=visible_alerts)
+        Acknowledgement.objects.filter(member=member, requested=True)
+        .filter(Q(alert__in=visible_alerts) | Q(report__in=visible_reports))
         .filter(Q(state__isnull=True) | ~Q(state__in=list(ACK_COMPLETE)))
         .annotate(
             severity_rank=Case(
@@ -104,6 +117,63 @@ def inbox_for(*, member: Member) -> QuerySet[Acknowledgement]:
             ),
             deadline_key=Coalesce("deadline", far_future),
         )
-        .select_related("member", "alert__publisher")
+        .select_related("member", "alert__publisher", "report__publisher", "report__tool")
         .prefetch_related("history")
     )
+
+
+# --- performance reports and signals ------------------------------------------------------------------
+
+
+def report_visibility_q(member: Member) -> Q:
+    """The same rule as for alerts (SPEC §3): own reports, and published ones distributed to the member."""
+    from alerts.choices import ReportStatus
+    from alerts.models import ReportRecipient
+
+    in_distribution = Q(distribution__in=[Distribution.NETWORK, Distribution.PUBLIC]) | Q(
+        Exists(ReportRecipient.objects.filter(report=OuterRef("pk"), member=member))
+    )
+    return Q(publisher=member) | (Q(status=ReportStatus.PUBLISHED) & in_distribution)
+
+
+def reports_visible_to(*, member: Member | None) -> QuerySet[Report]:
+    if member is None or not member.is_active:
+        return Report.objects.none()
+    return Report.objects.filter(report_visibility_q(member))
+
+
+def reports_with_details(queryset: QuerySet[Report]) -> QuerySet[Report]:
+    from alerts.models import ReportMetric, ReportRecipient, ReportSubgroup
+
+    return queryset.select_related("publisher", "tool").prefetch_related(
+        Prefetch("metrics", queryset=ReportMetric.objects.filter(subgroup__isnull=True)),
+        Prefetch("subgroups", queryset=ReportSubgroup.objects.prefetch_related("metrics")),
+        Prefetch("recipient_rows", queryset=ReportRecipient.objects.select_related("member")),
+    )
+
+
+def report_audience(report: Report) -> tuple[str, list[str]]:
+    if report.distribution == Distribution.PUBLIC:
+        return AudienceKind.PUBLIC, [report.publisher.code]
+    if report.distribution == Distribution.NETWORK:
+        return AudienceKind.NETWORK, [report.publisher.code]
+    codes = report.recipient_rows.values_list("member__code", flat=True)
+    return AudienceKind.MEMBERS, sorted({report.publisher.code, *codes})
+
+
+def report_audience_members(report: Report) -> QuerySet[Member]:
+    active = Member.objects.filter(status="active")
+    if report.distribution in (Distribution.PUBLIC, Distribution.NETWORK):
+        return active
+    recipients = report.recipient_rows.values("member_id")
+    return active.filter(Q(pk=report.publisher_id) | Q(pk__in=recipients))
+
+
+def signals_visible_to(*, member: Member | None) -> QuerySet[Signal]:
+    """Signals whose every evidence report the member may see (SPEC §2, Signal)."""
+    if member is None or not member.is_active:
+        return Signal.objects.none()
+    hidden_evidence = Signal.reports.through.objects.filter(signal=OuterRef("pk")).exclude(
+        report__in=reports_visible_to(member=member)
+    )
+    return Signal.objects.filter(~Exists(hidden_evidence)).select_related("tool")

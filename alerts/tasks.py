@@ -35,3 +35,20 @@ def acknowledgement_reminder_send(alert_id: str, member_code: str, email: str) -
         "Open the Exchange inbox to record whether it was received, is being assessed, or what action was taken."
     )
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])  # one message per recipient
+
+
+@shared_task(name="alerts.signals_evaluate", ignore_result=True, time_limit=300, soft_time_limit=240)
+def signals_evaluate(tool_id: str) -> None:
+    from alerts.services.signals import signals_evaluate as evaluate
+
+    evaluate(tool_id=tool_id)
+
+
+@shared_task(name="alerts.signals_evaluate_all", ignore_result=True, time_limit=1800, soft_time_limit=1700)
+def signals_evaluate_all() -> None:
+    """Periodic catch-up: re-evaluates every tool with published reports (a lost message loses nothing)."""
+    from alerts.models import Report
+    from alerts.services.signals import signals_evaluate as evaluate
+
+    for tool_id in Report.objects.filter(status="published").values_list("tool_id", flat=True).distinct():
+        evaluate(tool_id=tool_id)

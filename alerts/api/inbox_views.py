@@ -18,6 +18,19 @@ from exchange.permissions import request_member
 
 
 def inbox_item(ack: Acknowledgement) -> dict[str, Any]:
+    if ack.report is not None:
+        report = ack.report
+        return {
+            "kind": "report",
+            "id": str(report.pk),
+            "reference": None,
+            "title": f"Performance report: {report.tool.name} {report.tool_version}, {report.setting} ({report.country})",
+            "severity": None,
+            "alert_type": None,
+            "publisher": report.publisher.code,
+            "published_at": report.published_at,
+            "acknowledgement": ack_render(ack),
+        }
     alert = ack.alert
     assert alert is not None
     return {

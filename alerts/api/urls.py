@@ -1,16 +1,19 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from alerts.api import alert_views, inbox_views, views
+from alerts.api import alert_views, inbox_views, report_views, views
 
 router = SimpleRouter()
 router.register("tools", views.ToolViewSet, basename="tool")
 router.register("alerts", alert_views.AlertViewSet, basename="alert")
+router.register("reports", report_views.ReportViewSet, basename="report")
+router.register("signals", report_views.SignalViewSet, basename="signal")
 
 authorizations = views.AuthorizationViewSet
 urlpatterns = [
     *router.urls,
     path("inbox/", inbox_views.InboxView.as_view(), name="inbox"),
+    path("tools/<str:pk>/performance/", views.ToolPerformanceView.as_view(), name="tool-performance"),
     path(
         "tools/<str:tool_pk>/authorizations/",
         authorizations.as_view({"get": "list", "post": "create"}),

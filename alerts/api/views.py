@@ -8,17 +8,21 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from alerts import selectors
+from alerts.api.report_serializers import PerformanceSerializer
 from alerts.api.serializers import AuthorizationSerializer, ToolSerializer
 from alerts.filters import AuthorizationFilter, ToolFilter
 from alerts.models import Authorization, Tool
+from alerts.services.performance import tool_performance
 from alerts.services.tools import authorization_record, authorization_update, tool_register, tool_update
 from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.choices import Scope
 from exchange.errors import NotFound
+from exchange.permissions import request_member
 
 
 @extend_schema_view(create=extend_schema(request=ToolSerializer, responses={201: ToolSerializer}))
@@ -111,3 +115,21 @@ class AuthorizationViewSet(
         authorization_update(actor=request.user, authorization=authorization, **form.validated_data)  # type: ignore[arg-type]
         fresh = selectors.authorizations_list(tool=authorization.tool).get(pk=authorization.pk)
         return Response(AuthorizationSerializer(fresh).data)
+
+
+class ToolPerformanceView(GenericAPIView[Tool]):
+    """The tool's pooled real-world performance, per metric and period, beside the declared baselines.
+
+    Pools only the published, current reports the caller may see.
+    """
+
+    pagination_class = None
+    filter_backends: list[Any] = []
+
+    @extend_schema(responses=PerformanceSerializer)
+    def get(self, request: Request, pk: str) -> Response:
+        try:
+            tool = Tool.objects.get(pk=pk)
+        except (Tool.DoesNotExist, ValueError, DjangoValidationError) as exc:
+            raise NotFound("No such tool.") from exc
+        return Response(tool_performance(tool=tool, member=request_member(request)))

@@ -185,7 +185,9 @@ def _touch(alert: Alert) -> None:
 
 
 def _locked(alert: Alert) -> Alert:
-    return Alert.objects.select_for_update().select_related("publisher").get(pk=alert.pk)
+    # Lock the alert row only: locking the publisher's member row too would serialise every change by
+    # that member and deadlock with the deferred foreign-key checks (KEY SHARE) of concurrent commits.
+    return Alert.objects.select_for_update(of=("self",)).select_related("publisher").get(pk=alert.pk)
 
 
 @transaction.atomic

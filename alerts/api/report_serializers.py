@@ -1,0 +1,145 @@
+"""Shapes of performance reports, signals and pooled trends (SPEC Appendix A)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from alerts.choices import Distribution, Metric
+from alerts.models import Report, ReportMetric, Signal
+
+
+class MetricInputSerializer(serializers.Serializer[Any]):
+    metric = serializers.ChoiceField(choices=Metric.choices)
+    value = serializers.FloatField()
+    ci_low = serializers.FloatField(required=False, allow_null=True, default=None)
+    ci_high = serializers.FloatField(required=False, allow_null=True, default=None)
+    numerator = serializers.IntegerField(min_value=0, required=False, allow_null=True, default=None)
+    denominator = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+
+
+class SubgroupInputSerializer(serializers.Serializer[Any]):
+    label = serializers.CharField(max_length=100)  # type: ignore[assignment]
+    dimension = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    metrics = MetricInputSerializer(many=True, allow_empty=False)
+
+
+class ReportInputSerializer(serializers.Serializer[Any]):
+    tool = serializers.UUIDField()
+    tool_version = serializers.CharField(max_length=50)
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    setting = serializers.CharField(max_length=300)
+    country = serializers.CharField(max_length=2, min_length=2)
+    population = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    sample_size = serializers.IntegerField(min_value=1, max_value=2_000_000_000)
+    method = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
+    data_source = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
+    metrics = MetricInputSerializer(many=True, allow_empty=False)
+    subgroups = SubgroupInputSerializer(many=True, required=False, default=list)
+    distribution = serializers.ChoiceField(choices=Distribution.choices, default=Distribution.NETWORK)
+    recipients = serializers.ListField(child=serializers.CharField(max_length=16), required=False, default=list)
+    supersedes = serializers.UUIDField(required=False, allow_null=True, default=None,
+                                       help_text="A published report of yours that this one corrects.")
+    supersede_reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+    def validate_country(self, value: str) -> str:
+        return value.strip().upper()
+
+
+class MetricSerializer(serializers.ModelSerializer[ReportMetric]):
+    class Meta:
+        model = ReportMetric
+        fields = ("metric", "value", "ci_low", "ci_high", "ci_method", "numerator", "denominator")
+        read_only_fields = fields
+
+
+class ReportSerializer(serializers.ModelSerializer[Report]):
+    publisher = serializers.CharField(source="publisher.code", read_only=True)
+    tool_name = serializers.CharField(source="tool.name", read_only=True)
+    metrics = MetricSerializer(many=True, read_only=True)
+    subgroups = serializers.SerializerMethodField()
+    recipients = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Report
+        fields = (
+            "id", "status", "publisher", "tool", "tool_name", "tool_version", "period_start", "period_end",
+            "setting", "country", "population", "sample_size", "method", "data_source", "metrics", "subgroups",
+            "distribution", "recipients", "supersedes", "supersede_reason", "created_at", "updated_at",
+            "published_at",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(SubgroupInputSerializer(many=True))
+    def get_subgroups(self, report: Report) -> list[dict[str, Any]]:
+        return [
+            {"label": g.label, "dimension": g.dimension, "metrics": MetricSerializer(g.metrics.all(), many=True).data}
+            for g in report.subgroups.all()
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_recipients(self, report: Report) -> list[str]:
+        return sorted(row.member.code for row in report.recipient_rows.all())
+
+
+class SignalSerializer(serializers.ModelSerializer[Signal]):
+    tool_name = serializers.CharField(source="tool.name", read_only=True)
+    reports = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Signal
+        fields = (
+            "id", "tool", "tool_name", "metric", "kind", "subgroup", "status", "reference_value",
+            "reference_source", "pooled_value", "ci_low", "ci_high", "sample", "margin", "reports",
+            "created_at", "updated_at", "closed_at",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_reports(self, signal: Signal) -> list[str]:
+        return sorted(str(r.pk) for r in signal.reports.all())
+
+
+class PooledSerializer(serializers.Serializer[Any]):
+    value = serializers.FloatField()
+    ci_low = serializers.FloatField(allow_null=True)
+    ci_high = serializers.FloatField(allow_null=True)
+    reports = serializers.IntegerField()
+    sample = serializers.IntegerField()
+    method = serializers.CharField()
+
+
+class PeriodSerializer(PooledSerializer):
+    period = serializers.CharField()
+
+
+class SubgroupPooledSerializer(PooledSerializer):
+    label = serializers.CharField()  # type: ignore[assignment]
+
+
+class BaselinePointSerializer(serializers.Serializer[Any]):
+    jurisdiction = serializers.CharField()
+    value = serializers.FloatField()
+
+
+class MetricTrendSerializer(serializers.Serializer[Any]):
+    metric = serializers.CharField()
+    baselines = BaselinePointSerializer(many=True)
+    overall = PooledSerializer(allow_null=True)
+    periods = PeriodSerializer(many=True)
+    subgroups = SubgroupPooledSerializer(many=True)
+
+
+class PerformanceSerializer(serializers.Serializer[Any]):
+    tool = serializers.UUIDField()
+    reports = serializers.IntegerField(help_text="Published, current reports the caller may see.")
+    metrics = MetricTrendSerializer(many=True)
+
+
+class ImportResultSerializer(serializers.Serializer[Any]):
+    created = serializers.IntegerField()
+    published = serializers.IntegerField()
+    reports = serializers.ListField(child=serializers.UUIDField())

@@ -1,0 +1,208 @@
+"""Performance reports, their acknowledgement and CSV import; signals; a tool's pooled trend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiRequest, extend_schema, extend_schema_view
+from rest_framework import mixins, parsers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ParseError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from alerts import selectors
+from alerts.api.ack_serializers import AcknowledgementSerializer, AcknowledgeSerializer
+from alerts.api.alert_serializers import AlertSerializer
+from alerts.api.report_serializers import (
+    ImportResultSerializer,
+    ReportInputSerializer,
+    ReportSerializer,
+    SignalSerializer,
+)
+from alerts.choices import Distribution, Metric, ReportStatus, SignalKind, SignalStatus
+from alerts.models import Acknowledgement, Alert, Report, Signal
+from alerts.services import reports as report_services
+from alerts.services.acknowledgements import ack_render
+from alerts.services.report_import import reports_import
+from alerts.services.signals import signal_draft_alert
+from exchange.api.idempotency import IdempotentCreateMixin
+from exchange.choices import Scope
+from exchange.errors import NotFound
+from exchange.permissions import request_member
+
+
+class CsvParser(parsers.BaseParser):
+    media_type = "text/csv"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return stream.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError("The CSV file must be UTF-8 encoded.") from exc
+
+
+class ReportFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ReportStatus.choices)
+    tool = django_filters.UUIDFilter(field_name="tool_id")
+    publisher = django_filters.CharFilter(field_name="publisher__code", lookup_expr="iexact")
+    country = django_filters.CharFilter(field_name="country", lookup_expr="iexact")
+    distribution = django_filters.ChoiceFilter(choices=Distribution.choices)
+    published_after = django_filters.IsoDateTimeFilter(field_name="published_at", lookup_expr="gte")
+    published_before = django_filters.IsoDateTimeFilter(field_name="published_at", lookup_expr="lt")
+
+    class Meta:
+        model = Report
+        fields = ("status", "tool", "publisher", "country", "distribution", "published_after", "published_before")
+
+
+@extend_schema_view(
+    create=extend_schema(request=ReportInputSerializer, responses={201: ReportSerializer}),
+    destroy=extend_schema(responses={204: None}),
+)
+class ReportViewSet(IdempotentCreateMixin, mixins.ListModelMixin, viewsets.GenericViewSet[Report]):
+    """Real-world performance reports the caller's member may see (the same rules as alerts)."""
+
+    serializer_class = ReportSerializer
+    filterset_class = ReportFilter
+    search_fields = ("setting", "population", "method", "data_source", "tool__name", "tool__manufacturer")
+    http_method_names = ["get", "post", "put", "delete", "head", "options"]
+    required_scopes = {
+        "create": Scope.DRAFT,
+        "destroy": Scope.DRAFT,
+        "publish": Scope.PUBLISH,
+        "acknowledge": Scope.ACKNOWLEDGE,
+        "import_csv": Scope.PUBLISH,
+    }
+
+    def get_queryset(self) -> QuerySet[Report]:
+        if getattr(self, "swagger_fake_view", False):
+            return Report.objects.none()
+        return selectors.reports_with_details(selectors.reports_visible_to(member=request_member(self.request)))
+
+    def get_object(self) -> Report:
+        try:
+            return self.get_queryset().get(pk=self.kwargs["pk"])
+        except (Report.DoesNotExist, ValueError, DjangoValidationError) as exc:
+            raise NotFound("No such report (or not visible to your member).") from exc
+
+    def _answer(self, report: Report, code: int = status.HTTP_200_OK) -> Response:
+        fresh = selectors.reports_with_details(Report.objects.filter(pk=report.pk)).get()
+        return Response(ReportSerializer(fresh).data, status=code)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(ReportSerializer(self.get_object()).data)
+
+    def create_object(self, request: Request) -> Response:
+        form = ReportInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        report = report_services.report_draft_create(
+            actor=request.user, member=request_member(request), data=dict(form.validated_data),  # type: ignore[arg-type]
+        )
+        return self._answer(report, status.HTTP_201_CREATED)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        report_services.report_draft_delete(actor=request.user, report=self.get_object())  # type: ignore[arg-type]
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=ReportSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str | None = None) -> Response:
+        report = report_services.report_publish(
+            actor=request.user, member=request_member(request), report=self.get_object(),  # type: ignore[arg-type]
+        )
+        return self._answer(report)
+
+    @extend_schema(responses=AcknowledgementSerializer)
+    @action(detail=True, methods=["get"], url_path="acknowledgement", pagination_class=None, filter_backends=[])
+    def acknowledgement(self, request: Request, pk: str | None = None) -> Response:
+        report = self.get_object()
+        member = request_member(request)
+        ack = (
+            Acknowledgement.objects.select_related("member").prefetch_related("history")
+            .filter(report=report, member=member).first()
+        ) or Acknowledgement(report=report, member=member, revision=1)
+        return Response(ack_render(ack))
+
+    @extend_schema(request=AcknowledgeSerializer, responses=AcknowledgementSerializer)
+    @acknowledgement.mapping.put
+    def acknowledge(self, request: Request, pk: str | None = None) -> Response:
+        report = self.get_object()
+        form = AcknowledgeSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        ack = report_services.report_acknowledge(actor=request.user, report=report, **form.validated_data)  # type: ignore[arg-type]
+        fresh = Acknowledgement.objects.select_related("member").prefetch_related("history").get(pk=ack.pk)
+        return Response(ack_render(fresh))
+
+    @extend_schema(
+        request=OpenApiRequest(request={"type": "string", "format": "binary"}),
+        responses={201: ImportResultSerializer},
+        description="Upload a CSV (Content-Type: text/csv, or multipart with a `file` field). All or nothing: "
+        "any problem refuses the whole file, with every problem listed by line under `errors`.",
+    )
+    @action(detail=False, methods=["post"], url_path="import",
+            parser_classes=[CsvParser, parsers.MultiPartParser, parsers.FormParser])
+    def import_csv(self, request: Request) -> Response:
+        data: Any = request.data
+        if isinstance(data, str):
+            text = data
+        else:
+            upload = data.get("file") if hasattr(data, "get") else None
+            if upload is None:
+                raise ParseError("Send the CSV as the body (Content-Type: text/csv) or as a multipart `file` field.")
+            try:
+                text = upload.read().decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ParseError("The CSV file must be UTF-8 encoded.") from exc
+        created = reports_import(actor=request.user, member=request_member(request), text=text)  # type: ignore[arg-type]
+        return Response(
+            {"created": len(created), "published": sum(1 for r in created if r.status == ReportStatus.PUBLISHED),
+             "reports": [str(r.pk) for r in created]},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class SignalFilter(django_filters.FilterSet):
+    tool = django_filters.UUIDFilter(field_name="tool_id")
+    status = django_filters.ChoiceFilter(choices=SignalStatus.choices)
+    kind = django_filters.ChoiceFilter(choices=SignalKind.choices)
+    metric = django_filters.ChoiceFilter(choices=Metric.choices)
+
+    class Meta:
+        model = Signal
+        fields = ("tool", "status", "kind", "metric")
+
+
+class SignalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Signal]):
+    """Signals raised by the service, visible to members that can see every report behind them."""
+
+    serializer_class = SignalSerializer
+    filterset_class = SignalFilter
+    search_fields = ("tool__name", "tool__manufacturer", "metric", "subgroup")
+    cursor_ordering = ("-updated_at", "-pk")
+    required_scopes = {"draft_alert": Scope.PUBLISH}
+
+    def get_queryset(self) -> QuerySet[Signal]:
+        if getattr(self, "swagger_fake_view", False):
+            return Signal.objects.none()
+        return selectors.signals_visible_to(member=request_member(self.request)).prefetch_related("reports")
+
+    def get_object(self) -> Signal:
+        try:
+            return self.get_queryset().get(pk=self.kwargs["pk"])
+        except (Signal.DoesNotExist, ValueError, DjangoValidationError) as exc:
+            raise NotFound("No such signal (or not visible to your member).") from exc
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(SignalSerializer(self.get_object()).data)
+
+    @extend_schema(request=None, responses={201: AlertSerializer})
+    @action(detail=True, methods=["post"], url_path="draft-alert")
+    def draft_alert(self, request: Request, pk: str | None = None) -> Response:
+        """Create a draft alert pre-filled with the evidence; distributed no wider than the evidence."""
+        alert = signal_draft_alert(actor=request.user, signal=self.get_object())
+        fresh = selectors.alerts_with_details(Alert.objects.filter(pk=alert.pk)).get()
+        return Response(AlertSerializer(fresh).data, status=status.HTTP_201_CREATED, headers={"ETag": fresh.etag})

@@ -1,0 +1,293 @@
+"""Real-world performance reports: validate, draft, publish (immutable after), supersede, acknowledge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from alerts.choices import PROPORTION_METRICS, AuthorizationStatus, Distribution, ReportStatus
+from alerts.jurisdictions import is_jurisdiction
+from alerts.models import (
+    Acknowledgement,
+    Authorization,
+    Report,
+    ReportMetric,
+    ReportRecipient,
+    ReportSubgroup,
+    Tool,
+)
+from alerts.selectors import report_audience, report_audience_members, reports_with_details
+from alerts.stats import wilson_interval
+from exchange.choices import AudienceKind
+from exchange.errors import Conflict, PermissionRefused, ValidationFailed
+from exchange.models import Member, User
+from exchange.services.audit import audit_record
+from exchange.services.events import event_record
+
+VALUE_TOLERANCE = 0.005  # how far `value` may differ from numerator/denominator (rounding)
+
+
+class ReportInvalid(ValidationFailed):
+    pass
+
+
+def _fail(path: str, message: str) -> ReportInvalid:
+    return ReportInvalid(f"{path}: {message}", errors={path: [message]})
+
+
+def _check_metric(path: str, item: dict[str, Any], sample_size: int) -> dict[str, Any]:
+    metric = item["metric"]
+    value = float(item["value"])
+    low, high = item.get("ci_low"), item.get("ci_high")
+    num, den = item.get("numerator"), item.get("denominator")
+    proportion = metric in PROPORTION_METRICS
+    if proportion:
+        for name, number in (("value", value), ("ci_low", low), ("ci_high", high)):
+            if number is not None and not 0 <= number <= 1:
+                raise _fail(f"{path}.{name}", f"{metric} is a proportion: {number} is outside [0, 1]")
+    if (low is None) != (high is None):
+        raise _fail(f"{path}.ci_low", "give both ci_low and ci_high, or neither")
+    if low is not None and high is not None and not low <= value <= high:
+        raise _fail(f"{path}.value", f"the interval [{low}, {high}] does not contain the value {value}")
+    if (num is None) != (den is None):
+        raise _fail(f"{path}.numerator", "give both numerator and denominator, or neither")
+    if num is not None and den is not None:
+        if den <= 0:
+            raise _fail(f"{path}.denominator", "must be positive")
+        if num > den:
+            raise _fail(f"{path}.numerator", f"numerator {num} exceeds denominator {den}")
+        if den > sample_size:
+            raise _fail(f"{path}.denominator", f"denominator {den} exceeds the report's sample_size {sample_size}")
+        if not proportion:
+            raise _fail(f"{path}.numerator", f"{metric} is not a proportion: it has no numerator/denominator")
+        if abs(num / den - value) > VALUE_TOLERANCE:
+            raise _fail(f"{path}.value", f"value {value} does not match {num}/{den} = {num / den:.4f}")
+    ci_method = "reported" if low is not None else ""
+    if low is None and num is not None and den is not None:
+        low, high = wilson_interval(num, den)
+        ci_method = "wilson"
+    return {"metric": metric, "value": value, "ci_low": low, "ci_high": high, "numerator": num,
+            "denominator": den, "ci_method": ci_method}
+
+
+def report_validate(data: dict[str, Any]) -> dict[str, Any]:
+    """Domain rules beyond field types; returns the cleaned metrics and subgroups."""
+    if data["period_end"] <= data["period_start"]:
+        raise _fail("period_end", "the period must end after it starts")
+    if not is_jurisdiction(data["country"]):
+        raise _fail("country", f"{data['country']!r} is not an ISO 3166-1 alpha-2 code")
+    sample = data["sample_size"]
+    metrics = data.get("metrics") or []
+    if not metrics:
+        raise _fail("metrics", "a report measures at least one metric")
+    seen: set[str] = set()
+    cleaned = []
+    for index, item in enumerate(metrics):
+        if item["metric"] in seen:
+            raise _fail(f"metrics[{index}].metric", f"{item['metric']} is listed twice")
+        seen.add(item["metric"])
+        cleaned.append(_check_metric(f"metrics[{index}]", item, sample))
+    subgroups = []
+    labels: set[str] = set()
+    for g_index, group in enumerate(data.get("subgroups") or []):
+        label = group["label"].strip()
+        if not label or label.lower() in labels:
+            raise _fail(f"subgroups[{g_index}].label", "labels must be present and distinct")
+        labels.add(label.lower())
+        group_seen: set[str] = set()
+        group_metrics = []
+        for m_index, item in enumerate(group.get("metrics") or []):
+            if item["metric"] in group_seen:
+                raise _fail(f"subgroups[{g_index}].metrics[{m_index}].metric", "listed twice")
+            group_seen.add(item["metric"])
+            group_metrics.append(_check_metric(f"subgroups[{g_index}].metrics[{m_index}]", item, sample))
+        if not group_metrics:
+            raise _fail(f"subgroups[{g_index}].metrics", "a subgroup measures at least one metric")
+        subgroups.append({"label": label, "dimension": (group.get("dimension") or "").strip(),
+                          "metrics": group_metrics})
+    return {"metrics": cleaned, "subgroups": subgroups}
+
+
+def _recipients(codes: list[str], distribution: str, publisher: Member) -> list[Member]:
+    codes = sorted({c.strip().upper() for c in codes} - {publisher.code})
+    if distribution != Distribution.RESTRICTED:
+        if codes:
+            raise _fail("recipients", "only a 'restricted' distribution lists recipients")
+        return []
+    if not codes:
+        raise _fail("recipients", "a 'restricted' report needs at least one other member code")
+    members = list(Member.objects.filter(code__in=codes))
+    unknown = sorted(set(codes) - {m.code for m in members})
+    if unknown:
+        raise _fail("recipients", f"unknown member code {unknown[0]}")
+    return members
+
+
+def report_render(report: Report) -> dict[str, Any]:
+    from alerts.api.report_serializers import ReportSerializer
+
+    fresh = reports_with_details(Report.objects.filter(pk=report.pk)).get()
+    return dict(ReportSerializer(fresh).data)
+
+
+def _write_metrics(report: Report, subgroup: ReportSubgroup | None, metrics: list[dict[str, Any]]) -> None:
+    ReportMetric.objects.bulk_create([ReportMetric(report=report, subgroup=subgroup, **m) for m in metrics])
+
+
+@transaction.atomic
+def report_draft_create(*, actor: User | None, member: Member, data: dict[str, Any]) -> Report:
+    cleaned = report_validate(data)
+    tool = Tool.objects.filter(pk=data["tool"]).first()
+    if tool is None:
+        raise _fail("tool", f"no tool with id {data['tool']} in the registry")
+    distribution = data.get("distribution") or Distribution.NETWORK
+    recipients = _recipients(list(data.get("recipients") or []), distribution, member)
+    supersedes = None
+    if data.get("supersedes"):
+        supersedes = Report.objects.filter(pk=data["supersedes"], publisher=member).first()
+        if supersedes is None or supersedes.status != ReportStatus.PUBLISHED:
+            raise _fail("supersedes", "must name a published report of your own member")
+        if supersedes.tool_id != tool.pk:
+            raise _fail("supersedes", "the superseded report is about another tool")
+        if supersedes.superseded_by.exists():
+            raise _fail("supersedes", "that report is already superseded")
+        if not (data.get("supersede_reason") or "").strip():
+            raise _fail("supersede_reason", "say why the earlier report is corrected")
+    now = timezone.now()
+    report = Report.objects.create(
+        publisher=member, created_by=actor, tool=tool, tool_version=data["tool_version"].strip(),
+        period_start=data["period_start"], period_end=data["period_end"], setting=data["setting"].strip(),
+        country=data["country"], population=(data.get("population") or "").strip(), sample_size=data["sample_size"],
+        method=(data.get("method") or "").strip(), data_source=(data.get("data_source") or "").strip(),
+        distribution=distribution, supersedes=supersedes,
+        supersede_reason=(data.get("supersede_reason") or "").strip(), created_at=now, updated_at=now,
+    )
+    ReportRecipient.objects.bulk_create([ReportRecipient(report=report, member=m) for m in recipients])
+    _write_metrics(report, None, cleaned["metrics"])
+    for group in cleaned["subgroups"]:
+        subgroup = ReportSubgroup.objects.create(report=report, label=group["label"], dimension=group["dimension"])
+        _write_metrics(report, subgroup, group["metrics"])
+    audit_record(actor=actor, action="report.drafted", object_type="report", object_id=report.pk,
+                 after=report_render(report), member_code=member.code)
+    return report
+
+
+def _require_publisher(actor: User | None, member: Member, report: Report, verb: str) -> None:
+    if report.publisher_id != member.pk:
+        raise PermissionRefused(f"Only the publishing member ({report.publisher.code}) may {verb} this report.")
+
+
+@transaction.atomic
+def report_draft_delete(*, actor: User, report: Report) -> None:
+    report = Report.objects.select_for_update().select_related("publisher").get(pk=report.pk)
+    assert actor.member is not None
+    _require_publisher(actor, actor.member, report, "delete")
+    if report.status != ReportStatus.DRAFT:
+        raise Conflict("A published report is immutable: publish a correction that supersedes it instead.")
+    report_id = report.pk
+    report.delete()
+    audit_record(actor=actor, action="report.draft_deleted", object_type="report", object_id=report_id)
+
+
+def report_facets(report: Report) -> dict[str, Any]:
+    tool = report.tool
+    authorised = sorted(
+        set(Authorization.objects.filter(tool=tool, status=AuthorizationStatus.AUTHORISED)
+            .values_list("jurisdiction", flat=True))
+    )
+    return {
+        "alert_type": None,
+        "severity": None,
+        "tools": [str(tool.pk)],
+        "manufacturers": [tool.manufacturer.lower()],
+        "clinical_areas": [tool.clinical_area],
+        "jurisdictions": [report.country],
+        "authorised_in": authorised,
+        "publisher": report.publisher.code,
+    }
+
+
+@transaction.atomic
+def report_publish(*, actor: User | None, member: Member, report: Report) -> Report:
+    report = Report.objects.select_for_update().select_related("publisher", "tool").get(pk=report.pk)
+    _require_publisher(actor, member, report, "publish")
+    if report.status != ReportStatus.DRAFT:
+        raise Conflict("This report is already published; a published report is immutable.")
+    if report.supersedes_id and Report.objects.filter(supersedes_id=report.supersedes_id,
+                                                      status=ReportStatus.PUBLISHED).exists():
+        raise Conflict("The report this one supersedes has already been superseded by another published report.")
+    now = timezone.now()
+    report.status = ReportStatus.PUBLISHED
+    report.published_at = now
+    report.updated_at = now
+    report.save(update_fields=["status", "published_at", "updated_at"])
+    payload = report_render(report)
+    audit_record(actor=actor, action="report.published", object_type="report", object_id=report.pk,
+                 before={"status": ReportStatus.DRAFT}, after={"status": ReportStatus.PUBLISHED},
+                 member_code=member.code)
+    kind, codes = report_audience(report)
+    event_record(
+        type="report.published", audience_kind=kind, audience_codes=codes, object_type="report",
+        object_id=report.pk, publisher_code=report.publisher.code, facets=report_facets(report), payload=payload,
+    )
+    _request_report_acknowledgements(report)
+    tool_id = str(report.tool_id)
+    transaction.on_commit(lambda: _queue_signal_evaluation(tool_id))
+    return report
+
+
+def _request_report_acknowledgements(report: Report) -> None:
+    """From audience members in whose jurisdiction the tool is authorised; reports carry no deadline."""
+    jurisdictions = Authorization.objects.filter(
+        tool=report.tool, status=AuthorizationStatus.AUTHORISED
+    ).values_list("jurisdiction", flat=True)
+    members = report_audience_members(report).exclude(pk=report.publisher_id).filter(country__in=list(jurisdictions))
+    now = timezone.now()
+    Acknowledgement.objects.bulk_create(
+        [Acknowledgement(report=report, member=m, revision=1, requested=True, requested_at=now) for m in members],
+        ignore_conflicts=True,
+    )
+
+
+def _queue_signal_evaluation(tool_id: str) -> None:
+    from alerts.tasks import signals_evaluate
+
+    try:
+        signals_evaluate.delay(tool_id)
+    except Exception:  # broker down: the periodic evaluation catches up
+        import logging
+
+        logging.getLogger(__name__).warning("Could not queue signal evaluation for tool %s", tool_id)
+
+
+@transaction.atomic
+def report_acknowledge(
+    *, actor: User, report: Report, state: str, comment: str = "", decision: str | None = None,
+    rationale: str | None = None,
+) -> Acknowledgement:
+    from alerts.services.acknowledgements import answer_apply
+
+    member = actor.member
+    if member is None:
+        raise PermissionRefused("Acknowledgements are given by member users.")
+    if report.status != ReportStatus.PUBLISHED:
+        raise Conflict("A draft report cannot be acknowledged.")
+    if report.publisher_id == member.pk:
+        raise Conflict("The publishing member does not acknowledge its own report.")
+    ack, changed = answer_apply(
+        subject={"report": report}, revision=1, actor=actor, member=member, state=state, comment=comment,
+        decision=decision, rationale=rationale,
+    )
+    if changed:
+        from alerts.services.acknowledgements import ack_render
+
+        fresh = Acknowledgement.objects.select_related("member").prefetch_related("history").get(pk=ack.pk)
+        event_record(
+            type="acknowledgement.updated", audience_kind=AudienceKind.MEMBERS,
+            audience_codes=[report.publisher.code], object_type="acknowledgement", object_id=ack.pk,
+            publisher_code=report.publisher.code, facets=report_facets(report),
+            payload={**ack_render(fresh), "report_tool": str(report.tool_id)},
+        )
+    return ack

@@ -1,0 +1,232 @@
+"""Signals: the service notices when pooled real-world performance is credibly worse than declared.
+
+Two kinds, per tool and metric:
+- below_baseline: the pooled 95% interval lies entirely below the declared baseline by more than
+  SIGNAL_MARGIN (on the metric's own scale; for metrics where lower is better, above it). The
+  baseline compared against is the least demanding one declared in any jurisdiction, so a signal
+  means the tool falls short of every claim it made.
+- subgroup_worse: a subgroup's pooled interval lies below the whole population's pooled value by
+  more than SIGNAL_MARGIN.
+Evidence is every published, non-superseded report of the tool. A signal is raised once, updated
+as evidence changes, and closed when the evidence no longer supports it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from alerts.choices import LOWER_IS_BETTER, AuthorizationStatus, ReportStatus, SignalKind, SignalStatus
+from alerts.models import BaselineMetric, Report, ReportMetric, Signal, Tool
+from alerts.selectors import report_audience_members
+from alerts.stats import Measurement, Pooled, pool
+from exchange.choices import AudienceKind
+from exchange.models import Member
+from exchange.services.audit import audit_record
+from exchange.services.events import event_record
+
+
+@dataclass(frozen=True)
+class Finding:
+    metric: str
+    kind: str
+    subgroup: str
+    reference_value: float
+    reference_source: str
+    pooled: Pooled
+    report_ids: frozenset[Any]
+
+
+def _measurement(row: ReportMetric) -> Measurement:
+    return Measurement(row.value, row.ci_low, row.ci_high, row.numerator, row.denominator)
+
+
+def evidence_reports(tool: Tool) -> list[Report]:
+    return list(
+        Report.objects.filter(tool=tool, status=ReportStatus.PUBLISHED)
+        .exclude(superseded_by__status=ReportStatus.PUBLISHED)
+        .prefetch_related("metrics__subgroup")
+    )
+
+
+def _credibly_worse(metric: str, pooled: Pooled, reference: float, margin: float) -> bool:
+    if pooled.ci_low is None or pooled.ci_high is None:
+        return False
+    if metric in LOWER_IS_BETTER:
+        return pooled.ci_low > reference + margin
+    return pooled.ci_high < reference - margin
+
+
+def findings_for(tool: Tool, reports: list[Report], margin: float) -> list[Finding]:
+    whole: dict[str, list[tuple[Any, ReportMetric]]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[tuple[Any, ReportMetric]]] = defaultdict(list)
+    for report in reports:
+        for row in report.metrics.all():
+            if row.subgroup is None:
+                whole[row.metric].append((report.pk, row))
+            else:
+                groups[(row.metric, row.subgroup.label)].append((report.pk, row))
+    baselines: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for b in BaselineMetric.objects.filter(
+        authorization__tool=tool, authorization__status=AuthorizationStatus.AUTHORISED
+    ).select_related("authorization"):
+        baselines[b.metric].append((b.value, b.authorization.jurisdiction))
+    findings: list[Finding] = []
+    pooled_whole: dict[str, Pooled] = {}
+    for metric, rows in whole.items():
+        pooled = pool(_measurement(r) for _, r in rows)
+        if pooled is None:
+            continue
+        pooled_whole[metric] = pooled
+        declared = baselines.get(metric)
+        if not declared:
+            continue
+        pick = max if metric in LOWER_IS_BETTER else min
+        reference, _ = pick(declared)
+        sources = sorted(j for v, j in declared if v == reference)
+        if _credibly_worse(metric, pooled, reference, margin):
+            findings.append(Finding(metric, SignalKind.BELOW_BASELINE, "", reference,
+                                    "baseline declared in " + ", ".join(sources), pooled,
+                                    frozenset(pk for pk, _ in rows)))
+    for (metric, label), rows in groups.items():
+        whole_pooled = pooled_whole.get(metric)
+        pooled = pool(_measurement(r) for _, r in rows)
+        if whole_pooled is None or pooled is None:
+            continue
+        if _credibly_worse(metric, pooled, whole_pooled.value, margin):
+            evidence = {pk for pk, _ in rows} | {pk for pk, _ in whole[metric]}
+            findings.append(Finding(metric, SignalKind.SUBGROUP_WORSE, label, whole_pooled.value,
+                                    "pooled value of the whole population", pooled, frozenset(evidence)))
+    return findings
+
+
+def signal_audience_codes(signal: Signal) -> list[str]:
+    """Members that can see every report behind the signal (active members only)."""
+    members: set[str] | None = None
+    for report in signal.reports.select_related("publisher").prefetch_related("recipient_rows"):
+        codes = set(report_audience_members(report).values_list("code", flat=True))
+        members = codes if members is None else members & codes
+    return sorted(members or set())
+
+
+def signal_render(signal: Signal) -> dict[str, Any]:
+    from alerts.api.report_serializers import SignalSerializer
+
+    return dict(SignalSerializer(Signal.objects.select_related("tool").prefetch_related("reports").get(pk=signal.pk)).data)
+
+
+def _facets(tool: Tool) -> dict[str, Any]:
+    return {
+        "alert_type": None, "severity": None, "tools": [str(tool.pk)], "manufacturers": [tool.manufacturer.lower()],
+        "clinical_areas": [tool.clinical_area], "jurisdictions": [],
+        "authorised_in": sorted(set(tool.authorizations.filter(status=AuthorizationStatus.AUTHORISED)
+                                    .values_list("jurisdiction", flat=True))),
+        "publisher": "",
+    }
+
+
+@transaction.atomic
+def signals_evaluate(*, tool_id: Any) -> dict[str, int]:
+    """Raise, update and close the tool's signals. Serialised per tool by locking the tool row."""
+    tool = Tool.objects.select_for_update().filter(pk=tool_id).first()
+    if tool is None:
+        return {"raised": 0, "updated": 0, "closed": 0}
+    margin = float(settings.SIGNAL_MARGIN)
+    findings = {(f.metric, f.kind, f.subgroup): f for f in findings_for(tool, evidence_reports(tool), margin)}
+    open_signals = {(s.metric, s.kind, s.subgroup): s for s in Signal.objects.filter(tool=tool, status=SignalStatus.OPEN)}
+    now = timezone.now()
+    counts = {"raised": 0, "updated": 0, "closed": 0}
+    for key, signal in open_signals.items():
+        if key not in findings:
+            signal.status = SignalStatus.CLOSED
+            signal.closed_at = now
+            signal.updated_at = now
+            signal.save(update_fields=["status", "closed_at", "updated_at"])
+            audit_record(actor=None, action="signal.closed", object_type="signal", object_id=signal.pk,
+                         after={"status": "closed"})
+            counts["closed"] += 1
+    for key, finding in findings.items():
+        values = {
+            "reference_value": finding.reference_value, "reference_source": finding.reference_source,
+            "pooled_value": finding.pooled.value, "ci_low": finding.pooled.ci_low, "ci_high": finding.pooled.ci_high,
+            "sample": finding.pooled.sample, "margin": margin,
+        }
+        existing = open_signals.get(key)
+        if existing is None:
+            signal = Signal.objects.create(tool=tool, metric=finding.metric, kind=finding.kind,
+                                           subgroup=finding.subgroup, created_at=now, updated_at=now, **values)
+            signal.reports.set(finding.report_ids)
+            audit_record(actor=None, action="signal.detected", object_type="signal", object_id=signal.pk,
+                         after=values)
+            event_record(type="signal.detected", audience_kind=AudienceKind.MEMBERS,
+                         audience_codes=signal_audience_codes(signal), object_type="signal", object_id=signal.pk,
+                         facets=_facets(tool), payload=signal_render(signal))
+            counts["raised"] += 1
+            continue
+        signal = existing
+        current = set(signal.reports.values_list("pk", flat=True))
+        changed = current != set(finding.report_ids) or any(
+            getattr(signal, field) != value for field, value in values.items()
+        )
+        if changed:
+            for field, value in values.items():
+                setattr(signal, field, value)
+            signal.updated_at = now
+            signal.save(update_fields=[*values.keys(), "updated_at"])
+            signal.reports.set(finding.report_ids)
+            audit_record(actor=None, action="signal.updated", object_type="signal", object_id=signal.pk, after=values)
+            counts["updated"] += 1
+    return counts
+
+
+def signal_visible_member_check(signal: Signal, member: Member) -> bool:
+    return member.code in signal_audience_codes(signal)
+
+
+def signal_draft_alert(*, actor: Any, signal: Signal) -> Any:
+    """A draft alert pre-filled with the evidence, distributed no wider than the evidence itself."""
+    from alerts.choices import AlertType, Distribution, Severity
+    from alerts.services.alerts import alert_draft_create
+
+    member = actor.member
+    reports = list(signal.reports.select_related("publisher").order_by("period_start"))
+    wide = all(r.distribution in (Distribution.NETWORK, Distribution.PUBLIC) for r in reports)
+    recipients = [] if wide else [code for code in signal_audience_codes(signal) if code != member.code]
+    gap = abs(signal.reference_value - signal.pooled_value)
+    severity = Severity.HIGH if gap >= 2 * signal.margin else Severity.MEDIUM
+    tool = signal.tool
+    what = (f"{signal.metric} in subgroup '{signal.subgroup}' below the whole population"
+            if signal.subgroup else f"real-world {signal.metric} below the declared baseline")
+    lines = [
+        f"The Exchange detected that {what} for {tool.name} ({tool.manufacturer}).",
+        f"Pooled {signal.metric}: {signal.pooled_value:.3f} (95% CI {signal.ci_low:.3f}–{signal.ci_high:.3f}, "
+        f"n={signal.sample}); compared with {signal.reference_value:.3f} ({signal.reference_source}); "
+        f"margin {signal.margin}.",
+        "Evidence:",
+        *[f"- {r.publisher.code}: {r.setting}, {r.country}, {r.period_start}–{r.period_end}, n={r.sample_size}, "
+          f"version {r.tool_version} (report {r.pk})" for r in reports],
+    ]
+    data = {
+        "title": f"{tool.name}: {what}"[:300],
+        "summary": lines[0],
+        "description": "\n".join(lines),
+        "alert_type": AlertType.BIAS_OR_INEQUITY if signal.subgroup else AlertType.PERFORMANCE_DEGRADATION,
+        "severity": severity,
+        "affected_tools": [{"tool": tool.pk, "versions": ", ".join(sorted({r.tool_version for r in reports}))[:100]}],
+        "affected_jurisdictions": sorted({r.country for r in reports}),
+        "distribution": Distribution.NETWORK if wide else Distribution.RESTRICTED,
+        "recipients": recipients,
+    }
+    if not wide and not recipients:
+        from exchange.errors import Conflict
+
+        raise Conflict(
+            "Only your member can see every report behind this signal, so an alert built on it could reach "
+            "nobody else without disclosing restricted reports; draft an alert by hand instead."
+        )
+    return alert_draft_create(actor=actor, data=data)
