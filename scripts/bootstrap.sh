@@ -32,6 +32,13 @@ fi
 
 if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
     echo "bootstrap: installing the project and its development dependencies into $VENV (pip install -e '.[dev]')"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+    log="$(mktemp "${TMPDIR:-/tmp}/sax-bootstrap.XXXXXX")"
+    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -e '.[dev]' >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        echo "bootstrap: pip install -e '.[dev]' failed (output above)" >&2
+        exit 1
+    fi
+    rm -f "$log"
     touch "$STAMP"
 fi

@@ -6,11 +6,14 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$(pwd)"
 
 VENV="${VENV:-.venv}"
+case "$VENV" in /*) ;; *) VENV="$ROOT/$VENV" ;; esac
 PORT="${PORT:-8000}"
 export DEBUG="${DEBUG:-1}"
-VAR_DIR="${SAX_VAR_DIR:-var}"
+VAR_DIR="${SAX_VAR_DIR:-$ROOT/var}"
+case "$VAR_DIR" in /*) ;; *) VAR_DIR="$ROOT/$VAR_DIR" ;; esac
 PY="$VENV/bin/python"
 
 if [ ! -x "$PY" ]; then
@@ -18,29 +21,37 @@ if [ ! -x "$PY" ]; then
     exit 1
 fi
 mkdir -p "$VAR_DIR"
+export SAX_VAR_DIR="$VAR_DIR"
+# Run from the var directory: whatever a process writes into its working directory (Celery's
+# filesystem transport keeps its control folder there) stays out of the repository.
+cd "$VAR_DIR"
 
 echo "==> Applying database migrations"
-"$PY" manage.py migrate --noinput
+"$PY" "$ROOT/manage.py" migrate --noinput
 
 echo "==> Collecting static files"
-"$PY" manage.py collectstatic --noinput --verbosity 0
+"$PY" "$ROOT/manage.py" collectstatic --noinput --verbosity 0
 
 echo "==> Loading demo data (seed_demo; safe to repeat)"
-"$PY" manage.py seed_demo | tee "$VAR_DIR/demo-credentials.txt"
+"$PY" "$ROOT/manage.py" seed_demo | tee "$VAR_DIR/demo-credentials.txt"
 
 WORKER_LOG="$VAR_DIR/demo-worker.log"
 WORKER_PID=""
 cleanup() {
+    # The terminal or a pipe may be gone already (Ctrl-C on `make demo | tee ...`): never let a
+    # failed write stop the clean-up.
+    trap '' PIPE
     trap - EXIT INT TERM
     if [ -n "$WORKER_PID" ] && kill -0 "$WORKER_PID" 2>/dev/null; then
-        echo "==> Stopping the Celery worker (pid $WORKER_PID)"
-        kill -TERM -- "-$WORKER_PID" 2>/dev/null || kill -TERM "$WORKER_PID" 2>/dev/null || true
-        for _ in $(seq 1 20); do
+        kill -TERM "$WORKER_PID" 2>/dev/null || true
+        echo "==> Stopping the Celery worker (pid $WORKER_PID)" 2>/dev/null || true
+        for _ in $(seq 1 30); do
             kill -0 "$WORKER_PID" 2>/dev/null || break
             sleep 0.5
         done
-        kill -KILL -- "-$WORKER_PID" 2>/dev/null || true
     fi
+    # Whatever is left of the worker's process group (pool processes, embedded beat).
+    [ -z "$WORKER_PID" ] || kill -KILL -- "-$WORKER_PID" 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -63,4 +74,4 @@ cat <<BANNER
 
 BANNER
 
-"$PY" manage.py runserver "127.0.0.1:$PORT"
+"$PY" "$ROOT/manage.py" runserver "127.0.0.1:$PORT"
