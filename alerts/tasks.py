@@ -23,6 +23,7 @@ def acknowledgements_overdue_sweep() -> int:
     retry_backoff=30,
     max_retries=6,
     time_limit=60,
+    soft_time_limit=50,  # must not exceed time_limit: the global soft limit (240 s) would make .delay() raise
 )
 def acknowledgement_reminder_send(alert_id: str, member_code: str, email: str) -> None:
     alert = Alert.objects.filter(pk=alert_id).select_related("publisher").first()

@@ -9,6 +9,17 @@ from rest_framework import serializers
 from alerts.choices import AckState, RelianceDecision
 
 
+class StrictCharField(serializers.CharField):
+    """A JSON string only: DRF's CharField would quietly turn `0` or `true` into text."""
+
+    default_error_messages = {"not_a_string": "Must be a string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
 class AckHistorySerializer(serializers.Serializer[Any]):
     state = serializers.ChoiceField(choices=AckState.choices)
     at = serializers.DateTimeField()
@@ -34,13 +45,13 @@ class AcknowledgementSerializer(serializers.Serializer[Any]):
 
 class AcknowledgeSerializer(serializers.Serializer[Any]):
     state = serializers.ChoiceField(choices=AckState.choices)
-    comment = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
+    comment = StrictCharField(max_length=10000, required=False, allow_blank=True, default="")
     decision = serializers.ChoiceField(choices=RelianceDecision.choices, required=False, allow_null=True)
-    rationale = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    rationale = StrictCharField(max_length=10000, required=False, allow_blank=True)
 
 
 class DeadlineExtensionSerializer(serializers.Serializer[Any]):
-    member = serializers.CharField(max_length=16, help_text="The member whose deadline changes.")
+    member = StrictCharField(max_length=16, help_text="The member whose deadline changes.")
     deadline = serializers.DateTimeField(help_text="The new, later deadline (ISO 8601 with time zone).")
 
 

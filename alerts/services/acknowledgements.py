@@ -307,4 +307,4 @@ def _send_reminder(alert: Alert, member: Member, email: str) -> None:
     except Exception:  # broker down: the event and the inbox still show it as overdue
         import logging
 
-        logging.getLogger(__name__).warning("Could not queue overdue reminder for %s", alert.pk)
+        logging.getLogger(__name__).warning("Could not queue overdue reminder for %s", alert.pk, exc_info=True)

@@ -32,6 +32,7 @@ from exchange.errors import (
 )
 from exchange.models import Member, User
 from exchange.services.audit import audit_record
+from exchange.services.chain import chain_lock
 from exchange.services.events import event_record
 
 CONTENT_FIELDS = (
@@ -253,6 +254,9 @@ def _write_revision(alert: Alert, actor: User, *, change_summary: str, material:
 
 @transaction.atomic
 def alert_publish(*, actor: User, alert: Alert) -> Alert:
+    # The chain lock first: every writer takes it before any other shared lock (here the year's
+    # reference counter), so that locks are always taken in one order and never deadlock.
+    chain_lock()
     alert = _locked(alert)
     _require_publisher(actor, alert, "publish")
     if alert.status != AlertStatus.DRAFT:
