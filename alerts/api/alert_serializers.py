@@ -114,6 +114,12 @@ class AmendSerializer(AlertInputSerializer):
         kwargs.setdefault("partial", True)
         super().__init__(*args, **kwargs)
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A partial serializer skips missing required fields; an amendment always says what changed.
+        if "change_summary" not in attrs:
+            raise serializers.ValidationError({"change_summary": ["This field is required."]})
+        return attrs
+
 
 class CloseSerializer(serializers.Serializer[Any]):
     resolution = serializers.CharField(max_length=20000)

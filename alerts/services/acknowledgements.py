@@ -183,7 +183,7 @@ def answer_apply(
     Acknowledgement.objects.bulk_create(
         [Acknowledgement(member=member, revision=revision, **subject)], ignore_conflicts=True
     )
-    ack = Acknowledgement.objects.select_for_update().select_related("member").get(member=member, **subject)
+    ack = Acknowledgement.objects.select_for_update(of=("self",)).select_related("member").get(member=member, **subject)
     before = {"state": ack.state, "decision": ack.decision, "rationale": ack.rationale, "revision": ack.revision}
     if ack.state is not None and ACK_STATE_RANK[state] < ACK_STATE_RANK[ack.state]:
         raise Conflict(
@@ -244,7 +244,7 @@ def acknowledgement_extend_deadline(
     if actor.member_id != alert.publisher_id:
         raise PermissionRefused("Only the publishing member may change acknowledgement deadlines.")
     ack = (
-        Acknowledgement.objects.select_for_update().select_related("member")
+        Acknowledgement.objects.select_for_update(of=("self",)).select_related("member")
         .filter(alert=alert, member__code=member_code.strip().upper()).first()
     )
     if ack is None or not ack.requested:

@@ -49,8 +49,8 @@ def alert_render(alert: Alert) -> dict[str, Any]:
     return dict(AlertSerializer(fresh).data)
 
 
-def _content_snapshot(alert: Alert) -> dict[str, Any]:
-    rendered = alert_render(alert)
+def _content_snapshot(alert: Alert, rendered: dict[str, Any] | None = None) -> dict[str, Any]:
+    rendered = rendered if rendered is not None else alert_render(alert)
     keep = (*CONTENT_FIELDS, *RELATED_FIELDS, "reference", "publisher", "status")
     return {key: rendered[key] for key in keep if key in rendered}
 
@@ -242,8 +242,10 @@ def _allocate_reference(year: int) -> str:
     return f"SAX-{year}-{counter.last:06d}"
 
 
-def _write_revision(alert: Alert, actor: User, *, change_summary: str, material: bool, previous: dict[str, Any] | None) -> AlertRevision:
-    content = alert_render(alert)
+def _write_revision(
+    alert: Alert, actor: User, *, content: dict[str, Any], change_summary: str, material: bool,
+    previous: dict[str, Any] | None,
+) -> AlertRevision:
     snapshot = {key: content[key] for key in (*CONTENT_FIELDS, *RELATED_FIELDS)}
     changed = sorted(k for k in snapshot if previous is None or previous.get(k) != snapshot[k])
     return AlertRevision.objects.create(
@@ -271,10 +273,10 @@ def alert_publish(*, actor: User, alert: Alert) -> Alert:
     alert.published_at = now
     _touch(alert)
     alert.save(update_fields=["reference", "status", "revision", "published_at", "version", "updated_at"])
-    _write_revision(alert, actor, change_summary="First publication.", material=True, previous=None)
-    payload = alert_render(alert)
+    payload = alert_render(alert)  # rendered once: revision, audit entry and event share it
+    _write_revision(alert, actor, content=payload, change_summary="First publication.", material=True, previous=None)
     audit_record(actor=actor, action="alert.published", object_type="alert", object_id=alert.pk,
-                 before={"status": AlertStatus.DRAFT}, after=_content_snapshot(alert))
+                 before={"status": AlertStatus.DRAFT}, after=_content_snapshot(alert, payload))
     _record_event("alert.published", alert, payload)
     _request_acknowledgements(alert, actor)
     return alert
@@ -292,10 +294,10 @@ def alert_amend(
 ) -> Alert:
     alert = _locked(alert)
     _require_publisher(actor, alert, "amend")
-    _check_if_match(alert, if_match, required=True)
     if alert.status != AlertStatus.PUBLISHED:
         detail = "publish it first" if alert.status == AlertStatus.DRAFT else "it can no longer change"
         raise Conflict(f"Only a published alert can be amended; this one is {alert.status} ({detail}).")
+    _check_if_match(alert, if_match, required=True)
     if not change_summary.strip():
         raise ValidationFailed("change_summary: say what changed.", errors={"change_summary": ["required"]})
     previous = alert.revisions.order_by("-number").values_list("content", flat=True).first() or {}
@@ -316,18 +318,19 @@ def alert_amend(
     _touch(alert)
     alert.revision += 1
     _apply_content(alert, data)
-    revision = _write_revision(alert, actor, change_summary=change_summary.strip(), material=material,
+    rendered = alert_render(alert)
+    revision = _write_revision(alert, actor, content=rendered, change_summary=change_summary.strip(), material=material,
                                previous=previous)
     if not revision.changed_fields:
         raise ValidationFailed("The amendment changes nothing; send the fields that change.",
                                errors={"non_field_errors": ["no change"]})
-    payload = alert_render(alert)
+    payload = dict(rendered)
     payload["amendment"] = {
         "revision": revision.number, "change_summary": revision.change_summary, "material": material,
         "changed_fields": revision.changed_fields,
     }
     audit_record(actor=actor, action="alert.amended", object_type="alert", object_id=alert.pk,
-                 before=before, after={**_content_snapshot(alert), "revision": alert.revision,
+                 before=before, after={**_content_snapshot(alert, rendered), "revision": alert.revision,
                                        "change_summary": revision.change_summary, "material": material})
     _record_event("alert.amended", alert, payload)
     if material:

@@ -181,7 +181,7 @@ def _require_publisher(actor: User | None, member: Member, report: Report, verb:
 
 @transaction.atomic
 def report_draft_delete(*, actor: User, report: Report) -> None:
-    report = Report.objects.select_for_update().select_related("publisher").get(pk=report.pk)
+    report = Report.objects.select_for_update(of=("self",)).select_related("publisher").get(pk=report.pk)
     assert actor.member is not None
     _require_publisher(actor, actor.member, report, "delete")
     if report.status != ReportStatus.DRAFT:
@@ -211,7 +211,7 @@ def report_facets(report: Report) -> dict[str, Any]:
 
 @transaction.atomic
 def report_publish(*, actor: User | None, member: Member, report: Report) -> Report:
-    report = Report.objects.select_for_update().select_related("publisher", "tool").get(pk=report.pk)
+    report = Report.objects.select_for_update(of=("self",)).select_related("publisher", "tool").get(pk=report.pk)
     _require_publisher(actor, member, report, "publish")
     if report.status != ReportStatus.DRAFT:
         raise Conflict("This report is already published; a published report is immutable.")

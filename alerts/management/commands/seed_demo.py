@@ -8,8 +8,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from alerts.demo.data import DEMO_PASSWORD, MEMBERS, ROLES, TOOLS
-from alerts.models import Authorization, Tool
+from alerts.demo.data import ALERTS, DEMO_PASSWORD, MEMBERS, ROLES, TOOLS
+from alerts.models import Alert, Authorization, Tool
+from alerts.services.alerts import alert_amend, alert_close, alert_draft_create, alert_publish, alert_withdraw
 from alerts.services.tools import authorization_record, tool_register
 from exchange.errors import ServiceError
 from exchange.models import Member, User
@@ -74,6 +75,14 @@ class Command(BaseCommand):
                     )
             self.progress(step, len(TOOLS), f"{tool_name} ({manufacturer}) in {', '.join(baselines)}")
 
+        self.stdout.write(self.style.MIGRATE_HEADING("Safety alerts"))
+        for step, spec in enumerate(ALERTS, 1):
+            alert, created = self._alert(spec)
+            state = alert.status if alert.revision < 2 else f"{alert.status}, revision {alert.revision}"
+            note = "" if created else " (already there)"
+            self.progress(step, len(ALERTS), f"{alert.reference or 'draft':<15} {spec['publisher']:<5} "
+                          f"{alert.alert_type}/{alert.severity} {alert.distribution}: {state}{note}")
+
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(
             f"Portal sign-in: <role>@<member>.example (e.g. publisher@mhra.example), password {DEMO_PASSWORD}"
@@ -85,6 +94,46 @@ class Command(BaseCommand):
                     user = User.objects.select_related("member").get(email=f"{role}@{code.lower()}.example")
                     issued = token_issue(actor=None, user=user, name="demo", expires_days=30)
                     self.stdout.write(f"  {user.email:<26} {issued.value}")
+
+    def _alert(self, spec: dict[str, Any]) -> tuple[Alert, bool]:
+        """One alert through its whole lifecycle, in one transaction; skipped if its reference exists."""
+        code = spec["publisher"]
+        existing = Alert.objects.filter(publisher__code=code, publisher_reference=spec["ref"]).first()
+        if existing is not None:
+            return existing, False
+        drafter = User.objects.select_related("member").get(email=f"assessor@{code.lower()}.example")
+        publisher = User.objects.select_related("member").get(email=f"publisher@{code.lower()}.example")
+        data = {
+            "title": spec["title"], "summary": spec["summary"], "description": spec["description"],
+            "alert_type": spec["alert_type"], "severity": spec["severity"],
+            "affected_tools": self._tools(spec["tools"]), "affected_jurisdictions": spec["jurisdictions"],
+            "hazard": spec["hazard"], "harm": spec["harm"], "recommended_actions": spec["actions"],
+            "imdrf_codes": spec["imdrf"], "publisher_reference": spec["ref"],
+            "distribution": spec["distribution"], "recipients": spec.get("recipients", []),
+        }
+        with transaction.atomic():
+            alert = alert_draft_create(actor=drafter, data=data)
+            if spec.get("draft"):
+                return alert, True
+            alert = alert_publish(actor=publisher, alert=alert)
+            for changes, change_summary, material in spec.get("amendments", []):
+                changes = dict(changes)
+                if "tools" in changes:
+                    changes["affected_tools"] = self._tools(changes.pop("tools"))
+                alert = alert_amend(actor=publisher, alert=alert, data=changes, change_summary=change_summary,
+                                    material=material, if_match=alert.etag)
+            if spec.get("close"):
+                alert = alert_close(actor=publisher, alert=alert, resolution=spec["close"])
+            if spec.get("withdraw"):
+                alert = alert_withdraw(actor=publisher, alert=alert, reason=spec["withdraw"])
+        return alert, True
+
+    def _tools(self, pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        tools = {tool.name: tool for tool in Tool.objects.filter(name__in=[name for name, _ in pairs])}
+        missing = [name for name, _ in pairs if name not in tools]
+        if missing:
+            raise CommandError(f"Demo alert names a tool that is not in the demo registry: {missing[0]}")
+        return [{"tool": tools[name].pk, "versions": versions} for name, versions in pairs]
 
     def _staff(self) -> User:
         staff = User.objects.filter(email="secretariat@exchange.example").first()
