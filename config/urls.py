@@ -22,6 +22,10 @@ urlpatterns = [
     path("problems/<slug:slug>", exceptions.problem_types, name="problem-type"),
     path("feeds/alerts.atom", PublicAlertsFeed(), name="alerts-atom"),
     path("healthz", healthz, name="healthz"),
+    # The portal (server-rendered pages for regulator staff): sign-in and account, then the pages.
+    path("accounts/", include("exchange.portal.account_urls")),
+    path("", include("exchange.portal.urls")),
+    path("", include("alerts.portal.urls")),
 ]
 
 handler400 = exceptions.bad_request

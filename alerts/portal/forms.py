@@ -1,0 +1,235 @@
+"""Forms of the content's portal pages.
+
+A form parses what the browser sends (text boxes for code lists, one row per affected tool) into
+the body the REST API takes; that body is then checked by the API's own serializer and handed to
+the same service, so the portal shows the same validation messages as the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from alerts.choices import AckState, AlertType, Distribution, Metric, RelianceDecision, Severity
+from exchange.portal.access import join_codes, split_codes
+
+TOOL_ROWS_MIN = 3
+METRIC_ROWS = 4
+
+
+class AlertForm(forms.Form):
+    """Draft (and amend) a safety alert: SPEC §2 fields, one row per affected tool."""
+
+    title = forms.CharField(max_length=300, help_text="At most 300 characters.")
+    summary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                              help_text="Two or three sentences for the inbox and e-mails.")
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}))
+    alert_type = forms.ChoiceField(label="Alert type", choices=AlertType.choices)
+    severity = forms.ChoiceField(choices=Severity.choices, widget=forms.RadioSelect)
+    affected_jurisdictions = forms.CharField(
+        label="Affected jurisdictions", required=False,
+        help_text="ISO 3166-1 codes (or EU) separated by commas, e.g. GB, US.",
+    )
+    hazard = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    harm = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    recommended_actions = forms.CharField(label="Recommended actions", required=False,
+                                          widget=forms.Textarea(attrs={"rows": 4}))
+    imdrf_codes = forms.CharField(label="IMDRF adverse-event codes", required=False,
+                                  help_text="Separated by commas, e.g. A0901, E0102.")
+    publisher_reference = forms.CharField(label="Your reference", max_length=100, required=False)
+    distribution = forms.ChoiceField(choices=Distribution.choices, widget=forms.RadioSelect,
+                                     initial=Distribution.NETWORK)
+    recipients = forms.MultipleChoiceField(
+        label="Recipients", required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Only for a restricted distribution: the members that receive the alert.",
+    )
+    etag = forms.CharField(required=False, widget=forms.HiddenInput)
+    extra_field_names: tuple[str, ...] = ("etag",)
+
+    def __init__(
+        self, *args: Any, tools: list[tuple[str, str]], members: list[tuple[str, str]], tool_rows: int = TOOL_ROWS_MIN,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["recipients"].choices = members  # type: ignore[attr-defined]
+        self.tool_rows = max(tool_rows, TOOL_ROWS_MIN)
+        tool_choices = [("", "— choose a tool —"), *tools]
+        for index in range(self.tool_rows):
+            self.fields[f"tool_{index}"] = forms.ChoiceField(
+                label=f"Tool {index + 1}", choices=tool_choices, required=False
+            )
+            self.fields[f"versions_{index}"] = forms.CharField(
+                label=f"Affected versions of tool {index + 1}", max_length=100, required=False,
+                widget=forms.TextInput(attrs={"placeholder": ">=2.0,<2.4"}),
+            )
+
+    def tool_row_fields(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [(self[f"tool_{i}"], self[f"versions_{i}"]) for i in range(self.tool_rows)]
+
+    def content_fields(self) -> list[forms.BoundField]:
+        skip = {"recipients", "distribution"}
+        return [f for f in self if not f.name.startswith(("tool_", "versions_")) and f.name not in skip
+                and f.name not in self.extra_field_names]
+
+    def api_body(self) -> dict[str, Any]:
+        """The cleaned form as the JSON body of POST /api/v1/alerts/ (SPEC Appendix A)."""
+        data = self.cleaned_data
+        tools = []
+        for index in range(self.tool_rows):
+            tool = data.get(f"tool_{index}")
+            if tool:
+                tools.append({"tool": tool, "versions": data.get(f"versions_{index}", "")})
+        restricted = data["distribution"] == Distribution.RESTRICTED
+        return {
+            "title": data["title"],
+            "summary": data["summary"],
+            "description": data["description"],
+            "alert_type": data["alert_type"],
+            "severity": data["severity"],
+            "affected_tools": tools,
+            "affected_jurisdictions": split_codes(data["affected_jurisdictions"]),
+            "hazard": data["hazard"],
+            "harm": data["harm"],
+            "recommended_actions": data["recommended_actions"],
+            "imdrf_codes": split_codes(data["imdrf_codes"]),
+            "publisher_reference": data["publisher_reference"],
+            "distribution": data["distribution"],
+            # A hidden recipients box (not restricted) sends nothing, as the API client would.
+            "recipients": list(data["recipients"]) if restricted else [],
+        }
+
+    @staticmethod
+    def initial_from(rendered: dict[str, Any]) -> dict[str, Any]:
+        """Initial values from an alert as the API renders it."""
+        initial = {key: rendered.get(key) for key in (
+            "title", "summary", "description", "alert_type", "severity", "hazard", "harm",
+            "recommended_actions", "publisher_reference", "distribution",
+        )}
+        initial["affected_jurisdictions"] = join_codes(rendered.get("affected_jurisdictions") or [])
+        initial["imdrf_codes"] = join_codes(rendered.get("imdrf_codes") or [])
+        initial["recipients"] = list(rendered.get("recipients") or [])
+        for index, row in enumerate(rendered.get("affected_tools") or []):
+            initial[f"tool_{index}"] = str(row["tool"])
+            initial[f"versions_{index}"] = row.get("versions", "")
+        return initial
+
+
+class AmendForm(AlertForm):
+    change_summary = forms.CharField(label="What changed, and why", widget=forms.Textarea(attrs={"rows": 3}))
+    material = forms.BooleanField(
+        label="Material change: ask the audience to acknowledge the new revision", required=False
+    )
+    etag = forms.CharField(widget=forms.HiddenInput)
+    extra_field_names = ("change_summary", "material", "etag")
+
+
+class CloseForm(forms.Form):
+    resolution = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}),
+                                 help_text="How the problem was resolved, e.g. a fixed version was released.")
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}),
+                             help_text="Why the alert was issued in error. Withdrawal cannot be undone.")
+
+
+class AcknowledgeForm(forms.Form):
+    state = forms.ChoiceField(choices=AckState.choices, widget=forms.RadioSelect, initial=AckState.RECEIVED)
+    comment = forms.CharField(required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 3}),
+                              help_text="Required for 'Action taken': say what was done.")
+    decision = forms.ChoiceField(
+        label="Reliance decision", required=False,
+        choices=[("", "No decision yet"), *RelianceDecision.choices],
+    )
+    rationale = forms.CharField(required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, prefix_id: str = "", **kwargs: Any) -> None:
+        if prefix_id:
+            kwargs.setdefault("auto_id", f"id_{prefix_id}_%s")
+        super().__init__(*args, **kwargs)
+
+    def api_body(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        body: dict[str, Any] = {"state": data["state"], "comment": data["comment"]}
+        if data["decision"]:
+            body["decision"] = data["decision"]
+        if data["rationale"]:
+            body["rationale"] = data["rationale"]
+        return body
+
+
+class DeadlineForm(forms.Form):
+    member = forms.CharField(widget=forms.HiddenInput)
+    deadline = forms.DateTimeField(
+        label="New deadline (UTC)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+
+
+class ReportForm(forms.Form):
+    """Submit a real-world performance report: the whole population's metrics, one row each."""
+
+    tool = forms.ChoiceField(label="AI tool")
+    tool_version = forms.CharField(label="Tool version", max_length=50)
+    period_start = forms.DateField(label="Period start", widget=forms.DateInput(attrs={"type": "date"}))
+    period_end = forms.DateField(label="Period end", widget=forms.DateInput(attrs={"type": "date"}))
+    setting = forms.CharField(label="Care setting", max_length=300)
+    country = forms.CharField(max_length=2, help_text="ISO 3166-1 code, e.g. GB.")
+    population = forms.CharField(max_length=300, required=False)
+    sample_size = forms.IntegerField(label="Sample size", min_value=1)
+    method = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    data_source = forms.CharField(label="Data source", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    distribution = forms.ChoiceField(choices=Distribution.choices, widget=forms.RadioSelect,
+                                     initial=Distribution.NETWORK)
+    recipients = forms.MultipleChoiceField(label="Recipients", required=False, widget=forms.CheckboxSelectMultiple,
+                                           help_text="Only for a restricted distribution.")
+
+    def __init__(self, *args: Any, tools: list[tuple[str, str]], members: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["tool"].choices = [("", "— choose a tool —"), *tools]  # type: ignore[attr-defined]
+        self.fields["recipients"].choices = members  # type: ignore[attr-defined]
+        metric_choices = [("", "—"), *Metric.choices]
+        for index in range(METRIC_ROWS):
+            self.fields[f"metric_{index}"] = forms.ChoiceField(label=f"Metric {index + 1}", choices=metric_choices,
+                                                               required=False)
+            for name, label in (("value", "Value"), ("ci_low", "CI low"), ("ci_high", "CI high")):
+                self.fields[f"{name}_{index}"] = forms.FloatField(label=f"{label} ({index + 1})", required=False)
+            for name, label in (("numerator", "Numerator"), ("denominator", "Denominator")):
+                self.fields[f"{name}_{index}"] = forms.IntegerField(label=f"{label} ({index + 1})", required=False)
+
+    def metric_rows(self) -> list[list[forms.BoundField]]:
+        names = ("metric", "value", "ci_low", "ci_high", "numerator", "denominator")
+        return [[self[f"{name}_{i}"] for name in names] for i in range(METRIC_ROWS)]
+
+    def head_fields(self) -> list[forms.BoundField]:
+        return [f for f in self if not f.name.rsplit("_", 1)[-1].isdigit() and f.name not in ("distribution", "recipients")]
+
+    def api_body(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        metrics = []
+        for index in range(METRIC_ROWS):
+            if not data.get(f"metric_{index}"):
+                continue
+            metrics.append({
+                "metric": data[f"metric_{index}"],
+                "value": data.get(f"value_{index}"),
+                **{key: data.get(f"{key}_{index}") for key in ("ci_low", "ci_high", "numerator", "denominator")},
+            })
+        restricted = data["distribution"] == Distribution.RESTRICTED
+        return {
+            "tool": data["tool"], "tool_version": data["tool_version"], "period_start": data["period_start"],
+            "period_end": data["period_end"], "setting": data["setting"], "country": data["country"],
+            "population": data["population"], "sample_size": data["sample_size"], "method": data["method"],
+            "data_source": data["data_source"], "metrics": metrics, "subgroups": [],
+            "distribution": data["distribution"], "recipients": list(data["recipients"]) if restricted else [],
+        }
+
+
+class ReportImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8, one row per metric; rows with the same 'report' key form one report. "
+        "All or nothing: any problem refuses the whole file.",
+    )

@@ -1,0 +1,121 @@
+"""Portal pages of the tool registry and of signals.
+
+The registry is shared (every active member sees every tool), but what a tool's page shows about
+it — alerts, reports, signals and the pooled trend — comes through the visibility selectors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from alerts import selectors
+from alerts.api.report_views import SignalFilter
+from alerts.api.views import ToolViewSet
+from alerts.choices import (
+    AlertStatus,
+    AuthorizationStatus,
+    ClinicalArea,
+    Metric,
+    ReportStatus,
+    Severity,
+    SignalKind,
+    SignalStatus,
+)
+from alerts.filters import ToolFilter
+from alerts.models import Signal, Tool
+from alerts.portal.charts import charts_for
+from alerts.portal.views import search_q
+from alerts.services.performance import tool_performance
+from alerts.services.signals import signal_draft_alert
+from exchange.choices import Scope
+from exchange.errors import ServiceError
+from exchange.portal.access import Portal, member_view
+from exchange.portal.pages import paginate, render_page
+
+CHOICES = {
+    "clinical_areas": ClinicalArea.choices,
+    "authorization_statuses": AuthorizationStatus.choices,
+    "metrics": Metric.choices,
+    "severities": Severity.choices,
+    "statuses": AlertStatus.choices,
+    "report_statuses": ReportStatus.choices,
+    "signal_kinds": SignalKind.choices,
+    "signal_statuses": SignalStatus.choices,
+}
+
+
+@member_view()
+def tool_list(request: HttpRequest, portal: Portal) -> HttpResponse:
+    filterset = ToolFilter(request.GET or None, queryset=selectors.tools_list(), request=request)
+    filterset.form.fields["authorised_in"].help_text = "ISO code, e.g. GB"
+    queryset = filterset.qs
+    search = request.GET.get("search", "").strip()
+    if search:
+        queryset = queryset.filter(search_q(ToolViewSet.search_fields, search)).distinct()
+    context = {**paginate(request, queryset.order_by("name")), **CHOICES, "filterset": filterset, "search": search}
+    return render_page(request, portal, "alerts/tool_list.html", context, section="tools")
+
+
+@member_view()
+def tool_detail(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
+    try:
+        tool = selectors.tools_list().get(pk=pk)
+    except (Tool.DoesNotExist, ValueError, DjangoValidationError) as exc:
+        raise Http404("No such tool.") from exc
+    member = portal.member
+    alerts = (
+        selectors.alerts_visible_to(member=member).filter(affected_tool_rows__tool=tool)
+        .select_related("publisher").order_by("-published_at", "-created_at").distinct()
+    )
+    reports = (
+        selectors.reports_visible_to(member=member).filter(tool=tool)
+        .select_related("publisher").order_by("-period_end", "-created_at")
+    )
+    signals = selectors.signals_visible_to(member=member).filter(tool=tool)
+    performance = tool_performance(tool=tool, member=member)
+    context = {
+        **CHOICES,
+        "tool": tool,
+        "authorizations": list(tool.authorizations.all()),
+        "identifiers": list(tool.identifiers.all()),
+        "alerts": list(alerts[:50]),
+        "reports": list(reports[:50]),
+        "signals": list(signals),
+        "performance": performance,
+        "charts": charts_for(performance),
+    }
+    return render_page(request, portal, "alerts/tool_detail.html", context, section="tools")
+
+
+@member_view()
+def signal_list(request: HttpRequest, portal: Portal) -> HttpResponse:
+    visible = selectors.signals_visible_to(member=portal.member)
+    filterset = SignalFilter(request.GET or None, queryset=visible, request=request)
+    filterset.form.fields["tool"].widget.input_type = "text"
+    queryset = filterset.qs.order_by("-updated_at")
+    context = {**paginate(request, queryset), **CHOICES, "filterset": filterset,
+               "can_publish": portal.can(Scope.PUBLISH)}
+    return render_page(request, portal, "alerts/signal_list.html", context, section="signals")
+
+
+@require_POST
+@member_view(Scope.PUBLISH)
+def signal_draft(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
+    """Turn a signal into a draft alert pre-filled with the evidence."""
+    try:
+        signal = selectors.signals_visible_to(member=portal.member).get(pk=pk)
+    except (Signal.DoesNotExist, ValueError, DjangoValidationError) as exc:
+        raise Http404("No such signal.") from exc
+    try:
+        alert = signal_draft_alert(actor=portal.user, signal=signal)
+    except ServiceError as exc:
+        messages.error(request, exc.detail)
+        return redirect("portal:signal-list")
+    messages.success(request, "A draft alert was made from the signal's evidence. Check it, then publish it.")
+    return redirect("portal:alert-detail", pk=alert.pk)

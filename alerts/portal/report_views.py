@@ -1,0 +1,186 @@
+"""Portal pages of real-world performance reports: list, submit (form and CSV), page, publish, acknowledge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from alerts import selectors
+from alerts.api.ack_serializers import AcknowledgeSerializer
+from alerts.api.report_serializers import ReportInputSerializer
+from alerts.api.report_views import ReportFilter, ReportViewSet
+from alerts.choices import ACK_COMPLETE, AckState, Distribution, Metric, RelianceDecision, ReportStatus
+from alerts.models import Acknowledgement, Report
+from alerts.portal.forms import AcknowledgeForm, ReportForm, ReportImportForm
+from alerts.portal.views import member_choices, search_q, tool_choices
+from alerts.services import reports as report_services
+from alerts.services.acknowledgements import ack_is_overdue
+from alerts.services.report_import import reports_import
+from exchange.choices import Scope
+from exchange.errors import ServiceError
+from exchange.portal.access import Portal, flatten_errors, form_add_service_error, member_view, safe_next
+from exchange.portal.pages import api_validate, paginate, render_page
+
+CHOICES = {
+    "report_statuses": ReportStatus.choices,
+    "distributions": Distribution.choices,
+    "metrics": Metric.choices,
+    "ack_states": AckState.choices,
+    "decisions": RelianceDecision.choices,
+}
+METRIC_FIELD_MAP = {"metrics": "metric_0"}
+
+
+def visible_report(portal: Portal, pk: Any) -> Report:
+    try:
+        return selectors.reports_with_details(selectors.reports_visible_to(member=portal.member)).get(pk=pk)
+    except (Report.DoesNotExist, ValueError, DjangoValidationError) as exc:
+        raise Http404("No such report.") from exc
+
+
+@member_view()
+def report_list(request: HttpRequest, portal: Portal) -> HttpResponse:
+    visible = selectors.reports_visible_to(member=portal.member)
+    filterset = ReportFilter(request.GET or None, queryset=visible, request=request)
+    from django import forms
+
+    filterset.form.fields["tool"].widget = forms.Select(choices=[("", "Any tool"), *tool_choices()])
+    queryset = filterset.qs
+    search = request.GET.get("search", "").strip()
+    if search:
+        queryset = queryset.filter(search_q(ReportViewSet.search_fields, search))
+    queryset = queryset.select_related("publisher", "tool").order_by("-published_at", "-created_at")
+    context = {**paginate(request, queryset), **CHOICES, "filterset": filterset, "search": search,
+               "can_draft": portal.can(Scope.DRAFT), "can_import": portal.can(Scope.PUBLISH)}
+    return render_page(request, portal, "alerts/report_list.html", context, section="reports")
+
+
+def _detail_context(portal: Portal, report: Report, ack_form: AcknowledgeForm | None = None) -> dict[str, Any]:
+    is_publisher = report.publisher_id == portal.member.pk
+    context: dict[str, Any] = {
+        **CHOICES, "report": report, "is_publisher": is_publisher,
+        "can_publish": is_publisher and portal.can(Scope.PUBLISH) and report.status == ReportStatus.DRAFT,
+        "can_draft": is_publisher and portal.can(Scope.DRAFT),
+        "recipients": [row.member for row in report.recipient_rows.all()],
+    }
+    if is_publisher and report.status == ReportStatus.PUBLISHED:
+        context["audience_acks"] = list(
+            Acknowledgement.objects.filter(report=report).select_related("member").prefetch_related("history")
+            .order_by("member__code")
+        )
+    if not is_publisher and report.status == ReportStatus.PUBLISHED:
+        ack = (
+            Acknowledgement.objects.select_related("member").prefetch_related("history")
+            .filter(report=report, member=portal.member).first()
+        ) or Acknowledgement(report=report, member=portal.member, revision=1)
+        context["my_ack"] = ack
+        context["ack_overdue"] = ack_is_overdue(ack)
+        context["ack_complete"] = ack.state in ACK_COMPLETE
+        context["can_ack"] = portal.can(Scope.ACKNOWLEDGE)
+        context["ack_form"] = ack_form or AcknowledgeForm(initial={"decision": ack.decision or ""})
+    return context
+
+
+@member_view()
+def report_detail(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
+    report = visible_report(portal, pk)
+    return render_page(request, portal, "alerts/report_detail.html", _detail_context(portal, report),
+                       section="reports")
+
+
+@require_http_methods(["GET", "POST"])
+@member_view(Scope.DRAFT)
+def report_create(request: HttpRequest, portal: Portal) -> HttpResponse:
+    form = ReportForm(request.POST or None, tools=tool_choices(), members=member_choices(portal),
+                      initial={"country": portal.member.country})
+    if request.method == "POST" and form.is_valid():
+        data = api_validate(ReportInputSerializer, form.api_body(), form, field_map=METRIC_FIELD_MAP)
+        if data is not None:
+            try:
+                report = report_services.report_draft_create(actor=portal.user, member=portal.member, data=data)
+            except ServiceError as exc:
+                form_add_service_error(form, exc, field_map=METRIC_FIELD_MAP)
+            else:
+                messages.success(request, "Report saved as a draft. Check it, then publish it.")
+                return redirect("portal:report-detail", pk=report.pk)
+    return render_page(request, portal, "alerts/report_form.html", {"form": form}, section="reports",
+                       status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@member_view(Scope.PUBLISH)
+def report_import(request: HttpRequest, portal: Portal) -> HttpResponse:
+    """CSV upload, all or nothing (the same service as POST /api/v1/reports/import/)."""
+    form = ReportImportForm(request.POST or None, request.FILES or None)
+    problems: list[tuple[str, str]] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            text = upload.read().decode("utf-8")
+        except UnicodeDecodeError:
+            form.add_error("file", "The CSV file must be UTF-8 encoded.")
+        else:
+            try:
+                created = reports_import(actor=portal.user, member=portal.member, text=text)
+            except ServiceError as exc:
+                form.add_error(None, exc.detail)
+                problems = flatten_errors(exc.errors or {})
+            else:
+                published = sum(1 for r in created if r.status == ReportStatus.PUBLISHED)
+                messages.success(request, f"Imported {len(created)} report(s), {published} published.")
+                return redirect(f"{reverse('portal:report-list')}?publisher={portal.member.code}")
+    context = {"form": form, "problems": problems}
+    return render_page(request, portal, "alerts/report_import.html", context, section="reports",
+                       status=400 if form.errors else 200)
+
+
+@require_POST
+@member_view(Scope.PUBLISH)
+def report_publish(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
+    report = visible_report(portal, pk)
+    try:
+        report_services.report_publish(actor=portal.user, member=portal.member, report=report)
+    except ServiceError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, "Report published.")
+    return redirect("portal:report-detail", pk=report.pk)
+
+
+@require_POST
+@member_view(Scope.DRAFT)
+def report_delete(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
+    report = visible_report(portal, pk)
+    try:
+        report_services.report_draft_delete(actor=portal.user, report=report)
+    except ServiceError as exc:
+        messages.error(request, exc.detail)
+        return redirect("portal:report-detail", pk=report.pk)
+    messages.success(request, "Draft report deleted.")
+    return redirect("portal:report-list")
+
+
+@require_POST
+@member_view(Scope.ACKNOWLEDGE)
+def report_acknowledge(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
+    report = visible_report(portal, pk)
+    form = AcknowledgeForm(request.POST)
+    if form.is_valid():
+        data = api_validate(AcknowledgeSerializer, form.api_body(), form)
+        if data is not None:
+            try:
+                ack = report_services.report_acknowledge(actor=portal.user, report=report, **data)
+            except ServiceError as exc:
+                form_add_service_error(form, exc)
+            else:
+                label = dict(AckState.choices).get(ack.state or "", ack.state)
+                messages.success(request, f"Your member's acknowledgement of the report is now '{label}'.")
+                return redirect(safe_next(request, reverse("portal:report-detail", args=[report.pk])))
+    return render_page(request, portal, "alerts/report_detail.html", _detail_context(portal, report, form),
+                       section="reports", status=400)

@@ -1,0 +1,36 @@
+"""Portal pages of the content (mounted at the site root): inbox, alerts, tools, signals, reports."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from alerts.portal import notification_views, registry_views, report_views, views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("notifications/", notification_views.notifications, name="notifications"),
+    path("alerts/", views.alert_list, name="alert-list"),
+    path("alerts/new/", views.alert_create, name="alert-create"),
+    path("alerts/<uuid:pk>/", views.alert_detail, name="alert-detail"),
+    path("alerts/<uuid:pk>/edit/", views.alert_edit, name="alert-edit"),
+    path("alerts/<uuid:pk>/publish/", views.alert_publish, name="alert-publish"),
+    path("alerts/<uuid:pk>/delete/", views.alert_delete, name="alert-delete"),
+    path("alerts/<uuid:pk>/amend/", views.alert_amend, name="alert-amend"),
+    path("alerts/<uuid:pk>/close/", views.alert_close, name="alert-close"),
+    path("alerts/<uuid:pk>/withdraw/", views.alert_withdraw, name="alert-withdraw"),
+    path("alerts/<uuid:pk>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
+    path("alerts/<uuid:pk>/deadline/", views.alert_extend_deadline, name="alert-deadline"),
+    path("tools/", registry_views.tool_list, name="tool-list"),
+    path("tools/<uuid:pk>/", registry_views.tool_detail, name="tool-detail"),
+    path("signals/", registry_views.signal_list, name="signal-list"),
+    path("signals/<uuid:pk>/draft-alert/", registry_views.signal_draft, name="signal-draft-alert"),
+    path("reports/", report_views.report_list, name="report-list"),
+    path("reports/new/", report_views.report_create, name="report-create"),
+    path("reports/import/", report_views.report_import, name="report-import"),
+    path("reports/<uuid:pk>/", report_views.report_detail, name="report-detail"),
+    path("reports/<uuid:pk>/publish/", report_views.report_publish, name="report-publish"),
+    path("reports/<uuid:pk>/delete/", report_views.report_delete, name="report-delete"),
+    path("reports/<uuid:pk>/acknowledge/", report_views.report_acknowledge, name="report-acknowledge"),
+]

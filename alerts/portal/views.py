@@ -1,0 +1,410 @@
+"""Portal pages of safety alerts: the inbox, search, an alert's page, and its lifecycle forms.
+
+Views parse, call one selector or service, and render. Every alert is read through
+`alerts_visible_to(member)` (SPEC §3): an alert the member may not see is a 404 on every page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from alerts import selectors
+from alerts.api.ack_serializers import AcknowledgeSerializer
+from alerts.api.alert_serializers import AlertInputSerializer, AmendSerializer
+from alerts.api.alert_views import AlertViewSet
+from alerts.choices import (
+    ACK_COMPLETE,
+    AckState,
+    AlertStatus,
+    AlertType,
+    Distribution,
+    RelianceDecision,
+    Severity,
+)
+from alerts.filters import AlertFilter
+from alerts.models import Alert, AlertRevision
+from alerts.portal.forms import (
+    AcknowledgeForm,
+    AlertForm,
+    AmendForm,
+    CloseForm,
+    DeadlineForm,
+    WithdrawForm,
+)
+from alerts.portal.revisions import revision_changes
+from alerts.services import acknowledgements as ack_services
+from alerts.services import alerts as alert_services
+from exchange.choices import MemberStatus, Scope
+from exchange.errors import ServiceError
+from exchange.models import Member
+from exchange.portal.access import Portal, form_add_service_error, member_view, safe_next
+from exchange.portal.pages import api_validate, paginate, render_page
+
+CHOICES = {
+    "statuses": AlertStatus.choices,
+    "severities": Severity.choices,
+    "alert_types": AlertType.choices,
+    "distributions": Distribution.choices,
+    "ack_states": AckState.choices,
+    "decisions": RelianceDecision.choices,
+}
+TOOL_FIELD_MAP = {"affected_tools": "tool_0"}
+# Most urgent first: severity, then deadline (the API inbox's order; the keys are annotations of inbox_for).
+INBOX_ORDER: tuple[str, ...] = ("-severity_rank", "deadline_key", "requested_at", "id")
+
+
+# --- shared reads -----------------------------------------------------------------------------------
+
+
+def visible_alert(portal: Portal, pk: Any) -> Alert:
+    """The alert if the member may see it; otherwise 404, whether or not it exists (SPEC §3)."""
+    try:
+        return selectors.alerts_with_details(selectors.alerts_visible_to(member=portal.member)).get(pk=pk)
+    except (Alert.DoesNotExist, ValueError, DjangoValidationError) as exc:
+        raise Http404("No such alert.") from exc
+
+
+def tool_choices() -> list[tuple[str, str]]:
+    rows = selectors.tools_list().prefetch_related(None).values_list("id", "name", "manufacturer")
+    return [(str(pk), f"{name} — {manufacturer}") for pk, name, manufacturer in rows]
+
+
+def member_choices(portal: Portal) -> list[tuple[str, str]]:
+    members = Member.objects.filter(status=MemberStatus.ACTIVE).exclude(pk=portal.member.pk).order_by("code")
+    return [(m.code, f"{m.code} — {m.name}") for m in members]
+
+
+def search_q(fields: tuple[str, ...] | list[str], text: str) -> Q:
+    """The API's `?search=`: every word must occur in one of the view's search fields."""
+    query = Q()
+    for word in text.split():
+        any_field = Q()
+        for field in fields:
+            any_field |= Q(**{f"{field}__icontains": word})
+        query &= any_field
+    return query
+
+
+# --- inbox ------------------------------------------------------------------------------------------
+
+
+@member_view()
+def inbox(request: HttpRequest, portal: Portal) -> HttpResponse:
+    """What awaits the member's acknowledgement, most urgent first (severity, then deadline)."""
+    items = selectors.inbox_for(member=portal.member).order_by(*INBOX_ORDER)
+    context = {**paginate(request, items, per_page=50), **CHOICES, "can_ack": portal.can(Scope.ACKNOWLEDGE)}
+    return render_page(request, portal, "alerts/inbox.html", context, section="inbox")
+
+
+# --- list and search --------------------------------------------------------------------------------
+
+
+def _filters_for_display(filterset: AlertFilter) -> None:
+    """Friendlier widgets on the API's own filterset (the same filters, the same validation)."""
+    form = filterset.form
+    for name in ("status", "severity", "alert_type"):
+        form.fields[name].widget = forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
+    for name in ("published_after", "published_before"):
+        form.fields[name].widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+        form.fields[name].help_text = "UTC"
+    form.fields["tool"].widget = forms.Select(choices=[("", "Any tool"), *tool_choices()])
+    form.fields["publisher"].help_text = "Member code, e.g. FDA"
+    form.fields["jurisdiction"].help_text = "ISO code, e.g. GB"
+
+
+@member_view()
+def alert_list(request: HttpRequest, portal: Portal) -> HttpResponse:
+    visible = selectors.alerts_visible_to(member=portal.member)
+    filterset = AlertFilter(request.GET or None, queryset=visible, request=request)
+    _filters_for_display(filterset)
+    queryset: QuerySet[Alert] = filterset.qs
+    search = request.GET.get("search", "").strip()
+    if search:
+        queryset = queryset.filter(search_q(AlertViewSet.search_fields, search))
+    queryset = queryset.select_related("publisher").order_by("-published_at", "-created_at")
+    context = {
+        **paginate(request, queryset), **CHOICES, "filterset": filterset, "search": search,
+        "can_draft": portal.can(Scope.DRAFT),
+    }
+    return render_page(request, portal, "alerts/alert_list.html", context, section="alerts")
+
+
+# --- an alert's page --------------------------------------------------------------------------------
+
+
+def _detail_context(portal: Portal, alert: Alert, **forms: Any) -> dict[str, Any]:
+    is_publisher = alert.publisher_id == portal.member.pk
+    revisions = list(AlertRevision.objects.filter(alert=alert).order_by("number").select_related("created_by"))
+    context: dict[str, Any] = {
+        **CHOICES,
+        "alert": alert,
+        "is_publisher": is_publisher,
+        "revisions": revision_changes(revisions),
+        "can_publish": is_publisher and portal.can(Scope.PUBLISH),
+        "can_draft": is_publisher and portal.can(Scope.DRAFT),
+        "affected_tools": list(alert.affected_tool_rows.all()),
+        "jurisdictions": [row.jurisdiction for row in alert.jurisdiction_rows.all()],
+        "recipients": [row.member for row in alert.recipient_rows.all()],
+    }
+    if is_publisher and alert.status != AlertStatus.DRAFT:
+        acks = ack_services.acknowledgements_of_alert(alert=alert)
+        context["audience_acks"] = acks
+        context["ack_summary"] = ack_services.acknowledgements_summary(acks)
+        context["deadline_form"] = forms.get("deadline_form") or DeadlineForm()
+        context["deadline_error_member"] = forms.get("deadline_error_member")
+    if not is_publisher:
+        ack = ack_services.acknowledgement_of(alert=alert, member=portal.member)
+        context["my_ack"] = ack
+        context["ack_overdue"] = ack_services.ack_is_overdue(ack)
+        context["ack_complete"] = ack.state in ACK_COMPLETE
+        context["can_ack"] = portal.can(Scope.ACKNOWLEDGE) and alert.status in (
+            AlertStatus.PUBLISHED, AlertStatus.CLOSED
+        )
+        context["ack_form"] = forms.get("ack_form") or AcknowledgeForm(
+            initial={"state": _next_state(ack.state), "decision": ack.decision or "", "rationale": ack.rationale}
+        )
+    return context
+
+
+def _next_state(state: str | None) -> str:
+    order = [AckState.RECEIVED, AckState.ASSESSING, AckState.ACTION_TAKEN]
+    if state is None:
+        return AckState.RECEIVED
+    if state in order[:-1]:
+        return order[order.index(state) + 1]  # type: ignore[arg-type]
+    return state
+
+
+@member_view()
+def alert_detail(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
+    alert = visible_alert(portal, pk)
+    return render_page(request, portal, "alerts/alert_detail.html", _detail_context(portal, alert), section="alerts")
+
+
+@require_POST
+@member_view(Scope.ACKNOWLEDGE)
+def alert_acknowledge(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
+    alert = visible_alert(portal, pk)
+    form = AcknowledgeForm(request.POST)
+    if form.is_valid():
+        data = api_validate(AcknowledgeSerializer, form.api_body(), form)
+        if data is not None:
+            try:
+                ack = ack_services.acknowledgement_set(actor=portal.user, alert=alert, **data)
+            except ServiceError as exc:
+                form_add_service_error(form, exc)
+            else:
+                label = dict(AckState.choices).get(ack.state or "", ack.state)
+                messages.success(request, f"{alert.reference}: your member's acknowledgement is now '{label}'.")
+                return redirect(safe_next(request, reverse("portal:alert-detail", args=[alert.pk])))
+    context = _detail_context(portal, alert, ack_form=form)
+    return render_page(request, portal, "alerts/alert_detail.html", context, section="alerts", status=400)
+
+
+@require_POST
+@member_view(Scope.PUBLISH)
+def alert_extend_deadline(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
+    alert = visible_alert(portal, pk)
+    form = DeadlineForm(request.POST)
+    if form.is_valid():
+        try:
+            ack = ack_services.acknowledgement_extend_deadline(
+                actor=portal.user, alert=alert, member_code=form.cleaned_data["member"],
+                deadline=form.cleaned_data["deadline"],
+            )
+        except ServiceError as exc:
+            form_add_service_error(form, exc)
+        else:
+            messages.success(request, f"The deadline of {ack.member.code} is extended.")
+            return redirect(reverse("portal:alert-detail", args=[alert.pk]) + "#acknowledgements")
+    context = _detail_context(portal, alert, deadline_form=form, deadline_error_member=request.POST.get("member"))
+    return render_page(request, portal, "alerts/alert_detail.html", context, section="alerts", status=400)
+
+
+# --- draft, preview, publish -----------------------------------------------------------------------
+
+
+def _alert_form(portal: Portal, form_class: type[AlertForm], data: Any = None, **kwargs: Any) -> AlertForm:
+    initial = kwargs.pop("initial", None) or {}
+    rows = sum(1 for key in initial if key.startswith("tool_")) + 1
+    if data is not None:
+        rows = max(rows, sum(1 for key in data if key.startswith("tool_")))
+    return form_class(data, initial=initial, tools=tool_choices(), members=member_choices(portal), tool_rows=rows,
+                      **kwargs)
+
+
+@require_http_methods(["GET", "POST"])
+@member_view(Scope.DRAFT)
+def alert_create(request: HttpRequest, portal: Portal) -> HttpResponse:
+    if request.method == "POST":
+        form = _alert_form(portal, AlertForm, request.POST)
+        if form.is_valid():
+            data = api_validate(AlertInputSerializer, form.api_body(), form, field_map=TOOL_FIELD_MAP)
+            if data is not None:
+                try:
+                    alert = alert_services.alert_draft_create(actor=portal.user, data=data)
+                except ServiceError as exc:
+                    form_add_service_error(form, exc, field_map=TOOL_FIELD_MAP)
+                else:
+                    messages.success(request, "Draft saved. Check it below, then publish it.")
+                    return redirect("portal:alert-detail", pk=alert.pk)
+    else:
+        form = _alert_form(portal, AlertForm)
+    context = {"form": form, "mode": "create"}
+    return render_page(request, portal, "alerts/alert_form.html", context, section="alerts",
+                       status=400 if form.errors else 200)
+
+
+def _own_alert(portal: Portal, pk: Any) -> Alert:
+    """A visible alert of the member's own (another member's is refused as the service would, 403)."""
+    alert = visible_alert(portal, pk)
+    if alert.publisher_id != portal.member.pk:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied(f"Only the publishing member ({alert.publisher.code}) may change this alert.")
+    return alert
+
+
+@require_http_methods(["GET", "POST"])
+@member_view(Scope.DRAFT)
+def alert_edit(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
+    alert = _own_alert(portal, pk)
+    if alert.status != AlertStatus.DRAFT:
+        messages.warning(request, "A published alert changes only by amendment.")
+        return redirect("portal:alert-amend", pk=alert.pk)
+    if request.method == "POST":
+        form = _alert_form(portal, AlertForm, request.POST)
+        if form.is_valid():
+            data = api_validate(AlertInputSerializer, form.api_body(), form, field_map=TOOL_FIELD_MAP)
+            if data is not None:
+                try:
+                    alert_services.alert_draft_update(
+                        actor=portal.user, alert=alert, data=data, if_match=form.cleaned_data.get("etag") or None
+                    )
+                except ServiceError as exc:
+                    form_add_service_error(form, exc, field_map=TOOL_FIELD_MAP)
+                else:
+                    messages.success(request, "Draft saved.")
+                    return redirect("portal:alert-detail", pk=alert.pk)
+    else:
+        initial = {**AlertForm.initial_from(alert_services.alert_render(alert)), "etag": alert.etag}
+        form = _alert_form(portal, AlertForm, initial=initial)
+    context = {"form": form, "mode": "edit", "alert": alert}
+    return render_page(request, portal, "alerts/alert_form.html", context, section="alerts",
+                       status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@member_view(Scope.PUBLISH)
+def alert_publish(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
+    """Preview what members will receive and who they are, then publish."""
+    alert = _own_alert(portal, pk)
+    error = ""
+    if request.method == "POST":
+        try:
+            alert = alert_services.alert_publish(actor=portal.user, alert=alert)
+        except ServiceError as exc:
+            error = exc.detail
+        else:
+            messages.success(request, f"Published as {alert.reference}.")
+            return redirect("portal:alert-detail", pk=alert.pk)
+    if alert.status != AlertStatus.DRAFT and not error:
+        return redirect("portal:alert-detail", pk=alert.pk)
+    audience = selectors.alert_audience_members(alert).exclude(pk=alert.publisher_id).order_by("code")
+    context = {**_detail_context(portal, alert), "audience": audience, "publish_error": error}
+    return render_page(request, portal, "alerts/alert_publish.html", context, section="alerts",
+                       status=400 if error else 200)
+
+
+@require_POST
+@member_view(Scope.DRAFT)
+def alert_delete(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
+    alert = _own_alert(portal, pk)
+    try:
+        alert_services.alert_draft_delete(actor=portal.user, alert=alert)
+    except ServiceError as exc:
+        messages.error(request, exc.detail)
+        return redirect("portal:alert-detail", pk=alert.pk)
+    messages.success(request, "Draft deleted.")
+    return redirect("portal:alert-list")
+
+
+# --- amend, close, withdraw -------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@member_view(Scope.PUBLISH)
+def alert_amend(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
+    alert = _own_alert(portal, pk)
+    if request.method == "POST":
+        form = _alert_form(portal, AmendForm, request.POST)
+        if form.is_valid():
+            body = {**form.api_body(), "change_summary": form.cleaned_data["change_summary"],
+                    "material": form.cleaned_data["material"]}
+            data = api_validate(AmendSerializer, body, form, field_map=TOOL_FIELD_MAP)
+            if data is not None:
+                change_summary = data.pop("change_summary")
+                material = data.pop("material", False)
+                try:
+                    alert = alert_services.alert_amend(
+                        actor=portal.user, alert=alert, data=data, change_summary=change_summary,
+                        material=material, if_match=form.cleaned_data["etag"],
+                    )
+                except ServiceError as exc:
+                    form_add_service_error(form, exc, field_map=TOOL_FIELD_MAP)
+                else:
+                    messages.success(request, f"{alert.reference} amended: revision {alert.revision}.")
+                    return redirect(reverse("portal:alert-detail", args=[alert.pk]) + "#revisions")
+    else:
+        if alert.status != AlertStatus.PUBLISHED:
+            messages.warning(request, f"This alert is {alert.status}; only a published alert can be amended.")
+            return redirect("portal:alert-detail", pk=alert.pk)
+        initial = {**AlertForm.initial_from(alert_services.alert_render(alert)), "etag": alert.etag}
+        form = _alert_form(portal, AmendForm, initial=initial)
+    context = {"form": form, "mode": "amend", "alert": alert}
+    return render_page(request, portal, "alerts/alert_form.html", context, section="alerts",
+                       status=400 if form.errors else 200)
+
+
+def _finish(
+    request: HttpRequest, portal: Portal, pk: Any, *, form_class: type[CloseForm] | type[WithdrawForm], verb: str,
+) -> HttpResponse:
+    alert = _own_alert(portal, pk)
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if verb == "close":
+                alert = alert_services.alert_close(actor=portal.user, alert=alert,
+                                                   resolution=form.cleaned_data["resolution"])
+            else:
+                alert = alert_services.alert_withdraw(actor=portal.user, alert=alert,
+                                                      reason=form.cleaned_data["reason"])
+        except ServiceError as exc:
+            form_add_service_error(form, exc)
+        else:
+            messages.success(request, f"{alert.reference} is {alert.status}.")
+            return redirect("portal:alert-detail", pk=alert.pk)
+    context = {"form": form, "alert": alert, "verb": verb}
+    return render_page(request, portal, "alerts/alert_finish.html", context, section="alerts",
+                       status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@member_view(Scope.PUBLISH)
+def alert_close(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
+    return _finish(request, portal, pk, form_class=CloseForm, verb="close")
+
+
+@require_http_methods(["GET", "POST"])
+@member_view(Scope.PUBLISH)
+def alert_withdraw(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
+    return _finish(request, portal, pk, form_class=WithdrawForm, verb="withdraw")

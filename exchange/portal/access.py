@@ -1,0 +1,148 @@
+"""Who may use a portal page: one decorator that mirrors the API's role and scope checks.
+
+Every portal view is wrapped in `member_view(scope)`: the user is signed in, belongs to an active
+member, and the role allows the scope (`scopes_for_role`, the same table the API uses). The view
+then receives a `Portal` — the user, the member and the scopes — and reads through the selectors,
+so that an object the member may not see is a 404 (SPEC §3), never a 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from exchange.choices import Scope, scopes_for_role
+from exchange.errors import ServiceError
+from exchange.models import Member, User
+
+P = ParamSpec("P")
+
+
+@dataclass(frozen=True)
+class Portal:
+    """The signed-in member user a portal view acts for."""
+
+    user: User
+    member: Member
+    scopes: frozenset[str]
+
+    def can(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+def portal_of(request: HttpRequest) -> Portal | None:
+    """The portal identity of a request, or None when the user is anonymous or of no member."""
+    user = getattr(request, "user", None)
+    if not isinstance(user, User) or not user.is_authenticated or user.member is None:
+        return None
+    return Portal(user=user, member=user.member, scopes=scopes_for_role(user.role))
+
+
+def member_view(
+    scope: str = Scope.READ,
+) -> Callable[[Callable[Concatenate[HttpRequest, Portal, P], HttpResponse]], Callable[..., HttpResponse]]:
+    """Require a signed-in user of an active member whose role allows `scope` (SPEC §2 roles)."""
+
+    def decorate(view: Callable[Concatenate[HttpRequest, Portal, P], HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+            user = getattr(request, "user", None)
+            if user is None or not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            portal = portal_of(request)
+            if portal is None:
+                raise PermissionDenied(
+                    "This account belongs to no member. Network staff manage members in the Django admin."
+                )
+            if not portal.member.is_active:
+                raise PermissionDenied(
+                    f"Member {portal.member.code} is suspended: it can read and receive nothing."
+                )
+            if scope and not portal.can(scope):
+                raise PermissionDenied(
+                    f"This page needs the '{scope}' permission, which the role "
+                    f"'{portal.user.role}' does not have."
+                )
+            response = view(request, portal, *args, **kwargs)
+            # Pages show what one member may see: never keep them in a shared or browser cache.
+            add_never_cache_headers(response)
+            response["Cache-Control"] += ", private"
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """(field path, message) pairs from a service's or serializer's nested `errors`."""
+    pairs: list[tuple[str, str]] = []
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            name = str(key) if key != "non_field_errors" else ""
+            path = f"{prefix}.{name}" if prefix and name else (prefix or name)
+            pairs.extend(flatten_errors(value, path))
+    elif isinstance(errors, list | tuple):
+        for index, value in enumerate(errors):
+            if isinstance(value, dict | list | tuple):
+                pairs.extend(flatten_errors(value, f"{prefix}[{index}]"))
+            else:
+                pairs.append((prefix, str(value)))
+    elif errors is not None:
+        pairs.append((prefix, str(errors)))
+    return pairs
+
+
+def form_add_errors(
+    form: Form, errors: Any, *, detail: str = "", field_map: dict[str, str] | None = None
+) -> None:
+    """Show a service's (or the API serializer's) errors on the form: the API's own messages.
+
+    A path whose first part names a form field (after `field_map`) goes on that field; what names
+    no field goes on the form as a whole, prefixed with its path. The service's `detail` sentence,
+    which says the same readably, heads the form's errors.
+    """
+    field_map = field_map or {}
+    if detail:
+        form.add_error(None, detail)
+    for path, message in flatten_errors(errors):
+        head = path.split(".")[0].split("[")[0]
+        field = field_map.get(path) or field_map.get(head) or head
+        if field and field in form.fields:
+            rest = path[len(head):].lstrip(".")
+            form.add_error(field, f"{rest}: {message}" if rest else message)
+        elif message not in detail:
+            form.add_error(None, f"{path}: {message}" if path else message)
+
+
+def form_add_service_error(form: Form, exc: ServiceError, field_map: dict[str, str] | None = None) -> None:
+    form_add_errors(form, exc.errors or {}, detail=exc.detail, field_map=field_map)
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """The `next` URL of a form if it stays on this site, else the fallback."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def split_codes(text: str, *, upper: bool = True) -> list[str]:
+    """'GB, us;CA' → ['GB', 'US', 'CA']: how the portal takes short lists in one text box."""
+    parts = [part.strip() for part in text.replace(";", ",").replace("\n", ",").replace(" ", ",").split(",")]
+    return [part.upper() if upper else part for part in parts if part]
+
+
+def join_codes(values: Iterable[Any]) -> str:
+    return ", ".join(str(value) for value in values)

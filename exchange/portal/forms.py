@@ -1,0 +1,149 @@
+"""Forms of the network's portal pages: sign-in, users, tokens, subscriptions, webhook endpoints.
+
+Forms only parse what a browser sends into the shapes the services take; every rule (roles,
+scopes, uniqueness, URL safety, …) is the service's, and its errors are shown on the form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from exchange.choices import ALERT_TYPES, Role, Scope
+from exchange.portal.access import split_codes
+from exchange.services.subscriptions import SUBSCRIBABLE_EVENT_TYPES
+
+SEVERITY_CHOICES = [("", "Any severity"), ("low", "Low or above"), ("medium", "Medium or above"),
+                    ("high", "High or above"), ("critical", "Critical only")]
+
+
+class SignInForm(AuthenticationForm):
+    """E-mail address and password (SPEC §6). The field keeps Django's name `username` (django-axes reads it)."""
+
+    username = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True, "spellcheck": "false"}),
+    )
+    password = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "The e-mail address or password is not right. Both are case-sensitive for the password.",
+    }
+
+    def clean_username(self) -> str:
+        return str(self.cleaned_data["username"]).strip().lower()
+
+
+class UserCreateForm(forms.Form):
+    email = forms.EmailField(label="E-mail address", max_length=254)
+    full_name = forms.CharField(label="Full name", max_length=200, required=False)
+    role = forms.ChoiceField(choices=Role.choices, widget=forms.RadioSelect, initial=Role.VIEWER)
+    password = forms.CharField(
+        label="Initial password (optional)", required=False, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Without one, the person sets a password through 'Forgot your password?' on the sign-in page.",
+    )
+
+
+class UserUpdateForm(forms.Form):
+    full_name = forms.CharField(label="Full name", max_length=200, required=False)
+    role = forms.ChoiceField(choices=Role.choices, widget=forms.RadioSelect)
+    is_active = forms.BooleanField(label="Active (may sign in and use tokens)", required=False)
+
+
+class TokenCreateForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=100, required=False,
+                           help_text="What the token is for, e.g. 'Case-management system'.")
+    user = forms.ChoiceField(label="Token of user", help_text="The token never allows more than this user's role.")
+    scopes = forms.MultipleChoiceField(
+        choices=Scope.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Leave all unticked for every scope the user's role allows.",
+    )
+    expires_days = forms.IntegerField(label="Expires after (days)", required=False, min_value=1, max_value=3650,
+                                      help_text="Leave blank for a token that does not expire.")
+
+    def __init__(self, *args: Any, users: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = users  # type: ignore[attr-defined]
+
+
+class SubscriptionForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    active = forms.BooleanField(label="Active (a paused subscription matches nothing)", required=False, initial=True)
+    event_types = forms.MultipleChoiceField(
+        label="Events", required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[(t, t) for t in SUBSCRIBABLE_EVENT_TYPES],
+        help_text="None ticked: every event type.",
+    )
+    alert_types = forms.MultipleChoiceField(
+        label="Alert types", required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[(t, t.replace("_", " ").capitalize()) for t in ALERT_TYPES],
+        help_text="None ticked: every alert type.",
+    )
+    min_severity = forms.ChoiceField(label="Minimum severity", required=False, choices=SEVERITY_CHOICES)
+    tools = forms.CharField(label="Tools (ids)", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                            help_text="Tool ids from the registry, separated by commas. Blank: every tool.")
+    manufacturers = forms.CharField(label="Manufacturers", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                    help_text="One per line. Blank: every manufacturer.")
+    clinical_areas = forms.CharField(label="Clinical areas", required=False,
+                                     help_text="Separated by commas, e.g. radiology, pathology. Blank: every area.")
+    jurisdictions = forms.CharField(label="Affected jurisdictions", required=False,
+                                    help_text="ISO codes separated by commas, e.g. GB, US. Blank: any jurisdiction.")
+    publishers = forms.CharField(label="Publishing members", required=False,
+                                 help_text="Member codes separated by commas, e.g. FDA, HC. Blank: every member.")
+    authorised_in_my_jurisdiction = forms.BooleanField(
+        label="Only about tools authorised in my member's jurisdiction", required=False
+    )
+    webhook_endpoints = forms.MultipleChoiceField(label="Webhook endpoints", required=False,
+                                                  widget=forms.CheckboxSelectMultiple)
+    email_recipients = forms.CharField(label="E-mail recipients", required=False,
+                                       widget=forms.Textarea(attrs={"rows": 2}),
+                                       help_text="One address per line.")
+
+    def __init__(self, *args: Any, endpoints: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["webhook_endpoints"].choices = endpoints  # type: ignore[attr-defined]
+
+    def service_data(self) -> dict[str, Any]:
+        """The cleaned form in the shape of the API's subscription body (SPEC Appendix A)."""
+        data = self.cleaned_data
+        lines = [line.strip() for line in str(data["manufacturers"]).splitlines()]
+        return {
+            "name": data["name"],
+            "active": data["active"],
+            "event_types": list(data["event_types"]),
+            "alert_types": list(data["alert_types"]),
+            "min_severity": data["min_severity"] or None,
+            "tools": split_codes(data["tools"], upper=False),
+            "manufacturers": [line for line in lines if line],
+            "clinical_areas": split_codes(data["clinical_areas"], upper=False),
+            "jurisdictions": split_codes(data["jurisdictions"]),
+            "publishers": split_codes(data["publishers"]),
+            "authorised_in_my_jurisdiction": data["authorised_in_my_jurisdiction"],
+            "webhook_endpoints": list(data["webhook_endpoints"]),
+            "email_recipients": [a.strip() for a in str(data["email_recipients"]).split() if a.strip()],
+        }
+
+
+class EndpointForm(forms.Form):
+    url = forms.CharField(label="URL", max_length=2000, widget=forms.URLInput,
+                          help_text="An https address on the public internet that accepts signed POST requests.")
+    description = forms.CharField(max_length=500, required=False)
+
+
+class EndpointEditForm(EndpointForm):
+    enabled = forms.BooleanField(label="Enabled", required=False)
+
+
+class RecoverForm(forms.Form):
+    since = forms.DateTimeField(
+        label="Re-send every failed delivery since",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+    )

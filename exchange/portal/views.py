@@ -1,0 +1,212 @@
+"""Portal pages of the network: the account, and for a member's admins its users, API tokens and
+subscriptions (webhook endpoints are in `endpoint_views`).
+
+Like the API (`UserViewSet`, `TokenViewSet`, subscriptions), these pages need the `admin` scope and
+only ever reach the admin's own member's rows: another member's user, token or subscription is a 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_http_methods, require_POST
+
+from exchange.api.serializers import TokenCreateSerializer, UserCreateSerializer, UserUpdateSerializer
+from exchange.choices import Role, Scope, sorted_scopes
+from exchange.errors import ServiceError
+from exchange.models import ApiToken, Subscription, User, WebhookEndpoint
+from exchange.portal.access import Portal, form_add_service_error, join_codes, member_view
+from exchange.portal.forms import SubscriptionForm, TokenCreateForm, UserCreateForm, UserUpdateForm
+from exchange.portal.pages import api_validate, paginate, render_page
+from exchange.services import subscriptions as subscription_services
+from exchange.services.members import user_create, user_update
+from exchange.services.tokens import token_effective_scopes, token_issue, token_revoke
+
+
+@member_view("")
+def account(request: HttpRequest, portal: Portal) -> HttpResponse:
+    context = {"scopes": sorted_scopes(portal.scopes)}
+    return render_page(request, portal, "exchange/account.html", context)
+
+
+# --- users ------------------------------------------------------------------------------------------
+
+
+def _member_user(portal: Portal, pk: Any) -> User:
+    user = User.objects.filter(member=portal.member, pk=pk).select_related("member").first()
+    if user is None:
+        raise Http404("No such user in your member.")
+    return user
+
+
+@member_view(Scope.ADMIN)
+def user_list(request: HttpRequest, portal: Portal) -> HttpResponse:
+    users = User.objects.filter(member=portal.member).order_by("email")
+    tokens = ApiToken.objects.filter(user__member=portal.member).select_related("user").order_by("-created_at")
+    context = {"users": users, **paginate(request, tokens, per_page=50), "roles": Role.choices}
+    return render_page(request, portal, "exchange/users.html", context, section="admin")
+
+
+@require_http_methods(["GET", "POST"])
+@member_view(Scope.ADMIN)
+def user_new(request: HttpRequest, portal: Portal) -> HttpResponse:
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        body = {key: value for key, value in form.cleaned_data.items() if value != "" or key != "password"}
+        data = api_validate(UserCreateSerializer, body, form)
+        if data is not None:
+            try:
+                user = user_create(actor=portal.user, member=portal.member, **data)
+            except ServiceError as exc:
+                form_add_service_error(form, exc)
+            else:
+                messages.success(request, f"{user.email} can now sign in as {user.get_role_display()}"
+                                          f"{'' if data.get('password') else ' once they set a password'}.")
+                return redirect("network:user-list")
+    return render_page(request, portal, "exchange/user_form.html", {"form": form, "mode": "create"},
+                       section="admin", status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@member_view(Scope.ADMIN)
+def user_edit(request: HttpRequest, portal: Portal, pk: int) -> HttpResponse:
+    target = _member_user(portal, pk)
+    initial = {"full_name": target.full_name, "role": target.role, "is_active": target.is_active}
+    form = UserUpdateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changes = {key: value for key, value in form.cleaned_data.items() if value != initial[key]}
+        data = api_validate(UserUpdateSerializer, changes, form, partial=True)
+        if data is not None:
+            try:
+                user_update(actor=portal.user, user=target, **data)
+            except ServiceError as exc:
+                form_add_service_error(form, exc)
+            else:
+                messages.success(request, f"{target.email} updated.")
+                return redirect("network:user-list")
+    return render_page(request, portal, "exchange/user_form.html", {"form": form, "mode": "edit", "target": target},
+                       section="admin", status=400 if form.errors else 200)
+
+
+# --- API tokens -------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@member_view(Scope.ADMIN)
+def token_new(request: HttpRequest, portal: Portal) -> HttpResponse:
+    users = User.objects.filter(member=portal.member, is_active=True).order_by("email")
+    choices = [(u.email, f"{u.email} ({u.get_role_display()})") for u in users]
+    form = TokenCreateForm(request.POST or None, users=choices, initial={"user": portal.user.email})
+    if request.method == "POST" and form.is_valid():
+        body: dict[str, Any] = {"name": form.cleaned_data["name"], "user": form.cleaned_data["user"]}
+        if form.cleaned_data["scopes"]:
+            body["scopes"] = list(form.cleaned_data["scopes"])
+        if form.cleaned_data["expires_days"] is not None:
+            body["expires_days"] = form.cleaned_data["expires_days"]
+        data = api_validate(TokenCreateSerializer, body, form)
+        if data is not None:
+            owner = users.filter(email=str(data["user"]).lower()).first()
+            if owner is None:
+                form.add_error("user", "unknown user")
+            else:
+                try:
+                    issued = token_issue(actor=portal.user, user=owner, name=data.get("name", ""),
+                                         scopes=data.get("scopes"), expires_days=data.get("expires_days"))
+                except ServiceError as exc:
+                    form_add_service_error(form, exc)
+                else:
+                    # Shown once, in this response only: never stored, never redirected through.
+                    context = {"token": issued.token, "value": issued.value,
+                               "scopes": sorted_scopes(token_effective_scopes(issued.token))}
+                    return render_page(request, portal, "exchange/token_created.html", context, section="admin",
+                                       status=201)
+    return render_page(request, portal, "exchange/token_form.html", {"form": form}, section="admin",
+                       status=400 if form.errors else 200)
+
+
+@require_POST
+@member_view(Scope.ADMIN)
+def token_revoke_view(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
+    token = ApiToken.objects.filter(user__member=portal.member, pk=pk).select_related("user").first()
+    if token is None:
+        raise Http404("No such token in your member.")
+    token_revoke(actor=portal.user, token=token)
+    messages.success(request, f"Token {token.key_prefix}… ({token.name}) revoked.")
+    return redirect("network:user-list")
+
+
+# --- subscriptions ----------------------------------------------------------------------------------
+
+
+def _endpoint_choices(portal: Portal) -> list[tuple[str, str]]:
+    endpoints = WebhookEndpoint.objects.filter(member=portal.member).order_by("url")
+    return [(str(e.pk), f"{e.url}{'' if e.enabled else ' (disabled)'}") for e in endpoints]
+
+
+@member_view(Scope.ADMIN)
+def subscription_list(request: HttpRequest, portal: Portal) -> HttpResponse:
+    subscriptions = Subscription.objects.filter(member=portal.member).prefetch_related("webhook_endpoints")
+    return render_page(request, portal, "exchange/subscriptions.html", {"subscriptions": subscriptions},
+                       section="subscriptions")
+
+
+def _subscription_initial(subscription: Subscription) -> dict[str, Any]:
+    return {
+        "name": subscription.name,
+        "active": subscription.active,
+        "event_types": subscription.event_types,
+        "alert_types": subscription.alert_types,
+        "min_severity": subscription.min_severity or "",
+        "tools": join_codes(subscription.tools),
+        "manufacturers": "\n".join(subscription.manufacturers),
+        "clinical_areas": join_codes(subscription.clinical_areas),
+        "jurisdictions": join_codes(subscription.jurisdictions),
+        "publishers": join_codes(subscription.publishers),
+        "authorised_in_my_jurisdiction": subscription.authorised_in_my_jurisdiction,
+        "webhook_endpoints": [str(pk) for pk in subscription.webhook_endpoints.values_list("pk", flat=True)],
+        "email_recipients": "\n".join(subscription.email_recipients),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@member_view(Scope.ADMIN)
+def subscription_edit(request: HttpRequest, portal: Portal, pk: Any = None) -> HttpResponse:
+    subscription = None
+    initial: dict[str, Any] = {"active": True}
+    if pk is not None:
+        try:
+            subscription = subscription_services.subscription_get(member=portal.member, subscription_id=pk)
+        except ServiceError as exc:
+            raise Http404(exc.detail) from exc
+        initial = _subscription_initial(subscription)
+    form = SubscriptionForm(request.POST or None, initial=initial, endpoints=_endpoint_choices(portal))
+    if request.method == "POST" and form.is_valid():
+        data = form.service_data()
+        try:
+            if subscription is None:
+                subscription_services.subscription_create(actor=portal.user, member=portal.member, **data)
+            else:
+                subscription_services.subscription_update(actor=portal.user, subscription=subscription, **data)
+        except ServiceError as exc:
+            form_add_service_error(form, exc)
+        else:
+            messages.success(request, f"Subscription '{data['name']}' saved.")
+            return redirect("network:subscription-list")
+    context = {"form": form, "subscription": subscription}
+    return render_page(request, portal, "exchange/subscription_form.html", context, section="subscriptions",
+                       status=400 if form.errors else 200)
+
+
+@require_POST
+@member_view(Scope.ADMIN)
+def subscription_delete(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
+    try:
+        subscription = subscription_services.subscription_get(member=portal.member, subscription_id=pk)
+    except ServiceError as exc:
+        raise Http404(exc.detail) from exc
+    subscription_services.subscription_delete(actor=portal.user, subscription=subscription)
+    messages.success(request, f"Subscription '{subscription.name}' deleted.")
+    return redirect("network:subscription-list")

@@ -1,0 +1,103 @@
+"""Template helpers shared by every portal page: who is signed in, deadlines, choice labels."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django import template
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from exchange.choices import Scope
+from exchange.portal.access import Portal, portal_of
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def portal_identity(context: template.Context) -> Portal | None:
+    """The signed-in member user (for the navigation), on any page, error pages included."""
+    request: HttpRequest | None = context.get("request")
+    if request is None:
+        return None
+    portal = portal_of(request)
+    if portal is None or not portal.member.is_active:
+        return None
+    return portal
+
+
+@register.filter
+def can(portal: Portal | None, scope: str) -> bool:
+    return portal is not None and portal.can(scope)
+
+
+@register.simple_tag
+def scope_names() -> dict[str, str]:
+    return {scope.value: scope.value for scope in Scope}
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(abs(delta.total_seconds()) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} day{'s' if days != 1 else ''} {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
+
+
+def countdown_text(deadline: datetime | None, now: datetime | None = None) -> str:
+    if deadline is None:
+        return "No deadline"
+    delta = deadline - (now or timezone.now())
+    if delta.total_seconds() <= 0:
+        return f"Overdue by {_span(delta)}"
+    return f"Due in {_span(delta)}"
+
+
+@register.filter
+def countdown(deadline: datetime | None) -> SafeString:
+    """A deadline as 'Due in 2 days 4 h' or 'Overdue by 3 h', kept current by portal.js."""
+    if deadline is None:
+        return mark_safe('<span class="deadline none">No deadline</span>')
+    overdue = deadline <= timezone.now()
+    return format_html(
+        '<time class="deadline{}" datetime="{}" data-countdown title="{}">{}</time>',
+        " overdue" if overdue else "",
+        deadline.isoformat(),
+        timezone.localtime(deadline).strftime("%d %b %Y %H:%M %Z"),
+        countdown_text(deadline),
+    )
+
+
+@register.filter
+def is_past(moment: datetime | None) -> bool:
+    return moment is not None and moment <= timezone.now()
+
+
+@register.filter
+def label(value: Any, choices: Any) -> str:
+    """The human label of a stored choice value (`{{ alert.status|label:statuses }}`)."""
+    if value in (None, ""):
+        return "—"
+    mapping = dict(getattr(choices, "choices", choices))
+    return str(mapping.get(value, value))
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    try:
+        return mapping[key]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+@register.filter
+def last_of(items: Any) -> Any:
+    """The last item of a list or (prefetched) queryset, or None."""
+    values = list(items or [])
+    return values[-1] if values else None
