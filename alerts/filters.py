@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import django_filters
 from django.db.models import Exists, OuterRef, QuerySet
 
-from alerts.choices import AlertStatus, AlertType, AuthorizationStatus, ClinicalArea, Distribution, Severity
-from alerts.models import Alert, AlertJurisdiction, AlertTool, Authorization, Tool
+from alerts.choices import (
+    AlertStatus,
+    AlertType,
+    AuthorizationStatus,
+    ClinicalArea,
+    Distribution,
+    Metric,
+    ReportStatus,
+    Severity,
+    SignalKind,
+    SignalStatus,
+)
+from alerts.models import Alert, AlertJurisdiction, AlertTool, Authorization, Report, Signal, Tool
 
 
 class ToolFilter(django_filters.FilterSet):
@@ -39,6 +51,43 @@ class AuthorizationFilter(django_filters.FilterSet):
         fields = ("jurisdiction", "status")
 
 
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 instant, compared in UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO allows."""
+
+    def filter(self, qs: QuerySet[Any], value: datetime | None) -> QuerySet[Any]:
+        if value is not None and value.tzinfo is not None:
+            try:
+                value = value.astimezone(UTC)
+            except OverflowError:  # before year 1 or after year 9999 in UTC: the ends of time will do
+                value = datetime.min.replace(tzinfo=UTC) if value.year < 5000 else datetime.max.replace(tzinfo=UTC)
+        return super().filter(qs, value)
+
+
+class ReportFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ReportStatus.choices)
+    tool = django_filters.UUIDFilter(field_name="tool_id")
+    publisher = django_filters.CharFilter(field_name="publisher__code", lookup_expr="iexact")
+    country = django_filters.CharFilter(field_name="country", lookup_expr="iexact")
+    distribution = django_filters.ChoiceFilter(choices=Distribution.choices)
+    published_after = UtcIsoDateTimeFilter(field_name="published_at", lookup_expr="gte")
+    published_before = UtcIsoDateTimeFilter(field_name="published_at", lookup_expr="lt")
+
+    class Meta:
+        model = Report
+        fields = ("status", "tool", "publisher", "country", "distribution", "published_after", "published_before")
+
+
+class SignalFilter(django_filters.FilterSet):
+    tool = django_filters.UUIDFilter(field_name="tool_id")
+    status = django_filters.ChoiceFilter(choices=SignalStatus.choices)
+    kind = django_filters.ChoiceFilter(choices=SignalKind.choices)
+    metric = django_filters.ChoiceFilter(choices=Metric.choices)
+
+    class Meta:
+        model = Signal
+        fields = ("tool", "status", "kind", "metric")
+
+
 class AlertFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=AlertStatus.choices)
     alert_type = django_filters.MultipleChoiceFilter(choices=AlertType.choices)
@@ -47,8 +96,8 @@ class AlertFilter(django_filters.FilterSet):
     publisher = django_filters.CharFilter(field_name="publisher__code", lookup_expr="iexact")
     tool = django_filters.UUIDFilter(method="filter_tool", label="Affected tool id")
     jurisdiction = django_filters.CharFilter(method="filter_jurisdiction", label="Affected jurisdiction (ISO code)")
-    published_after = django_filters.IsoDateTimeFilter(field_name="published_at", lookup_expr="gte")
-    published_before = django_filters.IsoDateTimeFilter(field_name="published_at", lookup_expr="lt")
+    published_after = UtcIsoDateTimeFilter(field_name="published_at", lookup_expr="gte")
+    published_before = UtcIsoDateTimeFilter(field_name="published_at", lookup_expr="lt")
     reference = django_filters.CharFilter(field_name="reference", lookup_expr="iexact")
 
     class Meta:

@@ -64,6 +64,13 @@ class AckSummarySerializer(serializers.Serializer[Any]):
     overdue = serializers.IntegerField()
 
 
+class InboxAcknowledgementSerializer(AcknowledgementSerializer):
+    """The acknowledgement of an inbox item: it names the alert or, for a report, the report."""
+
+    alert = serializers.UUIDField(required=False, help_text="For an alert.")
+    report = serializers.UUIDField(required=False, help_text="For a performance report.")
+
+
 class InboxItemSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=[("alert", "alert"), ("report", "report")])
     id = serializers.UUIDField()
@@ -73,4 +80,4 @@ class InboxItemSerializer(serializers.Serializer[Any]):
     alert_type = serializers.CharField(allow_null=True)
     publisher = serializers.CharField()
     published_at = serializers.DateTimeField(allow_null=True)
-    acknowledgement = AcknowledgementSerializer()
+    acknowledgement = InboxAcknowledgementSerializer()

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import MinLengthValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from alerts.api.ack_serializers import AcknowledgementSerializer
 from alerts.choices import Distribution, Metric
 from alerts.models import Report, ReportMetric, Signal
+
+# A list serializer's validators are what the schema shows as `minItems` (allow_empty alone is not shown).
+AT_LEAST_ONE = [MinLengthValidator(1)]
 
 
 class MetricInputSerializer(serializers.Serializer[Any]):
@@ -23,7 +28,9 @@ class MetricInputSerializer(serializers.Serializer[Any]):
 class SubgroupInputSerializer(serializers.Serializer[Any]):
     label = serializers.CharField(max_length=100)  # type: ignore[assignment]
     dimension = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-    metrics = MetricInputSerializer(many=True, allow_empty=False)
+    metrics: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=MetricInputSerializer(), allow_empty=False, validators=AT_LEAST_ONE
+    )
 
 
 class ReportInputSerializer(serializers.Serializer[Any]):
@@ -37,7 +44,9 @@ class ReportInputSerializer(serializers.Serializer[Any]):
     sample_size = serializers.IntegerField(min_value=1, max_value=2_000_000_000)
     method = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
     data_source = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
-    metrics = MetricInputSerializer(many=True, allow_empty=False)
+    metrics: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=MetricInputSerializer(), allow_empty=False, validators=AT_LEAST_ONE
+    )
     subgroups = SubgroupInputSerializer(many=True, required=False, default=list)
     distribution = serializers.ChoiceField(choices=Distribution.choices, default=Distribution.NETWORK)
     recipients = serializers.ListField(child=serializers.CharField(max_length=16), required=False, default=list)
@@ -143,3 +152,10 @@ class ImportResultSerializer(serializers.Serializer[Any]):
     created = serializers.IntegerField()
     published = serializers.IntegerField()
     reports = serializers.ListField(child=serializers.UUIDField())
+
+
+class ReportAcknowledgementSerializer(AcknowledgementSerializer):
+    """A member's acknowledgement of a report: as of an alert, naming the report instead."""
+
+    alert = None  # type: ignore[assignment]
+    report = serializers.UUIDField()

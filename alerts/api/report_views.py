@@ -4,26 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiRequest, extend_schema, extend_schema_view
-from rest_framework import mixins, parsers, status, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from alerts import selectors
-from alerts.api.ack_serializers import AcknowledgementSerializer, AcknowledgeSerializer
+from alerts.api.ack_serializers import AcknowledgeSerializer
 from alerts.api.alert_serializers import AlertSerializer
 from alerts.api.report_serializers import (
     ImportResultSerializer,
+    ReportAcknowledgementSerializer,
     ReportInputSerializer,
     ReportSerializer,
     SignalSerializer,
 )
-from alerts.choices import Distribution, Metric, ReportStatus, SignalKind, SignalStatus
+from alerts.choices import ReportStatus
+from alerts.filters import ReportFilter, SignalFilter
 from alerts.models import Acknowledgement, Alert, Report, Signal
 from alerts.services import reports as report_services
 from alerts.services.acknowledgements import ack_render
@@ -43,20 +45,6 @@ class CsvParser(parsers.BaseParser):
             return stream.read().decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ParseError("The CSV file must be UTF-8 encoded.") from exc
-
-
-class ReportFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=ReportStatus.choices)
-    tool = django_filters.UUIDFilter(field_name="tool_id")
-    publisher = django_filters.CharFilter(field_name="publisher__code", lookup_expr="iexact")
-    country = django_filters.CharFilter(field_name="country", lookup_expr="iexact")
-    distribution = django_filters.ChoiceFilter(choices=Distribution.choices)
-    published_after = django_filters.IsoDateTimeFilter(field_name="published_at", lookup_expr="gte")
-    published_before = django_filters.IsoDateTimeFilter(field_name="published_at", lookup_expr="lt")
-
-    class Meta:
-        model = Report
-        fields = ("status", "tool", "publisher", "country", "distribution", "published_after", "published_before")
 
 
 @extend_schema_view(
@@ -116,7 +104,7 @@ class ReportViewSet(IdempotentCreateMixin, mixins.ListModelMixin, viewsets.Gener
         )
         return self._answer(report)
 
-    @extend_schema(responses=AcknowledgementSerializer)
+    @extend_schema(responses=ReportAcknowledgementSerializer)
     @action(detail=True, methods=["get"], url_path="acknowledgement", pagination_class=None, filter_backends=[])
     def acknowledgement(self, request: Request, pk: str | None = None) -> Response:
         report = self.get_object()
@@ -127,7 +115,7 @@ class ReportViewSet(IdempotentCreateMixin, mixins.ListModelMixin, viewsets.Gener
         ) or Acknowledgement(report=report, member=member, revision=1)
         return Response(ack_render(ack))
 
-    @extend_schema(request=AcknowledgeSerializer, responses=AcknowledgementSerializer)
+    @extend_schema(request=AcknowledgeSerializer, responses=ReportAcknowledgementSerializer)
     @acknowledgement.mapping.put
     def acknowledge(self, request: Request, pk: str | None = None) -> Response:
         report = self.get_object()
@@ -138,13 +126,16 @@ class ReportViewSet(IdempotentCreateMixin, mixins.ListModelMixin, viewsets.Gener
         return Response(ack_render(fresh))
 
     @extend_schema(
-        request=OpenApiRequest(request={"type": "string", "format": "binary"}),
+        request={
+            "text/csv": OpenApiTypes.STR,
+            "multipart/form-data": inline_serializer("ReportImportUpload", fields={"file": serializers.FileField()}),
+        },
         responses={201: ImportResultSerializer},
         description="Upload a CSV (Content-Type: text/csv, or multipart with a `file` field). All or nothing: "
         "any problem refuses the whole file, with every problem listed by line under `errors`.",
     )
     @action(detail=False, methods=["post"], url_path="import",
-            parser_classes=[CsvParser, parsers.MultiPartParser, parsers.FormParser])
+            parser_classes=[CsvParser, parsers.MultiPartParser])
     def import_csv(self, request: Request) -> Response:
         data: Any = request.data
         if isinstance(data, str):
@@ -163,17 +154,6 @@ class ReportViewSet(IdempotentCreateMixin, mixins.ListModelMixin, viewsets.Gener
              "reports": [str(r.pk) for r in created]},
             status=status.HTTP_201_CREATED,
         )
-
-
-class SignalFilter(django_filters.FilterSet):
-    tool = django_filters.UUIDFilter(field_name="tool_id")
-    status = django_filters.ChoiceFilter(choices=SignalStatus.choices)
-    kind = django_filters.ChoiceFilter(choices=SignalKind.choices)
-    metric = django_filters.ChoiceFilter(choices=Metric.choices)
-
-    class Meta:
-        model = Signal
-        fields = ("tool", "status", "kind", "metric")
 
 
 class SignalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Signal]):

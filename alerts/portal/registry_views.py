@@ -15,7 +15,6 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from alerts import selectors
-from alerts.api.report_views import SignalFilter
 from alerts.api.views import ToolViewSet
 from alerts.choices import (
     AlertStatus,
@@ -27,7 +26,7 @@ from alerts.choices import (
     SignalKind,
     SignalStatus,
 )
-from alerts.filters import ToolFilter
+from alerts.filters import SignalFilter, ToolFilter
 from alerts.models import Signal, Tool
 from alerts.portal.charts import charts_for
 from alerts.portal.views import search_q

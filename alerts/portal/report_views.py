@@ -14,8 +14,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from alerts import selectors
 from alerts.api.ack_serializers import AcknowledgeSerializer
 from alerts.api.report_serializers import ReportInputSerializer
-from alerts.api.report_views import ReportFilter, ReportViewSet
+from alerts.api.report_views import ReportViewSet
 from alerts.choices import ACK_COMPLETE, AckState, Distribution, Metric, RelianceDecision, ReportStatus
+from alerts.filters import ReportFilter
 from alerts.models import Acknowledgement, Report
 from alerts.portal.forms import AcknowledgeForm, ReportForm, ReportImportForm
 from alerts.portal.views import member_choices, search_q, tool_choices

@@ -79,7 +79,10 @@ def _flatten(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if isinstance(errors, dict):
         for key, value in errors.items():
-            out += _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+            if str(key).isdigit():  # DRF keys a list's item errors by index: {"metrics": {1: {...}}}
+                out += _flatten(value, f"{prefix}[{key}]")
+            else:
+                out += _flatten(value, f"{prefix}.{key}" if prefix else str(key))
     elif isinstance(errors, list):
         if all(isinstance(v, str) or hasattr(v, "code") for v in errors):
             out += [(prefix, str(v)) for v in errors]
@@ -177,7 +180,7 @@ def reports_import(*, actor: User | None, member: Member, text: str) -> list[Rep
                     with transaction.atomic():
                         report = report_draft_create(actor=actor, member=member, data=data)
                         if status == "published":
-                            report_publish(actor=actor, member=member, report=report)
+                            report = report_publish(actor=actor, member=member, report=report)
                         created.append(report)
                 except ServiceError as exc:
                     for path, message in _flatten(exc.errors or {"": [exc.detail]}):

@@ -120,10 +120,13 @@ def signal_render(signal: Signal) -> dict[str, Any]:
     return dict(SignalSerializer(Signal.objects.select_related("tool").prefetch_related("reports").get(pk=signal.pk)).data)
 
 
-def _facets(tool: Tool) -> dict[str, Any]:
+def _facets(tool: Tool, signal: Signal) -> dict[str, Any]:
+    # The evidence's countries stand for the affected jurisdictions: a subscription filtering on
+    # jurisdictions would otherwise never match a signal.
+    countries = sorted(set(signal.reports.values_list("country", flat=True)))
     return {
         "alert_type": None, "severity": None, "tools": [str(tool.pk)], "manufacturers": [tool.manufacturer.lower()],
-        "clinical_areas": [tool.clinical_area], "jurisdictions": [],
+        "clinical_areas": [tool.clinical_area], "jurisdictions": countries,
         "authorised_in": sorted(set(tool.authorizations.filter(status=AuthorizationStatus.AUTHORISED)
                                     .values_list("jurisdiction", flat=True))),
         "publisher": "",
@@ -165,7 +168,7 @@ def signals_evaluate(*, tool_id: Any) -> dict[str, int]:
                          after=values)
             event_record(type="signal.detected", audience_kind=AudienceKind.MEMBERS,
                          audience_codes=signal_audience_codes(signal), object_type="signal", object_id=signal.pk,
-                         facets=_facets(tool), payload=signal_render(signal))
+                         facets=_facets(tool, signal), payload=signal_render(signal))
             counts["raised"] += 1
             continue
         signal = existing
