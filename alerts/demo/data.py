@@ -450,3 +450,47 @@ ALERTS: list[dict[str, Any]] = [
         "imdrf": ["E1301"],
     },
 ]
+
+
+def _m(metric: str, numerator: int, denominator: int) -> dict[str, Any]:
+    return {"metric": metric, "value": round(numerator / denominator, 4), "numerator": numerator,
+            "denominator": denominator}
+
+
+# Real-world performance reports. MammoRead Assist drifts below its declared sensitivity in two
+# jurisdictions and does worse still in women over 70: the demo shows both kinds of signal.
+REPORTS: list[dict[str, Any]] = [
+    {"key": "mhra-mammo-2026h1", "publisher": "MHRA", "tool": "MammoRead Assist", "tool_version": "3.2",
+     "period_start": "2026-01-01", "period_end": "2026-06-30", "setting": "National breast screening programme",
+     "country": "GB", "population": "Women 50–71 attending routine screening", "sample_size": 24000,
+     "method": "Prospective audit against double reading with arbitration",
+     "distribution": "network",
+     "metrics": [_m("sensitivity", 800, 1000), _m("specificity", 22080, 23000)],
+     "subgroups": [{"label": "age 70+", "dimension": "age band", "metrics": [_m("sensitivity", 62, 100)]}]},
+    {"key": "bfarm-mammo-2026h1", "publisher": "BFARM", "tool": "MammoRead Assist", "tool_version": "3.2",
+     "period_start": "2026-01-01", "period_end": "2026-06-30", "setting": "Regional screening units, three Länder",
+     "country": "DE", "population": "Women 50–75", "sample_size": 18000,
+     "method": "Retrospective comparison with interval-cancer registry", "distribution": "network",
+     "metrics": [_m("sensitivity", 632, 800), _m("specificity", 16320, 17200)],
+     "subgroups": [{"label": "age 70+", "dimension": "age band", "metrics": [_m("sensitivity", 40, 70)]}]},
+    {"key": "tga-mammo-2025h2", "publisher": "TGA", "tool": "MammoRead Assist", "tool_version": "3.1",
+     "period_start": "2025-07-01", "period_end": "2025-12-31", "setting": "Metropolitan screening service",
+     "country": "AU", "population": "Women 50–74", "sample_size": 9000,
+     "method": "Prospective audit against double reading", "distribution": "network",
+     "metrics": [_m("sensitivity", 352, 400), _m("specificity", 7900, 8600)]},
+    {"key": "fda-lungscan-2026h1", "publisher": "FDA", "tool": "LungScan AI", "tool_version": "2.3",
+     "period_start": "2026-01-01", "period_end": "2026-06-30", "setting": "Academic medical centres (4 sites)",
+     "country": "US", "population": "Adults undergoing chest CT", "sample_size": 5200,
+     "method": "Retrospective reader study against consensus panel", "distribution": "public",
+     "metrics": [_m("sensitivity", 460, 500), _m("specificity", 4180, 4700)]},
+    {"key": "hc-sepsis-2026h1", "publisher": "HC", "tool": "SepsisWatch Predict", "tool_version": "5.0",
+     "period_start": "2026-01-01", "period_end": "2026-06-30", "setting": "Adult inpatient wards, 6 hospitals",
+     "country": "CA", "population": "Adult inpatients", "sample_size": 31000,
+     "method": "Silent-mode prospective evaluation", "distribution": "restricted", "recipients": ["FDA"],
+     "metrics": [{"metric": "auroc", "value": 0.79, "ci_low": 0.77, "ci_high": 0.81}, _m("sensitivity", 610, 800)]},
+    {"key": "mhra-arrhythmia-2026h1", "publisher": "MHRA", "tool": "ArrhythmiaGuard", "tool_version": "1.8",
+     "period_start": "2026-01-01", "period_end": "2026-06-30", "setting": "Community cardiology clinics",
+     "country": "GB", "population": "Adults with palpitations", "sample_size": 3000,
+     "method": "Comparison with 14-day patch Holter", "distribution": "network",
+     "metrics": [_m("sensitivity", 291, 300), _m("specificity", 2565, 2700)]},
+]

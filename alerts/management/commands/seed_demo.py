@@ -8,9 +8,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from alerts.demo.data import ALERTS, DEMO_PASSWORD, MEMBERS, ROLES, TOOLS
-from alerts.models import Alert, Authorization, Tool
+from alerts.demo.data import ALERTS, DEMO_PASSWORD, MEMBERS, REPORTS, ROLES, TOOLS
+from alerts.models import Alert, Authorization, Report, Signal, Tool
 from alerts.services.alerts import alert_amend, alert_close, alert_draft_create, alert_publish, alert_withdraw
+from alerts.services.reports import report_draft_create, report_publish
+from alerts.services.signals import signals_evaluate
 from alerts.services.tools import authorization_record, tool_register
 from exchange.errors import ServiceError
 from exchange.models import Member, User
@@ -83,6 +85,22 @@ class Command(BaseCommand):
             self.progress(step, len(ALERTS), f"{alert.reference or 'draft':<15} {spec['publisher']:<5} "
                           f"{alert.alert_type}/{alert.severity} {alert.distribution}: {state}{note}")
 
+        self.stdout.write(self.style.MIGRATE_HEADING("Real-world performance reports and signals"))
+        tools_with_reports = set()
+        for step, spec in enumerate(REPORTS, 1):
+            report, created = self._report(spec)
+            tools_with_reports.add(report.tool_id)
+            note = "" if created else " (already there)"
+            self.progress(step, len(REPORTS), f"{spec['publisher']:<5} {spec['tool']} {spec['tool_version']} "
+                          f"{spec['country']} {spec['period_start']}–{spec['period_end']}{note}")
+        for tool_id in tools_with_reports:  # the worker does this after each publication; do it now for the demo
+            signals_evaluate(tool_id=tool_id)
+        open_signals = Signal.objects.filter(status="open").select_related("tool")
+        for signal in open_signals:
+            label = f" (subgroup {signal.subgroup})" if signal.subgroup else ""
+            self.stdout.write(f"  signal: {signal.tool.name} {signal.metric}{label}: pooled "
+                              f"{signal.pooled_value:.3f} vs {signal.reference_value:.3f}")
+
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(
             f"Portal sign-in: <role>@<member>.example (e.g. publisher@mhra.example), password {DEMO_PASSWORD}"
@@ -94,6 +112,23 @@ class Command(BaseCommand):
                     user = User.objects.select_related("member").get(email=f"{role}@{code.lower()}.example")
                     issued = token_issue(actor=None, user=user, name="demo", expires_days=30)
                     self.stdout.write(f"  {user.email:<26} {issued.value}")
+
+    def _report(self, spec: dict[str, Any]) -> tuple[Report, bool]:
+        """One published report; skipped if its demo key is already recorded as its data source."""
+        marker = f"Demo data set {spec['key']}"
+        existing = Report.objects.filter(data_source=marker).first()
+        if existing is not None:
+            return existing, False
+        member = Member.objects.get(code=spec["publisher"])
+        actor = User.objects.get(email=f"publisher@{member.code.lower()}.example")
+        tool = Tool.objects.get(name=spec["tool"])
+        data = {k: v for k, v in spec.items() if k not in {"key", "publisher", "tool"}}
+        data.update(tool=tool.pk, data_source=marker, period_start=date.fromisoformat(spec["period_start"]),
+                    period_end=date.fromisoformat(spec["period_end"]))
+        with transaction.atomic():
+            report = report_draft_create(actor=actor, member=member, data=data)
+            report = report_publish(actor=actor, member=member, report=report)
+        return report, True
 
     def _alert(self, spec: dict[str, Any]) -> tuple[Alert, bool]:
         """One alert through its whole lifecycle, in one transaction; skipped if its reference exists."""
