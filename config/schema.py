@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
@@ -20,6 +21,18 @@ ProblemSerializer = inline_serializer(
         ),
     },
 )
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """Documents `Authorization: Bearer <token>` on every operation that accepts it."""
+
+    target_class = "exchange.authentication.BearerTokenAuthentication"
+    name = "bearerAuth"
+    priority = 1
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer"}
+
 
 _DESCRIPTIONS = {
     "400": "Malformed JSON or invalid fields (problem+json, field errors under `errors`).",
@@ -38,6 +51,14 @@ _DESCRIPTIONS = {
 
 
 class AutoSchema(BaseAutoSchema):
+    def get_auth(self) -> list[Any]:
+        # The global SECURITY setting repeats the bearer requirement the authenticator already declared.
+        requirements: list[Any] = []
+        for requirement in super().get_auth():
+            if requirement not in requirements:
+                requirements.append(requirement)
+        return requirements
+
     def _problem_codes(self) -> list[str]:
         method = self.method.upper()
         codes = ["400", "401", "403", "404", "405", "406", "429"]

@@ -43,8 +43,13 @@ def request_member(request: Request) -> Member:
 
 
 def required_scope(view: Any, request: Request) -> str:
+    method = str(request.method).lower()
+    if method not in getattr(view, "http_method_names", ()) or getattr(view, method, None) is None:
+        return ""  # no handler: the view itself answers 405 Method Not Allowed
     mapping: dict[str, str] = getattr(view, "required_scopes", {})
     action = getattr(view, "action", None)
+    if action == "metadata":  # OPTIONS asks what each method would allow: judge that method's own action
+        action = getattr(view, "action_map", {}).get(method, action)
     if action and action in mapping:
         return mapping[action]
     if request.method in mapping:

@@ -101,6 +101,8 @@ class UserViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[User]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, only the model
+            return User.objects.none()
         return User.objects.filter(member=request_member(self.request)).select_related("member")
 
     def create_object(self, request: Request) -> Response:
@@ -142,6 +144,8 @@ class TokenViewSet(
     idempotency_redact = ("token",)
 
     def get_queryset(self) -> QuerySet[ApiToken]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, only the model
+            return ApiToken.objects.none()
         return ApiToken.objects.filter(user__member=request_member(self.request)).select_related("user")
 
     def create_object(self, request: Request) -> Response:

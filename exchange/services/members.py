@@ -128,7 +128,7 @@ def user_create(
 
 @transaction.atomic
 def user_update(*, actor: User | None, user: User, **changes: Any) -> User:
-    user = User.objects.select_for_update().select_related("member").get(pk=user.pk)
+    user = User.objects.select_for_update(of=("self",)).select_related("member").get(pk=user.pk)
     before = _user_state(user)
     allowed = {"role", "full_name", "is_active"}
     unknown = set(changes) - allowed

@@ -1,0 +1,46 @@
+"""`manage.py seed_demo`: realistic demo data, safe to run twice, leaving the audit chain intact."""
+
+from __future__ import annotations
+
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from alerts.models import Authorization, BaselineMetric, Tool, ToolIdentifier
+from exchange.models import ApiToken, AuditEntry, Member, User
+from tests.helpers import ApiCaller
+
+DOMAIN_MODELS = (Member, User, Tool, ToolIdentifier, Authorization, BaselineMetric)
+
+
+def _counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in DOMAIN_MODELS}
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_duplicates_nothing_and_keeps_the_chain_intact() -> None:
+    call_command("seed_demo", "--no-tokens", stdout=StringIO())
+    assert not ApiToken.objects.exists()
+    after_first = _counts()
+    audited_first = AuditEntry.objects.count()
+
+    second_output = StringIO()
+    call_command("seed_demo", stdout=second_output)
+
+    assert _counts() == after_first
+    # Only the freshly printed demo tokens are new; nothing else was written or audited again.
+    assert AuditEntry.objects.exclude(action="token.issued").count() == audited_first
+    assert after_first["Member"] >= 5
+    assert after_first["Tool"] >= 10
+    assert set(Member.objects.values_list("code", flat=True)) >= {"MHRA", "FDA", "HC", "TGA", "SMC"}
+    assert User.objects.filter(email="publisher@mhra.example", role="publisher").exists()
+    assert Authorization.objects.filter(tool__name="LungScan AI", jurisdiction="GB").exists()
+    verified = StringIO()
+    call_command("verify_audit_log", stdout=verified)
+    assert "chain intact" in verified.getvalue()
+    # The printed demo tokens work.
+    token = re.search(r"admin@mhra\.example\s+(sax_\S+)", second_output.getvalue())
+    assert token is not None
+    assert ApiCaller(user=None, token=token.group(1)).get("/api/v1/me/").json()["member"]["code"] == "MHRA"

@@ -1,0 +1,109 @@
+"""Settings are strict: a bad environment value stops start-up naming the setting (SPEC §6)."""
+
+from __future__ import annotations
+
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(settings.BASE_DIR)
+# Start Django the way every process does, and read a setting so that nothing is lazy.
+PROBE = "import django; django.setup(); from django.conf import settings; print(settings.API_RATE_LIMIT)"
+ENV_NAMES = (
+    "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "EMAIL_URL",
+    "SECURE_SSL_REDIRECT", "API_RATE_LIMIT", "WEBHOOK_ALLOW_PRIVATE_URLS", "WEBHOOK_TIMEOUT_SECONDS",
+    "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_DISABLE_AFTER_SECONDS", "DELIVERY_LEASE_SECONDS", "OUTBOX_SWEEP_SECONDS",
+    "ACK_DEADLINE_HOURS", "SIGNAL_MARGIN",
+)
+
+
+def _launch(tmp_path: Path, **overrides: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "SAX_VAR_DIR": str(tmp_path / "var"), **overrides})
+    return subprocess.Popen(
+        [sys.executable, "-c", PROBE], cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_the_service_starts_on_defaults_and_on_good_values(tmp_path: Path, subtests: pytest.Subtests) -> None:
+    embedded = _launch(tmp_path / "embedded")  # nothing set at all
+    configured = _launch(
+        tmp_path / "configured", API_RATE_LIMIT="off", WEBHOOK_TIMEOUT_SECONDS="2.5",
+        ACK_DEADLINE_HOURS="critical=12,low=none", WEBHOOK_RETRY_SCHEDULE="0,5,60", SIGNAL_MARGIN="0.1",
+        DEBUG="false", DATABASE_URL="postgres://postgres@127.0.0.1:5432/sax",
+    )
+
+    for process, rate in ((embedded, "600/min"), (configured, "None")):
+        stdout, stderr = process.communicate(timeout=120)
+        with subtests.test(rate=rate):
+            assert process.returncode == 0, stderr
+            assert stdout.strip() == rate
+
+
+BAD_VALUES = [
+    ("WEBHOOK_TIMEOUT_SECONDS", "abc"),
+    ("WEBHOOK_TIMEOUT_SECONDS", "-1"),
+    ("API_RATE_LIMIT", "lots"),
+    ("API_RATE_LIMIT", "0/min"),
+    ("ACK_DEADLINE_HOURS", "urgent=1"),
+    ("ACK_DEADLINE_HOURS", "critical=soon"),
+    ("DATABASE_URL", "mysql://x"),
+    ("CELERY_BROKER_URL", "amqp://guest@localhost//"),
+    ("REDIS_URL", "memcached://localhost"),
+    ("EMAIL_URL", "carrier-pigeon://loft"),
+    ("WEBHOOK_RETRY_SCHEDULE", "0,5,later"),
+    ("DELIVERY_LEASE_SECONDS", "0"),
+    ("OUTBOX_SWEEP_SECONDS", "1.5"),
+    ("WEBHOOK_DISABLE_AFTER_SECONDS", "five days"),
+    ("SIGNAL_MARGIN", "5"),
+    ("DEBUG", "maybe"),
+    ("SECURE_SSL_REDIRECT", "2"),
+    ("WEBHOOK_ALLOW_PRIVATE_URLS", "perhaps"),
+    ("SECRET_KEY", "short"),
+]
+
+
+def test_a_bad_value_stops_the_process_naming_the_setting(tmp_path: Path, subtests: pytest.Subtests) -> None:
+    cases = [
+        ("WEBHOOK_TIMEOUT_SECONDS", "abc"),
+        ("API_RATE_LIMIT", "lots"),
+        ("ACK_DEADLINE_HOURS", "urgent=1"),
+        ("DATABASE_URL", "mysql://x"),
+    ]
+    # Started together: each is a whole Python process importing Django.
+    processes = [(name, value, _launch(tmp_path / name, **{name: value})) for name, value in cases]
+
+    for name, value, process in processes:
+        _, stderr = process.communicate(timeout=120)
+        with subtests.test(setting=name):
+            assert process.returncode != 0
+            assert name in stderr
+            assert value in stderr
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_VALUES)
+def test_every_setting_refuses_a_bad_value_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    """The settings module itself, executed afresh with one bad value (cheaper than a process each)."""
+    for other in ENV_NAMES:
+        monkeypatch.delenv(other, raising=False)
+    monkeypatch.setenv("SAX_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ImproperlyConfigured) as caught:
+        runpy.run_path(str(BASE_DIR / "config" / "settings.py"))
+
+    message = str(caught.value)
+    assert name in message
+    if name == "SECRET_KEY":
+        assert value not in message  # a secret, even a bad one, is never printed
+    else:
+        assert value in message

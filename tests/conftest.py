@@ -1,0 +1,88 @@
+"""Shared fixtures: the five regulators (personas), an authenticated API caller, fast settings.
+
+Every test that touches the database gets `network`: MHRA (GB), FDA (US), HC (CA), TGA (AU) and
+SMC (CH), each with users admin/publisher/assessor/viewer (admin@mhra.test, …), plus the network
+secretariat's staff user. `api(user, scopes=None)` issues a fresh Bearer token for the user and
+returns a caller whose .get/.post/.put/.patch/.delete send it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from exchange.models import User
+from tests.factories import Network, Regulator, network_make, token_make
+from tests.helpers import ApiCaller
+
+
+@pytest.fixture(autouse=True)
+def _fast_settings(settings: Any) -> None:
+    # Only in tests: hashing passwords slowly buys nothing here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    # The rate limiter counts in the cache (Redis when REDIS_URL is set): start every test at zero.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def network(db: None) -> Network:
+    return network_make()
+
+
+@pytest.fixture
+def mhra(network: Network) -> Regulator:
+    return network.mhra
+
+
+@pytest.fixture
+def fda(network: Network) -> Regulator:
+    return network.fda
+
+
+@pytest.fixture
+def staff(network: Network) -> User:
+    return network.staff
+
+
+@pytest.fixture
+def api(db: None) -> Callable[..., ApiCaller]:
+    """`api(user, scopes=None, expires_days=None)`: a caller with a freshly issued token of that user."""
+
+    def make(user: User, scopes: list[str] | None = None, expires_days: int | None = None) -> ApiCaller:
+        issued = token_make(user=user, scopes=scopes, expires_days=expires_days)
+        return ApiCaller(user=user, token=issued.value)
+
+    return make
+
+
+@pytest.fixture
+def anon() -> ApiCaller:
+    """A caller without credentials."""
+    return ApiCaller(user=None, token=None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "postgres: needs PostgreSQL itself (pg_dump, concurrent transactions); skipped elsewhere"
+    )
+    # WhiteNoise warns once when collectstatic has not run; the tests never need collected assets.
+    config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning")
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("postgres") is None:
+        return
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set DATABASE_URL=postgres://…)")
