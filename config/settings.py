@@ -8,9 +8,12 @@ CELERY_BROKER_URL switch to PostgreSQL and Redis.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 
 from config import env
 
@@ -38,12 +41,15 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
+    "axes",
     "exchange",
     "alerts",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -51,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -86,6 +94,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+
+# Sign-in throttling (django-axes): its backend first, so that a locked-out sign-in never reaches the
+# password check. Only authenticate() calls that carry a request (the portal's sign-in form) are
+# counted; API tokens and sessions do not authenticate through these backends.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The sign-in form keeps Django's field name `username` (it holds the e-mail address).
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False  # no start-up banner in every management command's output
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -93,6 +118,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.string("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -120,6 +146,26 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Content Security Policy (django-csp): every asset comes from the service itself, and no page
+# carries inline script or style. The API's Swagger UI and ReDoc pages (drf-spectacular's own
+# templates, which inline their start-up script and style) are the only exception.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/docs/", "/api/redoc/"],
+    "DIRECTIVES": {
+        "default-src": [CSP_NONE],
+        "script-src": [CSP_SELF],
+        "style-src": [CSP_SELF],
+        "img-src": [CSP_SELF],
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF],
+        "manifest-src": [CSP_SELF],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+        "base-uri": [CSP_NONE],
+        "object-src": [CSP_NONE],
+    },
+}
 
 # --- E-mail -----------------------------------------------------------------------------------------
 _email = env.email("EMAIL_URL")
@@ -172,7 +218,16 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    # Several resources have a `status` or `state`; each vocabulary gets its own schema name.
+    "ENUM_NAME_OVERRIDES": {
+        "MemberStatusEnum": "exchange.choices.MemberStatus",
+        "DeliveryStateEnum": "exchange.choices.DeliveryState",
+        "AlertStatusEnum": "alerts.choices.AlertStatus",
+        "AuthorizationStatusEnum": "alerts.choices.AuthorizationStatus",
+        "ReportStatusEnum": "alerts.choices.ReportStatus",
+        "SignalStatusEnum": "alerts.choices.SignalStatus",
+        "AcknowledgementStateEnum": "alerts.choices.AckState",
+    },
     # Served by the service itself: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -224,7 +279,51 @@ WEBHOOK_DISABLE_AFTER_SECONDS = env.positive_int("WEBHOOK_DISABLE_AFTER_SECONDS"
 DELIVERY_LEASE_SECONDS = env.positive_int("DELIVERY_LEASE_SECONDS", 120)
 OUTBOX_SWEEP_SECONDS = env.positive_int("OUTBOX_SWEEP_SECONDS", 60)
 ACK_DEADLINE_HOURS = env.ack_deadlines("ACK_DEADLINE_HOURS")
+ACK_OVERDUE_SWEEP_SECONDS = env.positive_int("ACK_OVERDUE_SWEEP_SECONDS", 300)
 SIGNAL_MARGIN = env.proportion("SIGNAL_MARGIN", 0.05)
+
+# --- Fan-out and deliveries (exchange/services/fanout.py, deliveries.py) -------------------------------
+# Concurrent sends per webhook endpoint in one worker process, so that one slow receiver holds
+# only its own slots; and concurrent sends in all per worker process.
+WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = env.positive_int("WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT", 8)
+DELIVERY_MAX_IN_FLIGHT = env.positive_int("DELIVERY_MAX_IN_FLIGHT", 200)
+# Delivery pumps queued at once for a large fan-out (each runs in its own worker process).
+DELIVERY_PUMPS = env.positive_int("DELIVERY_PUMPS", 2)
+# After a secret is rotated, the old one keeps signing (beside the new one) this long.
+WEBHOOK_SECRET_OVERLAP_SECONDS = env.positive_int("WEBHOOK_SECRET_OVERLAP_SECONDS", 24 * 3600)
+# The sweeper runs twice per period, so that anything left behind is picked up within
+# OUTBOX_SWEEP_SECONDS, and a lease is held for DELIVERY_LEASE_SECONDS less one sweep interval,
+# so that a dead worker's deliveries are retried within DELIVERY_LEASE_SECONDS.
+OUTBOX_SWEEP_INTERVAL = max(1.0, min(OUTBOX_SWEEP_SECONDS, DELIVERY_LEASE_SECONDS) / 2)
+DELIVERY_LEASE_HOLD_SECONDS = DELIVERY_LEASE_SECONDS - OUTBOX_SWEEP_INTERVAL
+if DELIVERY_LEASE_HOLD_SECONDS < WEBHOOK_TIMEOUT_SECONDS + 2:
+    raise env.SettingError(
+        "DELIVERY_LEASE_SECONDS", str(DELIVERY_LEASE_SECONDS),
+        f"at least 2 x (WEBHOOK_TIMEOUT_SECONDS + 2) = {2 * (WEBHOOK_TIMEOUT_SECONDS + 2):g} seconds, so that "
+        "a delivery is never retried while a live worker is still sending it",
+    )
+
+# --- Periodic tasks (`celery -A config beat`) ---------------------------------------------------------
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "acknowledgements-overdue": {
+        "task": "alerts.acknowledgements_overdue_sweep",
+        "schedule": float(ACK_OVERDUE_SWEEP_SECONDS),
+    },
+}
+# Signals are evaluated after each publication; this catches up on any evaluation a lost message skipped.
+CELERY_BEAT_SCHEDULE["signals-evaluate-all"] = {
+    "task": "alerts.signals_evaluate_all",
+    "schedule": float(env.positive_int("SIGNAL_SWEEP_SECONDS", 3600)),
+}
+# Fan-out's outbox sweeper: undispatched events, due deliveries nobody holds, failing endpoints.
+CELERY_BEAT_SCHEDULE["exchange-outbox-sweep"] = {
+    "task": "exchange.outbox_sweep",
+    "schedule": OUTBOX_SWEEP_INTERVAL,
+    "options": {"expires": OUTBOX_SWEEP_INTERVAL},
+}
+
+# SQLite ignores the covering columns of the subscription-matching index; PostgreSQL uses them.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 LOGGING = {
     "version": 1,
@@ -232,5 +331,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # One line per webhook request is noise at fan-out rates; failures are in the delivery log.
+        "httpx": {"level": "WARNING"},
+    },
 }

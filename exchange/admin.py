@@ -9,7 +9,18 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from exchange.choices import MemberStatus
-from exchange.models import ApiToken, AuditEntry, Event, Member, User
+from exchange.models import (
+    ApiToken,
+    AuditEntry,
+    Delivery,
+    DeliveryAttempt,
+    Event,
+    Member,
+    Notification,
+    Subscription,
+    User,
+    WebhookEndpoint,
+)
 from exchange.services.members import member_create, member_update, user_create, user_update
 from exchange.services.tokens import token_revoke
 
@@ -118,3 +129,50 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 class EventAdmin(ReadOnlyAdmin):
     list_display = ("sequence", "type", "created_at", "audience_kind", "publisher_code", "dispatched_at")
     list_filter = ("type", "audience_kind")
+
+
+# --- Fan-out: read-only for network staff; members manage these through the API and portal -----------
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(ReadOnlyAdmin):
+    list_display = ("name", "member", "active", "event_types", "min_severity", "created_at")
+    list_filter = ("active", "member")
+    search_fields = ("name", "member__code")
+    exclude = ("event_type_mask", "term_mask", "min_severity_rank")
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ReadOnlyAdmin):
+    list_display = ("url", "member", "enabled", "disabled_reason", "failing_since", "created_at")
+    list_filter = ("enabled", "member")
+    search_fields = ("url", "description", "member__code")
+    exclude = ("secret", "previous_secret")  # signing secrets are the member's, not the secretariat's
+
+
+class DeliveryAttemptInline(admin.TabularInline[DeliveryAttempt, Delivery]):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    fields = ("at", "status_code", "duration_ms", "error", "response_body")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("id", "channel", "member", "endpoint", "email", "state", "attempt_count", "next_attempt_at", "created_at")
+    list_filter = ("state", "channel", "member")
+    search_fields = ("id", "email", "endpoint__url", "event__id")
+    list_select_related = ("member", "endpoint")
+    raw_id_fields = ("event", "endpoint")
+    inlines = (DeliveryAttemptInline,)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ("sequence", "member", "event", "created_at")
+    list_filter = ("member",)
+    raw_id_fields = ("event",)

@@ -51,3 +51,54 @@ class AudienceKind(models.TextChoices):
     PUBLIC = "public", "Public"
     NETWORK = "network", "Network"
     MEMBERS = "members", "Listed members"
+
+
+class EventType(models.TextChoices):
+    """Every event type of SPEC §4. Subscriptions select among these."""
+
+    ALERT_PUBLISHED = "alert.published", "Alert published"
+    ALERT_AMENDED = "alert.amended", "Alert amended"
+    ALERT_CLOSED = "alert.closed", "Alert closed"
+    ALERT_WITHDRAWN = "alert.withdrawn", "Alert withdrawn"
+    REPORT_PUBLISHED = "report.published", "Report published"
+    SIGNAL_DETECTED = "signal.detected", "Signal detected"
+    ACKNOWLEDGEMENT_UPDATED = "acknowledgement.updated", "Acknowledgement updated"
+    ACKNOWLEDGEMENT_OVERDUE = "acknowledgement.overdue", "Acknowledgement overdue"
+    ENDPOINT_DISABLED = "endpoint.disabled", "Webhook endpoint disabled"
+    PING = "ping", "Ping (test message to one endpoint)"
+
+
+# One bit per event type, in declaration order: a subscription stores the OR of the types it wants
+# (0 = every type), so matching by type is a column test, not a join.
+EVENT_TYPE_BITS: dict[str, int] = {value: 1 << index for index, value in enumerate(EventType.values)}
+
+SEVERITY_RANKS: dict[str, int] = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+
+# The alert types of SPEC §2, the vocabulary of a subscription's `alert_types` filter.
+ALERT_TYPES: tuple[str, ...] = (
+    "field_safety_notice",
+    "recall",
+    "safety_communication",
+    "performance_degradation",
+    "cybersecurity",
+    "bias_or_inequity",
+    "software_defect",
+    "misuse",
+    "other",
+)
+
+
+class Channel(models.TextChoices):
+    WEBHOOK = "webhook", "Webhook"
+    EMAIL = "email", "E-mail"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RETRYING = "retrying", "Retrying"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+# States in which a delivery still waits for an attempt.
+OPEN_DELIVERY_STATES: tuple[str, ...] = (DeliveryState.PENDING, DeliveryState.RETRYING)

@@ -1,4 +1,5 @@
-"""The network's tables: members, their people and tokens, the audit log, idempotency and events."""
+"""The network's tables: members, their people and tokens, the audit log, idempotency, events,
+subscriptions, webhook endpoints, deliveries and notifications."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
 
-from exchange.choices import AudienceKind, MemberStatus, Role, scopes_for_role
+from exchange.choices import (
+    AudienceKind,
+    Channel,
+    DeliveryState,
+    MemberStatus,
+    Role,
+    scopes_for_role,
+)
 
 member_code_validator = RegexValidator(
     r"^[A-Z][A-Z0-9_-]{1,15}$", "Member codes are 2–16 upper-case letters, digits, '-' or '_', e.g. MHRA."
@@ -217,3 +225,259 @@ class EventAudience(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["member", "event"], name="event_audience_unique")]
+
+
+class Dimension(models.IntegerChoices):
+    """A list filter of a subscription that is matched through `SubscriptionTerm` rows."""
+
+    ALERT_TYPE = 1, "alert type"
+    TOOL = 2, "tool"
+    MANUFACTURER = 3, "manufacturer"
+    CLINICAL_AREA = 4, "clinical area"
+    JURISDICTION = 5, "affected jurisdiction"
+    PUBLISHER = 6, "publishing member"
+
+
+class Subscription(models.Model):
+    """What one member wants to hear about, and through which channels (SPEC §2, Appendix A).
+
+    The list filters are kept twice: as JSON lists, to read back as they were given, and as
+    `SubscriptionTerm` rows plus `term_mask` (one bit per filtered dimension), so that the
+    database finds the recipients of an event in one indexed query.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="subscriptions")
+    name = models.CharField(max_length=200)
+    active = models.BooleanField(default=True, help_text="A paused subscription matches nothing.")
+    event_types = models.JSONField(default=list, blank=True)
+    event_type_mask = models.BigIntegerField(default=0, help_text="OR of the wanted types' bits; 0 = every type.")
+    alert_types = models.JSONField(default=list, blank=True)
+    min_severity = models.CharField(max_length=16, null=True, blank=True)
+    min_severity_rank = models.PositiveSmallIntegerField(default=0)
+    tools = models.JSONField(default=list, blank=True)
+    manufacturers = models.JSONField(default=list, blank=True)
+    clinical_areas = models.JSONField(default=list, blank=True)
+    jurisdictions = models.JSONField(default=list, blank=True)
+    publishers = models.JSONField(default=list, blank=True)
+    authorised_in_my_jurisdiction = models.BooleanField(default=False)
+    term_mask = models.IntegerField(default=0, help_text="One bit per dimension that has a filter.")
+    email_recipients = models.JSONField(default=list, blank=True)
+    webhook_endpoints: models.ManyToManyField[WebhookEndpoint, SubscriptionEndpoint] = models.ManyToManyField(
+        "WebhookEndpoint", through="SubscriptionEndpoint", related_name="subscriptions", blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at", "id")
+        indexes = [
+            models.Index(fields=["member", "-created_at"], name="subscription_member_idx"),
+            # Matching, for subscriptions without a list filter that applies: a covering index scan.
+            models.Index(
+                fields=["term_mask", "min_severity_rank"],
+                include=["event_type_mask", "member", "authorised_in_my_jurisdiction", "id"],
+                name="subscription_match_idx",
+                condition=models.Q(active=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_severity_rank__gte=0, min_severity_rank__lte=4),
+                name="subscription_min_severity_rank_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.name}"
+
+
+class SubscriptionTerm(models.Model):
+    """One value of one list filter of a subscription: what the matching query looks up.
+
+    `key` is "<dimension>:<value>", so that all the values an event carries are looked up with one
+    `key IN (...)` index scan. The subscription's scalar conditions are copied onto its terms
+    (rewritten with them by the subscriptions service), so matching reads the covering index only.
+    """
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="terms")
+    dimension = models.PositiveSmallIntegerField(choices=Dimension.choices)
+    key = models.CharField(max_length=210)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_index=False)
+    active = models.BooleanField()
+    event_type_mask = models.BigIntegerField()
+    min_severity_rank = models.PositiveSmallIntegerField()
+    term_mask = models.IntegerField()
+    authorised_in_my_jurisdiction = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "key"], name="subscription_term_unique"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["key"],
+                include=[
+                    "subscription", "member", "dimension", "event_type_mask", "min_severity_rank",
+                    "term_mask", "authorised_in_my_jurisdiction",
+                ],
+                name="subscription_term_match_idx",
+                condition=models.Q(active=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class WebhookEndpoint(models.Model):
+    """A member's receiver of signed webhooks (SPEC §5)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=500, blank=True)
+    secret = models.CharField(max_length=100)
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    failing_since = models.DateTimeField(
+        null=True, blank=True, help_text="First failed attempt since the last success (auto-disable clock)."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at", "id")
+        indexes = [
+            models.Index(fields=["member", "-created_at"], name="endpoint_member_idx"),
+            models.Index(
+                fields=["failing_since"], name="endpoint_failing_idx",
+                condition=models.Q(enabled=True, failing_since__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class SubscriptionEndpoint(models.Model):
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="endpoint_links")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="subscription_links")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "endpoint"], name="subscription_endpoint_unique"),
+        ]
+
+
+class Delivery(models.Model):
+    """One message of one event to one webhook endpoint or one e-mail address (SPEC §2, §5).
+
+    Created in bulk by fan-out with unique keys, so a re-run adds nothing. Attempts are scheduled
+    from `next_attempt_at`; a worker holds a delivery by its lease, which expires if it dies.
+    The delivery id is the message's `webhook-id`, stable across retries and redeliveries.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    email = models.EmailField(max_length=254, blank=True)
+    state = models.CharField(max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempt_count = models.PositiveIntegerField(default=0)
+    schedule_position = models.PositiveIntegerField(
+        default=0, help_text="Attempts made since the delivery was (re)scheduled: the retry-schedule index."
+    )
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.UUIDField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ("-created_at", "id")
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "endpoint"], condition=models.Q(channel=Channel.WEBHOOK),
+                name="delivery_webhook_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["event", "member", "email"], condition=models.Q(channel=Channel.EMAIL),
+                name="delivery_email_unique",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(channel=Channel.WEBHOOK, endpoint__isnull=False)
+                    | (models.Q(channel=Channel.EMAIL, endpoint__isnull=True) & ~models.Q(email=""))
+                ),
+                name="delivery_channel_target",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=DeliveryState.values), name="delivery_state_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], name="delivery_due_idx",
+                condition=models.Q(state__in=[DeliveryState.PENDING, DeliveryState.RETRYING]),
+            ),
+            models.Index(fields=["endpoint", "-created_at"], name="delivery_endpoint_idx"),
+            models.Index(fields=["member", "-created_at"], name="delivery_member_idx"),
+            models.Index(fields=["endpoint", "state", "created_at"], name="delivery_endpoint_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.id} ({self.state})"
+
+    @property
+    def webhook_id(self) -> str:
+        return f"msg_{self.id.hex}"
+
+
+class DeliveryAttempt(models.Model):
+    """One try of a delivery: when, the answer's status, how long it took, a short error."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts")
+    at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    response_body = models.TextField(blank=True, help_text="The first bytes of the answer, capped.")
+
+    class Meta:
+        ordering = ("at", "id")
+        indexes = [models.Index(fields=["delivery", "at"], name="attempt_delivery_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} at {self.at:%Y-%m-%d %H:%M:%S} -> {self.status_code or self.error}"
+
+
+class Notification(models.Model):
+    """An event a member's subscriptions matched: the portal's and API's notifications list."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="notifications")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="notifications")
+    sequence = models.BigIntegerField(help_text="The event's sequence: notifications are listed by it.")
+    subscriptions = models.JSONField(default=list, help_text="Ids of the subscriptions that matched.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-sequence",)
+        constraints = [
+            models.UniqueConstraint(fields=["member", "event"], name="notification_member_event_unique"),
+        ]
+        indexes = [models.Index(fields=["member", "-sequence"], name="notification_member_seq_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} #{self.sequence}"

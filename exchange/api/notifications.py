@@ -1,0 +1,63 @@
+"""`/api/v1/notifications/`: what the caller's member's subscriptions matched, newest first."""
+
+from __future__ import annotations
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from rest_framework import mixins, serializers, viewsets
+
+from exchange.choices import Scope
+from exchange.errors import NotFound
+from exchange.models import Notification
+from exchange.permissions import request_member
+
+
+class NotificationSerializer(serializers.ModelSerializer[Notification]):
+    event_id = serializers.UUIDField(source="event.id", read_only=True)
+    type = serializers.CharField(source="event.type", read_only=True)
+    object_type = serializers.CharField(source="event.object_type", read_only=True)
+    object_id = serializers.CharField(source="event.object_id", read_only=True)
+    publisher = serializers.CharField(source="event.publisher_code", read_only=True)
+    data = serializers.JSONField(  # type: ignore[assignment]
+        source="event.payload", read_only=True, help_text="The object, as the event carried it."
+    )
+
+    class Meta:
+        model = Notification
+        fields = (
+            "id", "event_id", "sequence", "type", "created_at", "object_type", "object_id", "publisher",
+            "subscriptions", "data",
+        )
+        read_only_fields = fields
+
+
+class NotificationFilter(django_filters.FilterSet):
+    type = django_filters.CharFilter(field_name="event__type")
+    object_type = django_filters.CharFilter(field_name="event__object_type")
+    object_id = django_filters.CharFilter(field_name="event__object_id")
+    after = django_filters.NumberFilter(field_name="sequence", lookup_expr="gt", help_text="Only events after this sequence.")
+
+    class Meta:
+        model = Notification
+        fields = ("type", "object_type", "object_id")
+
+
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Notification]):
+    """What the member's subscriptions matched (every match, whatever the channels), newest first."""
+
+    serializer_class = NotificationSerializer
+    required_scopes = {"list": Scope.READ, "retrieve": Scope.READ}
+    filterset_class = NotificationFilter
+    cursor_ordering = ("-sequence",)
+
+    def get_queryset(self) -> QuerySet[Notification]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, only the model
+            return Notification.objects.none()
+        return Notification.objects.filter(member=request_member(self.request)).select_related("event")
+
+    def get_object(self) -> Notification:
+        try:
+            return self.get_queryset().get(pk=self.kwargs["pk"])
+        except (Notification.DoesNotExist, ValueError, DjangoValidationError) as exc:
+            raise NotFound("No such notification.") from exc

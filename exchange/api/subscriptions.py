@@ -1,0 +1,170 @@
+"""`/api/v1/subscriptions/`: the caller's member's subscriptions (SPEC §2, Appendix A)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from exchange.api.idempotency import IdempotentCreateMixin
+from exchange.choices import ALERT_TYPES, SEVERITY_RANKS, Scope
+from exchange.models import Subscription, SubscriptionEndpoint
+from exchange.permissions import request_member
+from exchange.services.subscriptions import (
+    SUBSCRIBABLE_EVENT_TYPES,
+    subscription_create,
+    subscription_delete,
+    subscription_get,
+    subscription_update,
+)
+
+
+class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
+    webhook_endpoints = serializers.SerializerMethodField()
+    member = serializers.CharField(source="member.code", read_only=True)
+
+    class Meta:
+        model = Subscription
+        fields = (
+            "id", "member", "name", "active", "event_types", "alert_types", "min_severity", "tools",
+            "manufacturers", "clinical_areas", "jurisdictions", "publishers", "authorised_in_my_jurisdiction",
+            "webhook_endpoints", "email_recipients", "created_at", "updated_at",
+        )
+        read_only_fields = fields
+
+    def get_webhook_endpoints(self, subscription: Subscription) -> list[str]:
+        return sorted(str(link.endpoint_id) for link in subscription.endpoint_links.all())
+
+
+def _strings(help_text: str, **kwargs: Any) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, max_length=200, help_text=help_text, **kwargs
+    )
+
+
+class SubscriptionWriteSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=200)
+    active = serializers.BooleanField(required=False, help_text="A paused subscription (false) matches nothing.")
+    event_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(SUBSCRIBABLE_EVENT_TYPES)), required=False,
+        help_text="Event types wanted; empty means every type.",
+    )
+    alert_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(ALERT_TYPES)), required=False,
+        help_text="Only alerts of these types; empty means no filter.",
+    )
+    min_severity = serializers.ChoiceField(
+        choices=list(SEVERITY_RANKS), required=False, allow_null=True,
+        help_text="Only alerts at least this severe (low < medium < high < critical); null means no filter.",
+    )
+    tools = _strings("AI tool ids (UUIDs); empty means no filter.")
+    manufacturers = _strings("Manufacturer names (compared ignoring case); empty means no filter.")
+    clinical_areas = _strings("Clinical areas (radiology, pathology, …); empty means no filter.")
+    jurisdictions = _strings("Affected jurisdictions (ISO 3166-1 alpha-2, or EU); empty means no filter.")
+    publishers = _strings("Publishing member codes; empty means no filter.")
+    authorised_in_my_jurisdiction = serializers.BooleanField(
+        required=False, help_text="Only what concerns a tool authorised in your member's country."
+    )
+    webhook_endpoints = serializers.ListField(
+        child=serializers.UUIDField(), required=False, help_text="Your member's webhook endpoints to deliver to."
+    )
+    email_recipients = serializers.ListField(
+        child=serializers.EmailField(), required=False, max_length=20, help_text="Addresses to e-mail."
+    )
+
+
+class SubscriptionFilter(django_filters.FilterSet):
+    active = django_filters.BooleanFilter()
+    event_type = django_filters.CharFilter(method="filter_event_type")
+
+    class Meta:
+        model = Subscription
+        fields = ("active",)
+
+    def filter_event_type(self, queryset: QuerySet[Subscription], name: str, value: str) -> QuerySet[Subscription]:
+        from exchange.choices import EVENT_TYPE_BITS
+
+        bit = EVENT_TYPE_BITS.get(value)
+        if bit is None:
+            return queryset.none()
+        return queryset.extra(where=["(event_type_mask = 0 OR (event_type_mask & %s) <> 0)"], params=[bit])
+
+
+@extend_schema_view(
+    create=extend_schema(request=SubscriptionWriteSerializer, responses={201: SubscriptionSerializer}),
+    update=extend_schema(request=SubscriptionWriteSerializer, responses=SubscriptionSerializer),
+    partial_update=extend_schema(request=SubscriptionWriteSerializer, responses=SubscriptionSerializer),
+    destroy=extend_schema(responses={204: None}),
+)
+class SubscriptionViewSet(
+    IdempotentCreateMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[Subscription],
+):
+    """Subscriptions of the caller's member: what it hears about, and through which channels.
+
+    Every match goes to the member's notifications, and to the subscription's webhook endpoints and
+    e-mail recipients. Admins manage them; any member user may read them.
+    """
+
+    serializer_class = SubscriptionSerializer
+    required_scopes = {
+        "list": Scope.READ, "retrieve": Scope.READ, "create": Scope.ADMIN, "update": Scope.ADMIN,
+        "partial_update": Scope.ADMIN, "destroy": Scope.ADMIN,
+    }
+    filterset_class = SubscriptionFilter
+    search_fields = ("name",)
+    cursor_ordering = ("-created_at", "-id")
+
+    def get_queryset(self) -> QuerySet[Subscription]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, only the model
+            return Subscription.objects.none()
+        return (
+            Subscription.objects.filter(member=request_member(self.request))
+            .select_related("member")
+            .prefetch_related(Prefetch("endpoint_links", queryset=SubscriptionEndpoint.objects.only("subscription_id", "endpoint_id")))
+        )
+
+    def get_object(self) -> Subscription:
+        subscription = subscription_get(member=request_member(self.request), subscription_id=self.kwargs["pk"])
+        return self.get_queryset().get(pk=subscription.pk)
+
+    def _respond(self, subscription: Subscription, code: int = status.HTTP_200_OK) -> Response:
+        return Response(SubscriptionSerializer(self.get_queryset().get(pk=subscription.pk)).data, status=code)
+
+    def create_object(self, request: Request) -> Response:
+        form = SubscriptionWriteSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        subscription = subscription_create(
+            actor=request.user, member=request_member(request), **form.validated_data  # type: ignore[arg-type]
+        )
+        return self._respond(subscription, status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = bool(kwargs.get("partial"))
+        subscription = self.get_object()
+        form = SubscriptionWriteSerializer(data=request.data, partial=partial)
+        form.is_valid(raise_exception=True)
+        changes = dict(form.validated_data)
+        if not partial:  # PUT replaces: what is left out returns to its default
+            defaults: dict[str, Any] = {
+                "active": True, "event_types": [], "alert_types": [], "min_severity": None, "tools": [],
+                "manufacturers": [], "clinical_areas": [], "jurisdictions": [], "publishers": [],
+                "authorised_in_my_jurisdiction": False, "webhook_endpoints": [], "email_recipients": [],
+            }
+            changes = {**defaults, **changes}
+        subscription = subscription_update(actor=request.user, subscription=subscription, **changes)  # type: ignore[arg-type]
+        return self._respond(subscription)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        subscription_delete(actor=request.user, subscription=self.get_object())  # type: ignore[arg-type]
+        return Response(status=status.HTTP_204_NO_CONTENT)

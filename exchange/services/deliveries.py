@@ -1,0 +1,618 @@
+"""Sending deliveries: claim due rows, send them concurrently, record every attempt.
+
+A `DeliveryPump` runs inside one Celery task. Its thread talks to the database only: it claims
+due deliveries atomically (`SELECT ... FOR UPDATE SKIP LOCKED` where the database has it), puts a
+lease on them, prepares the messages and hands them to an asyncio event loop in a second thread,
+where the transports send many at once, at most WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT per
+endpoint. Results come back through a queue and are recorded in bulk: attempts, state, and the
+next attempt from WEBHOOK_RETRY_SCHEDULE with jitter — kept in the database, so that a long wait
+never depends on a message in the broker. A pump that dies leaves leases that expire; the outbox
+sweeper then queues a new pump.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import queue
+import random
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection, transaction
+from django.db.models import F, Min, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from exchange.choices import OPEN_DELIVERY_STATES, Channel, DeliveryState, EventType
+from exchange.errors import Conflict, NotFound, ValidationFailed
+from exchange.models import Delivery, DeliveryAttempt, Event, Member, User, WebhookEndpoint
+from exchange.services.audit import audit_record
+from exchange.transports.base import Message, Outcome, short_error
+from exchange.transports.email import EmailMessage, EmailTransport
+from exchange.transports.webhook import RESPONSE_BODY_LIMIT, WebhookMessage, WebhookTransport, webhook_client
+
+logger = logging.getLogger(__name__)
+
+PUMP_MAX_SECONDS = 60.0
+CLAIM_BATCH = 200
+RECORD_BATCH = 100
+RECORD_DELAY = 0.1
+# Sends are spread over several HTTP connection pools, about this many in flight per pool:
+# httpcore's pool scans all its connections and waiting requests for every request, so one big
+# pool costs far more CPU per request than several small ones. A pool never limits concurrency
+# (the pump does), so that an endpoint that holds connections cannot make others wait.
+SENDS_PER_POOL = 8
+EMAIL_CONCURRENCY = 4
+EMAIL_KEY = "email"
+
+
+# --- rendering (once per event) -------------------------------------------------------------------
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def webhook_body(event: Event) -> str:
+    """`{"type", "timestamp", "data": {"event_id", "sequence", ...the object...}}`, compact JSON."""
+    data: dict[str, Any] = {"event_id": str(event.pk), "sequence": event.sequence}
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    data.update({key: value for key, value in payload.items() if key not in data})
+    body = {"type": event.type, "timestamp": _iso(event.created_at), "data": data}
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+def email_content(event: Event) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of the e-mail for one event (the same for every recipient)."""
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    try:
+        label = EventType(event.type).label
+    except ValueError:
+        label = event.type
+    title = str(payload.get("title") or payload.get("reference") or f"{event.object_type} {event.object_id}")
+    context = {
+        "event": event,
+        "label": label,
+        "title": title,
+        "payload": payload,
+        "details": [
+            (name, payload[key])
+            for key, name in (
+                ("reference", "Reference"), ("publisher", "Published by"), ("severity", "Severity"),
+                ("alert_type", "Type"), ("status", "Status"), ("summary", "Summary"),
+                ("recommended_actions", "Recommended actions"), ("disabled_reason", "Reason"),
+                ("url", "URL"),
+            )
+            if payload.get(key) not in (None, "", [])
+        ],
+    }
+    subject = " ".join(f"[AI Safety Alert Exchange] {label}: {title}".split())[:250]
+    text = render_to_string("exchange/email/event.txt", context)
+    html = render_to_string("exchange/email/event.html", context)
+    return subject, text, html
+
+
+@dataclass
+class RenderedEvent:
+    event: Event
+    body: str
+    email: tuple[str, str, str] | None = None
+
+
+# --- retry schedule ---------------------------------------------------------------------------------
+
+
+def retry_delay(position: int) -> float | None:
+    """Seconds to wait before attempt number `position` (0-based) of a (re)scheduled delivery,
+    with ±10 % jitter so that many failed deliveries do not return at the same instant; None
+    when the schedule is exhausted."""
+    schedule = settings.WEBHOOK_RETRY_SCHEDULE
+    if position >= len(schedule):
+        return None
+    base = float(schedule[position])
+    return base * random.uniform(0.9, 1.1) if base > 0 else 0.0
+
+
+def first_attempt_at(now: datetime) -> datetime:
+    return now + timedelta(seconds=retry_delay(0) or 0.0)
+
+
+# --- claiming ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: uuid.UUID
+    event_id: uuid.UUID
+    member_id: int
+    channel: str
+    endpoint_id: uuid.UUID | None
+    email: str
+    attempt_count: int
+    schedule_position: int
+
+    @property
+    def concurrency_key(self) -> str:
+        return str(self.endpoint_id) if self.endpoint_id else EMAIL_KEY
+
+
+_CLAIM_FIELDS = (
+    "id", "event_id", "member_id", "channel", "endpoint_id", "email", "attempt_count", "schedule_position",
+)
+
+
+def _due(now: datetime) -> Any:
+    return Delivery.objects.filter(state__in=OPEN_DELIVERY_STATES, next_attempt_at__lte=now).filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    )
+
+
+def deliveries_claim(
+    *, token: uuid.UUID, limit: int, exclude_endpoints: Iterable[str] = (), exclude_email: bool = False
+) -> list[Claimed]:
+    """Atomically lease up to `limit` due deliveries, oldest due first."""
+    now = timezone.now()
+    with transaction.atomic():
+        qs = _due(now)
+        excluded = list(exclude_endpoints)
+        if excluded:
+            qs = qs.exclude(endpoint_id__in=excluded)
+        if exclude_email:
+            qs = qs.exclude(channel=Channel.EMAIL)
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        rows = list(qs.order_by("next_attempt_at").values_list(*_CLAIM_FIELDS)[:limit])
+        if not rows:
+            return []
+        Delivery.objects.filter(id__in=[row[0] for row in rows]).update(
+            lease_until=now + timedelta(seconds=settings.DELIVERY_LEASE_HOLD_SECONDS), lease_token=token
+        )
+    return [Claimed(*row) for row in rows]
+
+
+def deliveries_release(*, token: uuid.UUID, ids: list[uuid.UUID]) -> None:
+    if ids:
+        Delivery.objects.filter(id__in=ids, lease_token=token).update(lease_until=None, lease_token=None)
+
+
+# --- recording --------------------------------------------------------------------------------------
+
+
+def deliveries_record(*, token: uuid.UUID, results: list[tuple[Claimed, Outcome]]) -> list[uuid.UUID]:
+    """Record attempts and move each delivery on; returns the endpoints answering 410 Gone.
+
+    A delivery whose lease was lost (another pump re-claimed it after expiry) keeps its
+    attempt in the log, but its state is left to the pump that holds it now.
+    """
+    if not results:
+        return []
+    now = timezone.now()
+    attempts = [
+        DeliveryAttempt(
+            delivery_id=item.id,
+            at=outcome.started_at,
+            status_code=outcome.status_code,
+            duration_ms=outcome.duration_ms,
+            error=short_error(outcome.error),
+            response_body=outcome.response_body[:RESPONSE_BODY_LIMIT],
+        )
+        for item, outcome in results
+    ]
+    by_status: dict[int | None, list[uuid.UUID]] = defaultdict(list)
+    failed_updates: list[Delivery] = []
+    succeeded_endpoints: set[uuid.UUID] = set()
+    failed_endpoints: set[uuid.UUID] = set()
+    gone: list[uuid.UUID] = []
+    for item, outcome in results:
+        if outcome.ok:
+            by_status[outcome.status_code].append(item.id)
+            if item.endpoint_id:
+                succeeded_endpoints.add(item.endpoint_id)
+            continue
+        if item.endpoint_id:
+            failed_endpoints.add(item.endpoint_id)
+            if outcome.gone:
+                gone.append(item.endpoint_id)
+        position = item.schedule_position + 1
+        delay = None if outcome.permanent else retry_delay(position)
+        if delay is not None and outcome.retry_after is not None:
+            delay = max(delay, outcome.retry_after)
+        failed_updates.append(
+            Delivery(
+                id=item.id,
+                state=DeliveryState.FAILED if delay is None else DeliveryState.RETRYING,
+                attempt_count=item.attempt_count + 1,
+                schedule_position=position,
+                next_attempt_at=None if delay is None else now + timedelta(seconds=delay),
+                lease_until=None,
+                lease_token=None,
+                last_attempt_at=outcome.started_at,
+                last_status_code=outcome.status_code,
+                last_error=short_error(outcome.error),
+            )
+        )
+    with transaction.atomic():
+        DeliveryAttempt.objects.bulk_create(attempts, batch_size=500)
+        owned = Delivery.objects.filter(lease_token=token)
+        for status_code, ids in by_status.items():
+            owned.filter(id__in=ids).update(
+                state=DeliveryState.SUCCEEDED,
+                attempt_count=F("attempt_count") + 1,
+                schedule_position=F("schedule_position") + 1,
+                next_attempt_at=None,
+                lease_until=None,
+                lease_token=None,
+                last_attempt_at=now,
+                last_status_code=status_code,
+                last_error="",
+                succeeded_at=now,
+            )
+        if failed_updates:
+            owned.bulk_update(
+                failed_updates,
+                fields=[
+                    "state", "attempt_count", "schedule_position", "next_attempt_at", "lease_until",
+                    "lease_token", "last_attempt_at", "last_status_code", "last_error",
+                ],
+                batch_size=200,
+            )
+        if succeeded_endpoints:
+            WebhookEndpoint.objects.filter(pk__in=succeeded_endpoints, failing_since__isnull=False).update(
+                failing_since=None
+            )
+        still_failing = failed_endpoints - succeeded_endpoints
+        if still_failing:
+            WebhookEndpoint.objects.filter(pk__in=still_failing, failing_since__isnull=True).update(
+                failing_since=now
+            )
+    return list(dict.fromkeys(gone))
+
+
+# --- the pump ---------------------------------------------------------------------------------------
+
+
+class _Sender:
+    """An asyncio event loop in its own thread, sending with one HTTP client for the whole pump."""
+
+    def __init__(self, *, timeout: float, max_connections: int, per_endpoint: int) -> None:
+        self.timeout = timeout
+        self.max_connections = max_connections
+        self.per_endpoint = per_endpoint
+        self.results: queue.SimpleQueue[tuple[Claimed, Outcome]] = queue.SimpleQueue()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="delivery-sender", daemon=True)
+        self.clients: list[Any] = []
+        self.semaphores: dict[str, asyncio.Semaphore] = {}
+
+    def start(self) -> None:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self._open(), self.loop).result(timeout=30)
+
+    async def _open(self) -> None:
+        shards = max(1, -(-self.max_connections // SENDS_PER_POOL))
+        self.clients = [
+            webhook_client(max_connections=self.max_connections, keepalive=4 * SENDS_PER_POOL, timeout=self.timeout)
+            for _ in range(shards)
+        ]
+        self.webhooks = [WebhookTransport(client=client, timeout=self.timeout) for client in self.clients]
+        self.email = EmailTransport()
+
+    async def _send(self, message: Message) -> Outcome:
+        semaphore = self.semaphores.get(message.concurrency_key)
+        if semaphore is None:
+            limit = EMAIL_CONCURRENCY if message.concurrency_key == EMAIL_KEY else self.per_endpoint
+            semaphore = self.semaphores[message.concurrency_key] = asyncio.Semaphore(limit)
+        async with semaphore:
+            if message.channel == Channel.EMAIL:
+                return await self.email.send(message)
+            # One endpoint always uses the same pool, so that its connections are reused.
+            return await self.webhooks[hash(message.concurrency_key) % len(self.webhooks)].send(message)
+
+    def submit(self, item: Claimed, message: Message) -> None:
+        future = asyncio.run_coroutine_threadsafe(self._send(message), self.loop)
+
+        def done(f: Future[Outcome]) -> None:
+            try:
+                outcome = f.result()
+            except BaseException as exc:  # a bug or a cancellation: an attempt that failed
+                outcome = Outcome(timezone.now(), ok=False, error=short_error(f"{type(exc).__name__}: {exc}"))
+            self.results.put((item, outcome))
+
+        future.add_done_callback(done)
+
+    def close(self) -> None:
+        try:
+            for client in self.clients:
+                asyncio.run_coroutine_threadsafe(client.aclose(), self.loop).result(timeout=10)
+        except Exception:  # closing is best effort: the process may be on its way out
+            logger.debug("closing the webhook client failed", exc_info=True)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        if not self.thread.is_alive():
+            self.loop.close()
+
+
+@dataclass
+class PumpStats:
+    sent: int = 0
+    succeeded: int = 0
+    failed: int = 0
+
+
+class DeliveryPump:
+    def __init__(
+        self,
+        *,
+        max_seconds: float = PUMP_MAX_SECONDS,
+        max_in_flight: int | None = None,
+        per_endpoint: int | None = None,
+    ) -> None:
+        self.token = uuid.uuid4()
+        self.max_seconds = max_seconds
+        self.max_in_flight = max_in_flight or settings.DELIVERY_MAX_IN_FLIGHT
+        self.per_endpoint = per_endpoint or settings.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT
+        self.events: dict[uuid.UUID, RenderedEvent] = {}
+        self.in_flight: Counter[str] = Counter()
+        self.stats = PumpStats()
+
+    def _limit(self, key: str) -> int:
+        return EMAIL_CONCURRENCY if key == EMAIL_KEY else self.per_endpoint
+
+    def _rendered(self, event_ids: Iterable[uuid.UUID]) -> None:
+        missing = [pk for pk in set(event_ids) if pk not in self.events]
+        for event in Event.objects.filter(pk__in=missing):
+            self.events[event.pk] = RenderedEvent(event=event, body=webhook_body(event))
+
+    def _prepare(self, claimed: list[Claimed]) -> tuple[list[tuple[Claimed, Message]], list[tuple[Claimed, Outcome]]]:
+        self._rendered(item.event_id for item in claimed)
+        endpoint_ids = {item.endpoint_id for item in claimed if item.endpoint_id}
+        endpoints = WebhookEndpoint.objects.in_bulk(list(endpoint_ids)) if endpoint_ids else {}
+        now = timezone.now()
+        ready: list[tuple[Claimed, Message]] = []
+        refused: list[tuple[Claimed, Outcome]] = []
+        for item in claimed:
+            rendered = self.events.get(item.event_id)
+            if rendered is None:
+                refused.append((item, Outcome(now, ok=False, permanent=True, error="the event no longer exists")))
+                continue
+            if item.channel == Channel.WEBHOOK:
+                endpoint = endpoints.get(item.endpoint_id) if item.endpoint_id else None
+                if endpoint is None or not endpoint.enabled:
+                    refused.append((item, Outcome(now, ok=False, permanent=True, error="the endpoint is disabled")))
+                    continue
+                signing = [endpoint.secret]
+                if (
+                    endpoint.previous_secret
+                    and endpoint.previous_secret_expires_at
+                    and endpoint.previous_secret_expires_at > now
+                ):
+                    signing.append(endpoint.previous_secret)
+                message: Message = WebhookMessage(
+                    delivery_id=item.id, channel=Channel.WEBHOOK, concurrency_key=item.concurrency_key,
+                    url=endpoint.url, body=rendered.body, msg_id=f"msg_{item.id.hex}", secrets=tuple(signing),
+                )
+            else:
+                if rendered.email is None:
+                    rendered.email = email_content(rendered.event)
+                subject, text, html = rendered.email
+                message = EmailMessage(
+                    delivery_id=item.id, channel=Channel.EMAIL, concurrency_key=EMAIL_KEY, to=item.email,
+                    subject=subject, text=text, html=html, message_id=f"msg_{item.id.hex}",
+                )
+            ready.append((item, message))
+        return ready, refused
+
+    def _claim(self) -> list[tuple[Claimed, Message]]:
+        free = self.max_in_flight - sum(self.in_flight.values())
+        if free <= 0:
+            return []
+        saturated = [key for key, count in self.in_flight.items() if count >= self._limit(key)]
+        claimed = deliveries_claim(
+            token=self.token,
+            limit=min(free, CLAIM_BATCH),
+            exclude_endpoints=[key for key in saturated if key != EMAIL_KEY],
+            exclude_email=EMAIL_KEY in saturated,
+        )
+        if not claimed:
+            return []
+        # Keep only what can start at once: more for one endpoint than its free slots would wait
+        # in this process while its lease runs down. The rest goes back for another claim.
+        keep: list[Claimed] = []
+        release: list[uuid.UUID] = []
+        planned = Counter(self.in_flight)
+        for item in claimed:
+            key = item.concurrency_key
+            if planned[key] < self._limit(key):
+                planned[key] += 1
+                keep.append(item)
+            else:
+                release.append(item.id)
+        deliveries_release(token=self.token, ids=release)
+        ready, refused = self._prepare(keep)
+        if refused:
+            deliveries_record(token=self.token, results=refused)
+            self.stats.failed += len(refused)
+        return ready
+
+    def _drain(self, sender: _Sender, wait: float) -> list[tuple[Claimed, Outcome]]:
+        drained: list[tuple[Claimed, Outcome]] = []
+        try:
+            drained.append(sender.results.get(timeout=wait) if wait > 0 else sender.results.get_nowait())
+        except queue.Empty:
+            return drained
+        while True:
+            try:
+                drained.append(sender.results.get_nowait())
+            except queue.Empty:
+                break
+        for item, outcome in drained:
+            self.in_flight[item.concurrency_key] -= 1
+            if self.in_flight[item.concurrency_key] <= 0:
+                del self.in_flight[item.concurrency_key]
+            if outcome.ok:
+                self.stats.succeeded += 1
+            else:
+                self.stats.failed += 1
+        return drained
+
+    def _record(self, results: list[tuple[Claimed, Outcome]]) -> None:
+        gone = deliveries_record(token=self.token, results=results)
+        if gone:
+            from exchange.services.endpoints import endpoint_disable
+
+            for endpoint_id in gone:
+                endpoint_disable(endpoint_id=endpoint_id, reason="The receiver answered 410 Gone.")
+
+    def run(self) -> PumpStats:
+        """Claim, send and record until nothing is due, nothing is in flight and nothing is unrecorded.
+
+        Database work is batched so that it stays a small fraction of the sending: results are
+        recorded RECORD_BATCH at a time (or after RECORD_DELAY), and new work is claimed when a
+        quarter of the slots are free (or when nothing is in flight).
+        """
+        sender = _Sender(
+            timeout=float(settings.WEBHOOK_TIMEOUT_SECONDS),
+            max_connections=self.max_in_flight,
+            per_endpoint=self.per_endpoint,
+        )
+        sender.start()
+        deadline = time.monotonic() + self.max_seconds
+        claim_threshold = max(1, self.max_in_flight // 4)
+        next_claim_at = 0.0
+        unrecorded: list[tuple[Claimed, Outcome]] = []
+        oldest_unrecorded = 0.0
+        try:
+            while True:
+                now = time.monotonic()
+                in_flight = sum(self.in_flight.values())
+                free = self.max_in_flight - in_flight
+                claiming = now < deadline and now >= next_claim_at and (free >= claim_threshold or in_flight == 0)
+                drained = self._drain(sender, 0.0 if claiming else (RECORD_DELAY / 2 if in_flight else 0.0))
+                if drained:
+                    if not unrecorded:
+                        oldest_unrecorded = time.monotonic()
+                    unrecorded.extend(drained)
+                    next_claim_at = 0.0  # slots were freed: look for more work now
+                if unrecorded and (
+                    len(unrecorded) >= RECORD_BATCH
+                    or not self.in_flight
+                    or time.monotonic() - oldest_unrecorded >= RECORD_DELAY
+                ):
+                    self._record(unrecorded)
+                    unrecorded = []
+                ready: list[tuple[Claimed, Message]] = []
+                if claiming:
+                    ready = self._claim()
+                    for item, message in ready:
+                        self.in_flight[item.concurrency_key] += 1
+                        sender.submit(item, message)
+                    self.stats.sent += len(ready)
+                    if not ready:
+                        next_claim_at = time.monotonic() + 0.5
+                if not ready and not drained and not self.in_flight and not unrecorded:
+                    if time.monotonic() >= deadline or not _due(timezone.now()).exists():
+                        break
+                    time.sleep(max(0.0, min(0.5, next_claim_at - time.monotonic())))
+        finally:
+            if unrecorded:
+                self._record(unrecorded)
+            sender.close()
+        return self.stats
+
+
+def next_due_in(now: datetime | None = None) -> float | None:
+    """Seconds until the earliest unleased open delivery is due (0 if one is due now), or None."""
+    now = now or timezone.now()
+    earliest = (
+        Delivery.objects.filter(state__in=OPEN_DELIVERY_STATES)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .aggregate(at=Min("next_attempt_at"))["at"]
+    )
+    if earliest is None:
+        return None
+    return max(0.0, (earliest - now).total_seconds())
+
+
+# --- members' actions: read, re-send ------------------------------------------------------------------
+
+
+def delivery_get(*, member: Member, delivery_id: Any) -> Delivery:
+    """One of the member's own deliveries; another member's is not found (404)."""
+    try:
+        return Delivery.objects.get(member=member, pk=delivery_id)
+    except (Delivery.DoesNotExist, ValueError, DjangoValidationError) as exc:
+        raise NotFound("No such delivery.") from exc
+
+
+def _delivery_state(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "event": str(delivery.event_id), "channel": delivery.channel,
+        "endpoint": str(delivery.endpoint_id) if delivery.endpoint_id else None,
+        "email": delivery.email, "state": delivery.state, "attempt_count": delivery.attempt_count,
+    }
+
+
+@transaction.atomic
+def delivery_redeliver(*, actor: User | None, delivery: Delivery) -> Delivery:
+    """Send one delivery again, at once, with a fresh retry schedule and the same webhook-id."""
+    delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    if delivery.endpoint is not None and not delivery.endpoint.enabled:
+        raise Conflict(
+            "The webhook endpoint is disabled; enable it before re-sending its deliveries.",
+            errors={"endpoint": ["disabled"]},
+        )
+    before = _delivery_state(delivery)
+    now = timezone.now()
+    delivery.state = DeliveryState.PENDING
+    delivery.schedule_position = 0
+    delivery.next_attempt_at = now
+    delivery.lease_until = None
+    delivery.lease_token = None
+    delivery.save(update_fields=["state", "schedule_position", "next_attempt_at", "lease_until", "lease_token"])
+    audit_record(
+        actor=actor, action="delivery.redelivered", object_type="delivery", object_id=delivery.pk,
+        before=before, after=_delivery_state(delivery), member_code=delivery.member.code,
+    )
+    _kick_on_commit()
+    return delivery
+
+
+@transaction.atomic
+def deliveries_recover(*, actor: User | None, endpoint: WebhookEndpoint, since: datetime) -> int:
+    """Re-send every failed delivery of the endpoint created at or after `since`; returns how many."""
+    if timezone.is_naive(since):
+        raise ValidationFailed("since: give a time zone (e.g. 2026-05-01T00:00:00Z).", errors={"since": ["naive"]})
+    endpoint = WebhookEndpoint.objects.select_related("member").get(pk=endpoint.pk)
+    if not endpoint.enabled:
+        raise Conflict(
+            "The webhook endpoint is disabled; enable it before recovering its deliveries.",
+            errors={"endpoint": ["disabled"]},
+        )
+    now = timezone.now()
+    count = Delivery.objects.filter(
+        endpoint=endpoint, state=DeliveryState.FAILED, created_at__gte=since
+    ).update(state=DeliveryState.PENDING, schedule_position=0, next_attempt_at=now, lease_until=None, lease_token=None)
+    audit_record(
+        actor=actor, action="webhook_endpoint.recovered", object_type="webhook_endpoint", object_id=endpoint.pk,
+        after={"since": since, "deliveries": count}, member_code=endpoint.member.code,
+    )
+    if count:
+        _kick_on_commit(count)
+    return count
+
+
+def _kick_on_commit(count: int = 1) -> None:
+    from exchange import tasks
+
+    transaction.on_commit(lambda: tasks.deliveries_kick(deliveries=count))

@@ -1,0 +1,65 @@
+"""Recording and fanning out events as the publishing services and the worker would."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import transaction
+
+from exchange.models import Event
+from exchange.services.deliveries import DeliveryPump, PumpStats
+from exchange.services.events import event_record
+from exchange.services.fanout import FanOut, event_fan_out
+
+TOOL_A = "0b7e3c1e-8f0e-4c59-9d2a-1c2b3d4e5f60"
+TOOL_B = "5d1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
+
+
+def alert_facets(**overrides: Any) -> dict[str, Any]:
+    facets: dict[str, Any] = {
+        "alert_type": "performance_degradation",
+        "severity": "high",
+        "tools": [TOOL_A],
+        "manufacturers": ["acme imaging ltd"],
+        "clinical_areas": ["radiology"],
+        "jurisdictions": ["GB", "US"],
+        "authorised_in": ["GB", "CA"],
+        "publisher": "MHRA",
+    }
+    facets.update(overrides)
+    return facets
+
+
+def record(
+    *,
+    type: str = "alert.published",
+    audience_kind: str = "network",
+    audience_codes: list[str] | None = None,
+    publisher: str = "MHRA",
+    facets: dict[str, Any] | None = None,
+    payload: dict[str, Any] | None = None,
+) -> Event:
+    """Record one event as a publishing service would, in its own transaction."""
+    object_id = str(uuid.uuid4())
+    with transaction.atomic():
+        return event_record(
+            type=type,
+            audience_kind=audience_kind,
+            audience_codes=audience_codes if audience_codes is not None else [publisher],
+            object_type="alert",
+            object_id=object_id,
+            publisher_code=publisher,
+            facets=alert_facets() if facets is None else facets,
+            payload=payload if payload is not None else {"id": object_id, "title": "Missed nodules", "severity": "high"},
+        )
+
+
+def publish(**kwargs: Any) -> tuple[Event, FanOut | None]:
+    """Record an event and fan it out, as the worker would once the event commits."""
+    event = record(**kwargs)
+    return event, event_fan_out(event_id=event.pk)
+
+
+def pump(max_seconds: float = 10.0, **kwargs: Any) -> PumpStats:
+    return DeliveryPump(max_seconds=max_seconds, **kwargs).run()
