@@ -23,7 +23,7 @@ from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import ApiToken, User
 from exchange.services.audit import audit_record
 
-TOKEN_PREFIX = "sax_"
+TOKEN_PREFIX = "sax_"  # noqa: S105 - a public prefix, not a secret
 _ALPHABET = string.digits + string.ascii_letters
 _RANDOM_LENGTH = 32
 _CHECK_LENGTH = 6
