@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from exchange.api.idempotency import IdempotentCreateMixin
-from exchange.choices import ALERT_TYPES, SEVERITY_RANKS, Scope
+from exchange.choices import ALERT_TYPES, EVENT_TYPE_BITS, SEVERITY_RANKS, Scope
 from exchange.models import Subscription, SubscriptionEndpoint
 from exchange.permissions import request_member
 from exchange.services.subscriptions import (
@@ -87,12 +87,11 @@ class SubscriptionFilter(django_filters.FilterSet):
         fields = ("active",)
 
     def filter_event_type(self, queryset: QuerySet[Subscription], name: str, value: str) -> QuerySet[Subscription]:
-        from exchange.choices import EVENT_TYPE_BITS
-
+        """Subscriptions that want this event type (those to every type included)."""
         bit = EVENT_TYPE_BITS.get(value)
         if bit is None:
             return queryset.none()
-        return queryset.extra(where=["(event_type_mask = 0 OR (event_type_mask & %s) <> 0)"], params=[bit])
+        return queryset.alias(type_hit=F("event_type_mask").bitand(bit)).filter(Q(event_type_mask=0) | Q(type_hit=bit))
 
 
 @extend_schema_view(

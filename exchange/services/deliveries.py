@@ -30,11 +30,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, transaction
-from django.db.models import F, Min, Q
+from django.db.models import F, Min, Q, Window
+from django.db.models.functions import RowNumber
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from exchange.choices import OPEN_DELIVERY_STATES, Channel, DeliveryState, EventType
+from exchange.choices import OPEN_DELIVERY_STATES, Channel, DeliveryState, EventType, MemberStatus
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.models import Delivery, DeliveryAttempt, Event, Member, User, WebhookEndpoint
 from exchange.services.audit import audit_record
@@ -46,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 PUMP_MAX_SECONDS = 60.0
 CLAIM_BATCH = 200
+CLAIM_WINDOW = 10  # a claim of n ranks at most the first 10 n due deliveries
 RECORD_BATCH = 100
 RECORD_DELAY = 0.1
 # Sends are spread over several HTTP connection pools, about this many in flight per pool:
@@ -159,20 +161,44 @@ def _due(now: datetime) -> Any:
 
 
 def deliveries_claim(
-    *, token: uuid.UUID, limit: int, exclude_endpoints: Iterable[str] = (), exclude_email: bool = False
+    *,
+    token: uuid.UUID,
+    limit: int,
+    exclude_endpoints: Iterable[str] = (),
+    exclude_email: bool = False,
+    per_target: int = 8,
 ) -> list[Claimed]:
-    """Atomically lease up to `limit` due deliveries, oldest due first."""
+    """Atomically lease up to `limit` due deliveries, oldest due first, at most `per_target` of any
+    one endpoint (and of e-mail), so that one endpoint's backlog never fills a claim.
+
+    The candidates are ranked per endpoint among the first due rows (a bounded window, read
+    through the due index); the candidates still free are then locked with SKIP LOCKED, where the
+    database has it, and leased.
+    """
     now = timezone.now()
+    due = _due(now)
+    excluded = list(exclude_endpoints)
+    if excluded:
+        due = due.exclude(endpoint_id__in=excluded)
+    if exclude_email:
+        due = due.exclude(channel=Channel.EMAIL)
+    window = due.order_by("next_attempt_at").values("pk")[: limit * CLAIM_WINDOW]
+    candidates = list(
+        Delivery.objects.filter(pk__in=window)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("channel"), F("endpoint_id")], order_by=F("next_attempt_at").asc())
+        )
+        .filter(rank__lte=per_target)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not candidates:
+        return []
     with transaction.atomic():
-        qs = _due(now)
-        excluded = list(exclude_endpoints)
-        if excluded:
-            qs = qs.exclude(endpoint_id__in=excluded)
-        if exclude_email:
-            qs = qs.exclude(channel=Channel.EMAIL)
+        qs = _due(now).filter(pk__in=candidates)
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True)
-        rows = list(qs.order_by("next_attempt_at").values_list(*_CLAIM_FIELDS)[:limit])
+        rows = list(qs.order_by("next_attempt_at").values_list(*_CLAIM_FIELDS))
         if not rows:
             return []
         Delivery.objects.filter(id__in=[row[0] for row in rows]).update(
@@ -378,6 +404,11 @@ class DeliveryPump:
         self._rendered(item.event_id for item in claimed)
         endpoint_ids = {item.endpoint_id for item in claimed if item.endpoint_id}
         endpoints = WebhookEndpoint.objects.in_bulk(list(endpoint_ids)) if endpoint_ids else {}
+        # A member suspended since fan-out receives nothing more (SPEC §2), retries included.
+        active = set(
+            Member.objects.filter(pk__in={item.member_id for item in claimed}, status=MemberStatus.ACTIVE)
+            .values_list("pk", flat=True)
+        )
         now = timezone.now()
         ready: list[tuple[Claimed, Message]] = []
         refused: list[tuple[Claimed, Outcome]] = []
@@ -385,6 +416,9 @@ class DeliveryPump:
             rendered = self.events.get(item.event_id)
             if rendered is None:
                 refused.append((item, Outcome(now, ok=False, permanent=True, error="the event no longer exists")))
+                continue
+            if item.member_id not in active:
+                refused.append((item, Outcome(now, ok=False, permanent=True, error="the member is suspended")))
                 continue
             if item.channel == Channel.WEBHOOK:
                 endpoint = endpoints.get(item.endpoint_id) if item.endpoint_id else None
@@ -423,6 +457,7 @@ class DeliveryPump:
             limit=min(free, CLAIM_BATCH),
             exclude_endpoints=[key for key in saturated if key != EMAIL_KEY],
             exclude_email=EMAIL_KEY in saturated,
+            per_target=max(self.per_endpoint, EMAIL_CONCURRENCY),
         )
         if not claimed:
             return []

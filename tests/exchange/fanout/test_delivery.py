@@ -376,3 +376,35 @@ def test_facets_are_what_subscriptions_filter_on_not_the_payload(network: Networ
     publish(facets=alert_facets(tools=[TOOL_B]), payload={"title": "t", "tools": ["something else"]})
     pump()
     assert len(receiver.received("/fda")) == 1
+
+
+def test_a_member_suspended_after_fan_out_receives_nothing_more(network: Network, receiver: Receiver) -> None:
+    endpoint = hook(network.fda, receiver)
+    subscribe(network.fda, [endpoint], email_recipients=["x@fda.test"])
+    publish()
+    member_update(actor=network.staff, member=network.fda.member, status="suspended")
+
+    pump()
+
+    assert receiver.received() == []
+    assert mail.outbox == []
+    assert set(Delivery.objects.values_list("state", "last_error")) == {("failed", "the member is suspended")}
+
+
+def test_a_claim_takes_at_most_a_few_of_one_endpoints_backlog(network: Network, receiver: Receiver) -> None:
+    import uuid
+
+    backlog = hook(network.fda, receiver, "/backlog")
+    other = hook(network.hc, receiver, "/other")
+    subscribe(network.fda, [backlog])
+    for _ in range(20):
+        publish(audience_kind="members", audience_codes=["FDA"])
+    subscribe(network.hc, [other])
+    publish(audience_kind="members", audience_codes=["HC"])
+
+    claimed = deliveries_claim(token=uuid.uuid4(), limit=200, per_target=8)
+
+    assert sorted(c.endpoint_id == backlog.pk for c in claimed).count(True) == 8
+    assert [c.endpoint_id for c in claimed].count(other.pk) == 1
+    Delivery.objects.update(lease_until=None, lease_token=None)
+    assert pump(per_endpoint=8).succeeded == 21

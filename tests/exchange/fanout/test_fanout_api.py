@@ -138,6 +138,19 @@ def test_viewers_read_subscriptions_and_admins_manage_them(network: Network, api
     assert_problem(api(network.hc.publisher).delete(f"/api/v1/subscriptions/{created['id']}/"), 403)
 
 
+def test_subscriptions_filter_by_event_type_and_state(hc_admin: Any) -> None:
+    alerts = hc_admin.post("/api/v1/subscriptions/", {**APPENDIX_A, "event_types": ["alert.published"]}).json()
+    everything = hc_admin.post("/api/v1/subscriptions/", {**APPENDIX_A, "event_types": [], "active": False}).json()
+    hc_admin.post("/api/v1/subscriptions/", {**APPENDIX_A, "event_types": ["report.published"]})
+
+    def ids(query: str) -> set[str]:
+        return {s["id"] for s in hc_admin.get(f"/api/v1/subscriptions/?{query}").json()["results"]}
+
+    assert ids("event_type=alert.published") == {alerts["id"], everything["id"]}
+    assert ids("active=false") == {everything["id"]}
+    assert ids("event_type=nonsense") == set()
+
+
 def test_creating_a_subscription_is_idempotent_with_a_key(hc_admin: Any) -> None:
     first = hc_admin.post("/api/v1/subscriptions/", APPENDIX_A, HTTP_IDEMPOTENCY_KEY="sub-1")
     again = hc_admin.post("/api/v1/subscriptions/", APPENDIX_A, HTTP_IDEMPOTENCY_KEY="sub-1")
