@@ -23,6 +23,12 @@ from tests.helpers import ApiCaller
 def _fast_settings(settings: Any) -> None:
     # Only in tests: hashing passwords slowly buys nothing here.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Production serves hashed names from collectstatic's manifest; tests render pages from a
+    # fresh clone where nothing was collected, so they name static files as they are.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture(autouse=True)
