@@ -23,6 +23,7 @@ from alerts.models import (
     Tool,
 )
 from alerts.selectors import alert_audience, alerts_with_details, tools_authorised_in
+from alerts.services.distribution import recipients_resolve
 from exchange.errors import (
     Conflict,
     PermissionRefused,
@@ -92,30 +93,6 @@ def _resolve_tools(items: Iterable[dict[str, Any]]) -> list[tuple[Tool, str]]:
     return [(tools[str(item["tool"])], (item.get("versions") or "").strip()) for item in items]
 
 
-def _resolve_recipients(codes: Iterable[str], distribution: str, publisher: Member) -> list[Member]:
-    codes = sorted(set(codes) - {publisher.code})
-    if distribution != Distribution.RESTRICTED:
-        if codes:
-            raise ValidationFailed(
-                "recipients: only a 'restricted' distribution lists recipients.",
-                errors={"recipients": ["only with distribution 'restricted'"]},
-            )
-        return []
-    if not codes:
-        raise ValidationFailed(
-            "recipients: a 'restricted' alert needs at least one other member code.",
-            errors={"recipients": ["required for distribution 'restricted'"]},
-        )
-    members = list(Member.objects.filter(code__in=codes))
-    unknown = sorted(set(codes) - {m.code for m in members})
-    if unknown:
-        raise ValidationFailed(
-            f"recipients: unknown member code {unknown[0]}.",
-            errors={"recipients": [f"unknown member code {code}" for code in unknown]},
-        )
-    return members
-
-
 def _apply_content(alert: Alert, data: dict[str, Any]) -> None:
     """Write content fields and their rows. `data` holds only the fields being set."""
     for field in CONTENT_FIELDS:
@@ -139,7 +116,7 @@ def _apply_content(alert: Alert, data: dict[str, Any]) -> None:
             codes = data.get("recipients", list(alert.recipient_rows.values_list("member__code", flat=True)))
         else:  # widening to network or public: the list of recipients no longer applies
             codes = data.get("recipients", [])
-        members = _resolve_recipients(codes, alert.distribution, alert.publisher)
+        members = recipients_resolve(codes=codes, distribution=alert.distribution, publisher=alert.publisher, noun="alert")
         alert.recipient_rows.all().delete()
         AlertRecipient.objects.bulk_create([AlertRecipient(alert=alert, member=m) for m in members])
 

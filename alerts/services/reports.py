@@ -19,6 +19,7 @@ from alerts.models import (
     Tool,
 )
 from alerts.selectors import report_audience, report_audience_members, reports_with_details
+from alerts.services.distribution import recipients_resolve
 from alerts.stats import wilson_interval
 from exchange.choices import AudienceKind
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
@@ -110,21 +111,6 @@ def report_validate(data: dict[str, Any]) -> dict[str, Any]:
     return {"metrics": cleaned, "subgroups": subgroups}
 
 
-def _recipients(codes: list[str], distribution: str, publisher: Member) -> list[Member]:
-    codes = sorted({c.strip().upper() for c in codes} - {publisher.code})
-    if distribution != Distribution.RESTRICTED:
-        if codes:
-            raise _fail("recipients", "only a 'restricted' distribution lists recipients")
-        return []
-    if not codes:
-        raise _fail("recipients", "a 'restricted' report needs at least one other member code")
-    members = list(Member.objects.filter(code__in=codes))
-    unknown = sorted(set(codes) - {m.code for m in members})
-    if unknown:
-        raise _fail("recipients", f"unknown member code {unknown[0]}")
-    return members
-
-
 def report_render(report: Report) -> dict[str, Any]:
     from alerts.api.report_serializers import ReportSerializer
 
@@ -143,7 +129,8 @@ def report_draft_create(*, actor: User | None, member: Member, data: dict[str, A
     if tool is None:
         raise _fail("tool", f"no tool with id {data['tool']} in the registry")
     distribution = data.get("distribution") or Distribution.NETWORK
-    recipients = _recipients(list(data.get("recipients") or []), distribution, member)
+    recipients = recipients_resolve(codes=data.get("recipients") or [], distribution=distribution, publisher=member,
+                                    noun="report")
     supersedes = None
     if data.get("supersedes"):
         supersedes = Report.objects.filter(pk=data["supersedes"], publisher=member).first()
