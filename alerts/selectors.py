@@ -169,6 +169,10 @@ def report_audience_members(report: Report) -> QuerySet[Member]:
     return active.filter(Q(pk=report.publisher_id) | Q(pk__in=recipients))
 
 
+def signals_with_details(queryset: QuerySet[Signal]) -> QuerySet[Signal]:
+    return queryset.select_related("tool").prefetch_related("reports")
+
+
 def signals_visible_to(*, member: Member | None) -> QuerySet[Signal]:
     """Signals whose every evidence report the member may see (SPEC §2, Signal)."""
     if member is None or not member.is_active:

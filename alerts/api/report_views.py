@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from alerts import selectors
 from alerts.api.ack_serializers import AcknowledgeSerializer
 from alerts.api.alert_serializers import AlertSerializer
+from alerts.api.report_import import reports_import
 from alerts.api.report_serializers import (
     ImportResultSerializer,
     ReportAcknowledgementSerializer,
@@ -29,7 +30,6 @@ from alerts.filters import ReportFilter, SignalFilter
 from alerts.models import Acknowledgement, Alert, Report, Signal
 from alerts.services import reports as report_services
 from alerts.services.acknowledgements import ack_render
-from alerts.services.report_import import reports_import
 from alerts.services.signals import signal_draft_alert
 from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.choices import Scope

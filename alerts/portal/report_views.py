@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from alerts import selectors
 from alerts.api.ack_serializers import AcknowledgeSerializer
+from alerts.api.report_import import reports_import
 from alerts.api.report_serializers import ReportInputSerializer
 from alerts.api.report_views import ReportViewSet
 from alerts.choices import ACK_COMPLETE, AckState, Distribution, Metric, RelianceDecision, ReportStatus
@@ -22,7 +23,6 @@ from alerts.portal.forms import AcknowledgeForm, ReportForm, ReportImportForm
 from alerts.portal.views import member_choices, search_q, tool_choices
 from alerts.services import reports as report_services
 from alerts.services.acknowledgements import ack_is_overdue
-from alerts.services.report_import import reports_import
 from exchange.choices import Scope
 from exchange.errors import ServiceError
 from exchange.portal.access import Portal, flatten_errors, form_add_service_error, member_view, safe_next

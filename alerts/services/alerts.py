@@ -22,6 +22,7 @@ from alerts.models import (
     ReferenceCounter,
     Tool,
 )
+from alerts.payloads import alert_payload
 from alerts.selectors import alert_audience, alerts_with_details, tools_authorised_in
 from alerts.services.distribution import recipients_resolve
 from exchange.errors import (
@@ -43,11 +44,8 @@ CONTENT_FIELDS = (
 RELATED_FIELDS = ("affected_tools", "affected_jurisdictions", "recipients")
 
 def alert_render(alert: Alert) -> dict[str, Any]:
-    """The alert as the REST API shows it (rendered once per event)."""
-    from alerts.api.alert_serializers import AlertSerializer
-
-    fresh = alerts_with_details(Alert.objects.filter(pk=alert.pk)).get()
-    return dict(AlertSerializer(fresh).data)
+    """The alert as the REST API shows it, re-read with its rows (rendered once per event)."""
+    return alert_payload(alerts_with_details(Alert.objects.filter(pk=alert.pk)).get())
 
 
 def _content_snapshot(alert: Alert, rendered: dict[str, Any] | None = None) -> dict[str, Any]:

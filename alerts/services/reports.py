@@ -18,6 +18,7 @@ from alerts.models import (
     ReportSubgroup,
     Tool,
 )
+from alerts.payloads import report_payload
 from alerts.selectors import report_audience, report_audience_members, reports_with_details
 from alerts.services.distribution import recipients_resolve
 from alerts.stats import wilson_interval
@@ -112,10 +113,8 @@ def report_validate(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def report_render(report: Report) -> dict[str, Any]:
-    from alerts.api.report_serializers import ReportSerializer
-
-    fresh = reports_with_details(Report.objects.filter(pk=report.pk)).get()
-    return dict(ReportSerializer(fresh).data)
+    """The report as the REST API shows it, re-read with its rows."""
+    return report_payload(reports_with_details(Report.objects.filter(pk=report.pk)).get())
 
 
 def _write_metrics(report: Report, subgroup: ReportSubgroup | None, metrics: list[dict[str, Any]]) -> None:

@@ -23,7 +23,8 @@ from django.utils import timezone
 
 from alerts.choices import LOWER_IS_BETTER, AuthorizationStatus, ReportStatus, SignalKind, SignalStatus
 from alerts.models import BaselineMetric, Report, ReportMetric, Signal, Tool
-from alerts.selectors import report_audience_members
+from alerts.payloads import signal_payload
+from alerts.selectors import report_audience_members, signals_with_details
 from alerts.stats import Measurement, Pooled, pool
 from exchange.choices import AudienceKind
 from exchange.models import Member
@@ -115,9 +116,8 @@ def signal_audience_codes(signal: Signal) -> list[str]:
 
 
 def signal_render(signal: Signal) -> dict[str, Any]:
-    from alerts.api.report_serializers import SignalSerializer
-
-    return dict(SignalSerializer(Signal.objects.select_related("tool").prefetch_related("reports").get(pk=signal.pk)).data)
+    """The signal as the REST API shows it, re-read with its rows."""
+    return signal_payload(signals_with_details(Signal.objects.filter(pk=signal.pk)).get())
 
 
 def _facets(tool: Tool, signal: Signal) -> dict[str, Any]:

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from alerts.services.report_import import reports_import
+from alerts.api.report_import import reports_import
 from exchange.errors import ServiceError
 from exchange.services.members import member_get
 

@@ -3,6 +3,10 @@
 One row per metric. Rows sharing the `report` key form one report; report-level columns are read
 from its first row and must not differ on later rows. A blank `subgroup` means the whole
 population. `status` is `published` (default) or `draft`.
+
+An interface, like the API views it sits beside (the REST endpoint, the portal's upload page and the
+`import_reports` command all call it): it parses the file, validates each report with the API's own
+input serializer, and writes through the report service (`report_draft_create`, `report_publish`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,161 @@
+"""The content as it travels: alerts, revisions, reports and signals rendered to plain JSON values.
+
+Pure functions over rows the caller has already fetched with their related rows (see
+`alerts.selectors.alerts_with_details`, `reports_with_details`, `signals_with_details`): they run
+no query of their own beyond those prefetches. Events, webhooks, revisions, audit entries, and
+anything that signs or converts an alert (provenance, CAP/FHIR) render through here, so that the
+network delivers exactly what the REST API shows: the API's serializers describe the same shapes
+for the schema, and a test holds the two equal.
+
+Values are JSON-ready: ids and dates are strings, datetimes ISO 8601 in UTC ending in `Z`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.utils import timezone
+
+from alerts.models import Alert, AlertRevision, Report, ReportMetric, Signal
+
+
+def _when(value: datetime | None) -> str | None:
+    """A datetime as the API writes it: ISO 8601 in the current time zone (UTC), `+00:00` as `Z`."""
+    if value is None:
+        return None
+    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _id(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _float(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def alert_payload(alert: Alert) -> dict[str, Any]:
+    """The alert as `GET /api/v1/alerts/{id}/` shows it."""
+    return {
+        "id": str(alert.pk),
+        "reference": alert.reference,
+        "status": alert.status,
+        "revision": alert.revision,
+        "publisher": alert.publisher.code,
+        "title": alert.title,
+        "summary": alert.summary,
+        "description": alert.description,
+        "alert_type": alert.alert_type,
+        "severity": alert.severity,
+        "affected_tools": [
+            {"tool": str(row.tool_id), "name": row.tool.name, "manufacturer": row.tool.manufacturer,
+             "versions": row.versions}
+            for row in alert.affected_tool_rows.all()
+        ],
+        "affected_jurisdictions": sorted(row.jurisdiction for row in alert.jurisdiction_rows.all()),
+        "hazard": alert.hazard,
+        "harm": alert.harm,
+        "recommended_actions": alert.recommended_actions,
+        "imdrf_codes": alert.imdrf_codes,
+        "publisher_reference": alert.publisher_reference,
+        "distribution": alert.distribution,
+        "recipients": sorted(row.member.code for row in alert.recipient_rows.all()),
+        "resolution": alert.resolution,
+        "withdrawal_reason": alert.withdrawal_reason,
+        "created_at": _when(alert.created_at),
+        "published_at": _when(alert.published_at),
+        "updated_at": _when(alert.updated_at),
+        "closed_at": _when(alert.closed_at),
+        "withdrawn_at": _when(alert.withdrawn_at),
+    }
+
+
+def revision_payload(revision: AlertRevision) -> dict[str, Any]:
+    """One published revision as `GET /api/v1/alerts/{id}/revisions/{n}/` shows it.
+
+    `content` is the alert exactly as it was rendered (by `alert_payload`) when the revision was made.
+    """
+    return {
+        "alert": str(revision.alert_id),
+        "revision": revision.number,
+        "change_summary": revision.change_summary,
+        "material": revision.material,
+        "changed_fields": revision.changed_fields,
+        "created_at": _when(revision.created_at),
+        "content": revision.content,
+    }
+
+
+def metric_payload(row: ReportMetric) -> dict[str, Any]:
+    return {
+        "metric": row.metric,
+        "value": _float(row.value),
+        "ci_low": _float(row.ci_low),
+        "ci_high": _float(row.ci_high),
+        "ci_method": row.ci_method,
+        "numerator": row.numerator,
+        "denominator": row.denominator,
+    }
+
+
+def report_payload(report: Report) -> dict[str, Any]:
+    """The performance report as `GET /api/v1/reports/{id}/` shows it."""
+    return {
+        "id": str(report.pk),
+        "status": report.status,
+        "publisher": report.publisher.code,
+        "tool": str(report.tool_id),
+        "tool_name": report.tool.name,
+        "tool_version": report.tool_version,
+        "period_start": _day(report.period_start),
+        "period_end": _day(report.period_end),
+        "setting": report.setting,
+        "country": report.country,
+        "population": report.population,
+        "sample_size": report.sample_size,
+        "method": report.method,
+        "data_source": report.data_source,
+        "metrics": [metric_payload(row) for row in report.metrics.all()],
+        "subgroups": [
+            {"label": group.label, "dimension": group.dimension,
+             "metrics": [metric_payload(row) for row in group.metrics.all()]}
+            for group in report.subgroups.all()
+        ],
+        "distribution": report.distribution,
+        "recipients": sorted(row.member.code for row in report.recipient_rows.all()),
+        "supersedes": _id(report.supersedes_id),
+        "supersede_reason": report.supersede_reason,
+        "created_at": _when(report.created_at),
+        "updated_at": _when(report.updated_at),
+        "published_at": _when(report.published_at),
+    }
+
+
+def signal_payload(signal: Signal) -> dict[str, Any]:
+    """The signal as `GET /api/v1/signals/{id}/` shows it."""
+    return {
+        "id": str(signal.pk),
+        "tool": str(signal.tool_id),
+        "tool_name": signal.tool.name,
+        "metric": signal.metric,
+        "kind": signal.kind,
+        "subgroup": signal.subgroup,
+        "status": signal.status,
+        "reference_value": _float(signal.reference_value),
+        "reference_source": signal.reference_source,
+        "pooled_value": _float(signal.pooled_value),
+        "ci_low": _float(signal.ci_low),
+        "ci_high": _float(signal.ci_high),
+        "sample": signal.sample,
+        "margin": _float(signal.margin),
+        "reports": sorted(str(report.pk) for report in signal.reports.all()),
+        "created_at": _when(signal.created_at),
+        "updated_at": _when(signal.updated_at),
+        "closed_at": _when(signal.closed_at),
+    }
