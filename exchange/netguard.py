@@ -1,9 +1,9 @@
 """Where webhooks may go (SPEC §5): https only, and only to public addresses.
 
 Checked twice: when an endpoint is saved (`url_check`), and when a request is sent, against the
-address actually connected to (`GuardedNetworkBackend`, which resolves the name itself, refuses
-any non-public answer and connects to the address it checked, so DNS rebinding cannot slip a
-private address in between). `WEBHOOK_ALLOW_PRIVATE_URLS` lifts both rules for development and
+address actually connected to (`GuardedResolver`, through which the sender resolves every name
+it connects to: it refuses any non-public answer and the connection goes to the address it
+checked, so DNS rebinding cannot slip a private address in between). `WEBHOOK_ALLOW_PRIVATE_URLS` lifts both rules for development and
 tests: plain http and local addresses are then allowed.
 """
 
@@ -15,10 +15,9 @@ import re
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
-import httpcore
+from aiohttp.abc import AbstractResolver, ResolveResult
 from django.conf import settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -167,41 +166,40 @@ async def resolve_checked(host: str, port: int) -> list[str]:
     return _refuse_unless_public(host, addresses)
 
 
-class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
-    """httpcore network backend that connects only to checked addresses.
+def literal_address_check(host: str) -> None:
+    """Refuse a host that is itself a non-public address (the HTTP client connects to a literal
+    address without asking the resolver, so it is checked here, at send time)."""
+    if allow_private():
+        return
+    if _host_refused_by_name(host):
+        raise UnsafeDestination(f"{host} is a local name.")
+    literal = host_as_address(host)
+    if literal is not None:
+        _refuse_unless_public(host, [str(literal)])
 
-    The connection pool still knows the endpoint by its host name, so TLS uses it for SNI and
-    certificate verification; only the TCP connection goes to the address resolved and checked
-    here, at send time.
+
+class GuardedResolver(AbstractResolver):
+    """aiohttp resolver that answers only checked addresses, at connect time.
+
+    aiohttp connects to the addresses the resolver returns and still knows the endpoint by its
+    host name, which TLS uses for SNI and certificate verification; so the TCP connection goes to
+    the address resolved and checked here, and DNS rebinding cannot slip a private one in. The
+    connector must not cache answers (`use_dns_cache=False`): every new connection is checked.
     """
 
-    def __init__(self, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
-        self._inner = inner or httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
         addresses = await resolve_checked(host, port)
-        last_error: Exception | None = None
-        for address in addresses:
-            try:
-                return await self._inner.connect_tcp(
-                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last_error = exc
-        assert last_error is not None
-        raise last_error
+        return [
+            {
+                "hostname": host,
+                "host": address,
+                "port": port,
+                "family": socket.AF_INET6 if ":" in address else socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+            for address in addresses
+        ]
 
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        raise UnsafeDestination("Webhooks are not sent to unix sockets.")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
+    async def close(self) -> None:
+        return None

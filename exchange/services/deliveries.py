@@ -13,6 +13,7 @@ sweeper then queues a new pump.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import queue
@@ -20,10 +21,9 @@ import random
 import threading
 import time
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
-from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,7 +41,7 @@ from exchange.models import Delivery, DeliveryAttempt, Event, Member, User, Webh
 from exchange.services.audit import audit_record
 from exchange.transports.base import Message, Outcome, short_error
 from exchange.transports.email import EmailMessage, EmailTransport
-from exchange.transports.webhook import RESPONSE_BODY_LIMIT, WebhookMessage, WebhookTransport, webhook_client
+from exchange.transports.webhook import RESPONSE_BODY_LIMIT, WebhookMessage, WebhookTransport, webhook_session
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +50,6 @@ CLAIM_BATCH = 200
 CLAIM_WINDOW = 10  # a claim of n ranks at most the first 10 n due deliveries
 RECORD_BATCH = 100
 RECORD_DELAY = 0.1
-# Sends are spread over several HTTP connection pools, about this many in flight per pool:
-# httpcore's pool scans all its connections and waiting requests for every request, so one big
-# pool costs far more CPU per request than several small ones. A pool never limits concurrency
-# (the pump does), so that an endpoint that holds connections cannot make others wait.
-SENDS_PER_POOL = 8
 EMAIL_CONCURRENCY = 4
 EMAIL_KEY = "email"
 
@@ -135,6 +130,8 @@ def first_attempt_at(now: datetime) -> datetime:
 
 @dataclass(frozen=True)
 class Claimed:
+    """A leased delivery with what sending it needs: its target as the claim read it."""
+
     id: uuid.UUID
     event_id: uuid.UUID
     member_id: int
@@ -143,6 +140,11 @@ class Claimed:
     email: str
     attempt_count: int
     schedule_position: int
+    _: KW_ONLY
+    member_active: bool = True
+    url: str = ""
+    endpoint_enabled: bool = False
+    secrets: tuple[str, ...] = ()  # the current secret, and the previous one during its overlap
 
     @property
     def concurrency_key(self) -> str:
@@ -152,12 +154,57 @@ class Claimed:
 _CLAIM_FIELDS = (
     "id", "event_id", "member_id", "channel", "endpoint_id", "email", "attempt_count", "schedule_position",
 )
+# The SQL spells the open states as the partial due index's condition does, so the planner uses it.
+assert {DeliveryState.PENDING, DeliveryState.RETRYING} == set(OPEN_DELIVERY_STATES)
+
+# PostgreSQL: one statement ranks the first due rows per endpoint, locks those still free (SKIP
+# LOCKED), leases them and returns them with their endpoint's URL and secrets and whether their
+# member is active — no id list travels to the database and back.
+_CLAIM_SQL = """
+WITH due AS (
+    SELECT id, channel, endpoint_id, next_attempt_at FROM exchange_delivery
+    WHERE state IN ('pending', 'retrying') AND next_attempt_at <= %(now)s
+      AND (lease_until IS NULL OR lease_until < %(now)s) {exclude}
+    ORDER BY next_attempt_at LIMIT %(window)s
+), ranked AS (
+    SELECT id, next_attempt_at,
+           row_number() OVER (PARTITION BY channel, endpoint_id ORDER BY next_attempt_at) AS rank
+    FROM due
+), picked AS (
+    -- the candidates as an array of ids, so that the locking scan is by primary key whatever the
+    -- planner believes about a table fan-out has just filled
+    SELECT d.id FROM exchange_delivery d
+    WHERE d.id = ANY(ARRAY(SELECT id FROM ranked WHERE rank <= %(per_target)s ORDER BY next_attempt_at LIMIT %(limit)s))
+      AND d.state IN ('pending', 'retrying') AND d.next_attempt_at <= %(now)s
+      AND (d.lease_until IS NULL OR d.lease_until < %(now)s)
+    FOR UPDATE OF d SKIP LOCKED
+), claimed AS (
+    UPDATE exchange_delivery d SET lease_until = %(until)s, lease_token = %(token)s
+    FROM picked WHERE d.id = picked.id
+    RETURNING d.id, d.event_id, d.member_id, d.channel, d.endpoint_id, d.email, d.attempt_count,
+              d.schedule_position, d.next_attempt_at
+)
+SELECT c.id, c.event_id, c.member_id, c.channel, c.endpoint_id, c.email, c.attempt_count,
+       c.schedule_position, m.status = %(active)s, COALESCE(e.url, ''), COALESCE(e.enabled, false),
+       COALESCE(e.secret, ''),
+       CASE WHEN e.previous_secret <> '' AND e.previous_secret_expires_at > %(now)s
+            THEN e.previous_secret ELSE '' END
+FROM claimed c JOIN exchange_member m ON m.id = c.member_id
+LEFT JOIN exchange_webhookendpoint e ON e.id = c.endpoint_id
+ORDER BY c.next_attempt_at
+"""
 
 
 def _due(now: datetime) -> Any:
     return Delivery.objects.filter(state__in=OPEN_DELIVERY_STATES, next_attempt_at__lte=now).filter(
         Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     )
+
+
+def _uuid_list(values: Iterable[Any]) -> str:
+    """Ids as one text parameter (`string_to_array(%s, ',')::uuid[]`): binding a long list of
+    UUIDs one by one costs the client more CPU than the whole statement costs the server."""
+    return ",".join(str(value) for value in values)
 
 
 def deliveries_claim(
@@ -176,8 +223,35 @@ def deliveries_claim(
     database has it, and leased.
     """
     now = timezone.now()
-    due = _due(now)
     excluded = list(exclude_endpoints)
+    until = now + timedelta(seconds=settings.DELIVERY_LEASE_HOLD_SECONDS)
+    if connection.vendor == "postgresql":
+        exclude = ""
+        if excluded:
+            exclude += "AND (endpoint_id IS NULL OR NOT endpoint_id = ANY(string_to_array(%(excluded)s, ',')::uuid[]))"
+        if exclude_email:
+            exclude += f" AND channel <> '{Channel.EMAIL}'"
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM_SQL.replace("{exclude}", exclude), {
+                "now": now, "window": limit * CLAIM_WINDOW, "per_target": per_target, "limit": limit,
+                "until": until, "token": token, "excluded": _uuid_list(excluded), "active": MemberStatus.ACTIVE,
+            })
+            rows = cursor.fetchall()
+        return [
+            Claimed(*row[:8], member_active=row[8], url=row[9], endpoint_enabled=row[10],
+                    secrets=tuple(secret for secret in row[11:13] if secret))
+            for row in rows
+        ]
+    return _claim_portable(now=now, until=until, token=token, limit=limit, excluded=excluded,
+                           exclude_email=exclude_email, per_target=per_target)
+
+
+def _claim_portable(
+    *, now: datetime, until: datetime, token: uuid.UUID, limit: int, excluded: list[str], exclude_email: bool,
+    per_target: int,
+) -> list[Claimed]:
+    """The same claim through the ORM, for databases other than PostgreSQL (SQLite in development)."""
+    due = _due(now)
     if excluded:
         due = due.exclude(endpoint_id__in=excluded)
     if exclude_email:
@@ -201,10 +275,28 @@ def deliveries_claim(
         rows = list(qs.order_by("next_attempt_at").values_list(*_CLAIM_FIELDS))
         if not rows:
             return []
-        Delivery.objects.filter(id__in=[row[0] for row in rows]).update(
-            lease_until=now + timedelta(seconds=settings.DELIVERY_LEASE_HOLD_SECONDS), lease_token=token
-        )
-    return [Claimed(*row) for row in rows]
+        Delivery.objects.filter(id__in=[row[0] for row in rows]).update(lease_until=until, lease_token=token)
+    endpoints = WebhookEndpoint.objects.in_bulk([row[4] for row in rows if row[4]])
+    active = set(
+        Member.objects.filter(pk__in={row[2] for row in rows}, status=MemberStatus.ACTIVE).values_list("pk", flat=True)
+    )
+    claimed = []
+    for row in rows:
+        endpoint = endpoints.get(row[4]) if row[4] else None
+        secrets: tuple[str, ...] = ()
+        if endpoint is not None:
+            secrets = (endpoint.secret,)
+            if (
+                endpoint.previous_secret
+                and endpoint.previous_secret_expires_at
+                and endpoint.previous_secret_expires_at > now
+            ):
+                secrets += (endpoint.previous_secret,)
+        claimed.append(Claimed(
+            *row, member_active=row[2] in active, url=endpoint.url if endpoint else "",
+            endpoint_enabled=bool(endpoint and endpoint.enabled), secrets=secrets,
+        ))
+    return claimed
 
 
 def deliveries_release(*, token: uuid.UUID, ids: list[uuid.UUID]) -> None:
@@ -213,6 +305,26 @@ def deliveries_release(*, token: uuid.UUID, ids: list[uuid.UUID]) -> None:
 
 
 # --- recording --------------------------------------------------------------------------------------
+
+# PostgreSQL: the attempts and the deliveries' new states of a whole batch in one statement, the
+# batch travelling as one JSON document. The update is conditional on the lease token, so a
+# pump that lost its lease cannot overwrite a newer result; its attempt is still logged.
+_RECORD_SQL = """
+WITH r AS (
+    SELECT * FROM jsonb_to_recordset(%(results)s::jsonb) AS r(
+        id uuid, at timestamptz, status int, duration int, error text, body text, state text,
+        next_at timestamptz, position int, count int)
+), attempts AS (
+    INSERT INTO exchange_deliveryattempt (delivery_id, at, status_code, duration_ms, error, response_body)
+    SELECT id, at, status, duration, error, body FROM r
+)
+UPDATE exchange_delivery d SET
+    state = r.state, attempt_count = r.count, schedule_position = r.position, next_attempt_at = r.next_at,
+    lease_until = NULL, lease_token = NULL, last_attempt_at = r.at, last_status_code = r.status,
+    last_error = r.error,
+    succeeded_at = CASE WHEN r.state = %(succeeded)s THEN %(now)s ELSE d.succeeded_at END
+FROM r WHERE d.id = r.id AND d.lease_token = %(token)s
+"""
 
 
 def deliveries_record(*, token: uuid.UUID, results: list[tuple[Claimed, Outcome]]) -> list[uuid.UUID]:
@@ -224,75 +336,40 @@ def deliveries_record(*, token: uuid.UUID, results: list[tuple[Claimed, Outcome]
     if not results:
         return []
     now = timezone.now()
-    attempts = [
-        DeliveryAttempt(
-            delivery_id=item.id,
-            at=outcome.started_at,
-            status_code=outcome.status_code,
-            duration_ms=outcome.duration_ms,
-            error=short_error(outcome.error),
-            response_body=outcome.response_body[:RESPONSE_BODY_LIMIT],
-        )
-        for item, outcome in results
-    ]
-    by_status: dict[int | None, list[uuid.UUID]] = defaultdict(list)
-    failed_updates: list[Delivery] = []
+    rows: list[dict[str, Any]] = []
     succeeded_endpoints: set[uuid.UUID] = set()
     failed_endpoints: set[uuid.UUID] = set()
     gone: list[uuid.UUID] = []
     for item, outcome in results:
+        position = item.schedule_position + 1
         if outcome.ok:
-            by_status[outcome.status_code].append(item.id)
+            state, next_at = DeliveryState.SUCCEEDED, None
             if item.endpoint_id:
                 succeeded_endpoints.add(item.endpoint_id)
-            continue
-        if item.endpoint_id:
-            failed_endpoints.add(item.endpoint_id)
-            if outcome.gone:
-                gone.append(item.endpoint_id)
-        position = item.schedule_position + 1
-        delay = None if outcome.permanent else retry_delay(position)
-        if delay is not None and outcome.retry_after is not None:
-            delay = max(delay, outcome.retry_after)
-        failed_updates.append(
-            Delivery(
-                id=item.id,
-                state=DeliveryState.FAILED if delay is None else DeliveryState.RETRYING,
-                attempt_count=item.attempt_count + 1,
-                schedule_position=position,
-                next_attempt_at=None if delay is None else now + timedelta(seconds=delay),
-                lease_until=None,
-                lease_token=None,
-                last_attempt_at=outcome.started_at,
-                last_status_code=outcome.status_code,
-                last_error=short_error(outcome.error),
-            )
-        )
+        else:
+            if item.endpoint_id:
+                failed_endpoints.add(item.endpoint_id)
+                if outcome.gone:
+                    gone.append(item.endpoint_id)
+            delay = None if outcome.permanent else retry_delay(position)
+            if delay is not None and outcome.retry_after is not None:
+                delay = max(delay, outcome.retry_after)
+            state = DeliveryState.FAILED if delay is None else DeliveryState.RETRYING
+            next_at = None if delay is None else now + timedelta(seconds=delay)
+        rows.append({
+            "id": item.id, "at": outcome.started_at, "status": outcome.status_code, "duration": outcome.duration_ms,
+            "error": short_error(outcome.error), "body": outcome.response_body[:RESPONSE_BODY_LIMIT],
+            "state": state, "next_at": next_at, "position": position, "count": item.attempt_count + 1,
+        })
     with transaction.atomic():
-        DeliveryAttempt.objects.bulk_create(attempts, batch_size=500)
-        owned = Delivery.objects.filter(lease_token=token)
-        for status_code, ids in by_status.items():
-            owned.filter(id__in=ids).update(
-                state=DeliveryState.SUCCEEDED,
-                attempt_count=F("attempt_count") + 1,
-                schedule_position=F("schedule_position") + 1,
-                next_attempt_at=None,
-                lease_until=None,
-                lease_token=None,
-                last_attempt_at=now,
-                last_status_code=status_code,
-                last_error="",
-                succeeded_at=now,
-            )
-        if failed_updates:
-            owned.bulk_update(
-                failed_updates,
-                fields=[
-                    "state", "attempt_count", "schedule_position", "next_attempt_at", "lease_until",
-                    "lease_token", "last_attempt_at", "last_status_code", "last_error",
-                ],
-                batch_size=200,
-            )
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(_RECORD_SQL, {
+                    "results": json.dumps(rows, default=str), "token": token, "now": now,
+                    "succeeded": DeliveryState.SUCCEEDED,
+                })
+        else:
+            _record_portable(token=token, rows=rows, now=now)
         if succeeded_endpoints:
             WebhookEndpoint.objects.filter(pk__in=succeeded_endpoints, failing_since__isnull=False).update(
                 failing_since=None
@@ -305,33 +382,59 @@ def deliveries_record(*, token: uuid.UUID, results: list[tuple[Claimed, Outcome]
     return list(dict.fromkeys(gone))
 
 
+def _record_portable(*, token: uuid.UUID, rows: list[dict[str, Any]], now: datetime) -> None:
+    """The same recording through the ORM, for databases other than PostgreSQL."""
+    DeliveryAttempt.objects.bulk_create(
+        [
+            DeliveryAttempt(delivery_id=row["id"], at=row["at"], status_code=row["status"],
+                            duration_ms=row["duration"], error=row["error"], response_body=row["body"])
+            for row in rows
+        ],
+        batch_size=500,
+    )
+    fields = ["state", "attempt_count", "schedule_position", "next_attempt_at", "lease_until", "lease_token",
+              "last_attempt_at", "last_status_code", "last_error"]
+    for succeeded in (True, False):
+        Delivery.objects.filter(lease_token=token).bulk_update(
+            [
+                Delivery(id=row["id"], state=row["state"], attempt_count=row["count"],
+                         schedule_position=row["position"], next_attempt_at=row["next_at"], lease_until=None,
+                         lease_token=None, last_attempt_at=row["at"], last_status_code=row["status"],
+                         last_error=row["error"], succeeded_at=now)
+                for row in rows
+                if (row["state"] == DeliveryState.SUCCEEDED) is succeeded
+            ],
+            fields=[*fields, "succeeded_at"] if succeeded else fields,
+            batch_size=200,
+        )
+
+
 # --- the pump ---------------------------------------------------------------------------------------
 
 
 class _Sender:
-    """An asyncio event loop in its own thread, sending with one HTTP client for the whole pump."""
+    """An asyncio event loop in its own thread, sending with one HTTP session for the whole pump.
 
-    def __init__(self, *, timeout: float, max_connections: int, per_endpoint: int) -> None:
+    The pump hands over each claim as one batch (one wake-up of the loop, not one per message);
+    each send is a task, and its outcome goes back through a queue.
+    """
+
+    def __init__(self, *, timeout: float, per_endpoint: int) -> None:
         self.timeout = timeout
-        self.max_connections = max_connections
         self.per_endpoint = per_endpoint
         self.results: queue.SimpleQueue[tuple[Claimed, Outcome]] = queue.SimpleQueue()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="delivery-sender", daemon=True)
-        self.clients: list[Any] = []
         self.semaphores: dict[str, asyncio.Semaphore] = {}
+        self.tasks: set[asyncio.Task[Outcome]] = set()
 
     def start(self) -> None:
         self.thread.start()
         asyncio.run_coroutine_threadsafe(self._open(), self.loop).result(timeout=30)
 
     async def _open(self) -> None:
-        shards = max(1, -(-self.max_connections // SENDS_PER_POOL))
-        self.clients = [
-            webhook_client(max_connections=self.max_connections, keepalive=4 * SENDS_PER_POOL, timeout=self.timeout)
-            for _ in range(shards)
-        ]
-        self.webhooks = [WebhookTransport(client=client, timeout=self.timeout) for client in self.clients]
+        self.session = webhook_session(timeout=self.timeout)
+        self.webhook = WebhookTransport(session=self.session, timeout=self.timeout)
         self.email = EmailTransport()
 
     async def _send(self, message: Message) -> Outcome:
@@ -342,27 +445,31 @@ class _Sender:
         async with semaphore:
             if message.channel == Channel.EMAIL:
                 return await self.email.send(message)
-            # One endpoint always uses the same pool, so that its connections are reused.
-            return await self.webhooks[hash(message.concurrency_key) % len(self.webhooks)].send(message)
+            return await self.webhook.send(message)
 
-    def submit(self, item: Claimed, message: Message) -> None:
-        future = asyncio.run_coroutine_threadsafe(self._send(message), self.loop)
+    def _start(self, batch: list[tuple[Claimed, Message]]) -> None:
+        for item, message in batch:
+            task = self.loop.create_task(self._send(message))
+            self.tasks.add(task)
+            task.add_done_callback(functools.partial(self._done, item))
 
-        def done(f: Future[Outcome]) -> None:
-            try:
-                outcome = f.result()
-            except BaseException as exc:  # a bug or a cancellation: an attempt that failed
-                outcome = Outcome(timezone.now(), ok=False, error=short_error(f"{type(exc).__name__}: {exc}"))
-            self.results.put((item, outcome))
+    def _done(self, item: Claimed, task: asyncio.Task[Outcome]) -> None:
+        self.tasks.discard(task)
+        try:
+            outcome = task.result()
+        except BaseException as exc:  # a bug or a cancellation: an attempt that failed
+            outcome = Outcome(timezone.now(), ok=False, error=short_error(f"{type(exc).__name__}: {exc}"))
+        self.results.put((item, outcome))
 
-        future.add_done_callback(done)
+    def submit(self, batch: list[tuple[Claimed, Message]]) -> None:
+        if batch:
+            self.loop.call_soon_threadsafe(self._start, batch)
 
     def close(self) -> None:
         try:
-            for client in self.clients:
-                asyncio.run_coroutine_threadsafe(client.aclose(), self.loop).result(timeout=10)
+            asyncio.run_coroutine_threadsafe(self.session.close(), self.loop).result(timeout=10)
         except Exception:  # closing is best effort: the process may be on its way out
-            logger.debug("closing the webhook client failed", exc_info=True)
+            logger.debug("closing the webhook session failed", exc_info=True)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)
         if not self.thread.is_alive():
@@ -402,13 +509,6 @@ class DeliveryPump:
 
     def _prepare(self, claimed: list[Claimed]) -> tuple[list[tuple[Claimed, Message]], list[tuple[Claimed, Outcome]]]:
         self._rendered(item.event_id for item in claimed)
-        endpoint_ids = {item.endpoint_id for item in claimed if item.endpoint_id}
-        endpoints = WebhookEndpoint.objects.in_bulk(list(endpoint_ids)) if endpoint_ids else {}
-        # A member suspended since fan-out receives nothing more (SPEC §2), retries included.
-        active = set(
-            Member.objects.filter(pk__in={item.member_id for item in claimed}, status=MemberStatus.ACTIVE)
-            .values_list("pk", flat=True)
-        )
         now = timezone.now()
         ready: list[tuple[Claimed, Message]] = []
         refused: list[tuple[Claimed, Outcome]] = []
@@ -417,24 +517,17 @@ class DeliveryPump:
             if rendered is None:
                 refused.append((item, Outcome(now, ok=False, permanent=True, error="the event no longer exists")))
                 continue
-            if item.member_id not in active:
+            # A member suspended since fan-out receives nothing more (SPEC §2), retries included.
+            if not item.member_active:
                 refused.append((item, Outcome(now, ok=False, permanent=True, error="the member is suspended")))
                 continue
             if item.channel == Channel.WEBHOOK:
-                endpoint = endpoints.get(item.endpoint_id) if item.endpoint_id else None
-                if endpoint is None or not endpoint.enabled:
+                if not item.endpoint_enabled:
                     refused.append((item, Outcome(now, ok=False, permanent=True, error="the endpoint is disabled")))
                     continue
-                signing = [endpoint.secret]
-                if (
-                    endpoint.previous_secret
-                    and endpoint.previous_secret_expires_at
-                    and endpoint.previous_secret_expires_at > now
-                ):
-                    signing.append(endpoint.previous_secret)
                 message: Message = WebhookMessage(
                     delivery_id=item.id, channel=Channel.WEBHOOK, concurrency_key=item.concurrency_key,
-                    url=endpoint.url, body=rendered.body, msg_id=f"msg_{item.id.hex}", secrets=tuple(signing),
+                    url=item.url, body=rendered.body, msg_id=f"msg_{item.id.hex}", secrets=item.secrets,
                 )
             else:
                 if rendered.email is None:
@@ -516,11 +609,7 @@ class DeliveryPump:
         recorded RECORD_BATCH at a time (or after RECORD_DELAY), and new work is claimed when a
         quarter of the slots are free (or when nothing is in flight).
         """
-        sender = _Sender(
-            timeout=float(settings.WEBHOOK_TIMEOUT_SECONDS),
-            max_connections=self.max_in_flight,
-            per_endpoint=self.per_endpoint,
-        )
+        sender = _Sender(timeout=float(settings.WEBHOOK_TIMEOUT_SECONDS), per_endpoint=self.per_endpoint)
         sender.start()
         deadline = time.monotonic() + self.max_seconds
         claim_threshold = max(1, self.max_in_flight // 4)
@@ -549,9 +638,9 @@ class DeliveryPump:
                 ready: list[tuple[Claimed, Message]] = []
                 if claiming:
                     ready = self._claim()
-                    for item, message in ready:
+                    for item, _message in ready:
                         self.in_flight[item.concurrency_key] += 1
-                        sender.submit(item, message)
+                    sender.submit(ready)
                     self.stats.sent += len(ready)
                     if not ready:
                         next_claim_at = time.monotonic() + 0.5

@@ -17,11 +17,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from exchange.choices import Channel, EventType
+from exchange.choices import Channel, DeliveryState, EventType
 from exchange.models import Delivery, Event, Subscription, SubscriptionEndpoint
 from exchange.services.deliveries import first_attempt_at, next_due_in
 from exchange.services.subscriptions import subscriptions_matching
@@ -73,23 +73,53 @@ def event_fan_out(*, event_id: str | uuid.UUID) -> FanOut | None:
     return FanOut(event_id=event.pk, members=members, deliveries=created)
 
 
+# PostgreSQL: the webhook deliveries of an event written by the database in one statement, from the
+# matching subscriptions' enabled endpoints (of the subscription's own member), unique per
+# (event, endpoint) — no Python object per delivery.
+_WEBHOOK_DELIVERIES_SQL = """
+INSERT INTO exchange_delivery (id, event_id, member_id, channel, endpoint_id, email, state, attempt_count,
+                               schedule_position, next_attempt_at, last_error, created_at)
+SELECT gen_random_uuid(), %(event)s, targets.member_id, %(webhook)s, targets.endpoint_id, '', %(pending)s, 0, 0,
+       %(due)s, '', %(now)s
+FROM (
+    SELECT DISTINCT e.id AS endpoint_id, e.member_id
+    FROM exchange_subscription s
+    JOIN exchange_subscriptionendpoint se ON se.subscription_id = s.id
+    JOIN exchange_webhookendpoint e ON e.id = se.endpoint_id AND e.member_id = s.member_id
+    WHERE s.id = ANY(string_to_array(%(subscriptions)s, ',')::uuid[]) AND e.enabled
+) AS targets
+ORDER BY targets.endpoint_id
+ON CONFLICT DO NOTHING
+"""
+
+
 def _create_deliveries(event: Event, subscription_ids: list[uuid.UUID]) -> int:
-    endpoints: set[tuple[uuid.UUID, int]] = set()
+    now = timezone.now()
+    due = first_attempt_at(now)
+    created = 0
     emails: set[tuple[int, str]] = set()
+    endpoints: set[tuple[uuid.UUID, int]] = set()
+    postgres = connection.vendor == "postgresql"
     for chunk in _chunks(subscription_ids):
-        endpoints.update(
-            SubscriptionEndpoint.objects.filter(
-                subscription_id__in=chunk,
-                endpoint__enabled=True,
-                endpoint__member_id=F("subscription__member_id"),
-            ).values_list("endpoint_id", "endpoint__member_id")
-        )
-        for member_id, recipients in Subscription.objects.filter(pk__in=chunk).values_list(
+        if postgres:
+            with connection.cursor() as cursor:
+                cursor.execute(_WEBHOOK_DELIVERIES_SQL, {
+                    "event": event.pk, "webhook": Channel.WEBHOOK, "pending": DeliveryState.PENDING, "due": due,
+                    "now": now, "subscriptions": ",".join(str(pk) for pk in chunk),
+                })
+                created += max(cursor.rowcount, 0)
+        else:
+            endpoints.update(
+                SubscriptionEndpoint.objects.filter(
+                    subscription_id__in=chunk,
+                    endpoint__enabled=True,
+                    endpoint__member_id=F("subscription__member_id"),
+                ).values_list("endpoint_id", "endpoint__member_id")
+            )
+        for member_id, recipients in Subscription.objects.filter(pk__in=chunk).exclude(email_recipients=[]).values_list(
             "member_id", "email_recipients"
         ):
             emails.update((member_id, address) for address in recipients or [])
-    now = timezone.now()
-    due = first_attempt_at(now)
     rows = [
         Delivery(event=event, member_id=member_id, channel=Channel.WEBHOOK, endpoint_id=endpoint_id,
                  next_attempt_at=due, created_at=now)
@@ -100,7 +130,7 @@ def _create_deliveries(event: Event, subscription_ids: list[uuid.UUID]) -> int:
         for member_id, address in sorted(emails)
     ]
     Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=CHUNK)
-    return len(rows)
+    return created + len(rows)
 
 
 def outbox_sweep() -> dict[str, int]:

@@ -1,44 +1,42 @@
 """Webhook transport: one signed POST (Standard Webhooks), never following redirects.
 
-Many sends run concurrently on one `httpx.AsyncClient` whose connections go only to addresses
-checked at send time (`GuardedNetworkBackend`). The whole attempt — resolving, connecting, sending
-and reading the first bytes of the answer — must finish within WEBHOOK_TIMEOUT_SECONDS.
+Many sends run concurrently on one `aiohttp.ClientSession` per pump, whose connector keeps one
+keep-alive pool per origin (at most WEBHOOK_CONNECTIONS_PER_ORIGIN connections each) and
+connects only to addresses checked at connect time (`GuardedResolver`; literal addresses are
+checked before the request). The whole attempt — resolving, connecting, sending and reading the
+first bytes of the answer — must finish within WEBHOOK_TIMEOUT_SECONDS.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import ssl
-import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
+from urllib.parse import urlsplit
 
-import httpcore
-import httpx
+import aiohttp
 
-from exchange.netguard import GuardedNetworkBackend, UnsafeDestination
+from exchange.netguard import GuardedResolver, UnsafeDestination, literal_address_check
 from exchange.signing import signature_header
 from exchange.transports.base import Message, Outcome, short_error
-
-# httpcore asks `import sniffio` for every lock it sets up, i.e. several times per request. Without
-# sniffio installed each ask is a failed import that searches sys.path: a large share of the CPU of
-# a busy sender. Recording the module as absent makes the failure immediate (and changes nothing else).
-if importlib.util.find_spec("sniffio") is None:
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 USER_AGENT = "AI-Safety-Alert-Exchange-Webhooks/1.0"
 RESPONSE_BODY_LIMIT = 1024
 MAX_RETRY_AFTER_SECONDS = 24 * 3600
+# Connections kept per origin (scheme, host, port). Endpoints are usually one per origin; when many
+# share one (a platform's ingestion host), this bounds what we open to it: beyond a few dozen
+# concurrent connections a small server gets slower, not faster. Each endpoint is capped lower
+# still (WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT), so one slow endpoint holds only a few of them.
+CONNECTIONS_PER_ORIGIN = 32
 
 
 @dataclass(frozen=True)
 class WebhookMessage(Message):
     url: str
-    body: str
+    body: str  # rendered once per event: the same object for every delivery of the event
     msg_id: str
     secrets: tuple[str, ...]
 
@@ -60,43 +58,41 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return float(min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS))
 
 
-class GuardedHTTPTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport, with a connection pool that connects only to checked addresses."""
-
-    def __init__(self, *, max_connections: int, keepalive: int) -> None:
-        super().__init__(verify=_ssl_context(), trust_env=False, retries=0)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=_ssl_context(),
-            max_connections=max_connections,
-            max_keepalive_connections=min(keepalive, max_connections),
-            keepalive_expiry=30.0,
-            http1=True,
-            http2=False,
-            retries=0,
-            network_backend=GuardedNetworkBackend(),
-        )
+@lru_cache(maxsize=8192)
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").rstrip(".")
 
 
-@lru_cache(maxsize=1)
-def _ssl_context() -> ssl.SSLContext:
-    return httpx.create_ssl_context(trust_env=False)  # loading the CA bundle takes a while: once
+@lru_cache(maxsize=64)
+def _encoded(body: str) -> bytes:
+    return body.encode()
 
 
-def webhook_client(*, max_connections: int, timeout: float, keepalive: int | None = None) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=GuardedHTTPTransport(max_connections=max_connections, keepalive=keepalive or max_connections),
-        follow_redirects=False,
-        trust_env=False,
-        timeout=httpx.Timeout(timeout, pool=None),
+def webhook_session(*, timeout: float, connections_per_origin: int = CONNECTIONS_PER_ORIGIN) -> aiohttp.ClientSession:
+    """One session for a pump: keep-alive pools per origin, checked addresses, no redirects."""
+    connector = aiohttp.TCPConnector(
+        limit=0,  # the pump bounds what is in flight; the connector only bounds each origin
+        limit_per_host=connections_per_origin,
+        resolver=GuardedResolver(),
+        use_dns_cache=False,  # every new connection is resolved and checked again
+        ssl=True,  # aiohttp's verifying context, loaded once when it is imported
+        keepalive_timeout=30.0,
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=timeout),
         headers={"user-agent": USER_AGENT},
+        auto_decompress=False,
+        trust_env=False,
+        skip_auto_headers=("accept-encoding",),
     )
 
 
 class WebhookTransport:
     channel = "webhook"
 
-    def __init__(self, *, client: httpx.AsyncClient, timeout: float) -> None:
-        self.client = client
+    def __init__(self, *, session: aiohttp.ClientSession, timeout: float) -> None:
+        self.session = session
         self.timeout = timeout
 
     async def send(self, message: Message) -> Outcome:
@@ -118,43 +114,39 @@ class WebhookTransport:
         }
         try:
             async with asyncio.timeout(self.timeout):
-                request = self.client.build_request("POST", message.url, content=message.body.encode(), headers=headers)
-                response = await self.client.send(request, stream=True)
-                try:
-                    body = bytearray()
-                    async for chunk in response.aiter_raw():
-                        body.extend(chunk)
-                        if len(body) >= RESPONSE_BODY_LIMIT:
+                literal_address_check(_host(message.url))
+                async with self.session.post(
+                    message.url, data=_encoded(message.body), headers=headers, allow_redirects=False
+                ) as response:
+                    status = response.status
+                    location = response.headers.get("location", "")
+                    retry_after = response.headers.get("retry-after")
+                    body = b""
+                    while len(body) < RESPONSE_BODY_LIMIT:
+                        chunk = await response.content.read(RESPONSE_BODY_LIMIT - len(body))
+                        if not chunk:
                             break
-                finally:
-                    await response.aclose()
+                        body += chunk
         except TimeoutError:
             return Outcome(started_at, ok=False, duration_ms=elapsed(),
                            error=f"timed out after {self.timeout:g} s")
-        except httpx.TimeoutException as exc:
-            return Outcome(started_at, ok=False, duration_ms=elapsed(),
-                           error=short_error(f"timed out ({type(exc).__name__})"))
         except UnsafeDestination as exc:
             return Outcome(started_at, ok=False, duration_ms=elapsed(), error=short_error(f"refused: {exc}"))
-        except httpx.HTTPError as exc:
+        except aiohttp.ClientError as exc:
             return Outcome(started_at, ok=False, duration_ms=elapsed(),
                            error=short_error(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__))
         except OSError as exc:
             return Outcome(started_at, ok=False, duration_ms=elapsed(), error=short_error(f"network error: {exc}"))
-        status = response.status_code
-        text = bytes(body[:RESPONSE_BODY_LIMIT]).decode("utf-8", errors="replace")
+        text = body[:RESPONSE_BODY_LIMIT].decode("utf-8", errors="replace")
         if 200 <= status < 300:
             return Outcome(started_at, ok=True, status_code=status, duration_ms=elapsed(), response_body=text)
         if 300 <= status < 400:
-            location = response.headers.get("location", "")
             error = f"redirect ({status}) not followed" + (f" to {location}" if location else "")
             return Outcome(started_at, ok=False, status_code=status, duration_ms=elapsed(),
                            error=short_error(error), response_body=text)
         if status == 410:
             return Outcome(started_at, ok=False, status_code=status, duration_ms=elapsed(),
                            error="410 Gone: the endpoint is disabled", response_body=text, permanent=True, gone=True)
-        retry_after = None
-        if status in (429, 503):
-            retry_after = retry_after_seconds(response.headers.get("retry-after"))
+        seconds = retry_after_seconds(retry_after) if status in (429, 503) else None
         return Outcome(started_at, ok=False, status_code=status, duration_ms=elapsed(),
-                       error=f"HTTP {status}", response_body=text, retry_after=retry_after)
+                       error=f"HTTP {status}", response_body=text, retry_after=seconds)
