@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
+from typing import Any
 
 from django.contrib.syndication.views import Feed
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.feedgenerator import Atom1Feed
 
+from alerts.interop.cap import CAP_CONTENT_TYPE
 from alerts.models import Alert
 from alerts.selectors import alerts_public, alerts_with_details
 
 
+class CapLinkedAtomFeed(Atom1Feed):
+    """Atom whose entries also link to their CAP message, so that CAP aggregators can follow the feed."""
+
+    def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
+        super().add_item_elements(handler, item)
+        if item.get("cap_link"):
+            handler.addQuickElement("link", "", {"rel": "alternate", "type": CAP_CONTENT_TYPE, "href": item["cap_link"]})
+
+
 class PublicAlertsFeed(Feed[Alert, None]):
-    feed_type = Atom1Feed
+    feed_type = CapLinkedAtomFeed
+    _request: HttpRequest | None = None
     title = "AI Safety Alert Exchange — public safety alerts"
     link = "/feeds/alerts.atom"
     subtitle = "Public safety alerts about AI medical tools, published by member regulators."
@@ -38,8 +52,19 @@ class PublicAlertsFeed(Feed[Alert, None]):
         ]
         return "\n\n".join(part for part in parts if part)
 
+    def get_feed(self, obj: None, request: HttpRequest) -> Any:
+        # The shared instance serves concurrent requests: a per-request copy remembers the host.
+        feed = copy.copy(self)
+        feed._request = request
+        return super(PublicAlertsFeed, feed).get_feed(obj, request)
+
     def item_link(self, item: Alert) -> str:
-        return f"/alerts/{item.pk}/"
+        # The public page (readable without signing in); the portal's page is for members.
+        return f"/public/alerts/{item.reference}/"
+
+    def item_extra_kwargs(self, item: Alert) -> dict[str, Any]:
+        path = f"/public/alerts/{item.reference}/cap.xml"
+        return {"cap_link": self._request.build_absolute_uri(path) if self._request is not None else path}
 
     def item_guid(self, item: Alert) -> str:
         return f"urn:uuid:{item.pk}"

@@ -7,6 +7,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import Exists, OuterRef, QuerySet
+from rest_framework.exceptions import ValidationError
 
 from alerts.choices import (
     AlertStatus,
@@ -20,7 +21,17 @@ from alerts.choices import (
     SignalKind,
     SignalStatus,
 )
-from alerts.models import Alert, AlertJurisdiction, AlertTool, Authorization, Report, Signal, Tool
+from alerts.models import (
+    Alert,
+    AlertJurisdiction,
+    AlertTool,
+    Authorization,
+    ImdrfTerm,
+    Report,
+    Signal,
+    TermStatus,
+    Tool,
+)
 
 
 class ToolFilter(django_filters.FilterSet):
@@ -113,3 +124,22 @@ class AlertFilter(django_filters.FilterSet):
     def filter_jurisdiction(self, queryset: QuerySet[Alert], name: str, value: str) -> QuerySet[Alert]:
         code = value.strip().upper()
         return queryset.filter(Exists(AlertJurisdiction.objects.filter(alert=OuterRef("pk"), jurisdiction=code)))
+
+
+class ImdrfTermFilter(django_filters.FilterSet):
+    """IMDRF terms of one release (the newest unless `release` names a year); `search` matches code or term."""
+
+    annex = django_filters.CharFilter(method="filter_annex", label="Annex letter A–G")
+    status = django_filters.ChoiceFilter(choices=TermStatus.choices)
+    code = django_filters.CharFilter(field_name="code", lookup_expr="iexact")
+    parent = django_filters.CharFilter(field_name="parent_code", lookup_expr="iexact")
+
+    class Meta:
+        model = ImdrfTerm
+        fields = ("annex", "status", "code", "parent")
+
+    def filter_annex(self, queryset: QuerySet[ImdrfTerm], name: str, value: str) -> QuerySet[ImdrfTerm]:
+        letter = value.strip().upper().removeprefix("ANNEX").strip()
+        if len(letter) != 1 or letter not in "ABCDEFG":
+            raise ValidationError({"annex": [f"{value!r} is not an IMDRF annex (A–G)."]})
+        return queryset.filter(annex=letter)

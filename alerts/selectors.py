@@ -181,3 +181,16 @@ def signals_visible_to(*, member: Member | None) -> QuerySet[Signal]:
         report__in=reports_visible_to(member=member)
     )
     return Signal.objects.filter(~Exists(hidden_evidence)).select_related("tool")
+
+
+def alerts_for_export(queryset: QuerySet[Alert]) -> QuerySet[Alert]:
+    """Alerts with everything the CAP and FHIR exports read: tools with identifiers, revisions."""
+    from alerts.models import AlertRevision
+
+    return queryset.select_related("publisher").prefetch_related(
+        Prefetch("affected_tool_rows",
+                 queryset=AlertTool.objects.select_related("tool").prefetch_related("tool__identifiers")),
+        "jurisdiction_rows",
+        Prefetch("recipient_rows", queryset=AlertRecipient.objects.select_related("member")),
+        Prefetch("revisions", queryset=AlertRevision.objects.order_by("number")),
+    )

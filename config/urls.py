@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from alerts.feeds import PublicAlertsFeed
+from alerts.interop.public_views import public_alert_cap
 from config import exceptions
 
 
@@ -18,6 +19,8 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/v1/", include("exchange.api.urls")),
     path("api/v1/", include("alerts.api.urls")),
+    # The public CAP message of a public alert; the public HTML pages are the portal's, under the same prefix.
+    path("public/alerts/<str:reference>/cap.xml", public_alert_cap, name="public-alert-cap"),
     path("problems/", exceptions.problem_types, name="problem-types"),
     path("problems/<slug:slug>", exceptions.problem_types, name="problem-type"),
     path("feeds/alerts.atom", PublicAlertsFeed(), name="alerts-atom"),

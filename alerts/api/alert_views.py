@@ -29,6 +29,7 @@ from alerts.api.alert_serializers import (
     RevisionSerializer,
     WithdrawSerializer,
 )
+from alerts.api.export_views import AlertExportActions
 from alerts.filters import AlertFilter
 from alerts.models import Alert, AlertRevision
 from alerts.services import acknowledgements as ack_services
@@ -119,6 +120,7 @@ class AlertAcknowledgementActions:
 )
 class AlertViewSet(
     AlertAcknowledgementActions,
+    AlertExportActions,
     IdempotentCreateMixin,
     mixins.ListModelMixin,
     viewsets.GenericViewSet[Alert],

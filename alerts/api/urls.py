@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from alerts.api import alert_views, inbox_views, report_views, stats_views, views
+from alerts.api import alert_views, inbox_views, report_views, stats_views, terminology_views, views
 
 router = SimpleRouter()
 router.register("tools", views.ToolViewSet, basename="tool")
@@ -13,6 +13,7 @@ authorizations = views.AuthorizationViewSet
 urlpatterns = [
     *router.urls,
     path("inbox/", inbox_views.InboxView.as_view(), name="inbox"),
+    path("imdrf-terms/", terminology_views.ImdrfTermListView.as_view(), name="imdrf-term-list"),
     path(
         "acknowledgement-stats/", stats_views.AcknowledgementStatsView.as_view(), name="acknowledgement-stats",
     ),

@@ -9,6 +9,7 @@ from alerts.models.alerts import (
 )
 from alerts.models.registry import Authorization, BaselineMetric, Tool, ToolIdentifier
 from alerts.models.reports import Report, ReportMetric, ReportRecipient, ReportSubgroup, Signal
+from alerts.models.terminology import ImdrfRelease, ImdrfTerm, TermStatus
 
 __all__ = [
     "Acknowledgement",
@@ -20,12 +21,15 @@ __all__ = [
     "AlertTool",
     "Authorization",
     "BaselineMetric",
+    "ImdrfRelease",
+    "ImdrfTerm",
     "ReferenceCounter",
     "Report",
     "ReportMetric",
     "ReportRecipient",
     "ReportSubgroup",
     "Signal",
+    "TermStatus",
     "Tool",
     "ToolIdentifier",
 ]

@@ -25,6 +25,7 @@ from alerts.models import (
 from alerts.payloads import alert_payload
 from alerts.selectors import alert_audience, alerts_with_details, tools_authorised_in
 from alerts.services.distribution import recipients_resolve
+from alerts.services.terminology import imdrf_codes_check
 from exchange.errors import (
     Conflict,
     PermissionRefused,
@@ -93,6 +94,11 @@ def _resolve_tools(items: Iterable[dict[str, Any]]) -> list[tuple[Tool, str]]:
 
 def _apply_content(alert: Alert, data: dict[str, Any]) -> None:
     """Write content fields and their rows. `data` holds only the fields being set."""
+    if "imdrf_codes" in data:
+        # A draft's codes are all checked; an amendment checks the codes it adds (those already
+        # published stay as published, even if a later release retired them).
+        kept = set(alert.imdrf_codes or []) if alert.status != AlertStatus.DRAFT else set()
+        imdrf_codes_check([code for code in data["imdrf_codes"] if code not in kept])
     for field in CONTENT_FIELDS:
         if field in data:
             value = data[field]

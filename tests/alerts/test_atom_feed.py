@@ -69,7 +69,7 @@ def test_the_feed_lists_public_alerts_only_without_login(alerts: dict[str, Alert
     assert "Severity: critical" in public["summary"]
     assert "Publisher: MHRA" in public["summary"]
     assert public["categories"] == ["recall", "critical"]
-    assert public["link"].endswith(f"/alerts/{alerts['public'].pk}/")
+    assert public["link"].endswith(f"/public/alerts/{alerts['public'].reference}/")
     assert public["author"] == "Medicines and Healthcare products Regulatory Agency"
     # Closed and withdrawn public alerts stay, and say so.
     closed = entries[str(alerts["public_closed"].pk)]

@@ -8,11 +8,11 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from alerts.models import Authorization, BaselineMetric, Tool, ToolIdentifier
+from alerts.models import Authorization, BaselineMetric, ImdrfTerm, Tool, ToolIdentifier
 from exchange.models import ApiToken, AuditEntry, Member, User
 from tests.helpers import ApiCaller
 
-DOMAIN_MODELS = (Member, User, Tool, ToolIdentifier, Authorization, BaselineMetric)
+DOMAIN_MODELS = (Member, User, Tool, ToolIdentifier, Authorization, BaselineMetric, ImdrfTerm)
 
 
 def _counts() -> dict[str, int]:
@@ -37,6 +37,8 @@ def test_seed_demo_twice_duplicates_nothing_and_keeps_the_chain_intact() -> None
     assert set(Member.objects.values_list("code", flat=True)) >= {"MHRA", "FDA", "HC", "TGA", "SMC"}
     assert User.objects.filter(email="publisher@mhra.example", role="publisher").exists()
     assert Authorization.objects.filter(tool__name="LungScan AI", jurisdiction="GB").exists()
+    # The sample IMDRF terminology (consolidated and single-annex files) backs the demo alerts' codes.
+    assert set(ImdrfTerm.objects.filter(release__year=2025).values_list("annex", flat=True)) == set("ABCDEFG")
     verified = StringIO()
     call_command("verify_audit_log", stdout=verified)
     assert "chain intact" in verified.getvalue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -13,11 +14,16 @@ from alerts.models import Alert, Authorization, Report, Signal, Tool
 from alerts.services.alerts import alert_amend, alert_close, alert_draft_create, alert_publish, alert_withdraw
 from alerts.services.reports import report_draft_create, report_publish
 from alerts.services.signals import signals_evaluate
+from alerts.services.terminology import TerminologyImportFailed, imdrf_release_import
 from alerts.services.tools import authorization_record, tool_register
 from exchange.errors import ServiceError
 from exchange.models import Member, User
 from exchange.services.members import member_create, user_create
 from exchange.services.tokens import token_issue
+
+IMDRF_SAMPLES = [Path(__file__).resolve().parents[2] / "demo" / "imdrf" / name
+                 for name in ("sample-consolidated.json", "sample-annex-e.json")]
+IMDRF_DEMO_RELEASE = 2025
 
 
 class Command(BaseCommand):
@@ -77,6 +83,10 @@ class Command(BaseCommand):
                     )
             self.progress(step, len(TOOLS), f"{tool_name} ({manufacturer}) in {', '.join(baselines)}")
 
+        self.stdout.write(self.style.MIGRATE_HEADING("IMDRF adverse-event terminology (sample)"))
+        for sample in IMDRF_SAMPLES:
+            self.stdout.write(f"  {self._imdrf(sample)}")
+
         self.stdout.write(self.style.MIGRATE_HEADING("Safety alerts"))
         for step, spec in enumerate(ALERTS, 1):
             alert, created = self._alert(spec)
@@ -112,6 +122,16 @@ class Command(BaseCommand):
                     user = User.objects.select_related("member").get(email=f"{role}@{code.lower()}.example")
                     issued = token_issue(actor=None, user=user, name="demo", expires_days=30)
                     self.stdout.write(f"  {user.email:<26} {issued.value}")
+
+    def _imdrf(self, path: Path) -> str:
+        """Load a sample file into the demo release unless its annexes are there (operators load IMDRF's own)."""
+        try:
+            outcome = imdrf_release_import(raw=path.read_bytes(), year=IMDRF_DEMO_RELEASE, source=path.name)
+        except TerminologyImportFailed as exc:
+            if all("already loaded" in problem for problem in exc.problems):
+                return f"{path.name}: already loaded"
+            raise CommandError(f"{path.name}: " + "; ".join(exc.problems)) from exc
+        return f"{path.name}: {outcome.created} terms of annex(es) {', '.join(outcome.annexes)}, release {IMDRF_DEMO_RELEASE}"
 
     def _report(self, spec: dict[str, Any]) -> tuple[Report, bool]:
         """One published report; skipped if its demo key is already recorded as its data source."""

@@ -1,0 +1,24 @@
+"""`/public/alerts/{reference}/cap.xml`: a public alert's CAP message, without signing in (SPEC §6).
+
+Only public, released alerts exist here; any other reference is a plain 404 that says nothing about
+whether an alert by that reference exists."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_safe
+
+from alerts.interop.cap import CAP_CONTENT_TYPE
+from alerts.interop.exports import alert_cap_export
+from alerts.selectors import alerts_public
+
+
+@require_safe
+def public_alert_cap(request: HttpRequest, reference: str) -> HttpResponse:
+    alert = alerts_public().filter(reference=reference.upper()).first()
+    if alert is None:
+        raise Http404("No public alert with this reference.")
+    body = alert_cap_export(alert=alert, site=request.build_absolute_uri("/").rstrip("/"))
+    response = HttpResponse(body, content_type=CAP_CONTENT_TYPE)
+    response["Content-Disposition"] = f'inline; filename="{alert.reference}.cap.xml"'
+    return response
