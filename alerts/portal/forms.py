@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 
 from alerts.choices import AckState, AlertType, Distribution, Metric, RelianceDecision, Severity
+from alerts.services.terminology import imdrf_term_choices
 from exchange.portal.access import join_codes, split_codes
 
 TOOL_ROWS_MIN = 3
@@ -53,6 +54,7 @@ class AlertForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["recipients"].choices = members  # type: ignore[attr-defined]
+        self._imdrf_pick_by_term()
         self.tool_rows = max(tool_rows, TOOL_ROWS_MIN)
         tool_choices = [("", "— choose a tool —"), *tools]
         for index in range(self.tool_rows):
@@ -63,6 +65,23 @@ class AlertForm(forms.Form):
                 label=f"Affected versions of tool {index + 1}", max_length=100, required=False,
                 widget=forms.TextInput(attrs={"placeholder": ">=2.0,<2.4"}),
             )
+
+    def _imdrf_pick_by_term(self) -> None:
+        """With an IMDRF release loaded, codes are picked by term from it; without one, typed as text."""
+        current = self.initial.get("imdrf_codes") or ""
+        current_codes = split_codes(current) if isinstance(current, str) else list(current)
+        # Submitted codes stay choices too: the service then names an unknown or retired one, as the API does.
+        submitted = self.data.getlist("imdrf_codes") if self.is_bound and hasattr(self.data, "getlist") else []
+        choices = imdrf_term_choices(keep=[*current_codes, *(c for c in submitted if c not in current_codes)])
+        if choices is None:
+            return
+        self.fields["imdrf_codes"] = forms.MultipleChoiceField(
+            label="IMDRF adverse-event terms", required=False, choices=choices,
+            widget=forms.SelectMultiple(attrs={"size": 10}),
+            help_text="Pick the terms that describe the problem (Ctrl or Cmd + click for several); "
+            "each is sent as its IMDRF code.",
+        )
+        self.initial["imdrf_codes"] = current_codes
 
     def tool_row_fields(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
         return [(self[f"tool_{i}"], self[f"versions_{i}"]) for i in range(self.tool_rows)]
@@ -92,7 +111,8 @@ class AlertForm(forms.Form):
             "hazard": data["hazard"],
             "harm": data["harm"],
             "recommended_actions": data["recommended_actions"],
-            "imdrf_codes": split_codes(data["imdrf_codes"]),
+            "imdrf_codes": split_codes(data["imdrf_codes"]) if isinstance(data["imdrf_codes"], str)
+            else list(data["imdrf_codes"]),
             "publisher_reference": data["publisher_reference"],
             "distribution": data["distribution"],
             # A hidden recipients box (not restricted) sends nothing, as the API client would.

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 
 from alerts.models import ImdrfRelease, ImdrfTerm, TermStatus
 from exchange.errors import ValidationFailed
@@ -239,6 +239,38 @@ def imdrf_terms_for(codes: list[str], *, release: ImdrfRelease | None = None) ->
     for term in ImdrfTerm.objects.filter(release=release, code__in=set(codes)).order_by("status", "hierarchy"):
         found.setdefault(term.code, term)  # "active" sorts before "retired"
     return found
+
+
+def imdrf_term_choices(*, keep: list[str] | None = None) -> list[tuple[str, list[tuple[str, str]]]] | None:
+    """The newest release's active terms to pick from, by annex and term: `[(annex label, [(code, label)])]`.
+
+    None when no release is loaded. Codes in `keep` (an alert's current codes) are offered even when
+    the release retired them, so that editing an alert never drops a code silently."""
+    release = imdrf_newest_release()
+    if release is None:
+        return None
+    keep = list(keep or [])
+    rows = ImdrfTerm.objects.filter(release=release).filter(
+        models.Q(status=TermStatus.ACTIVE) | models.Q(code__in=keep)
+    ).order_by("annex", "term", "code").values_list("annex", "code", "term", "status")
+    groups: dict[str, list[tuple[str, str]]] = {}
+    seen: set[str] = set()
+    for annex, code, term, status in rows:
+        if code in seen:
+            continue  # a code under several parents is one choice
+        seen.add(code)
+        label = f"{term} ({code})" + (" — retired" if status == TermStatus.RETIRED else "")
+        groups.setdefault(f"Annex {annex}", []).append((code, label))
+    unknown = [code for code in keep if code not in seen]
+    if unknown:
+        groups["Not in release " + str(release.year)] = [(code, f"{code} — not in this release") for code in unknown]
+    return list(groups.items())
+
+
+def imdrf_codes_with_terms(codes: list[str]) -> list[tuple[str, str]]:
+    """Each code with its term in the newest release (blank when the release does not know it)."""
+    terms = imdrf_terms_for(list(codes))
+    return [(code, terms[code].term if code in terms else "") for code in codes]
 
 
 def imdrf_codes_check(codes: list[str]) -> None:
