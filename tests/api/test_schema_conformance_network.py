@@ -19,7 +19,7 @@ from tests.api.test_schema_conformance import CHECKS, _wsgi_keeps_the_test_trans
 from tests.factories import Network, tool_make
 
 NETWORK_PATHS = (
-    r"^/api/v1/(alerts|events|subscriptions|webhook-endpoints|deliveries|notifications|acknowledgement-stats)/"
+    r"^/api/v1/(alerts|events|subscriptions|webhook-endpoints|deliveries|notifications|acknowledgement-stats|imdrf-terms)/"
 )
 
 

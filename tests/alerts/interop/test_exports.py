@@ -169,3 +169,28 @@ def test_every_atom_entry_links_its_public_page_and_its_cap_message(network: Net
         assert cap_href == f"http://testserver/public/alerts/{reference}/cap.xml"
         cap = etree.fromstring(client.get(cap_href.removeprefix("http://testserver")).content)
         assert _text(cap, "cap:info/cap:headline") == by_reference[reference].title
+
+
+@pytest.mark.parametrize("export", EXPORTS)
+def test_an_export_runs_the_same_queries_whatever_the_number_of_tools(
+    network: Network, tools: list[Tool], api: Any, export: str,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import tool_make
+
+    more = tools + [tool_make(actor=network.hc.publisher, identifiers=[{"system": "hc-mdl", "value": f"MDL-{i}"},
+                                                                       {"system": "gudid", "value": f"0880012345678{i}"}])
+                    for i in range(4)]
+    one = alert_published_make(actor=network.mhra.publisher, tools=tools[:1], imdrf_codes=["A0901"])
+    six = alert_published_make(actor=network.mhra.publisher, tools=more, imdrf_codes=["A0901", "E0102"])
+    six = alert_amended_make(actor=network.mhra.publisher, alert=six)
+    caller = api(network.fda.users["viewer"])
+    caller.get(f"/api/v1/alerts/{one.pk}/")  # the token's first use is recorded once
+    counts = []
+    for alert in (one, six):
+        with CaptureQueriesContext(connection) as queries:
+            assert caller.get(f"/api/v1/alerts/{alert.pk}/{export}/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts

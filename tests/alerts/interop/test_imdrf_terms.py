@@ -183,3 +183,33 @@ def test_an_amendment_keeps_published_codes_but_checks_the_codes_it_adds(network
                                       HTTP_IF_MATCH=etag), 400)
     assert "A1102" in body["detail"]
     assert "2026" in body["detail"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_command_exits_non_zero_listing_every_problem_on_stderr(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = {**os.environ, "PGPASSWORD": str(db.get("PASSWORD") or ""),
+           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"}
+
+    def manage(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "manage.py", "import_imdrf_terms", *args], cwd=settings.BASE_DIR,
+                              env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+    bad = manage(str(_write(tmp_path, [{"code": "A01"}, {"code": "nope", "term": "x"}])), "--release", "2025")
+    assert bad.returncode != 0
+    assert "record 1 (A01): 'term' is missing" in bad.stderr
+    assert "record 2 (NOPE): code 'NOPE' is not an IMDRF code" in bad.stderr
+    assert not ImdrfRelease.objects.exists()
+    good = manage(str(ANNEX_E), "--release", "2025")
+    assert good.returncode == 0, good.stderr
+    assert "Loaded 9 term(s) of annex(es) E into IMDRF release 2025 (2 retired)" in good.stdout
+    assert ImdrfTerm.objects.filter(release__year=2025).count() == 9
+    assert manage(str(tmp_path / "missing.json"), "--release", "2025").returncode != 0
