@@ -14,9 +14,11 @@ same run with no subscriptions at all. Works in a throw-away database (test_<nam
 from __future__ import annotations
 
 import argparse
+import cProfile
 import importlib.util
 import os
 import platform
+import pstats
 import random
 import statistics
 import sys
@@ -52,6 +54,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[0, 10000, 100000])
     parser.add_argument("--alerts", type=int, default=25, help="publications timed per size")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile the publications at the largest size and print where the time goes")
     args = parser.parse_args()
 
     old_name = connection.settings_dict["NAME"]
@@ -83,16 +87,23 @@ def main() -> None:
                 for i in range(args.alerts + 3)
             ]
             times = []
+            profiler = cProfile.Profile() if args.profile and size == max(args.sizes) else None
             for index, draft in enumerate(drafts):
+                if profiler is not None and index >= 3:
+                    profiler.enable()
                 started = time.perf_counter()
                 alert_publish(actor=publisher, alert=draft)
                 elapsed = (time.perf_counter() - started) * 1000
+                if profiler is not None:
+                    profiler.disable()
                 if index >= 3:  # the first few warm caches and connections
                     times.append(elapsed)
             median = statistics.median(times)
             baseline = baseline or median
             print(f"{Subscription.objects.count():>14,} | {median:>9.1f} {_percentile(times, 0.95):>8.1f} | "
-                  f"{median / baseline:>10.2f}")
+                  f"{median / baseline:>10.2f}", flush=True)
+            if profiler is not None:
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -59,9 +59,11 @@ def ack_render(ack: Acknowledgement, *, alert_id: Any = None) -> dict[str, Any]:
 
 def _requested_member_ids(alert: Alert) -> set[int]:
     """Audience members with a matching subscription, or in an affected jurisdiction (SPEC §2)."""
-    audience = alert_audience_members(alert).exclude(pk=alert.publisher_id)
-    jurisdictions = list(alert.jurisdiction_rows.values_list("jurisdiction", flat=True))
-    wanted = set(audience.filter(country__in=jurisdictions).values_list("pk", flat=True))
+    jurisdictions = set(alert.jurisdiction_rows.values_list("jurisdiction", flat=True))
+    audience = dict(alert_audience_members(alert).exclude(pk=alert.publisher_id).values_list("pk", "country"))
+    wanted = {pk for pk, country in audience.items() if country in jurisdictions}
+    if len(wanted) == len(audience):
+        return wanted  # every audience member is asked already: no need to ask who subscribed
     event = (
         Event.objects.filter(object_type="alert", object_id=str(alert.pk), type__in=["alert.published", "alert.amended"])
         .order_by("-sequence")
@@ -70,9 +72,25 @@ def _requested_member_ids(alert: Alert) -> set[int]:
     if event is not None:
         from exchange.services.subscriptions import members_matching
 
-        audience_ids = set(audience.values_list("pk", flat=True))
-        wanted |= set(members_matching(event)) & audience_ids
+        wanted |= members_matching(event) & audience.keys()
     return wanted
+
+
+# PostgreSQL: the requested rows written with their final values in one statement (a renewed
+# request resets the answer to the previous revision), instead of model instances, an insert
+# and an update.
+_REQUEST_SQL = """
+INSERT INTO alerts_acknowledgement (
+    id, alert_id, member_id, revision, state, requested, requested_at, deadline, overdue_notified_at,
+    decision, rationale, acknowledged_at, completed_at, created_at, updated_at)
+SELECT gen_random_uuid(), %(alert)s, member_id, %(revision)s, NULL, true, %(now)s, %(deadline)s, NULL,
+       NULL, '', NULL, NULL, %(now)s, %(now)s
+FROM unnest(string_to_array(%(members)s, ',')::bigint[]) AS member_id
+ON CONFLICT (alert_id, member_id) DO UPDATE SET
+    revision = EXCLUDED.revision, state = NULL, requested = true, requested_at = EXCLUDED.requested_at,
+    deadline = EXCLUDED.deadline, overdue_notified_at = NULL, decision = NULL, rationale = '',
+    acknowledged_at = NULL, completed_at = NULL, updated_at = EXCLUDED.updated_at
+"""
 
 
 def acknowledgements_request(*, alert: Alert, actor: User, revision: int) -> None:
@@ -85,6 +103,13 @@ def acknowledgements_request(*, alert: Alert, actor: User, revision: int) -> Non
             Acknowledgement.objects.filter(alert=alert, requested=True).values_list("member_id", flat=True)
         )
     if not wanted:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_REQUEST_SQL, {
+                "alert": alert.pk, "revision": revision, "now": now, "deadline": deadline,
+                "members": ",".join(str(pk) for pk in sorted(wanted)),
+            })
         return
     Acknowledgement.objects.bulk_create(
         [Acknowledgement(alert=alert, member_id=member_id, revision=revision) for member_id in wanted],

@@ -327,6 +327,25 @@ FROM r WHERE d.id = r.id AND d.lease_token = %(token)s
 """
 
 
+_ENDPOINTS_HEALED_SQL = """
+UPDATE exchange_webhookendpoint SET failing_since = NULL
+WHERE id = ANY(string_to_array(%(ids)s, ',')::uuid[]) AND failing_since IS NOT NULL
+"""
+_ENDPOINTS_FAILING_SQL = """
+UPDATE exchange_webhookendpoint SET failing_since = %(now)s
+WHERE id = ANY(string_to_array(%(ids)s, ',')::uuid[]) AND failing_since IS NULL
+"""
+
+
+def _json_rows(rows: list[dict[str, Any]]) -> str:
+    """The batch as JSON, its ids and times spelled out first so that the C encoder does it all."""
+    return json.dumps([
+        {**row, "id": str(row["id"]), "at": row["at"].isoformat(),
+         "next_at": row["next_at"].isoformat() if row["next_at"] else None}
+        for row in rows
+    ])
+
+
 def deliveries_record(*, token: uuid.UUID, results: list[tuple[Claimed, Outcome]]) -> list[uuid.UUID]:
     """Record attempts and move each delivery on; returns the endpoints answering 410 Gone.
 
@@ -361,24 +380,29 @@ def deliveries_record(*, token: uuid.UUID, results: list[tuple[Claimed, Outcome]
             "error": short_error(outcome.error), "body": outcome.response_body[:RESPONSE_BODY_LIMIT],
             "state": state, "next_at": next_at, "position": position, "count": item.attempt_count + 1,
         })
+    still_failing = failed_endpoints - succeeded_endpoints
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(_RECORD_SQL, {
-                    "results": json.dumps(rows, default=str), "token": token, "now": now,
-                    "succeeded": DeliveryState.SUCCEEDED,
+                    "results": _json_rows(rows), "token": token, "now": now, "succeeded": DeliveryState.SUCCEEDED,
                 })
+                # Then the endpoints (deliveries before endpoints, as everywhere): a success ends an
+                # endpoint's failing spell; a failure with no success in the batch may start one.
+                if succeeded_endpoints:
+                    cursor.execute(_ENDPOINTS_HEALED_SQL, {"ids": _uuid_list(succeeded_endpoints)})
+                if still_failing:
+                    cursor.execute(_ENDPOINTS_FAILING_SQL, {"ids": _uuid_list(still_failing), "now": now})
         else:
             _record_portable(token=token, rows=rows, now=now)
-        if succeeded_endpoints:
-            WebhookEndpoint.objects.filter(pk__in=succeeded_endpoints, failing_since__isnull=False).update(
-                failing_since=None
-            )
-        still_failing = failed_endpoints - succeeded_endpoints
-        if still_failing:
-            WebhookEndpoint.objects.filter(pk__in=still_failing, failing_since__isnull=True).update(
-                failing_since=now
-            )
+            if succeeded_endpoints:
+                WebhookEndpoint.objects.filter(pk__in=succeeded_endpoints, failing_since__isnull=False).update(
+                    failing_since=None
+                )
+            if still_failing:
+                WebhookEndpoint.objects.filter(pk__in=still_failing, failing_since__isnull=True).update(
+                    failing_since=now
+                )
     return list(dict.fromkeys(gone))
 
 

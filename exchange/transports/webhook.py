@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
-from urllib.parse import urlsplit
 
 import aiohttp
+from yarl import URL
 
 from exchange.netguard import GuardedResolver, UnsafeDestination, literal_address_check
 from exchange.signing import signature_header
@@ -59,8 +59,10 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 
 
 @lru_cache(maxsize=8192)
-def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").rstrip(".")
+def _target(url: str) -> tuple[URL, str]:
+    """The parsed URL (aiohttp would parse the string on every request) and its host."""
+    parsed = URL(url)
+    return parsed, (parsed.host or "").rstrip(".")
 
 
 @lru_cache(maxsize=64)
@@ -84,7 +86,6 @@ def webhook_session(*, timeout: float, connections_per_origin: int = CONNECTIONS
         headers={"user-agent": USER_AGENT},
         auto_decompress=False,
         trust_env=False,
-        skip_auto_headers=("accept-encoding",),
     )
 
 
@@ -114,9 +115,10 @@ class WebhookTransport:
         }
         try:
             async with asyncio.timeout(self.timeout):
-                literal_address_check(_host(message.url))
+                url, host = _target(message.url)
+                literal_address_check(host)
                 async with self.session.post(
-                    message.url, data=_encoded(message.body), headers=headers, allow_redirects=False
+                    url, data=_encoded(message.body), headers=headers, allow_redirects=False
                 ) as response:
                     status = response.status
                     location = response.headers.get("location", "")
