@@ -20,10 +20,11 @@ RUN pip install -e . \
     && rm -rf /app/var /app/staticfiles \
     && mkdir -p /app/var /app/staticfiles
 
-# Static files are collected at build time (served by whitenoise with DEBUG=0). The key is a
-# throw-away value for this one command, never used at run time; the memory broker keeps the
+# Static files are collected at build time (served by whitenoise with DEBUG=0). The keys are
+# throw-away values for this one command, never used at run time; the memory broker keeps the
 # build from touching /app/var.
 RUN SECRET_KEY=build-time-only-collectstatic-not-a-real-secret-key \
+    SIGNING_KEYS_SECRET=build-time-only-collectstatic-not-a-real-secret \
     CELERY_BROKER_URL=memory:// DEBUG=0 \
     python manage.py collectstatic --noinput --verbosity 0 \
     && chown -R sax:sax /app/var /app/staticfiles

@@ -76,10 +76,12 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
     }
 
 
-def revision_payload(revision: AlertRevision) -> dict[str, Any]:
-    """One published revision as `GET /api/v1/alerts/{id}/revisions/{n}/` shows it.
+def revision_signed_payload(revision: AlertRevision) -> dict[str, Any]:
+    """The revision's JSON without `signature`: what its publisher signs (SPEC §8).
 
     `content` is the alert exactly as it was rendered (by `alert_payload`) when the revision was made.
+    This shape is fixed: a field added here would change what every earlier revision renders to and
+    break its signature.
     """
     return {
         "alert": str(revision.alert_id),
@@ -90,6 +92,11 @@ def revision_payload(revision: AlertRevision) -> dict[str, Any]:
         "created_at": _when(revision.created_at),
         "content": revision.content,
     }
+
+
+def revision_payload(revision: AlertRevision) -> dict[str, Any]:
+    """One published revision as `GET /api/v1/alerts/{id}/revisions/{n}/` shows it, with its signature."""
+    return {**revision_signed_payload(revision), "signature": revision.signature}
 
 
 def metric_payload(row: ReportMetric) -> dict[str, Any]:
@@ -134,6 +141,9 @@ def report_payload(report: Report) -> dict[str, Any]:
         "created_at": _when(report.created_at),
         "updated_at": _when(report.updated_at),
         "published_at": _when(report.published_at),
+        # SPEC §8: the report as published (everything above, then), and the publisher's signature of it.
+        "signed_content": report.signed_content,
+        "signature": report.signature,
     }
 
 

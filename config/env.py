@@ -25,6 +25,12 @@ class SettingError(ImproperlyConfigured):
         self.name = name
 
 
+class MissingSetting(ImproperlyConfigured):
+    def __init__(self, name: str, why: str) -> None:
+        super().__init__(f"Setting {name} is required {why}.")
+        self.name = name
+
+
 def raw(name: str) -> str | None:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
@@ -201,13 +207,8 @@ def email(name: str) -> dict[str, object]:
         raise SettingError(name, value, "an e-mail URL like smtp://user:pass@host:587 or consolemail://") from exc
 
 
-def secret_key(name: str, fallback_file: os.PathLike[str]) -> str:
-    """SECRET_KEY from the environment; else one generated once and kept beside the embedded database."""
-    value = raw(name)
-    if value is not None:
-        if len(value) < 32:
-            raise SettingError(name, "<hidden>", "at least 32 random characters")
-        return value
+def _generated_secret(fallback_file: os.PathLike[str]) -> str:
+    """A random secret generated once and kept (mode 0600) beside the embedded database."""
     import secrets
     from pathlib import Path
 
@@ -221,3 +222,29 @@ def secret_key(name: str, fallback_file: os.PathLike[str]) -> str:
         with os.fdopen(fd, "w") as handle:
             handle.write(key)
         return key
+
+
+def secret_key(name: str, fallback_file: os.PathLike[str]) -> str:
+    """SECRET_KEY from the environment; else one generated once and kept beside the embedded database."""
+    value = raw(name)
+    if value is not None:
+        if len(value) < 32:
+            raise SettingError(name, "<hidden>", "at least 32 random characters")
+        return value
+    return _generated_secret(fallback_file)
+
+
+def signing_keys_secret(name: str, fallback_file: os.PathLike[str], *, required: bool) -> str:
+    """The secret that encrypts members' private signing keys at rest (SPEC §8).
+
+    Required when the operator runs with DEBUG=0: a development secret generated into var/ would
+    silently make every private key readable to whoever can read that directory.
+    """
+    value = raw(name)
+    if value is not None:
+        if len(value) < 32:
+            raise SettingError(name, "<hidden>", "at least 32 random characters")
+        return value
+    if required:
+        raise MissingSetting(name, "when DEBUG=0: set it to at least 32 random characters, kept outside the database")
+    return _generated_secret(fallback_file)

@@ -25,6 +25,11 @@ VAR_DIR = Path(env.string("SAX_VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env.boolean("DEBUG", False)
 
 SECRET_KEY = env.secret_key("SECRET_KEY", VAR_DIR / "secret_key")
+# Encrypts members' private signing keys at rest (SPEC §8). An operator who says DEBUG=0 must give
+# it; the embedded default (nothing set) generates a development secret into var/ like SECRET_KEY.
+SIGNING_KEYS_SECRET = env.signing_keys_secret(
+    "SIGNING_KEYS_SECRET", VAR_DIR / "signing_keys_secret", required=env.raw("DEBUG") is not None and not DEBUG
+)
 
 ALLOWED_HOSTS = env.string_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.string_list("CSRF_TRUSTED_ORIGINS", [])
@@ -281,6 +286,7 @@ OUTBOX_SWEEP_SECONDS = env.positive_int("OUTBOX_SWEEP_SECONDS", 60)
 ACK_DEADLINE_HOURS = env.ack_deadlines("ACK_DEADLINE_HOURS")
 ACK_OVERDUE_SWEEP_SECONDS = env.positive_int("ACK_OVERDUE_SWEEP_SECONDS", 300)
 SIGNAL_MARGIN = env.proportion("SIGNAL_MARGIN", 0.05)
+AUDIT_CHECKPOINT_SECONDS = env.positive_int("AUDIT_CHECKPOINT_SECONDS", 3600)
 
 # --- Fan-out and deliveries (exchange/services/fanout.py, deliveries.py) -------------------------------
 # Concurrent sends per webhook endpoint in one worker process, so that one slow receiver holds
@@ -317,6 +323,13 @@ CELERY_BEAT_SCHEDULE["exchange-outbox-sweep"] = {
     "task": "exchange.outbox_sweep",
     "schedule": OUTBOX_SWEEP_INTERVAL,
     "options": {"expires": OUTBOX_SWEEP_INTERVAL},
+}
+
+# Signed audit checkpoints (SPEC §8): the audit head signed with the network's key, as an event.
+CELERY_BEAT_SCHEDULE["exchange-audit-checkpoint"] = {
+    "task": "exchange.audit_checkpoint",
+    "schedule": float(AUDIT_CHECKPOINT_SECONDS),
+    "options": {"expires": float(AUDIT_CHECKPOINT_SECONDS)},
 }
 
 # SQLite ignores the covering columns of the subscription-matching index; PostgreSQL uses them.

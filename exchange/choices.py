@@ -66,6 +66,8 @@ class EventType(models.TextChoices):
     ACKNOWLEDGEMENT_OVERDUE = "acknowledgement.overdue", "Acknowledgement overdue"
     ENDPOINT_DISABLED = "endpoint.disabled", "Webhook endpoint disabled"
     PING = "ping", "Ping (test message to one endpoint)"
+    # Appended, never inserted: each type's bit is its position, stored in subscriptions' masks.
+    AUDIT_CHECKPOINT = "audit.checkpoint", "Audit checkpoint"
 
 
 # One bit per event type, in declaration order: a subscription stores the OR of the types it wants
@@ -102,3 +104,10 @@ class DeliveryState(models.TextChoices):
 
 # States in which a delivery still waits for an attempt.
 OPEN_DELIVERY_STATES: tuple[str, ...] = (DeliveryState.PENDING, DeliveryState.RETRYING)
+
+
+class SigningKeyStatus(models.TextChoices):
+    """A member's signing key: `active` signs; `retired` stays published so that old signatures verify."""
+
+    ACTIVE = "active", "Active"
+    RETIRED = "retired", "Retired"

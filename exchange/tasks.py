@@ -79,3 +79,12 @@ def outbox_sweep() -> dict[str, int]:
     from exchange.services.fanout import outbox_sweep as sweep
 
     return sweep()
+
+
+@shared_task(name="exchange.audit_checkpoint", ignore_result=True, soft_time_limit=60, time_limit=90)
+def audit_checkpoint() -> int | None:
+    """Sign the audit head with the network's key and send it as an `audit.checkpoint` event (SPEC §8)."""
+    from exchange.services.checkpoints import audit_checkpoint_create
+
+    checkpoint = audit_checkpoint_create()
+    return checkpoint.entry_id if checkpoint is not None else None

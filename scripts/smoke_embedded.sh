@@ -34,6 +34,9 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/sax-smoke.XXXXXX")"
 export SAX_VAR_DIR="$WORK/var"
 export STATIC_ROOT="$WORK/static"
 export DEBUG=0
+# DEBUG=0 requires the secret that encrypts signing keys at rest (SPEC §8): a throw-away one here.
+SIGNING_KEYS_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
+export SIGNING_KEYS_SECRET
 export DJANGO_SETTINGS_MODULE=config.settings
 export PYTHONUNBUFFERED=1
 mkdir -p "$SAX_VAR_DIR"

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from alerts.choices import AlertType, Distribution, Severity
 from alerts.jurisdictions import is_jurisdiction
 from alerts.models import Alert, AlertRevision
+from alerts.payloads import revision_payload
 
 imdrf_code_validator = RegexValidator(
     r"^[A-G][0-9]{2,6}$", "IMDRF adverse-event codes look like A0901 or E0102 (a letter A–G and 2–6 digits)."
@@ -129,14 +130,35 @@ class WithdrawSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=20000)
 
 
+class SignatureSerializer(serializers.Serializer[Any]):
+    """SPEC §8: a compact JWS with detached payload (`header..signature`, alg EdDSA), and the kid of
+    the publisher's key in its JWKS at /api/v1/members/{code}/keys/."""
+
+    kid = serializers.CharField()
+    jws = serializers.CharField()
+
+
 class RevisionSerializer(serializers.ModelSerializer[AlertRevision]):
+    """Declares the shape for the schema; the JSON itself is `revision_payload`'s, which (without
+    `signature`) is what the publisher signed."""
+
     alert = serializers.UUIDField(source="alert_id", read_only=True)
     revision = serializers.IntegerField(source="number", read_only=True)
+    signature = SignatureSerializer(
+        read_only=True, allow_null=True,
+        help_text="The publisher's signature over this revision's JSON without `signature`, "
+                  "as RFC 8785 canonical JSON.",
+    )
 
     class Meta:
         model = AlertRevision
-        fields = ("alert", "revision", "change_summary", "material", "changed_fields", "created_at", "content")
+        fields = (
+            "alert", "revision", "change_summary", "material", "changed_fields", "created_at", "content", "signature",
+        )
         read_only_fields = fields
+
+    def to_representation(self, instance: AlertRevision) -> dict[str, Any]:
+        return revision_payload(instance)
 
 
 class AlertCountsSerializer(serializers.Serializer[Any]):

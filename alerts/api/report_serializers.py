@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from alerts.api.ack_serializers import AcknowledgementSerializer
+from alerts.api.alert_serializers import SignatureSerializer
 from alerts.choices import Distribution, Metric
 from alerts.models import Report, ReportMetric, Signal
 
@@ -67,6 +68,12 @@ class MetricSerializer(serializers.ModelSerializer[ReportMetric]):
 
 class ReportSerializer(serializers.ModelSerializer[Report]):
     publisher = serializers.CharField(source="publisher.code", read_only=True)
+    signed_content = serializers.JSONField(
+        read_only=True, allow_null=True,
+        help_text="The report as it was published (null for a draft): the payload `signature` signs, "
+                  "as RFC 8785 canonical JSON.",
+    )
+    signature = SignatureSerializer(read_only=True, allow_null=True)
     tool_name = serializers.CharField(source="tool.name", read_only=True)
     metrics = MetricSerializer(many=True, read_only=True)
     subgroups = serializers.SerializerMethodField()
@@ -78,7 +85,7 @@ class ReportSerializer(serializers.ModelSerializer[Report]):
             "id", "status", "publisher", "tool", "tool_name", "tool_version", "period_start", "period_end",
             "setting", "country", "population", "sample_size", "method", "data_source", "metrics", "subgroups",
             "distribution", "recipients", "supersedes", "supersede_reason", "created_at", "updated_at",
-            "published_at",
+            "published_at", "signed_content", "signature",
         )
         read_only_fields = fields
 

@@ -114,6 +114,9 @@ class AlertRevision(models.Model):
     changed_fields = models.JSONField(default=list)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    signature = models.JSONField(
+        null=True, blank=True, help_text='The publisher\'s {"kid", "jws"} over this revision\'s JSON (SPEC §8).'
+    )
 
     class Meta:
         ordering = ("alert", "number")

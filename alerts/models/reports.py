@@ -36,6 +36,10 @@ class Report(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
+    signed_content = models.JSONField(
+        null=True, blank=True, help_text="The report's JSON as it was published: what `signature` signs."
+    )
+    signature = models.JSONField(null=True, blank=True, help_text='The publisher\'s {"kid", "jws"} (SPEC §8).')
 
     class Meta:
         ordering = ("-created_at",)

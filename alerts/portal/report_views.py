@@ -23,6 +23,7 @@ from alerts.portal.forms import AcknowledgeForm, ReportForm, ReportImportForm
 from alerts.portal.views import member_choices, search_q, tool_choices
 from alerts.services import reports as report_services
 from alerts.services.acknowledgements import ack_is_overdue
+from alerts.services.provenance import report_verified_key
 from exchange.choices import Scope
 from exchange.errors import ServiceError
 from exchange.portal.access import Portal, flatten_errors, form_add_service_error, member_view, safe_next
@@ -69,6 +70,7 @@ def _detail_context(portal: Portal, report: Report, ack_form: AcknowledgeForm | 
         "can_publish": is_publisher and portal.can(Scope.PUBLISH) and report.status == ReportStatus.DRAFT,
         "can_draft": is_publisher and portal.can(Scope.DRAFT),
         "recipients": [row.member for row in report.recipient_rows.all()],
+        "signed_by": report_verified_key(report) if report.signature else None,  # SPEC §8, checked server-side
     }
     if is_publisher and report.status == ReportStatus.PUBLISHED:
         context["audience_acks"] = list(

@@ -43,6 +43,7 @@ from alerts.portal.forms import (
 from alerts.portal.revisions import revision_changes
 from alerts.services import acknowledgements as ack_services
 from alerts.services import alerts as alert_services
+from alerts.services.provenance import revisions_verified_keys
 from exchange.choices import MemberStatus, Scope
 from exchange.errors import ServiceError
 from exchange.models import Member
@@ -144,11 +145,12 @@ def alert_list(request: HttpRequest, portal: Portal) -> HttpResponse:
 def _detail_context(portal: Portal, alert: Alert, **forms: Any) -> dict[str, Any]:
     is_publisher = alert.publisher_id == portal.member.pk
     revisions = list(AlertRevision.objects.filter(alert=alert).order_by("number").select_related("created_by"))
+    verified = revisions_verified_keys(revisions, publisher=alert.publisher)  # SPEC §8, checked server-side
     context: dict[str, Any] = {
         **CHOICES,
         "alert": alert,
         "is_publisher": is_publisher,
-        "revisions": revision_changes(revisions),
+        "revisions": [{**item, "signed_by": verified[item["revision"].number]} for item in revision_changes(revisions)],
         "can_publish": is_publisher and portal.can(Scope.PUBLISH),
         "can_draft": is_publisher and portal.can(Scope.DRAFT),
         "affected_tools": list(alert.affected_tool_rows.all()),

@@ -22,10 +22,11 @@ from alerts.models import (
     ReferenceCounter,
     Tool,
 )
-from alerts.payloads import alert_payload
+from alerts.payloads import alert_payload, revision_payload
 from alerts.selectors import alert_audience, alerts_with_details, tools_authorised_in
 from alerts.services.distribution import recipients_resolve
 from alerts.services.terminology import imdrf_codes_check
+from alerts.services.provenance import revision_sign
 from exchange.errors import (
     Conflict,
     PermissionRefused,
@@ -154,6 +155,12 @@ def _record_event(event_type: str, alert: Alert, payload: dict[str, Any]) -> Non
     )
 
 
+def _with_signed_revision(payload: dict[str, Any], revision: AlertRevision) -> dict[str, Any]:
+    """An alert.* event's data: the alert, plus its current revision as signed (SPEC §8), so that a
+    receiver verifies `signature` over `signed_revision` (without its `signature`) offline."""
+    return {**payload, "signature": revision.signature, "signed_revision": revision_payload(revision)}
+
+
 def _request_acknowledgements(alert: Alert, actor: User) -> None:
     """In the publishing transaction: the inbox shows the request as soon as the publication commits."""
     from alerts.services.acknowledgements import acknowledgements_request  # it builds on this module
@@ -229,10 +236,14 @@ def _write_revision(
 ) -> AlertRevision:
     snapshot = {key: content[key] for key in (*CONTENT_FIELDS, *RELATED_FIELDS)}
     changed = sorted(k for k in snapshot if previous is None or previous.get(k) != snapshot[k])
-    return AlertRevision.objects.create(
+    revision = AlertRevision(
         alert=alert, number=alert.revision, content=content, change_summary=change_summary,
         material=material, changed_fields=changed if previous is not None else [], created_by=actor,
     )
+    if changed or previous is None:  # an amendment that changes nothing is refused: nothing to sign
+        revision_sign(revision, publisher=alert.publisher)
+    revision.save(force_insert=True)
+    return revision
 
 
 @transaction.atomic
@@ -255,10 +266,11 @@ def alert_publish(*, actor: User, alert: Alert) -> Alert:
     _touch(alert)
     alert.save(update_fields=["reference", "status", "revision", "published_at", "version", "updated_at"])
     payload = alert_render(alert)  # rendered once: revision, audit entry and event share it
-    _write_revision(alert, actor, content=payload, change_summary="First publication.", material=True, previous=None)
+    revision = _write_revision(alert, actor, content=payload, change_summary="First publication.", material=True,
+                               previous=None)
     audit_record(actor=actor, action="alert.published", object_type="alert", object_id=alert.pk,
                  before={"status": AlertStatus.DRAFT}, after=_content_snapshot(alert, payload))
-    _record_event("alert.published", alert, payload)
+    _record_event("alert.published", alert, _with_signed_revision(payload, revision))
     _request_acknowledgements(alert, actor)
     return alert
 
@@ -313,7 +325,7 @@ def alert_amend(
     audit_record(actor=actor, action="alert.amended", object_type="alert", object_id=alert.pk,
                  before=before, after={**_content_snapshot(alert, rendered), "revision": alert.revision,
                                        "change_summary": revision.change_summary, "material": material})
-    _record_event("alert.amended", alert, payload)
+    _record_event("alert.amended", alert, _with_signed_revision(payload, revision))
     if material:
         _request_acknowledgements(alert, actor)
     return alert
@@ -337,7 +349,9 @@ def _finish(
     alert.save(update_fields=["status", field, stamp, "version", "updated_at"])
     audit_record(actor=actor, action=f"alert.{status}", object_type="alert", object_id=alert.pk,
                  before=before, after={"status": status, field: text.strip()})
-    _record_event(f"alert.{status}", alert, alert_render(alert))
+    latest = alert.revisions.order_by("-number").first()
+    payload = alert_render(alert)
+    _record_event(f"alert.{status}", alert, _with_signed_revision(payload, latest) if latest else payload)
     return alert
 
 

@@ -21,6 +21,7 @@ from alerts.models import (
 from alerts.payloads import report_payload
 from alerts.selectors import report_audience, report_audience_members, reports_with_details
 from alerts.services.distribution import recipients_resolve
+from alerts.services.provenance import report_sign
 from alerts.stats import wilson_interval
 from exchange.choices import AudienceKind
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
@@ -209,7 +210,10 @@ def report_publish(*, actor: User | None, member: Member, report: Report) -> Rep
     report.published_at = now
     report.updated_at = now
     report.save(update_fields=["status", "published_at", "updated_at"])
-    payload = report_render(report)
+    rendered = report_render(report)
+    report_sign(report, rendered=rendered)  # SPEC §8: signed as published, in this transaction
+    report.save(update_fields=["signed_content", "signature"])
+    payload = {**rendered, "signed_content": report.signed_content, "signature": report.signature}
     audit_record(actor=actor, action="report.published", object_type="report", object_id=report.pk,
                  before={"status": ReportStatus.DRAFT}, after={"status": ReportStatus.PUBLISHED},
                  member_code=member.code)

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from exchange.api import events, notifications, subscriptions, views, webhooks
+from exchange.api import events, notifications, provenance, subscriptions, views, webhooks
 
 router = SimpleRouter()
 router.register("members", views.MemberViewSet, basename="member")
@@ -15,5 +15,7 @@ router.register("notifications", notifications.NotificationViewSet, basename="no
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
     path("events/", events.EventFeedView.as_view(), name="event-list"),
+    path("members/<str:code>/keys/", provenance.MemberKeysView.as_view(), name="member-keys"),
+    path("audit/checkpoints/", provenance.AuditCheckpointListView.as_view(), name="audit-checkpoint-list"),
     *router.urls,
 ]

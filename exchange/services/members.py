@@ -12,6 +12,7 @@ from exchange.choices import MemberStatus, Role
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.models import Member, User
 from exchange.services.audit import audit_record
+from exchange.services.provenance import NETWORK_CODE, signing_key_create
 
 
 def _member_state(member: Member) -> dict[str, Any]:
@@ -43,6 +44,11 @@ def member_create(*, actor: User | None, code: str, name: str, country: str) -> 
     code = code.strip().upper()
     member = Member(code=code, name=name.strip(), country=country.strip().upper())
     _full_clean(member)
+    if code == NETWORK_CODE:
+        raise ValidationFailed(
+            f"code: {NETWORK_CODE} is reserved for the network's own signing keys.",
+            errors={"code": ["reserved"]},
+        )
     if Member.objects.filter(code=code).exists():
         raise Conflict(f"A member with code {code} already exists.", errors={"code": ["already exists"]})
     try:
@@ -54,6 +60,7 @@ def member_create(*, actor: User | None, code: str, name: str, country: str) -> 
         actor=actor, action="member.created", object_type="member", object_id=member.code,
         after=_member_state(member), member_code=member.code,
     )
+    signing_key_create(actor=actor, member=member)  # SPEC §8: a member gets a key when it is created
     return member
 
 

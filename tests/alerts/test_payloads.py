@@ -39,9 +39,10 @@ def api_json(data: Any) -> Any:
 
 
 def event_object(event: Event) -> dict[str, Any]:
-    """The object inside a webhook's `data` (its envelope keys removed)."""
+    """The object inside a webhook's `data` (its envelope keys and an alert's signed revision removed)."""
     data = json.loads(webhook_body(event))["data"]
-    return {key: value for key, value in data.items() if key not in ("event_id", "sequence", "amendment")}
+    extra = ("event_id", "sequence", "amendment", "signed_revision") + (("signature",) if "signed_revision" in data else ())
+    return {key: value for key, value in data.items() if key not in extra}
 
 
 def last_event(object_id: Any, type_: str) -> Event:

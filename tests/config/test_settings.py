@@ -19,7 +19,7 @@ ENV_NAMES = (
     "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "EMAIL_URL",
     "SECURE_SSL_REDIRECT", "API_RATE_LIMIT", "WEBHOOK_ALLOW_PRIVATE_URLS", "WEBHOOK_TIMEOUT_SECONDS",
     "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_DISABLE_AFTER_SECONDS", "DELIVERY_LEASE_SECONDS", "OUTBOX_SWEEP_SECONDS",
-    "ACK_DEADLINE_HOURS", "SIGNAL_MARGIN",
+    "ACK_DEADLINE_HOURS", "SIGNAL_MARGIN", "SIGNING_KEYS_SECRET", "AUDIT_CHECKPOINT_SECONDS",
 )
 
 
@@ -38,6 +38,7 @@ def test_the_service_starts_on_defaults_and_on_good_values(tmp_path: Path, subte
         tmp_path / "configured", API_RATE_LIMIT="off", WEBHOOK_TIMEOUT_SECONDS="2.5",
         ACK_DEADLINE_HOURS="critical=12,low=none", WEBHOOK_RETRY_SCHEDULE="0,5,60", SIGNAL_MARGIN="0.1",
         DEBUG="false", DATABASE_URL="postgres://postgres@127.0.0.1:5432/sax",
+        SIGNING_KEYS_SECRET="a-long-random-secret-for-the-settings-test-0123456789", AUDIT_CHECKPOINT_SECONDS="600",
     )
 
     for process, rate in ((embedded, "600/min"), (configured, "None")):
@@ -67,6 +68,8 @@ BAD_VALUES = [
     ("SECURE_SSL_REDIRECT", "2"),
     ("WEBHOOK_ALLOW_PRIVATE_URLS", "perhaps"),
     ("SECRET_KEY", "short"),
+    ("SIGNING_KEYS_SECRET", "short"),
+    ("AUDIT_CHECKPOINT_SECONDS", "hourly"),
 ]
 
 
@@ -103,7 +106,38 @@ def test_every_setting_refuses_a_bad_value_by_name(
 
     message = str(caught.value)
     assert name in message
-    if name == "SECRET_KEY":
+    if name in {"SECRET_KEY", "SIGNING_KEYS_SECRET"}:
         assert value not in message  # a secret, even a bad one, is never printed
     else:
         assert value in message
+
+
+def test_debug_0_without_a_signing_keys_secret_stops_start_up_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for other in ENV_NAMES:
+        monkeypatch.delenv(other, raising=False)
+    monkeypatch.setenv("SAX_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("DEBUG", "0")
+
+    with pytest.raises(ImproperlyConfigured, match="SIGNING_KEYS_SECRET is required when DEBUG=0"):
+        runpy.run_path(str(BASE_DIR / "config" / "settings.py"))
+
+    monkeypatch.setenv("SIGNING_KEYS_SECRET", "x" * 40)
+    assert runpy.run_path(str(BASE_DIR / "config" / "settings.py"))["SIGNING_KEYS_SECRET"] == "x" * 40
+
+
+def test_the_embedded_default_generates_a_private_signing_keys_secret_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for other in ENV_NAMES:
+        monkeypatch.delenv(other, raising=False)
+    monkeypatch.setenv("SAX_VAR_DIR", str(tmp_path / "var"))
+
+    first = runpy.run_path(str(BASE_DIR / "config" / "settings.py"))["SIGNING_KEYS_SECRET"]
+    again = runpy.run_path(str(BASE_DIR / "config" / "settings.py"))["SIGNING_KEYS_SECRET"]
+
+    stored = tmp_path / "var" / "signing_keys_secret"
+    assert first == again == stored.read_text().strip()
+    assert len(first) >= 32
+    assert stored.stat().st_mode & 0o077 == 0  # readable by its owner only
