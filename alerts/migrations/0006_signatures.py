@@ -3,10 +3,46 @@
 from django.db import migrations, models
 
 
+def sign_what_was_published_before(apps, schema_editor):
+    """SPEC §8: every published revision and report is signed. Those published before signatures
+    existed are signed now with their publisher's key (exchange 0003 gave every member one); a
+    report's signed_content is then the report as it stands, which is as it was published (immutable)."""
+    from alerts.payloads import report_payload, revision_signed_payload
+    from exchange.services.provenance import jws_sign_detached
+
+    SigningKey = apps.get_model("exchange", "SigningKey")
+    AlertRevision = apps.get_model("alerts", "AlertRevision")
+    Report = apps.get_model("alerts", "Report")
+    keys = {key.member_id: key for key in SigningKey.objects.filter(status="active", member__isnull=False)}
+
+    def signature(member_id, payload):
+        key = keys[member_id]
+        return {"kid": key.kid, "jws": jws_sign_detached(key=key, payload=payload)}
+
+    for revision in AlertRevision.objects.filter(signature__isnull=True).select_related("alert").iterator():
+        if revision.alert.publisher_id in keys:
+            revision.signature = signature(revision.alert.publisher_id, revision_signed_payload(revision))
+            revision.save(update_fields=["signature"])
+    ReportMetric = apps.get_model("alerts", "ReportMetric")
+    published = Report.objects.filter(status="published", signature__isnull=True).select_related("publisher", "tool")
+    # As alerts.selectors.reports_with_details: a report's own metrics are those of no subgroup.
+    published = published.prefetch_related(
+        models.Prefetch("metrics", queryset=ReportMetric.objects.filter(subgroup__isnull=True)),
+        "subgroups__metrics", "recipient_rows__member",
+    )
+    for report in published:
+        if report.publisher_id in keys:
+            content = {k: v for k, v in report_payload(report).items() if k not in ("signed_content", "signature")}
+            report.signed_content = content
+            report.signature = signature(report.publisher_id, content)
+            report.save(update_fields=["signed_content", "signature"])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
         ('alerts', '0005_reports_signals'),
+        ('exchange', '0003_signing_keys_checkpoints'),
     ]
 
     operations = [
@@ -25,4 +61,5 @@ class Migration(migrations.Migration):
             name='signed_content',
             field=models.JSONField(blank=True, help_text="The report's JSON as it was published: what `signature` signs.", null=True),
         ),
+        migrations.RunPython(sign_what_was_published_before, migrations.RunPython.noop),
     ]

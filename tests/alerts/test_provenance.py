@@ -236,3 +236,27 @@ def test_each_report_is_signed_with_its_own_publishers_key(network: Network, too
     for report in Report.objects.filter(status="published"):
         assert report.signature is not None
         assert report.signature["kid"].startswith(report.publisher.code + "-")
+
+
+def test_the_migration_signs_what_was_published_before_signatures_existed(
+    network: Network, mhra_api: ApiCaller, fda_api: ApiCaller, tool: Tool
+) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    from alerts.models import AlertRevision
+
+    alert = _publish(mhra_api, tool)
+    report = report_make(by=network.mhra, tool=tool)
+    AlertRevision.objects.update(signature=None)
+    Report.objects.filter(pk=report.pk).update(signature=None, signed_content=None)
+    assert _revisions(fda_api, alert["id"])[0]["signature"] is None
+
+    importlib.import_module("alerts.migrations.0006_signatures").sign_what_was_published_before(apps, None)
+
+    revision = _revisions(fda_api, alert["id"])[0]
+    verify_offline(fda_api, "MHRA", without_signature(revision), revision["signature"])
+    body = fda_api.get(report_url(report)).json()
+    assert body["signed_content"] == {k: v for k, v in body.items() if k not in {"signed_content", "signature"}}
+    verify_offline(fda_api, "MHRA", body["signed_content"], body["signature"])

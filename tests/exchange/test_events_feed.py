@@ -247,7 +247,10 @@ def test_data_carries_event_id_sequence_and_the_alert(network: Network, api: Any
         assert set(event) >= {"id", "sequence", "type", "created_at", "data"}
         assert event["data"]["event_id"] == event["id"]
         assert event["data"]["sequence"] == event["sequence"]
-    assert {k: v for k, v in published["data"].items() if k not in ("event_id", "sequence")} == as_read
+    # Beside the alert, an alert.* event carries its current revision as signed (SPEC §8).
+    envelope = ("event_id", "sequence", "signature", "signed_revision")
+    assert {k: v for k, v in published["data"].items() if k not in envelope} == as_read
+    assert published["data"]["signed_revision"]["signature"] == published["data"]["signature"]
     assert amended["data"]["revision"] == 2
     assert amended["data"]["severity"] == "critical"
     assert amended["data"]["reference"] == alert.reference
