@@ -70,9 +70,12 @@ def cap_urgency(alert: Alert) -> str:
 
 
 def revision_jws(revision: AlertRevision | None) -> str | None:
-    """HOOK for provenance (SPEC §8): the revision's compact JWS, carried as the CAP parameter
-    `jws-signature`. Revisions are not signed yet, so there is none; when signatures land this
-    returns the signed revision's `signature["jws"]` and every CAP message carries it."""
+    """SPEC §8: the revision's compact JWS (detached payload: the revision's JSON as
+    `alerts/{id}/revisions/{n}/` shows it, without `signature`), carried as the CAP parameter
+    `jws-signature`; None for a revision published before signatures existed."""
+    signature = revision.signature if revision is not None else None
+    if isinstance(signature, dict) and isinstance(signature.get("jws"), str):
+        return str(signature["jws"])
     return None
 
 

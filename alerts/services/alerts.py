@@ -25,8 +25,8 @@ from alerts.models import (
 from alerts.payloads import alert_payload, revision_payload
 from alerts.selectors import alert_audience, alerts_with_details, tools_authorised_in
 from alerts.services.distribution import recipients_resolve
-from alerts.services.terminology import imdrf_codes_check
 from alerts.services.provenance import revision_sign
+from alerts.services.terminology import imdrf_codes_check
 from exchange.errors import (
     Conflict,
     PermissionRefused,

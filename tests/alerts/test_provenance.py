@@ -253,7 +253,7 @@ def test_the_migration_signs_what_was_published_before_signatures_existed(
     Report.objects.filter(pk=report.pk).update(signature=None, signed_content=None)
     assert _revisions(fda_api, alert["id"])[0]["signature"] is None
 
-    importlib.import_module("alerts.migrations.0006_signatures").sign_what_was_published_before(apps, None)
+    importlib.import_module("alerts.migrations.0007_signatures").sign_what_was_published_before(apps, None)
 
     revision = _revisions(fda_api, alert["id"])[0]
     verify_offline(fda_api, "MHRA", without_signature(revision), revision["signature"])

@@ -103,20 +103,41 @@ def test_cap_messages_chain_from_alert_through_updates_to_cancel(network: Networ
     assert len(set(identifiers)) == len(identifiers) == 5
 
 
-def test_the_cap_message_carries_the_revision_signature_when_there_is_one(
-    network: Network, tools: list[Tool], api: Any, monkeypatch: pytest.MonkeyPatch, cap_schema: Any,
+@pytest.mark.filterwarnings("ignore:EdDSA is deprecated")
+def test_the_cap_message_carries_the_revision_signature(
+    network: Network, tools: list[Tool], api: Any, cap_schema: Any,
 ) -> None:
-    alert = alert_published_make(actor=network.mhra.publisher, tools=tools)
-    caller = api(network.mhra.publisher)
-    names = [el.text for el in _cap(caller.get(f"/api/v1/alerts/{alert.pk}/cap/")).iter(f"{{{NS['cap']}}}valueName")]
-    assert "jws-signature" not in names  # revisions are not signed yet (provenance adds it)
+    import rfc8785
+    from joserfc import jws
+    from joserfc.jwk import KeySet
 
-    monkeypatch.setattr("alerts.interop.cap.revision_jws", lambda revision: f"eyJhbGciOiJFZERTQSJ9..sig-r{revision.number}")
+    alert = alert_published_make(actor=network.mhra.publisher, tools=tools)
+    alert_amended_make(actor=network.mhra.publisher, alert=alert)
+    caller = api(network.fda.viewer)
+
     root = _cap(caller.get(f"/api/v1/alerts/{alert.pk}/cap/"))
+
     cap_schema.assertValid(root)
     params = {p.findtext("cap:valueName", namespaces=NS): p.findtext("cap:value", namespaces=NS)
               for p in root.iterfind("cap:info/cap:parameter", NS)}
-    assert params["jws-signature"] == "eyJhbGciOiJFZERTQSJ9..sig-r1"
+    revision = caller.get(f"/api/v1/alerts/{alert.pk}/revisions/2/").json()
+    signature = revision.pop("signature")
+    assert params["jws-signature"] == signature["jws"]  # the current revision's, verifiable offline:
+    keys = KeySet.import_key_set(caller.get("/api/v1/members/MHRA/keys/").json())
+    jws.deserialize_compact(params["jws-signature"], keys, algorithms=["EdDSA"], payload=rfc8785.dumps(revision))
+
+
+def test_a_revision_published_before_signatures_has_no_jws_parameter(
+    network: Network, tools: list[Tool], api: Any,
+) -> None:
+    from alerts.models import AlertRevision
+
+    alert = alert_published_make(actor=network.mhra.publisher, tools=tools)
+    AlertRevision.objects.filter(alert=alert).update(signature=None)
+
+    root = _cap(api(network.mhra.publisher).get(f"/api/v1/alerts/{alert.pk}/cap/"))
+
+    assert "jws-signature" not in [el.text for el in root.iter(f"{{{NS['cap']}}}valueName")]
 
 
 def test_the_public_cap_path_serves_public_alerts_only(network: Network, tools: list[Tool], cap_schema: Any) -> None:

@@ -41,7 +41,7 @@ def sign_what_was_published_before(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('alerts', '0005_reports_signals'),
+        ('alerts', '0006_imdrf_terminology'),
         ('exchange', '0003_signing_keys_checkpoints'),
     ]
 
