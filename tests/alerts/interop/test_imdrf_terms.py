@@ -213,3 +213,10 @@ def test_the_command_exits_non_zero_listing_every_problem_on_stderr(tmp_path: Pa
     assert "Loaded 9 term(s) of annex(es) E into IMDRF release 2025 (2 retired)" in good.stdout
     assert ImdrfTerm.objects.filter(release__year=2025).count() == 9
     assert manage(str(tmp_path / "missing.json"), "--release", "2025").returncode != 0
+
+
+@pytest.mark.parametrize("param", ["code", "parent", "search", "annex", "release", "status"])
+def test_a_nul_in_any_terms_filter_is_a_400_naming_it(network: Network, api: Any, param: str) -> None:
+    _load(ANNEX_E, 2025)
+    body = assert_problem(api(network.mhra.viewer).get("/api/v1/imdrf-terms/", {param: "E01\x00"}), 400)
+    assert param in body["errors"]
