@@ -1,9 +1,11 @@
 """IMDRF adverse-event terminology: loading a release (all or nothing) and checking alerts' codes.
 
 IMDRF publishes the terminology once a year as JSON: a bare array of records such as
-`{"code": "A0901", "term": "…", "definition": "…", "codehierarchy": "A09 > A0901", "status": "…"}`,
-either one consolidated file (annexes A–G) or one file per annex. Field names are compared ignoring
-case, spaces and underscores ("Code Hierarchy" is `codehierarchy`). A release may be loaded from
+`{"code": "A0101", "term": "…", "definition": "…", "non-IMDRF code": "…", "status": "",
+"status description": "", "codehierarchy": "A|A01|A0101"}`, either one consolidated file (annexes
+A–G, with one annex-root record per annex, `"code": "A"`, and hierarchies starting at that letter)
+or one file per annex (hierarchies starting at the first real code, `"A01|A0101"`). Field names are
+compared ignoring case, spaces and underscores (`"non-IMDRF code"` = `"non-imdrf code"`). A release may be loaded from
 several single-annex files, one annex at a time; an annex once loaded never changes, and a later
 release never touches an earlier one.
 """
@@ -23,7 +25,8 @@ from exchange.services.audit import audit_record
 from exchange.services.chain import chain_lock
 
 CODE_RE = re.compile(r"^[A-G][0-9]{2,6}$")
-_HIERARCHY_TOKEN = re.compile(r"[A-Z][0-9]+")
+_HIERARCHY_TOKEN = re.compile(r"[A-Z][0-9]*")
+ANNEX_RE = re.compile(r"^[A-G]$")
 _HIERARCHY_SEPARATORS = re.compile(r"^[\s>|/\\,;.:\-–»→]*$")
 EARLIEST_RELEASE, LATEST_RELEASE = 1990, 2999
 MAX_PROBLEMS_SHOWN = 200
@@ -42,6 +45,7 @@ class ParsedTerm:
     status: str
     source_status: str
     extra: dict[str, Any]
+    root: bool = False
 
 
 @dataclass
@@ -78,16 +82,21 @@ def _text(value: Any, *, where: str, name: str, problems: list[str], required: b
 
 
 def _path(code: str, raw: str, *, where: str, problems: list[str]) -> list[str]:
-    """The codes from the top of the annex down to `code`, from IMDRF's `codehierarchy` text."""
+    """The codes from the top of the annex down to `code`, from IMDRF's `codehierarchy` text.
+
+    IMDRF writes `A|A01|A0101` in the consolidated file (the bare annex letter first, the path of its
+    annex-root record) and `A01|A0101` in a single-annex file; both give [A01, A0101]."""
     if not raw:
-        # No hierarchy given: IMDRF codes nest by prefix (A09 > A0901 > A090101).
-        return [code[: 3 + 2 * depth] for depth in range((len(code) - 1) // 2)]
+        # No hierarchy given: the code nests under its prefixes (A09 > A0901 > A090101).
+        return [code[:length] for length in range(3, len(code), 2)] + [code]
     text = raw.upper()
     tokens = _HIERARCHY_TOKEN.findall(text)
     leftover = _HIERARCHY_TOKEN.sub("", text)
     if not tokens or not _HIERARCHY_SEPARATORS.match(leftover):
-        problems.append(f"{where}: codehierarchy {raw!r} is not a list of codes (e.g. 'A09 > A0901').")
+        problems.append(f"{where}: codehierarchy {raw!r} is not a list of codes (e.g. 'A|A09|A0901').")
         return []
+    if tokens[0] == code[0] and len(tokens) > 1:
+        tokens = tokens[1:]  # the annex root of a consolidated file
     bad = [token for token in tokens if not CODE_RE.match(token)]
     if bad:
         problems.append(f"{where}: codehierarchy {raw!r} holds malformed code(s) {', '.join(bad)}.")
@@ -125,18 +134,19 @@ def parse_records(data: Any) -> tuple[list[ParsedTerm], list[str]]:
             problems.append(f"{where}: must be a JSON object, not {type(record).__name__}.")
             continue
         fields: dict[str, Any] = {}
+        names: dict[str, str] = {}
         for name, value in record.items():
-            if not isinstance(name, str):
-                continue
             normalised = _key(name)
             if normalised in fields:
                 problems.append(f"{where}: field {name!r} is given twice (field names are compared ignoring case).")
             fields[normalised] = value
+            names[normalised] = name
         before = len(problems)
         code = _text(fields.pop("code", None), where=where, name="code", problems=problems, required=True).upper()
+        root = bool(ANNEX_RE.match(code))  # the consolidated file's annex-root record ("code": "A")
         if code:
             where = f"record {index} ({code})"
-            if not CODE_RE.match(code):
+            if not root and not CODE_RE.match(code):
                 problems.append(f"{where}: code {code!r} is not an IMDRF code (a letter A–G and 2–6 digits).")
                 code = ""
         term = _text(fields.pop("term", None), where=where, name="term", problems=problems, required=True)
@@ -146,7 +156,12 @@ def parse_records(data: Any) -> tuple[list[ParsedTerm], list[str]]:
                           required=False)
         source_status = _text(fields.pop("status", None), where=where, name="status", problems=problems,
                               required=False)
-        path = _path(code, hierarchy, where=where, problems=problems) if code else []
+        if root:
+            path = [code] if hierarchy.strip().upper() in ("", code) else []
+            if not path:
+                problems.append(f"{where}: an annex-root record's codehierarchy is its letter, not {hierarchy!r}.")
+        else:
+            path = _path(code, hierarchy, where=where, problems=problems) if code else []
         if len(problems) > before or not path:
             continue
         place = ">".join(path)
@@ -154,9 +169,9 @@ def parse_records(data: Any) -> tuple[list[ParsedTerm], list[str]]:
             problems.append(f"{where}: the same place in the hierarchy ({place}) is already given by record {seen[place]}.")
             continue
         seen[place] = index
-        extra = {key: value for key, value in fields.items() if _json_safe(value)}
+        extra = {names[key]: value for key, value in fields.items() if _json_safe(value)}
         terms.append(ParsedTerm(code=code, term=term, definition=definition, path=path, status=_status(source_status),
-                                source_status=source_status[:100], extra=extra))
+                                source_status=source_status[:100], extra=extra, root=root))
     return terms, problems
 
 
@@ -207,7 +222,7 @@ def imdrf_release_import(*, raw: bytes, year: int, source: str = "") -> ImportOu
         ImdrfTerm(
             release=release, annex=term.code[0], code=term.code, term=term.term, definition=term.definition,
             hierarchy=">".join(term.path), parent_code=term.path[-2] if len(term.path) > 1 else "",
-            level=len(term.path), status=term.status, source_status=term.source_status, extra=term.extra,
+            level=0 if term.root else len(term.path), status=term.status, source_status=term.source_status, extra=term.extra,
             source_file=source[:255],
         )
         for term in terms
@@ -250,7 +265,7 @@ def imdrf_term_choices(*, keep: list[str] | None = None) -> list[tuple[str, list
     if release is None:
         return None
     keep = list(keep or [])
-    rows = ImdrfTerm.objects.filter(release=release).filter(
+    rows = ImdrfTerm.objects.filter(release=release, level__gte=1).filter(
         models.Q(status=TermStatus.ACTIVE) | models.Q(code__in=keep)
     ).order_by("annex", "term", "code").values_list("annex", "code", "term", "status")
     groups: dict[str, list[tuple[str, str]]] = {}

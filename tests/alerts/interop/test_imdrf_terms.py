@@ -43,21 +43,36 @@ def _snapshot() -> list[tuple[Any, ...]]:
 @pytest.mark.django_db
 def test_a_consolidated_and_a_single_annex_file_load_into_one_release() -> None:
     out = _load(CONSOLIDATED, 2025)
-    assert "Loaded 25 term(s) of annex(es) A, B, C, D, F, G into IMDRF release 2025 (2 retired)" in out
+    assert "Loaded 31 term(s) of annex(es) A, B, C, D, F, G into IMDRF release 2025 (2 retired)" in out
     out = _load(ANNEX_E, 2025)
     assert "annex(es) E" in out
     release = ImdrfRelease.objects.get(year=2025)
     assert sorted(set(release.terms.values_list("annex", flat=True))) == list("ABCDEFG")
-    # Field names are matched ignoring case: "Code"/"CodeHierarchy" and "code"/"codehierarchy" alike.
+    # "A|A09|A0901|A090101" (consolidated) and "E01|E0101" (single annex) give the same kind of path.
     leaf = release.terms.get(hierarchy="A09>A0901>A090101")
     assert (leaf.code, leaf.term, leaf.parent_code, leaf.level, leaf.status) == (
         "A090101", "False Negative Result", "A0901", 3, "active")
-    assert leaf.extra == {"level": 3, "annex": "A"}
+    assert set(leaf.extra) == {"non-IMDRF code", "status description", "primary category", "secondary category"}
+    assert release.terms.get(hierarchy="E01>E0101").parent_code == "E01"
+    root = release.terms.get(code="A")
+    assert (root.hierarchy, root.level, root.term) == ("A", 0, "Medical Device Problem")
+    assert sorted(release.terms.filter(code="E0701").values_list("parent_code", flat=True)) == ["E07", "E08"]
     # One code under two parents is two places in the hierarchy.
     assert sorted(release.terms.filter(code="A090103").values_list("parent_code", flat=True)) == ["A0901", "A1102"]
     retired = release.terms.get(code="A1901")
-    assert (retired.status, retired.source_status) == ("retired", "Retired / Not selectable")
+    assert (retired.status, retired.source_status) == ("retired", "Retired (2020)")
     assert release.terms.get(code="E2001").status == "retired"
+
+
+@pytest.mark.django_db
+def test_field_names_are_matched_ignoring_case_and_a_hierarchy_may_be_absent(tmp_path: Path) -> None:
+    records = [{"CODE": "g02", "Term": "Battery", "CodeHierarchy": "G|G02"},
+               {"Code": "G0201", "TERM": "Cell", "Non-IMDRF Code": "X:1", "STATUS": "Retired (2019)"}]
+    _load(_write(tmp_path, records), 2025)
+    cell = ImdrfTerm.objects.get(code="G0201")
+    assert (cell.hierarchy, cell.parent_code, cell.status, cell.extra) == ("G02>G0201", "G02", "retired",
+                                                                           {"Non-IMDRF Code": "X:1"})
+    assert ImdrfTerm.objects.get(code="G02").hierarchy == "G02"
 
 
 @pytest.mark.django_db
@@ -109,8 +124,8 @@ def test_a_loaded_annex_never_changes_and_a_later_release_leaves_earlier_ones_al
     assert _snapshot() == before
     later = json.loads(CONSOLIDATED.read_text())
     for record in later:
-        if record["Code"] == "A0901":
-            record["Term"], record["Status"] = "Renamed in 2026", "Retired"
+        if record["code"] == "A0901":
+            record["term"], record["status"] = "Renamed in 2026", "Retired (2026)"
     _load(_write(tmp_path, later), 2026)
     assert [row for row in _snapshot() if row[0] == 2025] == before
     assert ImdrfTerm.objects.get(release__year=2025, code="A0901").term == "Incorrect, Inadequate or Imprecise Result"
@@ -129,7 +144,7 @@ def test_the_imdrf_terms_collection_serves_the_newest_release(network: Network, 
     newest = caller.get("/api/v1/imdrf-terms/").json()["results"]
     assert [(t["code"], t["term"], t["release"]) for t in newest] == [("A09", "Output Problem (2026)", 2026)]
     terms = caller.get("/api/v1/imdrf-terms/", {"release": 2025, "limit": 200}).json()["results"]
-    assert len(terms) == 34
+    assert len(terms) == 44
     first = terms[0]
     assert set(first) >= {"code", "term", "definition", "annex", "hierarchy", "parent", "level", "status", "release"}
     found = caller.get("/api/v1/imdrf-terms/", {"release": 2025, "search": "false negative"}).json()["results"]
@@ -138,7 +153,7 @@ def test_the_imdrf_terms_collection_serves_the_newest_release(network: Network, 
     assert {t["code"] for t in by_code} == {"A0901", "A090101", "A090102", "A090103"}
     annex_e = caller.get("/api/v1/imdrf-terms/", {"release": 2025, "annex": "e", "limit": 200}).json()["results"]
     assert {t["annex"] for t in annex_e} == {"E"}
-    assert len(annex_e) == 9
+    assert len(annex_e) == 13
     assert {t["status"] for t in annex_e if t["code"].startswith("E20")} == {"retired"}
     assert_problem(caller.get("/api/v1/imdrf-terms/", {"annex": "Z"}), 400)
     assert_problem(caller.get("/api/v1/imdrf-terms/", {"release": "1999"}), 400)
@@ -210,8 +225,8 @@ def test_the_command_exits_non_zero_listing_every_problem_on_stderr(tmp_path: Pa
     assert not ImdrfRelease.objects.exists()
     good = manage(str(ANNEX_E), "--release", "2025")
     assert good.returncode == 0, good.stderr
-    assert "Loaded 9 term(s) of annex(es) E into IMDRF release 2025 (2 retired)" in good.stdout
-    assert ImdrfTerm.objects.filter(release__year=2025).count() == 9
+    assert "Loaded 13 term(s) of annex(es) E into IMDRF release 2025 (2 retired)" in good.stdout
+    assert ImdrfTerm.objects.filter(release__year=2025).count() == 13
     assert manage(str(tmp_path / "missing.json"), "--release", "2025").returncode != 0
 
 
