@@ -1,13 +1,97 @@
-"""The Celery app `config` (`celery -A config worker`, `celery -A config beat`)."""
+"""The Celery app `config` (`celery -A config worker`, `celery -A config beat`).
+
+Queues and routes live here and nowhere else (SPEC §9). Three named queues:
+
+- `fanout`: turning an event into delivery rows (`exchange.event_dispatch`);
+- `sending`: webhook and e-mail sending (`exchange.deliveries_pump`, reminder e-mails);
+- `default`: everything else — the outbox sweep, reminders and signal evaluation, retention,
+  audit checkpoints — so that a delivery backlog never delays them.
+
+A plain `celery -A config worker` consumes all three; `-Q sending` (or `-Q fanout,default`) runs
+a worker for some of them only (docs/operations.md). The periodic schedule is
+`CELERY_BEAT_SCHEDULE` in config/settings.py.
+"""
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
+from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+QUEUE_FANOUT = "fanout"
+QUEUE_SENDING = "sending"
+QUEUE_DEFAULT = "default"
+
+TASK_ROUTES: dict[str, dict[str, str]] = {
+    "exchange.event_dispatch": {"queue": QUEUE_FANOUT},
+    "exchange.deliveries_pump": {"queue": QUEUE_SENDING},
+    "alerts.acknowledgement_reminder_send": {"queue": QUEUE_SENDING},
+}
+
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_default_queue = QUEUE_DEFAULT
+app.conf.task_queues = [Queue(QUEUE_FANOUT), Queue(QUEUE_SENDING), Queue(QUEUE_DEFAULT)]
+app.conf.task_routes = TASK_ROUTES
+# The worker logs through Django's LOGGING (text or JSON, with request ids), not its own format.
+app.conf.worker_hijack_root_logger = False
 app.autodiscover_tasks()
+
+# Periodic tasks whose runs /health/ready's `beat` check watches.
+HEARTBEAT_TASKS = frozenset({"exchange.outbox_sweep"})
+
+
+@signals.before_task_publish.connect
+def _add_request_id(headers: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    from config.logs import task_publish_add_request_id
+
+    task_publish_add_request_id(headers=headers)
+
+
+@signals.task_prerun.connect
+def _set_request_id(task_id: str | None = None, task: Any = None, **kwargs: Any) -> None:
+    from config.logs import task_prerun_set_request_id
+
+    task_prerun_set_request_id(task_id=task_id, task=task)
+
+
+@signals.task_postrun.connect
+def _after_task(task_id: str | None = None, task: Any = None, state: str | None = None, **kwargs: Any) -> None:
+    from config.logs import task_postrun_clear_request_id
+
+    task_postrun_clear_request_id(task_id=task_id)
+    name = getattr(task, "name", "")
+    if name in HEARTBEAT_TASKS and state == "SUCCESS":
+        from config.health import heartbeat_record
+
+        try:
+            heartbeat_record(name)
+        except Exception:  # the database is down: readiness says so through its own check
+            import logging
+
+            logging.getLogger(__name__).warning("Could not record the heartbeat of %s", name)
+
+
+@signals.task_success.connect
+def _task_succeeded(sender: Any = None, **kwargs: Any) -> None:
+    from config.metrics import task_outcome_record
+
+    task_outcome_record(getattr(sender, "name", "unknown"), "success")
+
+
+@signals.task_failure.connect
+def _task_failed(sender: Any = None, **kwargs: Any) -> None:
+    from config.metrics import task_outcome_record
+
+    task_outcome_record(getattr(sender, "name", "unknown"), "failure")
+
+
+@signals.task_retry.connect
+def _task_retried(sender: Any = None, **kwargs: Any) -> None:
+    from config.metrics import task_outcome_record
+
+    task_outcome_record(getattr(sender, "name", "unknown"), "retry")

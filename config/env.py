@@ -98,6 +98,20 @@ def string(name: str, default: str) -> str:
     return raw(name) or default
 
 
+def choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = raw(name)
+    if value is None:
+        return default
+    if value.lower() not in choices:
+        raise SettingError(name, value, "one of " + ", ".join(choices))
+    return value.lower()
+
+
+def secret(name: str) -> str | None:
+    """A bearer secret (e.g. METRICS_TOKEN): None when unset."""
+    return raw(name)
+
+
 def string_list(name: str, default: list[str]) -> list[str]:
     value = raw(name)
     if value is None:
@@ -164,6 +178,7 @@ def _url(name: str, value: str, schemes: set[str]) -> str:
 
 
 def database(name: str, default_sqlite_path: str) -> dict[str, object]:
+    connect_timeout = positive_int("DATABASE_CONNECT_TIMEOUT", 3)
     value = raw(name)
     if value is None:
         return {
@@ -179,6 +194,10 @@ def database(name: str, default_sqlite_path: str) -> dict[str, object]:
     if config.get("ENGINE") == "django.db.backends.postgresql":
         config["CONN_MAX_AGE"] = positive_int("DATABASE_CONN_MAX_AGE", 60)
         config["CONN_HEALTH_CHECKS"] = True
+        # A database that does not answer fails the request in seconds (a 503), never hangs it.
+        options = dict(config.get("OPTIONS") or {})
+        options.setdefault("connect_timeout", connect_timeout)
+        config["OPTIONS"] = options
     return dict(config)
 
 
@@ -194,7 +213,12 @@ def cache(name: str) -> dict[str, object]:
     if value is None:
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sax"}
     _url(name, value, {"redis", "rediss"})
-    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": value}
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": value,
+        # Redis down: a cache call fails within a second (and the request answers 503), never hangs.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2, "retry_on_timeout": False},
+    }
 
 
 def email(name: str) -> dict[str, object]:

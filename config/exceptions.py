@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from http import HTTPStatus
 from typing import Any
 
@@ -108,7 +109,47 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception)
 
 
+# How long a client is asked to wait while a dependency is down (database restarts take seconds).
+OUTAGE_RETRY_AFTER_SECONDS = 5
+
+
+def _dependency_outage(exc: BaseException | None) -> str | None:
+    """Which dependency an uncaught exception says is unreachable: "database", "cache", or None."""
+    from django.db import InterfaceError, OperationalError
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OperationalError | InterfaceError):
+            return "database"
+        module = type(exc).__module__
+        if module.startswith("redis") and type(exc).__name__ in {"ConnectionError", "TimeoutError", "BusyLoadingError"}:
+            return "cache"
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def service_unavailable(request: HttpRequest, dependency: str) -> HttpResponse:
+    """503 with Retry-After while the database or cache is down: the client retries, nothing is lost."""
+    detail = f"The service's {dependency} is unavailable for a moment; retry after {OUTAGE_RETRY_AFTER_SECONDS} s."
+    response: HttpResponse
+    if _is_api(request):
+        body = problem(503, slug="service-unavailable", detail=detail)
+        response = JsonResponse(body, status=503, content_type=PROBLEM_CONTENT_TYPE)
+    else:
+        response = HttpResponse(
+            f"<!doctype html><title>Service unavailable</title><h1>Service unavailable</h1><p>{detail}</p>",
+            status=503,
+            content_type="text/html; charset=utf-8",
+        )
+    response["Retry-After"] = str(OUTAGE_RETRY_AFTER_SECONDS)
+    return response
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    dependency = _dependency_outage(sys.exc_info()[1])
+    if dependency is not None:
+        return service_unavailable(request, dependency)
     if _is_api(request):
         body = problem(500, slug="server-error", detail="The server failed; the error has been logged.")
         return JsonResponse(body, status=500, content_type=PROBLEM_CONTENT_TYPE)
@@ -135,6 +176,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "precondition-required": "This operation needs an If-Match header carrying the object's ETag.",
     "rate-limited": "Too many requests for this token: wait `Retry-After` seconds.",
     "method-not-allowed": "The HTTP method is not supported on this path.",
+    "service-unavailable": "The database or cache is down for a moment: retry after `Retry-After` seconds.",
     "not-acceptable": "The Accept header asks for a format the API does not serve.",
     "unsupported-media-type": "Send JSON with `Content-Type: application/json`.",
 }

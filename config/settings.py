@@ -53,6 +53,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later log line, error page and 503 carries the request id; every answer is counted.
+    "config.logs.RequestIdMiddleware",
+    "config.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -150,7 +153,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^health/", r"^metrics$"]
 
 # Content Security Policy (django-csp): every asset comes from the service itself, and no page
 # carries inline script or style. The API's Swagger UI and ReDoc pages (drf-spectacular's own
@@ -272,6 +275,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
+# Not Celery 6's default (True): with it, Celery 5.7 stops the whole worker ("Unrecoverable error:
+# AttributeError ... 'hostname'") when the Redis connection is lost; tests/integration/test_operations.py
+# restarts Redis under a worker. A task still running then finishes; the sweeper covers the rest.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TIMEZONE = "UTC"
 
 # --- The exchange's own settings (SPEC §6) -------------------------------------------------------------
@@ -287,6 +294,13 @@ ACK_DEADLINE_HOURS = env.ack_deadlines("ACK_DEADLINE_HOURS")
 ACK_OVERDUE_SWEEP_SECONDS = env.positive_int("ACK_OVERDUE_SWEEP_SECONDS", 300)
 SIGNAL_MARGIN = env.proportion("SIGNAL_MARGIN", 0.05)
 AUDIT_CHECKPOINT_SECONDS = env.positive_int("AUDIT_CHECKPOINT_SECONDS", 3600)
+
+# --- Operations (SPEC §9, docs/operations.md) ------------------------------------------------------------
+EVENT_RETENTION_DAYS = env.positive_int("EVENT_RETENTION_DAYS", 90)
+RETENTION_SWEEP_SECONDS = env.positive_int("RETENTION_SWEEP_SECONDS", 3600)
+METRICS_TOKEN = env.secret("METRICS_TOKEN")
+LOG_FORMAT = env.choice("LOG_FORMAT", "text", ("text", "json"))
+LOG_LEVEL = env.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error", "critical")).upper()
 
 # --- Fan-out and deliveries (exchange/services/fanout.py, deliveries.py) -------------------------------
 # Concurrent sends per webhook endpoint in one worker process, so that one slow receiver holds
@@ -332,18 +346,33 @@ CELERY_BEAT_SCHEDULE["exchange-audit-checkpoint"] = {
     "options": {"expires": float(AUDIT_CHECKPOINT_SECONDS)},
 }
 
+# Retention (exchange/services/retention.py): old events and their deliveries, idempotency records,
+# expired sessions; in small batches.
+CELERY_BEAT_SCHEDULE["exchange-retention-sweep"] = {
+    "task": "exchange.retention_sweep",
+    "schedule": float(RETENTION_SWEEP_SECONDS),
+    "options": {"expires": float(RETENTION_SWEEP_SECONDS)},
+}
+
 # SQLite ignores the covering columns of the subscription-matching index; PostgreSQL uses them.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
+    "filters": {"request_context": {"()": "config.logs.RequestContextFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(member)s] %(message)s"},
+        "json": {"()": "config.logs.JsonLogFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_context"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         # One line per webhook request is noise at fan-out rates; failures are in the delivery log.
         "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from alerts.feeds import PublicAlertsFeed
 from alerts.interop.public_views import public_alert_cap
-from config import exceptions
+from config import exceptions, health, metrics
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -25,6 +25,9 @@ urlpatterns = [
     path("problems/<slug:slug>", exceptions.problem_types, name="problem-type"),
     path("feeds/alerts.atom", PublicAlertsFeed(), name="alerts-atom"),
     path("healthz", healthz, name="healthz"),
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
+    path("metrics", metrics.metrics, name="metrics"),
     # The portal (server-rendered pages for regulator staff): sign-in and account, then the pages.
     path("accounts/", include("exchange.portal.account_urls")),
     path("", include("exchange.portal.urls")),

@@ -234,6 +234,7 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["member", "key"], name="idempotency_member_key_unique"),
         ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
 
 
 class Event(models.Model):
@@ -255,11 +256,15 @@ class Event(models.Model):
     facets = models.JSONField(default=dict, help_text="Routing facets: what subscriptions filter on.")
     payload = models.JSONField(default=dict, help_text="The object as the REST API shows it, rendered once.")
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    request_id = models.CharField(
+        max_length=128, blank=True, help_text="The request (or task) that recorded it: its deliveries log this id."
+    )
 
     class Meta:
         ordering = ("sequence",)
         indexes = [
             models.Index(fields=["audience_kind", "sequence"], name="event_kind_seq_idx"),
+            models.Index(fields=["created_at"], name="event_created_idx"),
             models.Index(
                 fields=["created_at"],
                 name="event_undispatched_idx",
@@ -535,3 +540,13 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} #{self.sequence}"
+
+
+class Heartbeat(models.Model):
+    """When a periodic task last ran: /health/ready's `beat` check reads it (one row per task)."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -88,3 +88,13 @@ def audit_checkpoint() -> int | None:
 
     checkpoint = audit_checkpoint_create()
     return checkpoint.entry_id if checkpoint is not None else None
+
+
+@shared_task(name="exchange.retention_sweep", ignore_result=True, soft_time_limit=240, time_limit=300)
+def retention_sweep() -> dict[str, int]:
+    """Periodic: old events and their deliveries, idempotency records, expired sessions (SPEC §9)."""
+    from dataclasses import asdict
+
+    from exchange.services.retention import retention_sweep as sweep
+
+    return asdict(sweep(max_seconds=180))

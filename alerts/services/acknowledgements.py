@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from alerts.choices import ACK_COMPLETE, ACK_STATE_RANK, AckState, AlertStatus
@@ -31,6 +31,13 @@ def ack_is_overdue(ack: Acknowledgement, now: datetime | None = None) -> bool:
     return bool(
         ack.requested and ack.deadline is not None and ack.state not in ACK_COMPLETE
         and ack.deadline <= (now or timezone.now())
+    )
+
+
+def acknowledgements_overdue(now: datetime | None = None) -> QuerySet[Acknowledgement]:
+    """The rule of `ack_is_overdue` as a query (what /metrics counts)."""
+    return Acknowledgement.objects.filter(requested=True, deadline__lte=now or timezone.now()).exclude(
+        state__in=ACK_COMPLETE
     )
 
 

@@ -39,6 +39,7 @@ from exchange.choices import OPEN_DELIVERY_STATES, Channel, DeliveryState, Event
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.models import Delivery, DeliveryAttempt, Event, Member, User, WebhookEndpoint
 from exchange.services.audit import audit_record
+from exchange.services.delivery_log import delivery_attempts_log
 from exchange.transports.base import Message, Outcome, short_error
 from exchange.transports.email import EmailMessage, EmailTransport
 from exchange.transports.webhook import RESPONSE_BODY_LIMIT, WebhookMessage, WebhookTransport, webhook_session
@@ -620,6 +621,7 @@ class DeliveryPump:
 
     def _record(self, results: list[tuple[Claimed, Outcome]]) -> None:
         gone = deliveries_record(token=self.token, results=results)
+        delivery_attempts_log(results)
         if gone:
             from exchange.services.endpoints import endpoint_disable
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from config.logs import current_request_id
 from exchange.choices import AudienceKind
 from exchange.models import Event, EventAudience, Member
 from exchange.services.audit import to_json_value
@@ -40,6 +41,7 @@ def event_record(
         publisher_code=publisher_code,
         facets=to_json_value(facets or {}),
         payload=to_json_value(payload or {}),
+        request_id=current_request_id(),
     )
     codes = set(audience_codes)
     if codes:

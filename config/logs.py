@@ -1,0 +1,172 @@
+"""Request ids and member codes in every log line, across the web and the Celery tasks it queues.
+
+`RequestIdMiddleware` takes `X-Request-ID` from the request (or makes one), keeps it in a
+context variable for the request's duration and echoes it in the response. `RequestContextFilter`
+copies it, and the member code of whoever the request authenticated as, onto every log record.
+Celery signals (wired in config/celery.py) carry the id into the headers of every task queued
+while it is set, and set it again while the worker runs that task, so that a fan-out task and
+the tasks it queues in turn log the id of the request that started them.
+
+With `LOG_FORMAT=json` each line is one JSON object with `timestamp`, `level`, `logger`,
+`message`, `request_id` and `member` (python-json-logger).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from pythonjsonlogger.json import JsonFormatter
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# What is accepted from a client as its request id: short, printable, no spaces (it ends up in logs).
+_ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+# The Celery message header that carries the id from the queuing process to the worker.
+TASK_HEADER = "sax_request_id"
+
+access_logger = logging.getLogger("config.requests")
+
+_request_id: ContextVar[str] = ContextVar("sax_request_id", default="")
+_request: ContextVar[HttpRequest | None] = ContextVar("sax_request", default=None)
+_member: ContextVar[str] = ContextVar("sax_member", default="")
+
+
+def current_request_id() -> str:
+    return _request_id.get()
+
+
+@contextmanager
+def request_context(request_id: str, *, member: str = "") -> Iterator[None]:
+    """Log (and queue tasks) under `request_id` for the duration of the block."""
+    id_token = _request_id.set(request_id)
+    member_token = _member.set(member)
+    try:
+        yield
+    finally:
+        _request_id.reset(id_token)
+        _member.reset(member_token)
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+class RequestIdMiddleware:
+    """First in the chain, so that every log line of the request (and its 503s) carries the id."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        given = request.headers.get(REQUEST_ID_HEADER, "")
+        request_id = given if _ACCEPTABLE_ID.match(given) else new_request_id()
+        request.request_id = request_id  # type: ignore[attr-defined]
+        id_token = _request_id.set(request_id)
+        request_token = _request.set(request)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response[REQUEST_ID_HEADER] = request_id
+            # One line per request: method, path (never the query string), status and time.
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            access_logger.info(
+                "%s %s %s %.1fms", request.method, request.path, response.status_code, duration_ms,
+                extra={"method": request.method, "path": request.path, "status_code": response.status_code,
+                       "duration_ms": duration_ms},
+            )
+        finally:
+            _request.reset(request_token)
+            _request_id.reset(id_token)
+        return response
+
+
+def _member_of_request(request: HttpRequest) -> str:
+    """The member code of the authenticated user, only if already loaded: logging never queries."""
+    user = request.__dict__.get("user")
+    if user is None:
+        return ""
+    wrapped = getattr(user, "_wrapped", user)  # an evaluated SimpleLazyObject, or DRF's plain user
+    state = getattr(wrapped, "_state", None)
+    if state is None:
+        return ""
+    member = state.fields_cache.get("member")
+    return str(getattr(member, "code", "") or "")
+
+
+def current_member() -> str:
+    member = _member.get()
+    if member:
+        return member
+    request = _request.get()
+    return _member_of_request(request) if request is not None else ""
+
+
+class RequestContextFilter(logging.Filter):
+    """Adds `request_id` and `member` to every record (empty outside a request or task)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # django.request logs after the middleware has returned, with the request attached.
+        attached = getattr(record, "request", None)
+        if not getattr(record, "request_id", ""):
+            record.request_id = current_request_id() or str(getattr(attached, "request_id", "") or "")
+        if not getattr(record, "member", ""):
+            record.member = current_member() or (
+                _member_of_request(attached) if isinstance(attached, HttpRequest) else ""
+            )
+        return True
+
+
+class JsonLogFormatter(JsonFormatter):
+    """One JSON object per line: timestamp, level, logger, message, request_id, member (+ extras)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "fmt", "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(member)s"
+        )
+        kwargs.setdefault("rename_fields", {"asctime": "timestamp", "levelname": "level", "name": "logger"})
+        kwargs.setdefault("datefmt", "%Y-%m-%dT%H:%M:%S%z")
+        super().__init__(*args, **kwargs)
+
+
+# --- Celery: the id travels in a message header -------------------------------------------------------
+
+
+def task_publish_add_request_id(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    """before_task_publish: stamp the queuing request's (or task's) id on the message."""
+    request_id = current_request_id()
+    if headers is not None and request_id and not headers.get(TASK_HEADER):
+        headers[TASK_HEADER] = request_id
+        member = current_member()
+        if member:
+            headers["sax_member"] = member
+
+
+_task_tokens: dict[str, tuple[Any, Any]] = {}
+
+
+def task_prerun_set_request_id(task_id: str | None = None, task: Any = None, **_: Any) -> None:
+    """task_prerun: the task logs, and queues further tasks, under the id it was queued with."""
+    request = getattr(task, "request", None)
+    request_id = str(getattr(request, TASK_HEADER, "") or "")
+    member = str(getattr(request, "sax_member", "") or "")
+    if task_id is not None:
+        _task_tokens[task_id] = (_request_id.set(request_id), _member.set(member))
+
+
+def task_postrun_clear_request_id(task_id: str | None = None, **_: Any) -> None:
+    tokens = _task_tokens.pop(task_id or "", None)
+    if tokens is None:
+        return
+    try:
+        _request_id.reset(tokens[0])
+        _member.reset(tokens[1])
+    except ValueError:  # set in another context (thread pools): fall back to clearing
+        _request_id.set("")
+        _member.set("")
