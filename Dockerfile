@@ -33,4 +33,4 @@ USER sax
 EXPOSE 8000
 
 # Health: GET /healthz answers {"status": "ok"} (docker-compose.yml checks it for the web service).
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000"]

@@ -123,6 +123,19 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
+class OutageFilter(logging.Filter):
+    """A 503 while the database or cache is down is one warning line, not an error with a traceback:
+    during an outage every request answers so, and /health/ready already says why."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "django.request" and getattr(record, "status_code", None) == 503:
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno = logging.WARNING
+            record.levelname = "WARNING"
+        return True
+
+
 class JsonLogFormatter(JsonFormatter):
     """One JSON object per line: timestamp, level, logger, message, request_id, member (+ extras)."""
 

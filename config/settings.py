@@ -360,13 +360,20 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "config.logs.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "config.logs.RequestContextFilter"},
+        "outage": {"()": "config.logs.OutageFilter"},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(member)s] %(message)s"},
         "json": {"()": "config.logs.JsonLogFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_context"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_context", "outage"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
