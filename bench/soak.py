@@ -171,6 +171,7 @@ class Shared:
     visible: list[str] = field(default_factory=list)
     drafts: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     samples: list[Sample] = field(default_factory=list)
+    baseline: list[Sample] = field(default_factory=list)
     last_sequence: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -399,6 +400,15 @@ async def run_load(base_url: str, seed: dict[str, Any], countries: dict[str, str
                           token=seed["members"]["MHRA"]["publisher"])
     shared.visible.extend(item["id"] for item in json.loads(raw)["results"])
     windows: list[tuple[str, float, float]] = []
+    # Baseline, same run: one client alone, the same list and detail reads back to back.
+    async with httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(30.0)) as alone:
+        headers = {"Authorization": f"Bearer {seed['members']['FDA']['publisher']}"}
+        for n in range(120):
+            path = "/api/v1/alerts/?limit=20" if n % 2 else f"/api/v1/alerts/{random.choice(shared.visible)}/"
+            started = time.monotonic()
+            response = await alone.get(path, headers=headers)
+            if n >= 20:  # the first ones warm the workers up
+                shared.baseline.append(Sample("baseline read", response.status_code, started, time.monotonic() - started))
     limits = httpx.Limits(max_connections=clients + 10, max_keepalive_connections=clients + 10)
     async with httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(30.0), limits=limits) as client:
         began = time.monotonic()
@@ -516,6 +526,11 @@ def report(shared: Shared, windows: list[tuple[str, float, float]], began: float
           f"(target p99 < 250 ms)")
     if reads:
         print(f"  (mean {statistics.mean(reads):.1f} ms over {len(reads)} reads)")
+    alone = [s.seconds * 1000 for s in shared.baseline if s.status == 200]
+    if alone and reads:
+        print(f"baseline (one client alone, same run): p50 {percentile(alone, 50):.1f} ms, p99 {percentile(alone, 99):.1f} ms; "
+              f"under load p50 x{percentile(reads, 50) / percentile(alone, 50):.1f}, "
+              f"p99 x{percentile(reads, 99) / percentile(alone, 99):.1f}")
 
     server_errors_inside = [s for s in samples if (s.status >= 500 or s.status < 0) and not outside(s)]
     server_errors_outside = [s for s in samples if (s.status >= 500 or s.status < 0) and outside(s)]
