@@ -32,6 +32,36 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "alerts.acknowledgement_reminder_send": {"queue": QUEUE_SENDING},
 }
 
+def _survive_redis_loss_with_unacked_tasks() -> None:
+    """Keep a worker alive when Redis goes away while it runs a late-acknowledged task.
+
+    kombu 5.5-5.7 closes the channel after the transport has dropped its client, and restoring the
+    unacknowledged messages then fails with AttributeError ('NoneType' object has no attribute
+    'hostname'), which Celery treats as unrecoverable: the whole worker exits. Raising the
+    transport's own connection error instead lets kombu ignore it as it ignores every other
+    connection error on close; the messages stay in Redis' unacked set (restored after the
+    visibility timeout) and the outbox sweep re-dispatches from the database anyway.
+    tests/integration/test_operations.py restarts Redis under a busy worker.
+    """
+    from kombu.transport import redis as kombu_redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    channel: Any = kombu_redis.Channel
+    original = channel._connparams
+    if getattr(original, "_sax_patched", False):
+        return
+
+    def _connparams(self: Any, asynchronous: bool = False) -> Any:
+        if self.connection.client is None:
+            raise RedisConnectionError("the broker connection is closed")
+        return original(self, asynchronous=asynchronous)
+
+    _connparams._sax_patched = True  # type: ignore[attr-defined]
+    channel._connparams = _connparams
+
+
+_survive_redis_loss_with_unacked_tasks()
+
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_default_queue = QUEUE_DEFAULT

@@ -294,6 +294,11 @@ def test_a_database_outage_is_503_with_retry_after_and_everything_recovers_by_it
 
 
 def test_a_redis_outage_keeps_the_api_answering_and_loses_no_delivery(stack: Stack) -> None:
+    worker_pid = stack.worker.process.pid  # type: ignore[union-attr]
+    # A delivery is in flight (its task not yet acknowledged) when Redis goes: the receiver is slow.
+    stack.receiver.script("/fda", [Reply(200, delay=3.0)])
+    in_flight = stack.publish_alert("In flight when Redis stops")
+    stack.receiver.wait_for(lambda rs: [r for r in rs if in_flight in r.body], timeout=30)
     stack.redis.stop()
     try:
         status, body = stack.ready()
@@ -310,6 +315,10 @@ def test_a_redis_outage_keeps_the_api_answering_and_loses_no_delivery(stack: Sta
     stack.receiver.wait_for(
         lambda requests: [r for r in requests if r.path == "/fda" and alert_id in r.body], timeout=60
     )
+    # The worker lived through losing the broker with a task unacknowledged (see config/celery.py).
+    assert stack.worker.process.pid == worker_pid
+    assert stack.worker.process.poll() is None
+    assert "Unrecoverable error" not in stack.worker.log.read_text(errors="replace")
 
 
 def test_no_token_secret_or_password_appears_in_any_log(stack: Stack) -> None:
