@@ -455,7 +455,7 @@ def main() -> int:
         "LOG_FORMAT": "json", "API_RATE_LIMIT": "off", "WEBHOOK_ALLOW_PRIVATE_URLS": "1",
         "WEBHOOK_TIMEOUT_SECONDS": "5", "WEBHOOK_RETRY_SCHEDULE": "0,1,2,5,10,15,30,30",
         "DELIVERY_LEASE_SECONDS": "20", "OUTBOX_SWEEP_SECONDS": "10", "EMAIL_URL": "dummymail://",
-        "PYTHONUNBUFFERED": "1",
+        "PYTHONUNBUFFERED": "1", "SIGNING_KEYS_SECRET": "soak-only-signing-keys-secret-" + os.urandom(16).hex(),
     }
     procs = Processes(workdir, env, web_workers=args.web_workers, worker_concurrency=args.worker_concurrency)
     try:
