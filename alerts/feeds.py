@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.syndication.views import Feed
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from alerts.interop.cap import CAP_CONTENT_TYPE
@@ -63,7 +64,7 @@ class PublicAlertsFeed(Feed[Alert, None]):
         return f"/public/alerts/{item.reference}/"
 
     def item_extra_kwargs(self, item: Alert) -> dict[str, Any]:
-        path = f"/public/alerts/{item.reference}/cap.xml"
+        path = reverse("public-alert-cap", args=[item.reference])
         return {"cap_link": self._request.build_absolute_uri(path) if self._request is not None else path}
 
     def item_guid(self, item: Alert) -> str:

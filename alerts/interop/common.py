@@ -42,9 +42,6 @@ class Links:
     def public_page(self, alert: Alert) -> str:
         return f"{self.site}/public/alerts/{alert.reference}/"
 
-    def public_cap(self, alert: Alert) -> str:
-        return f"{self.site}/public/alerts/{alert.reference}/cap.xml"
-
     def portal_page(self, alert: Alert) -> str:
         return f"{self.site}/alerts/{alert.pk}/"
 
