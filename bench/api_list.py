@@ -117,6 +117,30 @@ def client(url: str, token: str, concurrency: int, seconds: float, result: Any) 
     result.put(asyncio.run(main()))
 
 
+def _profile(token: str, requests: int) -> None:
+    """Where one request's time goes, in-process (django.test.Client, no network), per view."""
+    import cProfile
+    import pstats
+
+    from django.conf import settings
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    _wsgi()
+    with override_settings(ROOT_URLCONF=__name__, ALLOWED_HOSTS=["*", *settings.ALLOWED_HOSTS]):
+        http = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+        for name, path in (("bare", BARE_PATH), ("drf", API_PATH)):
+            assert http.get(path).status_code == 200
+            profiler = cProfile.Profile()
+            started = time.perf_counter()
+            profiler.enable()
+            for _ in range(requests):
+                http.get(path)
+            profiler.disable()
+            print(f"\n{name}: {1000 * (time.perf_counter() - started) / requests:.1f} ms per request (profiled)")
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(18)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -129,6 +153,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8])
     parser.add_argument("--seconds", type=float, default=4.0, help="per view and concurrency")
     parser.add_argument("--rounds", type=int, default=2, help="the views alternate; the best round counts")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also cProfile N requests of each view in this process and print where the time goes")
     args = parser.parse_args()
 
     import django
@@ -165,6 +191,8 @@ def main() -> None:
             })
             alert_publish(actor=publisher, alert=draft)
         token = token_issue(actor=None, user=reader, name="bench").value
+        if args.profile:
+            _profile(token, args.profile)
         db = connection.settings_dict
         database_url = (f"postgres://{db['USER']}{':' + db['PASSWORD'] if db.get('PASSWORD') else ''}"
                         f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}")

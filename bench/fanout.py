@@ -392,7 +392,7 @@ def main() -> None:
             for _ in range(args.repeats):
                 spy = None
                 if args.profile:
-                    spy = subprocess.Popen([shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"), "record", "--subprocesses", "--rate", "250", "--gil", "--format", "raw",
+                    spy = subprocess.Popen([shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"), "record", "--subprocesses", "--rate", "250", *([] if os.environ.get("BENCH_PROFILE_IDLE") else ["--gil"]), "--format", "raw",
                                             "-o", f"{args.profile}.{n}.{len(fan)}", "--pid", str(worker.pid)],
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     time.sleep(1.0)

@@ -129,7 +129,7 @@ def first_attempt_at(now: datetime) -> datetime:
 # --- claiming ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Claimed:
     """A leased delivery with what sending it needs: its target as the claim read it."""
 
@@ -172,12 +172,15 @@ WITH due AS (
            row_number() OVER (PARTITION BY channel, endpoint_id ORDER BY next_attempt_at) AS rank
     FROM due
 ), picked AS (
-    -- the candidates as an array of ids, so that the locking scan is by primary key whatever the
-    -- planner believes about a table fan-out has just filled
+    -- The candidates go to the locking scan as an array of ids, so that it stays a primary-key
+    -- lookup whatever the planner believes about a table fan-out has just filled; the limit applies
+    -- after SKIP LOCKED, so that two pumps claiming at once take the next free rows, not nothing.
     SELECT d.id FROM exchange_delivery d
-    WHERE d.id = ANY(ARRAY(SELECT id FROM ranked WHERE rank <= %(per_target)s ORDER BY next_attempt_at LIMIT %(limit)s))
+    WHERE d.id = ANY(ARRAY(SELECT id FROM ranked WHERE rank <= %(per_target)s))
       AND d.state IN ('pending', 'retrying') AND d.next_attempt_at <= %(now)s
       AND (d.lease_until IS NULL OR d.lease_until < %(now)s)
+    ORDER BY d.next_attempt_at
+    LIMIT %(limit)s
     FOR UPDATE OF d SKIP LOCKED
 ), claimed AS (
     UPDATE exchange_delivery d SET lease_until = %(until)s, lease_token = %(token)s
@@ -501,6 +504,45 @@ class _Sender:
             self.loop.close()
 
 
+class _Recorder:
+    """Records result batches in a thread of its own (with its own database connection), so that
+    claiming and sending never wait for recording. A batch that fails to record is logged; its
+    deliveries keep their leases, which expire, and are sent again (at least once)."""
+
+    def __init__(self, record: Any) -> None:
+        self.record = record
+        self.batches: queue.Queue[list[tuple[Claimed, Outcome]] | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, name="delivery-recorder", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def submit(self, batch: list[tuple[Claimed, Outcome]]) -> None:
+        self.batches.put(batch)
+
+    def idle(self) -> bool:
+        return self.batches.unfinished_tasks == 0
+
+    def _run(self) -> None:
+        try:
+            while True:
+                batch = self.batches.get()
+                try:
+                    if batch is None:
+                        return
+                    self.record(batch)
+                except Exception:
+                    logger.exception("Recording %d delivery results failed; their leases will expire", len(batch or ()))
+                finally:
+                    self.batches.task_done()
+        finally:
+            connection.close()  # this thread's own connection
+
+    def close(self) -> None:
+        self.batches.put(None)
+        self.thread.join(timeout=PUMP_MAX_SECONDS)
+
+
 @dataclass
 class PumpStats:
     sent: int = 0
@@ -522,6 +564,7 @@ class DeliveryPump:
         self.per_endpoint = per_endpoint or settings.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT
         self.events: dict[uuid.UUID, RenderedEvent] = {}
         self.in_flight: Counter[str] = Counter()
+        self.in_flight_total = 0
         self.stats = PumpStats()
 
     def _limit(self, key: str) -> int:
@@ -566,7 +609,7 @@ class DeliveryPump:
         return ready, refused
 
     def _claim(self) -> list[tuple[Claimed, Message]]:
-        free = self.max_in_flight - sum(self.in_flight.values())
+        free = self.max_in_flight - self.in_flight_total
         if free <= 0:
             return []
         saturated = [key for key, count in self.in_flight.items() if count >= self._limit(key)]
@@ -610,6 +653,7 @@ class DeliveryPump:
             except queue.Empty:
                 break
         for item, outcome in drained:
+            self.in_flight_total -= 1
             self.in_flight[item.concurrency_key] -= 1
             if self.in_flight[item.concurrency_key] <= 0:
                 del self.in_flight[item.concurrency_key]
@@ -632,20 +676,28 @@ class DeliveryPump:
         """Claim, send and record until nothing is due, nothing is in flight and nothing is unrecorded.
 
         Database work is batched so that it stays a small fraction of the sending: results are
-        recorded RECORD_BATCH at a time (or after RECORD_DELAY), and new work is claimed when a
-        quarter of the slots are free (or when nothing is in flight).
+        recorded RECORD_BATCH at a time (or after RECORD_DELAY) by the recorder thread, and new
+        work is claimed when half the slots are free (or when nothing is in flight).
         """
         sender = _Sender(timeout=float(settings.WEBHOOK_TIMEOUT_SECONDS), per_endpoint=self.per_endpoint)
         sender.start()
+        # Recording runs beside claiming, on a connection of its own — unless the caller holds a
+        # transaction (tests), whose rows another connection could not see: then it runs here.
+        recorder = None if connection.in_atomic_block else _Recorder(self._record)
+        if recorder is not None:
+            recorder.start()
+        record = recorder.submit if recorder is not None else self._record
         deadline = time.monotonic() + self.max_seconds
-        claim_threshold = max(1, self.max_in_flight // 4)
+        # Claim when half the slots are free: fewer, larger claims (each costs a round trip and a
+        # scan of the due window), while the other half keeps the connections busy meanwhile.
+        claim_threshold = max(1, self.max_in_flight // 2)
         next_claim_at = 0.0
         unrecorded: list[tuple[Claimed, Outcome]] = []
         oldest_unrecorded = 0.0
         try:
             while True:
                 now = time.monotonic()
-                in_flight = sum(self.in_flight.values())
+                in_flight = self.in_flight_total
                 free = self.max_in_flight - in_flight
                 claiming = now < deadline and now >= next_claim_at and (free >= claim_threshold or in_flight == 0)
                 drained = self._drain(sender, 0.0 if claiming else (RECORD_DELAY / 2 if in_flight else 0.0))
@@ -659,24 +711,30 @@ class DeliveryPump:
                     or not self.in_flight
                     or time.monotonic() - oldest_unrecorded >= RECORD_DELAY
                 ):
-                    self._record(unrecorded)
+                    record(unrecorded)
                     unrecorded = []
                 ready: list[tuple[Claimed, Message]] = []
                 if claiming:
                     ready = self._claim()
                     for item, _message in ready:
                         self.in_flight[item.concurrency_key] += 1
+                    self.in_flight_total += len(ready)
                     sender.submit(ready)
                     self.stats.sent += len(ready)
                     if not ready:
                         next_claim_at = time.monotonic() + 0.5
                 if not ready and not drained and not self.in_flight and not unrecorded:
+                    if recorder is not None and not recorder.idle():
+                        time.sleep(0.01)  # what is being recorded may be due again at once
+                        continue
                     if time.monotonic() >= deadline or not _due(timezone.now()).exists():
                         break
                     time.sleep(max(0.0, min(0.5, next_claim_at - time.monotonic())))
         finally:
             if unrecorded:
-                self._record(unrecorded)
+                record(unrecorded)
+            if recorder is not None:
+                recorder.close()
             sender.close()
         return self.stats
 

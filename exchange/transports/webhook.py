@@ -9,7 +9,6 @@ first bytes of the answer — must finish within WEBHOOK_TIMEOUT_SECONDS.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -86,6 +85,8 @@ def webhook_session(*, timeout: float, connections_per_origin: int = CONNECTIONS
         headers={"user-agent": USER_AGENT},
         auto_decompress=False,
         trust_env=False,
+        # Cookies a receiver sets must never reach another endpoint (another member) on its host.
+        cookie_jar=aiohttp.DummyCookieJar(),
     )
 
 
@@ -114,21 +115,22 @@ class WebhookTransport:
             ),
         }
         try:
-            async with asyncio.timeout(self.timeout):
-                url, host = _target(message.url)
-                literal_address_check(host)
-                async with self.session.post(
-                    url, data=_encoded(message.body), headers=headers, allow_redirects=False
-                ) as response:
-                    status = response.status
-                    location = response.headers.get("location", "")
-                    retry_after = response.headers.get("retry-after")
-                    body = b""
-                    while len(body) < RESPONSE_BODY_LIMIT:
-                        chunk = await response.content.read(RESPONSE_BODY_LIMIT - len(body))
-                        if not chunk:
-                            break
-                        body += chunk
+            # The session's total timeout (WEBHOOK_TIMEOUT_SECONDS) bounds the whole attempt: waiting
+            # for a pooled connection, resolving, connecting, sending and reading the capped answer.
+            url, host = _target(message.url)
+            literal_address_check(host)
+            async with self.session.post(
+                url, data=_encoded(message.body), headers=headers, allow_redirects=False
+            ) as response:
+                status = response.status
+                location = response.headers.get("location", "")
+                retry_after = response.headers.get("retry-after")
+                body = b""
+                while len(body) < RESPONSE_BODY_LIMIT:
+                    chunk = await response.content.read(RESPONSE_BODY_LIMIT - len(body))
+                    if not chunk:
+                        break
+                    body += chunk
         except TimeoutError:
             return Outcome(started_at, ok=False, duration_ms=elapsed(),
                            error=f"timed out after {self.timeout:g} s")
