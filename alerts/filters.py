@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import django_filters
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
 from alerts.choices import (
@@ -32,6 +32,22 @@ from alerts.models import (
     TermStatus,
     Tool,
 )
+
+# The text `?search=` looks in, per collection: one list for the API's SearchFilter and the portal.
+ALERT_SEARCH_FIELDS = ("title", "summary", "description", "reference", "publisher_reference")
+REPORT_SEARCH_FIELDS = ("setting", "population", "method", "data_source", "tool__name", "tool__manufacturer")
+TOOL_SEARCH_FIELDS = ("name", "manufacturer", "intended_purpose", "identifiers__value")
+
+
+def search_q(fields: tuple[str, ...], text: str) -> Q:
+    """The API's `?search=` as a query: every word must occur in one of the fields."""
+    query = Q()
+    for word in text.replace("\x00", "").split():
+        any_field = Q()
+        for field in fields:
+            any_field |= Q(**{f"{field}__icontains": word})
+        query &= any_field
+    return query
 
 
 class ToolFilter(django_filters.FilterSet):

@@ -183,3 +183,23 @@ def task_postrun_clear_request_id(task_id: str | None = None, **_: Any) -> None:
     except ValueError:  # set in another context (thread pools): fall back to clearing
         _request_id.set("")
         _member.set("")
+
+
+# --- expected answers ----------------------------------------------------------------------------
+# A refused page (403) or an unknown one (404) is an answer, not a fault: Django logs it as a
+# warning with the exception's traceback attached, which reads like a crash in a newcomer's
+# terminal. The line stays; the traceback goes. Kombu's "No hostname was supplied" warning is what
+# its filesystem and in-memory transports (the embedded default) always say; it is dropped.
+EXPECTED_STATUSES = {401, 403, 404, 405}
+
+
+class ExpectedAnswers(logging.Filter):
+    """Keeps expected answers from looking like failures (see above)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("kombu") and "No hostname was supplied" in record.getMessage():
+            return False
+        if record.name == "django.request" and getattr(record, "status_code", None) in EXPECTED_STATUSES:
+            record.exc_info = None
+            record.exc_text = None
+        return True

@@ -363,6 +363,7 @@ LOGGING = {
     "filters": {
         "request_context": {"()": "config.logs.RequestContextFilter"},
         "outage": {"()": "config.logs.OutageFilter"},
+        "expected_answers": {"()": "config.logs.ExpectedAnswers"},
     },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(member)s] %(message)s"},
@@ -381,5 +382,8 @@ LOGGING = {
         # One line per webhook request is noise at fan-out rates; failures are in the delivery log.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # Expected answers (403, 404) without tracebacks; kombu's embedded-transport hostname notice dropped.
+        "django.request": {"filters": ["expected_answers"]},
+        "kombu.connection": {"filters": ["expected_answers"]},
     },
 }

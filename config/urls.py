@@ -24,6 +24,7 @@ urlpatterns = [
     path("problems/", exceptions.problem_types, name="problem-types"),
     path("problems/<slug:slug>", exceptions.problem_types, name="problem-type"),
     path("feeds/alerts.atom", PublicAlertsFeed(), name="alerts-atom"),
+    path("public/", include("alerts.portal.public_urls")),
     path("healthz", healthz, name="healthz"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),

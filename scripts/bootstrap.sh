@@ -32,8 +32,12 @@ fi
 
 if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
     echo "bootstrap: installing the project and its development dependencies into $VENV (pip install -e '.[dev]')"
+    echo "bootstrap: a first run fetches about a hundred packages (a minute or two); each is named as it comes"
     log="$(mktemp "${TMPDIR:-/tmp}/sax-bootstrap.XXXXXX")"
-    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -e '.[dev]' >"$log" 2>&1; then
+    # The whole output goes to the log (shown in full on failure); the terminal sees one line per package.
+    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -e '.[dev]' 2>&1 \
+            | tee "$log" | { grep --line-buffered -E '^(Collecting|Successfully installed)' || true; } \
+            | cut -c1-100 | sed -u 's/^/  /'; then
         cat "$log" >&2
         rm -f "$log"
         echo "bootstrap: pip install -e '.[dev]' failed (output above)" >&2

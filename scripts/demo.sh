@@ -12,6 +12,10 @@ VENV="${VENV:-.venv}"
 case "$VENV" in /*) ;; *) VENV="$ROOT/$VENV" ;; esac
 PORT="${PORT:-8000}"
 export DEBUG="${DEBUG:-1}"
+# The demo's webhook endpoint delivers to this service's own receiver on 127.0.0.1: a local,
+# plain-http address, which only development settings allow (never set this in production).
+export WEBHOOK_ALLOW_PRIVATE_URLS="${WEBHOOK_ALLOW_PRIVATE_URLS:-1}"
+RECEIVER_URL="http://127.0.0.1:$PORT/demo/webhook-receiver/"
 VAR_DIR="${SAX_VAR_DIR:-$ROOT/var}"
 case "$VAR_DIR" in /*) ;; *) VAR_DIR="$ROOT/$VAR_DIR" ;; esac
 PY="$VENV/bin/python"
@@ -33,7 +37,7 @@ echo "==> Collecting static files"
 "$PY" "$ROOT/manage.py" collectstatic --noinput --verbosity 0
 
 echo "==> Loading demo data (seed_demo; safe to repeat)"
-"$PY" "$ROOT/manage.py" seed_demo | tee "$VAR_DIR/demo-credentials.txt"
+"$PY" "$ROOT/manage.py" seed_demo --webhook-url "$RECEIVER_URL" | tee "$VAR_DIR/demo-credentials.txt"
 
 WORKER_LOG="$VAR_DIR/demo-worker.log"
 WORKER_PID=""
@@ -66,10 +70,15 @@ WORKER_PID=$!
 cat <<BANNER
 
     AI Safety Alert Exchange demo
-    API docs:      http://127.0.0.1:$PORT/api/docs/
-    Health:        http://127.0.0.1:$PORT/healthz
+    Portal:           http://127.0.0.1:$PORT/   (sign in as publisher@mhra.example or assessor@fda.example,
+                      password in the credentials below)
+    Public alerts:    http://127.0.0.1:$PORT/public/alerts/
+    Webhooks arrive:  http://127.0.0.1:$PORT/demo/webhook-receiver/  (MHRA's endpoint; log in as admin@mhra.example)
+    API docs:         http://127.0.0.1:$PORT/api/docs/
+    Health:           http://127.0.0.1:$PORT/healthz
     Demo logins and API tokens: printed by seed_demo above (kept in $VAR_DIR/demo-credentials.txt)
-    Worker log:    $WORKER_LOG
+    Worker log:       $WORKER_LOG
+    Another port:     PORT=8080 make demo
     Stop with Ctrl-C.
 
 BANNER

@@ -30,7 +30,7 @@ from alerts.api.alert_serializers import (
     WithdrawSerializer,
 )
 from alerts.api.export_views import AlertExportActions
-from alerts.filters import AlertFilter
+from alerts.filters import ALERT_SEARCH_FIELDS, AlertFilter
 from alerts.models import Alert, AlertRevision
 from alerts.services import acknowledgements as ack_services
 from alerts.services import alerts as services
@@ -129,7 +129,7 @@ class AlertViewSet(
 
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
-    search_fields = ("title", "summary", "description", "reference", "publisher_reference")
+    search_fields = ALERT_SEARCH_FIELDS
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
     required_scopes = {
         "create": Scope.DRAFT,

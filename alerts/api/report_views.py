@@ -26,7 +26,7 @@ from alerts.api.report_serializers import (
     SignalSerializer,
 )
 from alerts.choices import ReportStatus
-from alerts.filters import ReportFilter, SignalFilter
+from alerts.filters import REPORT_SEARCH_FIELDS, ReportFilter, SignalFilter
 from alerts.models import Acknowledgement, Alert, Report, Signal
 from alerts.services import reports as report_services
 from alerts.services.acknowledgements import ack_render
@@ -56,7 +56,7 @@ class ReportViewSet(IdempotentCreateMixin, mixins.ListModelMixin, viewsets.Gener
 
     serializer_class = ReportSerializer
     filterset_class = ReportFilter
-    search_fields = ("setting", "population", "method", "data_source", "tool__name", "tool__manufacturer")
+    search_fields = REPORT_SEARCH_FIELDS
     http_method_names = ["get", "post", "put", "delete", "head", "options"]
     required_scopes = {
         "create": Scope.DRAFT,

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from alerts import selectors
 from alerts.api.report_serializers import PerformanceSerializer
 from alerts.api.serializers import AuthorizationSerializer, ToolSerializer
-from alerts.filters import AuthorizationFilter, ToolFilter
+from alerts.filters import TOOL_SEARCH_FIELDS, AuthorizationFilter, ToolFilter
 from alerts.models import Authorization, Tool
 from alerts.services.performance import tool_performance
 from alerts.services.tools import authorization_record, authorization_update, tool_register, tool_update
@@ -37,7 +37,7 @@ class ToolViewSet(
     serializer_class = ToolSerializer
     required_scopes = {"create": Scope.DRAFT, "partial_update": Scope.DRAFT}
     filterset_class = ToolFilter
-    search_fields = ("name", "manufacturer", "intended_purpose", "identifiers__value")
+    search_fields = TOOL_SEARCH_FIELDS
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Tool]:

@@ -13,12 +13,13 @@ from typing import Any
 
 from alerts.choices import LOWER_IS_BETTER, PROPORTION_METRICS, Metric
 
-WIDTH = 640
-HEIGHT = 260
+WIDTH = 760
+HEIGHT = 300
 LEFT = 56
-RIGHT = 118
+RIGHT = 190
 TOP = 16
 BOTTOM = 44
+LABEL_GAP = 17  # the least vertical distance between two baseline labels (12–13 px text)
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Chart:
     subgroups: list[dict[str, Any]] = field(default_factory=list)
     description: str = ""
     lower_is_better: bool = False
+    own_jurisdiction: str = ""
 
 
 def _nice_step(span: float) -> float:
@@ -70,13 +72,32 @@ def _fmt(value: float) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".") if value == value else "—"
 
 
-def chart_for(metric: dict[str, Any]) -> Chart:
+def _place_labels(lines: list[dict[str, Any]], top: float, bottom: float) -> None:
+    """Label positions next to the lines, never closer than LABEL_GAP, kept inside the drawing.
+
+    Down from the top line first (each label at its line, or pushed below the previous one), then
+    up from the bottom edge so that the last labels fit; a leader joins a moved label to its line.
+    """
+    previous = -math.inf
+    for line in lines:
+        line["label_y"] = max(line["y"] + 4, previous + LABEL_GAP)
+        previous = line["label_y"]
+    following = math.inf
+    for line in reversed(lines):
+        line["label_y"] = round(min(line["label_y"], bottom, following - LABEL_GAP), 1)
+        following = line["label_y"]
+    for line in lines:
+        line["label_y"] = round(max(line["label_y"], top), 1)
+
+
+def chart_for(metric: dict[str, Any], own_jurisdiction: str = "") -> Chart:
     name = metric["metric"]
     title = dict(Metric.choices).get(name, name)
     periods = [p for p in metric.get("periods") or [] if p.get("value") is not None]
     baselines = metric.get("baselines") or []
     chart = Chart(metric=name, title=str(title), overall=metric.get("overall"),
-                  subgroups=metric.get("subgroups") or [], lower_is_better=name in LOWER_IS_BETTER)
+                  subgroups=metric.get("subgroups") or [], lower_is_better=name in LOWER_IS_BETTER,
+                  own_jurisdiction=own_jurisdiction)
 
     values: list[float] = []
     for period in periods:
@@ -112,9 +133,15 @@ def chart_for(metric: dict[str, Any]) -> Chart:
     xs = [chart.plot_left + width / 2] if count == 1 else [
         chart.plot_left + 20 + i * (width - 40) / max(count - 1, 1) for i in range(count)
     ]
-    reference = min((b["value"] for b in baselines), default=None) if not chart.lower_is_better else max(
-        (b["value"] for b in baselines), default=None
-    )
+    # Judged against the viewer's own jurisdiction's baseline when it declared one, else the least demanding.
+    own = [b["value"] for b in baselines if b["jurisdiction"] == own_jurisdiction]
+    reference_name = "your jurisdiction's baseline" if own else "the lowest baseline"
+    if own:
+        reference: float | None = own[0]
+    elif chart.lower_is_better:
+        reference = max((b["value"] for b in baselines), default=None)
+    else:
+        reference = min((b["value"] for b in baselines), default=None)
     for x, period in zip(xs, periods, strict=True):
         value, ci_low, ci_high = period["value"], period.get("ci_low"), period.get("ci_high")
         if reference is None:
@@ -134,14 +161,13 @@ def chart_for(metric: dict[str, Any]) -> Chart:
     chart.path = " ".join(f"{'M' if i == 0 else 'L'}{p.x},{p.y}" for i, p in enumerate(chart.points))
     chart.baselines = [
         {"y": round(y_of(b["value"]), 1), "jurisdiction": b["jurisdiction"], "value": b["value"],
-         "text": f"{b['jurisdiction']} baseline {_fmt(b['value'])}"}
+         "own": b["jurisdiction"] == own_jurisdiction,
+         "text": f"{b['jurisdiction']} baseline {_fmt(b['value'])}"
+                 + (" (yours)" if b["jurisdiction"] == own_jurisdiction else "")}
         for b in baselines
     ]
-    chart.baselines.sort(key=lambda b: b["y"])
-    label_y = -math.inf
-    for line in chart.baselines:  # keep labels of close baselines apart
-        label_y = max(line["y"] + 4, label_y + 14)
-        line["label_y"] = round(label_y, 1)
+    chart.baselines.sort(key=lambda b: (b["y"], not b["own"], b["jurisdiction"]))
+    _place_labels(chart.baselines, top=chart.plot_top + 4, bottom=chart.height - 6)
     parts = [f"{title} by half-year, pooled across the reports your member may see."]
     if chart.points:
         last = chart.points[-1]
@@ -152,10 +178,10 @@ def chart_for(metric: dict[str, Any]) -> Chart:
         parts.append("Declared baselines: " + ", ".join(b["text"] for b in chart.baselines) + ".")
     worse_count = sum(1 for p in chart.points if p.worse)
     if worse_count:
-        parts.append(f"{worse_count} period(s) credibly worse than the lowest baseline.")
+        parts.append(f"{worse_count} period(s) credibly worse than {reference_name}.")
     chart.description = " ".join(parts)
     return chart
 
 
-def charts_for(performance: dict[str, Any]) -> list[Chart]:
-    return [chart_for(metric) for metric in performance.get("metrics") or []]
+def charts_for(performance: dict[str, Any], own_jurisdiction: str = "") -> list[Chart]:
+    return [chart_for(metric, own_jurisdiction) for metric in performance.get("metrics") or []]

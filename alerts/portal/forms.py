@@ -155,19 +155,37 @@ class WithdrawForm(forms.Form):
 
 
 class AcknowledgeForm(forms.Form):
-    state = forms.ChoiceField(choices=AckState.choices, widget=forms.RadioSelect, initial=AckState.RECEIVED)
-    comment = forms.CharField(required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 3}),
-                              help_text="Required for 'Action taken': say what was done.")
+    """Your member's answer. The comment and the rationale are required only in some answers:
+    their labels say when (never "(optional)"), and a missing one is one plain message."""
+
+    state = forms.ChoiceField(label="Your member's answer", choices=AckState.choices, widget=forms.RadioSelect,
+                              initial=AckState.RECEIVED,
+                              error_messages={"required": "Choose an answer."})
+    comment = forms.CharField(label="Comment — required for 'Action taken'", required=False, max_length=10000,
+                              widget=forms.Textarea(attrs={"rows": 3}),
+                              help_text="Say what was done, e.g. 'Double reading enabled in all screening sites'.")
     decision = forms.ChoiceField(
         label="Reliance decision", required=False,
         choices=[("", "No decision yet"), *RelianceDecision.choices],
     )
-    rationale = forms.CharField(required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 2}))
+    rationale = forms.CharField(label="Rationale for the decision", required=False, max_length=10000,
+                                widget=forms.Textarea(attrs={"rows": 2}),
+                                help_text="Only with a reliance decision: why your member relies on it or not.")
 
     def __init__(self, *args: Any, prefix_id: str = "", **kwargs: Any) -> None:
         if prefix_id:
             kwargs.setdefault("auto_id", f"id_{prefix_id}_%s")
         super().__init__(*args, **kwargs)
+        for name in ("comment", "rationale"):
+            self.fields[name].conditional = True  # type: ignore[attr-defined]  # read by includes/field.html
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("state") == AckState.ACTION_TAKEN and not str(data.get("comment", "")).strip():
+            self.add_error("comment", "Say what was done: a comment is required for 'Action taken'.")
+        if str(data.get("rationale", "")).strip() and not data.get("decision"):
+            self.add_error("decision", "Choose the reliance decision that the rationale explains.")
+        return data
 
     def api_body(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -15,7 +15,6 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from alerts import selectors
-from alerts.api.views import ToolViewSet
 from alerts.choices import (
     AlertStatus,
     AuthorizationStatus,
@@ -26,15 +25,13 @@ from alerts.choices import (
     SignalKind,
     SignalStatus,
 )
-from alerts.filters import SignalFilter, ToolFilter
+from alerts.filters import TOOL_SEARCH_FIELDS, SignalFilter, ToolFilter, search_q
 from alerts.models import Signal, Tool
 from alerts.portal.charts import charts_for
-from alerts.portal.views import search_q
 from alerts.services.performance import tool_performance
 from alerts.services.signals import signal_draft_alert
 from exchange.choices import Scope
-from exchange.errors import ServiceError
-from exchange.portal.access import Portal, member_view
+from exchange.portal.access import Portal, member_view, service_errors
 from exchange.portal.pages import paginate, render_page
 
 CHOICES = {
@@ -56,7 +53,7 @@ def tool_list(request: HttpRequest, portal: Portal) -> HttpResponse:
     queryset = filterset.qs
     search = request.GET.get("search", "").strip()
     if search:
-        queryset = queryset.filter(search_q(ToolViewSet.search_fields, search)).distinct()
+        queryset = queryset.filter(search_q(TOOL_SEARCH_FIELDS, search)).distinct()
     context = {**paginate(request, queryset.order_by("name")), **CHOICES, "filterset": filterset, "search": search}
     return render_page(request, portal, "alerts/tool_list.html", context, section="tools")
 
@@ -78,16 +75,24 @@ def tool_detail(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
     )
     signals = selectors.signals_visible_to(member=member).filter(tool=tool)
     performance = tool_performance(tool=tool, member=member)
+    authorizations = list(tool.authorizations.all())
+    own_baseline = {
+        b.metric: b.value for a in authorizations if a.jurisdiction == member.country for b in a.baseline.all()
+    }
     context = {
         **CHOICES,
         "tool": tool,
-        "authorizations": list(tool.authorizations.all()),
+        "authorizations": authorizations,
+        "authorised_here": any(
+            a.jurisdiction == member.country and a.status == AuthorizationStatus.AUTHORISED for a in authorizations
+        ),
+        "own_baseline": own_baseline,
         "identifiers": list(tool.identifiers.all()),
         "alerts": list(alerts[:50]),
         "reports": list(reports[:50]),
         "signals": list(signals),
         "performance": performance,
-        "charts": charts_for(performance),
+        "charts": charts_for(performance, own_jurisdiction=member.country),
     }
     return render_page(request, portal, "alerts/tool_detail.html", context, section="tools")
 
@@ -111,10 +116,8 @@ def signal_draft(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
         signal = selectors.signals_visible_to(member=portal.member).get(pk=pk)
     except (Signal.DoesNotExist, ValueError, DjangoValidationError) as exc:
         raise Http404("No such signal.") from exc
-    try:
+    with service_errors(request):
         alert = signal_draft_alert(actor=portal.user, signal=signal)
-    except ServiceError as exc:
-        messages.error(request, exc.detail)
-        return redirect("portal:signal-list")
-    messages.success(request, "A draft alert was made from the signal's evidence. Check it, then publish it.")
-    return redirect("portal:alert-detail", pk=alert.pk)
+        messages.success(request, "A draft alert was made from the signal's evidence. Check it, then publish it.")
+        return redirect("portal:alert-detail", pk=alert.pk)
+    return redirect("portal:signal-list")

@@ -15,18 +15,24 @@ from alerts import selectors
 from alerts.api.ack_serializers import AcknowledgeSerializer
 from alerts.api.report_import import reports_import
 from alerts.api.report_serializers import ReportInputSerializer
-from alerts.api.report_views import ReportViewSet
-from alerts.choices import ACK_COMPLETE, AckState, Distribution, Metric, RelianceDecision, ReportStatus
-from alerts.filters import ReportFilter
-from alerts.models import Acknowledgement, Report
+from alerts.choices import (
+    ACK_COMPLETE,
+    LOWER_IS_BETTER,
+    AckState,
+    Distribution,
+    Metric,
+    RelianceDecision,
+    ReportStatus,
+)
+from alerts.filters import REPORT_SEARCH_FIELDS, ReportFilter, search_q
+from alerts.models import Acknowledgement, BaselineMetric, Report
 from alerts.portal.forms import AcknowledgeForm, ReportForm, ReportImportForm
-from alerts.portal.views import member_choices, search_q, tool_choices
+from alerts.portal.views import member_choices, tool_choices
 from alerts.services import reports as report_services
 from alerts.services.acknowledgements import ack_is_overdue
 from alerts.services.provenance import report_verified_key
 from exchange.choices import Scope
-from exchange.errors import ServiceError
-from exchange.portal.access import Portal, flatten_errors, form_add_service_error, member_view, safe_next
+from exchange.portal.access import Portal, flatten_errors, member_view, safe_next, service_errors
 from exchange.portal.pages import api_validate, paginate, render_page
 
 CHOICES = {
@@ -56,7 +62,7 @@ def report_list(request: HttpRequest, portal: Portal) -> HttpResponse:
     queryset = filterset.qs
     search = request.GET.get("search", "").strip()
     if search:
-        queryset = queryset.filter(search_q(ReportViewSet.search_fields, search))
+        queryset = queryset.filter(search_q(REPORT_SEARCH_FIELDS, search))
     queryset = queryset.select_related("publisher", "tool").order_by("-published_at", "-created_at")
     context = {**paginate(request, queryset), **CHOICES, "filterset": filterset, "search": search,
                "can_draft": portal.can(Scope.DRAFT), "can_import": portal.can(Scope.PUBLISH)}
@@ -71,6 +77,7 @@ def _detail_context(portal: Portal, report: Report, ack_form: AcknowledgeForm | 
         "can_draft": is_publisher and portal.can(Scope.DRAFT),
         "recipients": [row.member for row in report.recipient_rows.all()],
         "signed_by": report_verified_key(report) if report.signature else None,  # SPEC §8, checked server-side
+        "comparisons": _against_baselines(report, own_jurisdiction=portal.member.country),
     }
     if is_publisher and report.status == ReportStatus.PUBLISHED:
         context["audience_acks"] = list(
@@ -90,6 +97,29 @@ def _detail_context(portal: Portal, report: Report, ack_form: AcknowledgeForm | 
     return context
 
 
+def _against_baselines(report: Report, *, own_jurisdiction: str) -> list[dict[str, Any]]:
+    """Each whole-population metric beside every declared baseline of the tool (own jurisdiction first)."""
+    declared: dict[str, list[tuple[str, float]]] = {}
+    rows = BaselineMetric.objects.filter(authorization__tool_id=report.tool_id).values_list(
+        "metric", "authorization__jurisdiction", "value"
+    )
+    for metric, jurisdiction, value in rows:
+        declared.setdefault(metric, []).append((jurisdiction, value))
+    comparisons = []
+    for measured in report.metrics.all():
+        baselines = []
+        for jurisdiction, value in sorted(declared.get(measured.metric, []),
+                                          key=lambda jv: (jv[0] != own_jurisdiction, jv[0] != report.country, jv[0])):
+            lower_is_better = measured.metric in LOWER_IS_BETTER
+            worse_bound = measured.ci_low if lower_is_better else measured.ci_high
+            bound = measured.value if worse_bound is None else worse_bound
+            worse = bound > value if lower_is_better else bound < value
+            baselines.append({"jurisdiction": jurisdiction, "value": value, "difference": measured.value - value,
+                              "worse": worse, "own": jurisdiction == own_jurisdiction})
+        comparisons.append({"metric": measured.metric, "value": measured.value, "baselines": baselines})
+    return comparisons
+
+
 @member_view()
 def report_detail(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
     report = visible_report(portal, pk)
@@ -105,11 +135,8 @@ def report_create(request: HttpRequest, portal: Portal) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = api_validate(ReportInputSerializer, form.api_body(), form, field_map=METRIC_FIELD_MAP)
         if data is not None:
-            try:
+            with service_errors(form, field_map=METRIC_FIELD_MAP):
                 report = report_services.report_draft_create(actor=portal.user, member=portal.member, data=data)
-            except ServiceError as exc:
-                form_add_service_error(form, exc, field_map=METRIC_FIELD_MAP)
-            else:
                 messages.success(request, "Report saved as a draft. Check it, then publish it.")
                 return redirect("portal:report-detail", pk=report.pk)
     return render_page(request, portal, "alerts/report_form.html", {"form": form}, section="reports",
@@ -129,15 +156,13 @@ def report_import(request: HttpRequest, portal: Portal) -> HttpResponse:
         except UnicodeDecodeError:
             form.add_error("file", "The CSV file must be UTF-8 encoded.")
         else:
-            try:
+            attempt = service_errors(form, detail_only=True)  # the problems by line are listed apart
+            with attempt:
                 created = reports_import(actor=portal.user, member=portal.member, text=text)
-            except ServiceError as exc:
-                form.add_error(None, exc.detail)
-                problems = flatten_errors(exc.errors or {})
-            else:
                 published = sum(1 for r in created if r.status == ReportStatus.PUBLISHED)
                 messages.success(request, f"Imported {len(created)} report(s), {published} published.")
                 return redirect(f"{reverse('portal:report-list')}?publisher={portal.member.code}")
+            problems = flatten_errors(attempt.error.errors or {}) if attempt.error else []
     context = {"form": form, "problems": problems}
     return render_page(request, portal, "alerts/report_import.html", context, section="reports",
                        status=400 if form.errors else 200)
@@ -147,11 +172,8 @@ def report_import(request: HttpRequest, portal: Portal) -> HttpResponse:
 @member_view(Scope.PUBLISH)
 def report_publish(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
     report = visible_report(portal, pk)
-    try:
+    with service_errors(request):
         report_services.report_publish(actor=portal.user, member=portal.member, report=report)
-    except ServiceError as exc:
-        messages.error(request, exc.detail)
-    else:
         messages.success(request, "Report published.")
     return redirect("portal:report-detail", pk=report.pk)
 
@@ -160,13 +182,11 @@ def report_publish(request: HttpRequest, portal: Portal, pk: Any) -> HttpRespons
 @member_view(Scope.DRAFT)
 def report_delete(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
     report = visible_report(portal, pk)
-    try:
+    with service_errors(request):
         report_services.report_draft_delete(actor=portal.user, report=report)
-    except ServiceError as exc:
-        messages.error(request, exc.detail)
-        return redirect("portal:report-detail", pk=report.pk)
-    messages.success(request, "Draft report deleted.")
-    return redirect("portal:report-list")
+        messages.success(request, "Draft report deleted.")
+        return redirect("portal:report-list")
+    return redirect("portal:report-detail", pk=report.pk)
 
 
 @require_POST
@@ -177,11 +197,8 @@ def report_acknowledge(request: HttpRequest, portal: Portal, pk: Any) -> HttpRes
     if form.is_valid():
         data = api_validate(AcknowledgeSerializer, form.api_body(), form)
         if data is not None:
-            try:
+            with service_errors(form):
                 ack = report_services.report_acknowledge(actor=portal.user, report=report, **data)
-            except ServiceError as exc:
-                form_add_service_error(form, exc)
-            else:
                 label = dict(AckState.choices).get(ack.state or "", ack.state)
                 messages.success(request, f"Your member's acknowledgement of the report is now '{label}'.")
                 return redirect(safe_next(request, reverse("portal:report-detail", args=[report.pk])))

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from django.urls import path
 
-from alerts.portal import notification_views, registry_views, report_views, views
+from alerts.portal import (
+    dashboard_views,
+    notification_views,
+    picker_views,
+    registry_views,
+    report_views,
+    views,
+)
 
 app_name = "portal"
 
 urlpatterns = [
     path("", views.inbox, name="inbox"),
+    path("pick/<slug:kind>/", picker_views.pick, name="pick"),
+    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
     path("notifications/", notification_views.notifications, name="notifications"),
     path("alerts/", views.alert_list, name="alert-list"),
     path("alerts/new/", views.alert_create, name="alert-create"),

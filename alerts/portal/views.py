@@ -11,27 +11,29 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alerts import selectors
 from alerts.api.ack_serializers import AcknowledgeSerializer
 from alerts.api.alert_serializers import AlertInputSerializer, AmendSerializer
-from alerts.api.alert_views import AlertViewSet
 from alerts.choices import (
     ACK_COMPLETE,
+    ACK_STATE_RANK,
     AckState,
     AlertStatus,
     AlertType,
+    AuthorizationStatus,
     Distribution,
     RelianceDecision,
     Severity,
 )
-from alerts.filters import AlertFilter
-from alerts.models import Alert, AlertRevision
+from alerts.filters import ALERT_SEARCH_FIELDS, AlertFilter, search_q
+from alerts.models import Acknowledgement, Alert, AlertRevision, AlertTool
 from alerts.portal.forms import (
     AcknowledgeForm,
     AlertForm,
@@ -45,9 +47,8 @@ from alerts.services import acknowledgements as ack_services
 from alerts.services import alerts as alert_services
 from alerts.services.provenance import revisions_verified_keys
 from exchange.choices import MemberStatus, Scope
-from exchange.errors import ServiceError
 from exchange.models import Member
-from exchange.portal.access import Portal, form_add_service_error, member_view, safe_next
+from exchange.portal.access import Portal, member_view, safe_next, service_errors
 from exchange.portal.pages import api_validate, paginate, render_page
 
 CHOICES = {
@@ -84,56 +85,114 @@ def member_choices(portal: Portal) -> list[tuple[str, str]]:
     return [(m.code, f"{m.code} — {m.name}") for m in members]
 
 
-def search_q(fields: tuple[str, ...] | list[str], text: str) -> Q:
-    """The API's `?search=`: every word must occur in one of the view's search fields."""
-    query = Q()
-    for word in text.split():
-        any_field = Q()
-        for field in fields:
-            any_field |= Q(**{f"{field}__icontains": word})
-        query &= any_field
-    return query
-
-
 # --- inbox ------------------------------------------------------------------------------------------
+
+
+INBOX_FILTERS = {
+    "overdue": ("Overdue", lambda qs, now: qs.filter(deadline__lte=now)),
+    "critical": ("Critical", lambda qs, now: qs.filter(alert__severity=Severity.CRITICAL)),
+    "unanswered": ("Not yet answered", lambda qs, now: qs.filter(state__isnull=True)),
+}
 
 
 @member_view()
 def inbox(request: HttpRequest, portal: Portal) -> HttpResponse:
-    """What awaits the member's acknowledgement, most urgent first (severity, then deadline)."""
+    """What awaits the member: alerts that need its action first (most urgent first: severity, then
+    deadline), then performance reports shared for information."""
     items = selectors.inbox_for(member=portal.member).order_by(*INBOX_ORDER)
-    context = {**paginate(request, items, per_page=50), **CHOICES, "can_ack": portal.can(Scope.ACKNOWLEDGE)}
+    show = request.GET.get("show", "")
+    if show in INBOX_FILTERS:
+        items = INBOX_FILTERS[show][1](items, timezone.now())
+    actions = list(items.filter(alert__isnull=False)[:200])
+    for_information = list(items.filter(report__isnull=False)[:200])
+    authorised = _authorised_here(portal, actions)
+    context = {
+        **CHOICES, "actions": actions, "for_information": for_information, "authorised_here": authorised,
+        "can_ack": portal.can(Scope.ACKNOWLEDGE), "show": show,
+        "inbox_filters": [(key, text) for key, (text, _) in INBOX_FILTERS.items()],
+    }
     return render_page(request, portal, "alerts/inbox.html", context, section="inbox")
+
+
+def _authorised_here(portal: Portal, acks: list[Acknowledgement]) -> set[Any]:
+    """The alerts (ids) that name a tool authorised in the member's own jurisdiction."""
+    alert_ids = [ack.alert_id for ack in acks if ack.alert_id]
+    if not alert_ids or not portal.member.country:
+        return set()
+    return set(
+        AlertTool.objects.filter(
+            alert_id__in=alert_ids, tool__authorizations__jurisdiction=portal.member.country,
+            tool__authorizations__status=AuthorizationStatus.AUTHORISED,
+        ).values_list("alert_id", flat=True)
+    )
 
 
 # --- list and search --------------------------------------------------------------------------------
 
 
-def _filters_for_display(filterset: AlertFilter) -> None:
-    """Friendlier widgets on the API's own filterset (the same filters, the same validation)."""
+ALERT_FILTER_LABELS = {
+    "status": ("Status", ""),
+    "severity": ("Severity", ""),
+    "alert_type": ("Type of alert", ""),
+    "distribution": ("Shared with", ""),
+    "publisher": ("Published by", "A member's code, e.g. FDA"),
+    "tool": ("Affected tool", ""),
+    "jurisdiction": ("Affected jurisdiction", "A country code, e.g. GB, or EU"),
+    "published_after": ("Published on or after", "Date and time in UTC"),
+    "published_before": ("Published before", "Date and time in UTC"),
+    "reference": ("Reference", "e.g. SAX-2026-000012"),
+}
+
+
+def _filters_for_display(filterset: AlertFilter) -> list[tuple[str, str]]:
+    """Human labels and widgets on the API's own filterset (the same filters, the same validation).
+
+    Returns the active filters as (label, value) pairs, shown when the panel is closed.
+    """
     form = filterset.form
     for name in ("status", "severity", "alert_type"):
         form.fields[name].widget = forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
     for name in ("published_after", "published_before"):
         form.fields[name].widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
-        form.fields[name].help_text = "UTC"
+    form.fields["distribution"].choices = [("", "Any distribution"), *Distribution.choices]
     form.fields["tool"].widget = forms.Select(choices=[("", "Any tool"), *tool_choices()])
-    form.fields["publisher"].help_text = "Member code, e.g. FDA"
-    form.fields["jurisdiction"].help_text = "ISO code, e.g. GB"
+    active: list[tuple[str, str]] = []
+    data = filterset.data or {}
+    for name, (text, help_text) in ALERT_FILTER_LABELS.items():
+        field = form.fields[name]
+        field.label = text
+        field.help_text = help_text
+        field.conditional = True  # a filter is never "(optional)" (read by includes/field.html)
+        values = [v for v in (data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]) if v]
+        if values:
+            choices = dict(getattr(field, "choices", []) or getattr(field.widget, "choices", []) or [])
+            active.append((text, ", ".join(str(choices.get(v, v)) for v in values)))
+    return active
+
+
+def _my_answers(portal: Portal, alerts: list[Alert]) -> dict[Any, Acknowledgement]:
+    """The member's own acknowledgement of each alert on the page (state and deadline columns)."""
+    rows = Acknowledgement.objects.filter(member=portal.member, alert_id__in=[a.pk for a in alerts])
+    return {ack.alert_id: ack for ack in rows}
 
 
 @member_view()
 def alert_list(request: HttpRequest, portal: Portal) -> HttpResponse:
     visible = selectors.alerts_visible_to(member=portal.member)
     filterset = AlertFilter(request.GET or None, queryset=visible, request=request)
-    _filters_for_display(filterset)
+    active_filters = _filters_for_display(filterset)
     queryset: QuerySet[Alert] = filterset.qs
     search = request.GET.get("search", "").strip()
     if search:
-        queryset = queryset.filter(search_q(AlertViewSet.search_fields, search))
-    queryset = queryset.select_related("publisher").order_by("-published_at", "-created_at")
+        queryset = queryset.filter(search_q(ALERT_SEARCH_FIELDS, search))
+    queryset = selectors.alerts_with_details(queryset).order_by(F("published_at").desc(nulls_first=True),
+                                                                "-created_at")
+    page = paginate(request, queryset)
+    answers = _my_answers(portal, list(page["page_obj"].object_list))
+    rows = [(alert, answers.get(alert.pk)) for alert in page["page_obj"].object_list]
     context = {
-        **paginate(request, queryset), **CHOICES, "filterset": filterset, "search": search,
+        **page, **CHOICES, "filterset": filterset, "search": search, "rows": rows,
+        "active_filters": active_filters, "filters_open": bool(filterset.form.errors),
         "can_draft": portal.can(Scope.DRAFT),
     }
     return render_page(request, portal, "alerts/alert_list.html", context, section="alerts")
@@ -159,7 +218,7 @@ def _detail_context(portal: Portal, alert: Alert, **forms: Any) -> dict[str, Any
     }
     if is_publisher and alert.status != AlertStatus.DRAFT:
         acks = ack_services.acknowledgements_of_alert(alert=alert)
-        context["audience_acks"] = acks
+        context["audience_acks"] = sorted(acks, key=_tracker_order)
         context["ack_summary"] = ack_services.acknowledgements_summary(acks)
         context["deadline_form"] = forms.get("deadline_form") or DeadlineForm()
         context["deadline_error_member"] = forms.get("deadline_error_member")
@@ -174,7 +233,30 @@ def _detail_context(portal: Portal, alert: Alert, **forms: Any) -> dict[str, Any
         context["ack_form"] = forms.get("ack_form") or AcknowledgeForm(
             initial={"state": _next_state(ack.state), "decision": ack.decision or "", "rationale": ack.rationale}
         )
+        context["one_click_states"] = _one_click_states(ack.state)
     return context
+
+
+def _tracker_order(ack: Acknowledgement) -> tuple[int, float, str]:
+    """Overdue first, then awaiting an answer (soonest deadline first), then answered, then not asked."""
+    if ack_services.ack_is_overdue(ack):
+        group = 0
+    elif ack.requested and ack.state not in ACK_COMPLETE:
+        group = 1
+    elif ack.state is not None:
+        group = 2
+    else:
+        group = 3
+    deadline = ack.deadline.timestamp() if ack.deadline else float("inf")
+    return group, deadline, ack.member.code
+
+
+def _one_click_states(state: str | None) -> list[tuple[str, str]]:
+    """The answers that need nothing more than a click, forward from the current state."""
+    labels = dict(AckState.choices)
+    current = ACK_STATE_RANK.get(state or "", 0) if state else 0
+    return [(s, labels[s]) for s in (AckState.RECEIVED, AckState.ASSESSING)
+            if state is None or ACK_STATE_RANK[s] > current]
 
 
 def _next_state(state: str | None) -> str:
@@ -200,14 +282,11 @@ def alert_acknowledge(request: HttpRequest, portal: Portal, pk: Any) -> HttpResp
     if form.is_valid():
         data = api_validate(AcknowledgeSerializer, form.api_body(), form)
         if data is not None:
-            try:
+            with service_errors(form):
                 ack = ack_services.acknowledgement_set(actor=portal.user, alert=alert, **data)
-            except ServiceError as exc:
-                form_add_service_error(form, exc)
-            else:
                 label = dict(AckState.choices).get(ack.state or "", ack.state)
                 messages.success(request, f"{alert.reference}: your member's acknowledgement is now '{label}'.")
-                return redirect(safe_next(request, reverse("portal:alert-detail", args=[alert.pk])))
+                return redirect(safe_next(request, reverse("portal:alert-detail", args=[alert.pk]) + "#acknowledge"))
     context = _detail_context(portal, alert, ack_form=form)
     return render_page(request, portal, "alerts/alert_detail.html", context, section="alerts", status=400)
 
@@ -217,17 +296,16 @@ def alert_acknowledge(request: HttpRequest, portal: Portal, pk: Any) -> HttpResp
 def alert_extend_deadline(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
     alert = visible_alert(portal, pk)
     form = DeadlineForm(request.POST)
+    # The error summary links to the row's own date box (one per member in the tracker).
+    form.fields["deadline"].widget.attrs["id"] = f"deadline-{request.POST.get('member', '')}"
     if form.is_valid():
-        try:
+        with service_errors(form):
             ack = ack_services.acknowledgement_extend_deadline(
                 actor=portal.user, alert=alert, member_code=form.cleaned_data["member"],
                 deadline=form.cleaned_data["deadline"],
             )
-        except ServiceError as exc:
-            form_add_service_error(form, exc)
-        else:
             messages.success(request, f"The deadline of {ack.member.code} is extended.")
-            return redirect(reverse("portal:alert-detail", args=[alert.pk]) + "#acknowledgements")
+            return redirect(reverse("portal:alert-detail", args=[alert.pk]) + "#tracker")
     context = _detail_context(portal, alert, deadline_form=form, deadline_error_member=request.POST.get("member"))
     return render_page(request, portal, "alerts/alert_detail.html", context, section="alerts", status=400)
 
@@ -252,11 +330,8 @@ def alert_create(request: HttpRequest, portal: Portal) -> HttpResponse:
         if form.is_valid():
             data = api_validate(AlertInputSerializer, form.api_body(), form, field_map=TOOL_FIELD_MAP)
             if data is not None:
-                try:
+                with service_errors(form, field_map=TOOL_FIELD_MAP):
                     alert = alert_services.alert_draft_create(actor=portal.user, data=data)
-                except ServiceError as exc:
-                    form_add_service_error(form, exc, field_map=TOOL_FIELD_MAP)
-                else:
                     messages.success(request, "Draft saved. Check it below, then publish it.")
                     return redirect("portal:alert-detail", pk=alert.pk)
     else:
@@ -288,13 +363,10 @@ def alert_edit(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
         if form.is_valid():
             data = api_validate(AlertInputSerializer, form.api_body(), form, field_map=TOOL_FIELD_MAP)
             if data is not None:
-                try:
+                with service_errors(form, field_map=TOOL_FIELD_MAP):
                     alert_services.alert_draft_update(
                         actor=portal.user, alert=alert, data=data, if_match=form.cleaned_data.get("etag") or None
                     )
-                except ServiceError as exc:
-                    form_add_service_error(form, exc, field_map=TOOL_FIELD_MAP)
-                else:
                     messages.success(request, "Draft saved.")
                     return redirect("portal:alert-detail", pk=alert.pk)
     else:
@@ -312,13 +384,12 @@ def alert_publish(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse
     alert = _own_alert(portal, pk)
     error = ""
     if request.method == "POST":
-        try:
+        attempt = service_errors(request)
+        with attempt:
             alert = alert_services.alert_publish(actor=portal.user, alert=alert)
-        except ServiceError as exc:
-            error = exc.detail
-        else:
             messages.success(request, f"Published as {alert.reference}.")
             return redirect("portal:alert-detail", pk=alert.pk)
+        error = attempt.error.detail if attempt.error else ""
     if alert.status != AlertStatus.DRAFT and not error:
         return redirect("portal:alert-detail", pk=alert.pk)
     audience = selectors.alert_audience_members(alert).exclude(pk=alert.publisher_id).order_by("code")
@@ -331,13 +402,11 @@ def alert_publish(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse
 @member_view(Scope.DRAFT)
 def alert_delete(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
     alert = _own_alert(portal, pk)
-    try:
+    with service_errors(request):
         alert_services.alert_draft_delete(actor=portal.user, alert=alert)
-    except ServiceError as exc:
-        messages.error(request, exc.detail)
-        return redirect("portal:alert-detail", pk=alert.pk)
-    messages.success(request, "Draft deleted.")
-    return redirect("portal:alert-list")
+        messages.success(request, "Draft deleted.")
+        return redirect("portal:alert-list")
+    return redirect("portal:alert-detail", pk=alert.pk)
 
 
 # --- amend, close, withdraw -------------------------------------------------------------------------
@@ -356,14 +425,11 @@ def alert_amend(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
             if data is not None:
                 change_summary = data.pop("change_summary")
                 material = data.pop("material", False)
-                try:
+                with service_errors(form, field_map=TOOL_FIELD_MAP):
                     alert = alert_services.alert_amend(
                         actor=portal.user, alert=alert, data=data, change_summary=change_summary,
                         material=material, if_match=form.cleaned_data["etag"],
                     )
-                except ServiceError as exc:
-                    form_add_service_error(form, exc, field_map=TOOL_FIELD_MAP)
-                else:
                     messages.success(request, f"{alert.reference} amended: revision {alert.revision}.")
                     return redirect(reverse("portal:alert-detail", args=[alert.pk]) + "#revisions")
     else:
@@ -383,16 +449,13 @@ def _finish(
     alert = _own_alert(portal, pk)
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with service_errors(form):
             if verb == "close":
                 alert = alert_services.alert_close(actor=portal.user, alert=alert,
                                                    resolution=form.cleaned_data["resolution"])
             else:
                 alert = alert_services.alert_withdraw(actor=portal.user, alert=alert,
                                                       reason=form.cleaned_data["reason"])
-        except ServiceError as exc:
-            form_add_service_error(form, exc)
-        else:
             messages.success(request, f"{alert.reference} is {alert.status}.")
             return redirect("portal:alert-detail", pk=alert.pk)
     context = {"form": form, "alert": alert, "verb": verb}

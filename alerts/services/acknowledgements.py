@@ -241,6 +241,12 @@ def answer_apply(
     if rationale is not None and rationale.strip() != ack.rationale:
         ack.rationale = rationale.strip()
         changed_fields.append("rationale")
+    if ack.rationale and not ack.decision:
+        # A rationale explains a reliance decision; alone it reads as "— —" to the publisher.
+        raise ValidationFailed(
+            "decision: a rationale explains a reliance decision; give the decision too.",
+            errors={"decision": ["required with a rationale"]},
+        )
     if not changed_fields:
         return ack, False  # repeating the current answer changes nothing
     ack.updated_at = now

@@ -11,16 +11,15 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import F, Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from exchange.api.webhooks import WebhookEndpointCreateSerializer, WebhookEndpointUpdateSerializer
 from exchange.choices import DeliveryState, Scope
-from exchange.errors import ServiceError
 from exchange.models import Delivery, DeliveryAttempt, WebhookEndpoint
-from exchange.portal.access import Portal, form_add_service_error, member_view
+from exchange.portal.access import Portal, member_view, service_errors
 from exchange.portal.forms import EndpointEditForm, EndpointForm, RecoverForm
 from exchange.portal.pages import api_validate, paginate, render_page
 from exchange.services import deliveries as delivery_services
@@ -28,10 +27,9 @@ from exchange.services import endpoints as endpoint_services
 
 
 def _own_endpoint(portal: Portal, pk: Any) -> WebhookEndpoint:
-    try:
+    with service_errors():
         return endpoint_services.endpoint_get(member=portal.member, endpoint_id=pk)
-    except ServiceError as exc:
-        raise Http404(exc.detail) from exc
+    raise AssertionError("unreachable: service_errors() raises 404")
 
 
 def _detail_url(endpoint: WebhookEndpoint) -> str:
@@ -52,11 +50,8 @@ def endpoint_new(request: HttpRequest, portal: Portal) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = api_validate(WebhookEndpointCreateSerializer, dict(form.cleaned_data), form)
         if data is not None:
-            try:
+            with service_errors(form):
                 endpoint = endpoint_services.endpoint_create(actor=portal.user, member=portal.member, **data)
-            except ServiceError as exc:
-                form_add_service_error(form, exc)
-            else:
                 return _secret_page(request, portal, endpoint, created=True)
     return render_page(request, portal, "exchange/endpoint_form.html", {"form": form}, section="endpoints",
                        status=400 if form.errors else 200)
@@ -89,11 +84,8 @@ def endpoint_detail(request: HttpRequest, portal: Portal, pk: Any) -> HttpRespon
         changes = {key: value for key, value in form.cleaned_data.items() if value != initial[key]}
         data = api_validate(WebhookEndpointUpdateSerializer, changes, form, partial=True)
         if data is not None:
-            try:
+            with service_errors(form):
                 endpoint_services.endpoint_update(actor=portal.user, endpoint=endpoint, **data)
-            except ServiceError as exc:
-                form_add_service_error(form, exc)
-            else:
                 messages.success(request, "Endpoint saved.")
                 return redirect(_detail_url(endpoint))
     context = {
@@ -121,11 +113,8 @@ def endpoint_rotate(request: HttpRequest, portal: Portal, pk: Any) -> HttpRespon
 @member_view(Scope.ADMIN)
 def endpoint_test(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
     endpoint = _own_endpoint(portal, pk)
-    try:
+    with service_errors(request):
         endpoint_services.endpoint_test(actor=portal.user, endpoint=endpoint)
-    except ServiceError as exc:
-        messages.error(request, exc.detail)
-    else:
         messages.success(request, "A test message (ping) is on its way; its delivery is at the top of the log.")
     return redirect(_detail_url(endpoint) + "#deliveries")
 
@@ -145,13 +134,10 @@ def endpoint_recover(request: HttpRequest, portal: Portal, pk: Any) -> HttpRespo
     endpoint = _own_endpoint(portal, pk)
     form = RecoverForm(request.POST)
     if form.is_valid():
-        try:
+        with service_errors(request):
             count = delivery_services.deliveries_recover(
                 actor=portal.user, endpoint=endpoint, since=form.cleaned_data["since"]
             )
-        except ServiceError as exc:
-            messages.error(request, exc.detail)
-        else:
             messages.success(request, f"{count} failed deliver{'y' if count == 1 else 'ies'} re-sent.")
     else:
         messages.error(request, "Give the time from which to re-send failed deliveries.")
@@ -161,15 +147,10 @@ def endpoint_recover(request: HttpRequest, portal: Portal, pk: Any) -> HttpRespo
 @require_POST
 @member_view(Scope.ADMIN)
 def delivery_redeliver(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
-    try:
+    with service_errors():
         delivery = delivery_services.delivery_get(member=portal.member, delivery_id=pk)
-    except ServiceError as exc:
-        raise Http404(exc.detail) from exc
-    try:
+    with service_errors(request):
         delivery_services.delivery_redeliver(actor=portal.user, delivery=delivery)
-    except ServiceError as exc:
-        messages.error(request, exc.detail)
-    else:
         messages.success(request, "The delivery is being re-sent (same webhook-id).")
     if delivery.endpoint_id is None:
         return redirect("network:endpoint-list")

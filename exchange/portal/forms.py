@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from exchange.choices import ALERT_TYPES, Role, Scope
+from exchange.choices import ALERT_TYPES, EventType, Role, Scope
 from exchange.portal.access import split_codes
 from exchange.services.subscriptions import SUBSCRIBABLE_EVENT_TYPES
 
@@ -78,8 +78,8 @@ class SubscriptionForm(forms.Form):
     active = forms.BooleanField(label="Active (a paused subscription matches nothing)", required=False, initial=True)
     event_types = forms.MultipleChoiceField(
         label="Events", required=False, widget=forms.CheckboxSelectMultiple,
-        choices=[(t, t) for t in SUBSCRIBABLE_EVENT_TYPES],
-        help_text="None ticked: every event type.",
+        choices=[(t, EventType(t).label) for t in SUBSCRIBABLE_EVENT_TYPES],
+        help_text="None ticked: every kind of event.",
     )
     alert_types = forms.MultipleChoiceField(
         label="Alert types", required=False, widget=forms.CheckboxSelectMultiple,
@@ -87,16 +87,21 @@ class SubscriptionForm(forms.Form):
         help_text="None ticked: every alert type.",
     )
     min_severity = forms.ChoiceField(label="Minimum severity", required=False, choices=SEVERITY_CHOICES)
-    tools = forms.CharField(label="Tools (ids)", required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                            help_text="Tool ids from the registry, separated by commas. Blank: every tool.")
+    tools = forms.CharField(label="Tools", required=False,
+                            widget=forms.TextInput(attrs={"data-picker": "tools", "autocomplete": "off"}),
+                            help_text="Search by name or manufacturer and choose. None chosen: every tool.")
     manufacturers = forms.CharField(label="Manufacturers", required=False, widget=forms.Textarea(attrs={"rows": 2}),
                                     help_text="One per line. Blank: every manufacturer.")
     clinical_areas = forms.CharField(label="Clinical areas", required=False,
                                      help_text="Separated by commas, e.g. radiology, pathology. Blank: every area.")
-    jurisdictions = forms.CharField(label="Affected jurisdictions", required=False,
-                                    help_text="ISO codes separated by commas, e.g. GB, US. Blank: any jurisdiction.")
-    publishers = forms.CharField(label="Publishing members", required=False,
-                                 help_text="Member codes separated by commas, e.g. FDA, HC. Blank: every member.")
+    jurisdictions = forms.CharField(
+        label="Affected jurisdictions", required=False,
+        widget=forms.TextInput(attrs={"data-picker": "jurisdictions", "autocomplete": "off"}),
+        help_text="Search by country name or code, e.g. Germany or DE. None chosen: any jurisdiction.")
+    publishers = forms.CharField(
+        label="Publishing members", required=False,
+        widget=forms.TextInput(attrs={"data-picker": "members", "autocomplete": "off"}),
+        help_text="Search by regulator name or code, e.g. Health Canada. None chosen: every member.")
     authorised_in_my_jurisdiction = forms.BooleanField(
         label="Only about tools authorised in my member's jurisdiction", required=False
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from exchange.portal import endpoint_views, views
+from exchange.portal import demo_receiver, endpoint_views, views
 
 app_name = "network"
 
@@ -26,5 +26,6 @@ urlpatterns = [
     path("webhooks/<uuid:pk>/test/", endpoint_views.endpoint_test, name="endpoint-test"),
     path("webhooks/<uuid:pk>/delete/", endpoint_views.endpoint_delete, name="endpoint-delete"),
     path("webhooks/<uuid:pk>/recover/", endpoint_views.endpoint_recover, name="endpoint-recover"),
+    path("demo/webhook-receiver/", demo_receiver.demo_webhook_receiver, name="demo-receiver"),
     path("webhooks/deliveries/<uuid:pk>/redeliver/", endpoint_views.delivery_redeliver, name="delivery-redeliver"),
 ]

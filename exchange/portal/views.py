@@ -16,9 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from exchange.api.serializers import TokenCreateSerializer, UserCreateSerializer, UserUpdateSerializer
 from exchange.choices import Role, Scope, sorted_scopes
-from exchange.errors import ServiceError
 from exchange.models import ApiToken, Subscription, User, WebhookEndpoint
-from exchange.portal.access import Portal, form_add_service_error, join_codes, member_view
+from exchange.portal.access import Portal, join_codes, member_view, service_errors
 from exchange.portal.forms import SubscriptionForm, TokenCreateForm, UserCreateForm, UserUpdateForm
 from exchange.portal.pages import api_validate, paginate, render_page
 from exchange.services import subscriptions as subscription_services
@@ -58,11 +57,8 @@ def user_new(request: HttpRequest, portal: Portal) -> HttpResponse:
         body = {key: value for key, value in form.cleaned_data.items() if value != "" or key != "password"}
         data = api_validate(UserCreateSerializer, body, form)
         if data is not None:
-            try:
+            with service_errors(form):
                 user = user_create(actor=portal.user, member=portal.member, **data)
-            except ServiceError as exc:
-                form_add_service_error(form, exc)
-            else:
                 messages.success(request, f"{user.email} can now sign in as {user.get_role_display()}"
                                           f"{'' if data.get('password') else ' once they set a password'}.")
                 return redirect("network:user-list")
@@ -80,11 +76,8 @@ def user_edit(request: HttpRequest, portal: Portal, pk: int) -> HttpResponse:
         changes = {key: value for key, value in form.cleaned_data.items() if value != initial[key]}
         data = api_validate(UserUpdateSerializer, changes, form, partial=True)
         if data is not None:
-            try:
+            with service_errors(form):
                 user_update(actor=portal.user, user=target, **data)
-            except ServiceError as exc:
-                form_add_service_error(form, exc)
-            else:
                 messages.success(request, f"{target.email} updated.")
                 return redirect("network:user-list")
     return render_page(request, portal, "exchange/user_form.html", {"form": form, "mode": "edit", "target": target},
@@ -112,12 +105,9 @@ def token_new(request: HttpRequest, portal: Portal) -> HttpResponse:
             if owner is None:
                 form.add_error("user", "unknown user")
             else:
-                try:
+                with service_errors(form):
                     issued = token_issue(actor=portal.user, user=owner, name=data.get("name", ""),
                                          scopes=data.get("scopes"), expires_days=data.get("expires_days"))
-                except ServiceError as exc:
-                    form_add_service_error(form, exc)
-                else:
                     # Shown once, in this response only: never stored, never redirected through.
                     context = {"token": issued.token, "value": issued.value,
                                "scopes": sorted_scopes(token_effective_scopes(issued.token))}
@@ -174,25 +164,20 @@ def _subscription_initial(subscription: Subscription) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 @member_view(Scope.ADMIN)
 def subscription_edit(request: HttpRequest, portal: Portal, pk: Any = None) -> HttpResponse:
-    subscription = None
+    subscription: Subscription | None = None
     initial: dict[str, Any] = {"active": True}
     if pk is not None:
-        try:
+        with service_errors():
             subscription = subscription_services.subscription_get(member=portal.member, subscription_id=pk)
-        except ServiceError as exc:
-            raise Http404(exc.detail) from exc
-        initial = _subscription_initial(subscription)
+            initial = _subscription_initial(subscription)
     form = SubscriptionForm(request.POST or None, initial=initial, endpoints=_endpoint_choices(portal))
     if request.method == "POST" and form.is_valid():
         data = form.service_data()
-        try:
+        with service_errors(form):
             if subscription is None:
                 subscription_services.subscription_create(actor=portal.user, member=portal.member, **data)
             else:
                 subscription_services.subscription_update(actor=portal.user, subscription=subscription, **data)
-        except ServiceError as exc:
-            form_add_service_error(form, exc)
-        else:
             messages.success(request, f"Subscription '{data['name']}' saved.")
             return redirect("network:subscription-list")
     context = {"form": form, "subscription": subscription}
@@ -203,10 +188,8 @@ def subscription_edit(request: HttpRequest, portal: Portal, pk: Any = None) -> H
 @require_POST
 @member_view(Scope.ADMIN)
 def subscription_delete(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
-    try:
+    with service_errors():
         subscription = subscription_services.subscription_get(member=portal.member, subscription_id=pk)
-    except ServiceError as exc:
-        raise Http404(exc.detail) from exc
     subscription_services.subscription_delete(actor=portal.user, subscription=subscription)
     messages.success(request, f"Subscription '{subscription.name}' deleted.")
     return redirect("network:subscription-list")

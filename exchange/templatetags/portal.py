@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from exchange.choices import Scope
 from exchange.portal.access import Portal, portal_of
 
 register = template.Library()
@@ -32,11 +31,6 @@ def portal_identity(context: template.Context) -> Portal | None:
 @register.filter
 def can(portal: Portal | None, scope: str) -> bool:
     return portal is not None and portal.can(scope)
-
-
-@register.simple_tag
-def scope_names() -> dict[str, str]:
-    return {scope.value: scope.value for scope in Scope}
 
 
 def _span(delta: timedelta) -> str:
@@ -75,6 +69,44 @@ def countdown(deadline: datetime | None) -> SafeString:
 
 
 @register.filter
+def when(moment: datetime | None) -> str:
+    """An absolute time with its zone, e.g. 'Thu 27 Nov 2026, 14:00 UTC'."""
+    if moment is None:
+        return "—"
+    local = timezone.localtime(moment)
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+
+
+@register.filter
+def deadline(moment: datetime | None) -> SafeString:
+    """A deadline both ways: 'Thu 27 Nov 2026, 14:00 UTC (due in 23 h 5 min)'."""
+    if moment is None:
+        return mark_safe('<span class="deadline none">No deadline</span>')
+    return format_html('<span class="deadline-full">{} <span class="relative">({})</span></span>',
+                       when(moment), countdown(moment))
+
+
+@register.filter
+def number(value: Any) -> str:
+    """An integer with thousands separators ('12,480'); other values unchanged."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "" if value is None else str(value)
+    return f"{value:,}"
+
+
+@register.filter
+def hours(value: float | None) -> str:
+    """A duration given in hours, readably: '12 min', '5.5 h', '3.2 days'."""
+    if value is None:
+        return "—"
+    if value < 1:
+        return f"{max(round(value * 60), 1)} min"
+    if value < 48:
+        return f"{value:.1f} h"
+    return f"{value / 24:.1f} days"
+
+
+@register.filter
 def is_past(moment: datetime | None) -> bool:
     return moment is not None and moment <= timezone.now()
 
@@ -89,11 +121,9 @@ def label(value: Any, choices: Any) -> str:
 
 
 @register.filter
-def get_item(mapping: Any, key: Any) -> Any:
-    try:
-        return mapping[key]
-    except (KeyError, IndexError, TypeError):
-        return None
+def get_metric(mapping: dict[str, Any] | None, metric: str) -> Any:
+    """`{{ own_baseline|get_metric:signal.metric }}`: a value by key, or None."""
+    return (mapping or {}).get(metric)
 
 
 @register.filter

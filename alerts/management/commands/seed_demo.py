@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from alerts.demo.data import ALERTS, DEMO_PASSWORD, MEMBERS, REPORTS, ROLES, TOOLS
+from alerts.demo.network import seed_answers, seed_subscriptions
 from alerts.models import Alert, Authorization, Report, Signal, Tool
 from alerts.services.alerts import alert_amend, alert_close, alert_draft_create, alert_publish, alert_withdraw
 from alerts.services.reports import report_draft_create, report_publish
@@ -31,6 +32,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-tokens", action="store_true", help="Do not issue and print demo API tokens")
+        parser.add_argument(
+            "--webhook-url", default="",
+            help="Where MHRA's demo webhook endpoint delivers (make demo: this service's /demo/webhook-receiver/; "
+            "a local address needs WEBHOOK_ALLOW_PRIVATE_URLS=1)",
+        )
 
     def progress(self, step: int, total: int, text: str) -> None:
         width = 24
@@ -39,11 +45,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            self.seed(issue_tokens=not options["no_tokens"])
+            self.seed(issue_tokens=not options["no_tokens"], webhook_url=options["webhook_url"])
         except ServiceError as exc:
             raise CommandError(f"Seeding failed: {exc.detail}") from exc
 
-    def seed(self, *, issue_tokens: bool) -> None:
+    def seed(self, *, issue_tokens: bool, webhook_url: str = "") -> None:
         self.stdout.write(self.style.MIGRATE_HEADING("Members and users"))
         for step, (code, name, country) in enumerate(MEMBERS, 1):
             with transaction.atomic():
@@ -87,6 +93,9 @@ class Command(BaseCommand):
         for sample in IMDRF_SAMPLES:
             self.stdout.write(f"  {self._imdrf(sample)}")
 
+        self.stdout.write(self.style.MIGRATE_HEADING("Subscriptions and webhook endpoints"))
+        seed_subscriptions(webhook_url=webhook_url, say=lambda text: self.stdout.write(f"  {text}"))
+
         self.stdout.write(self.style.MIGRATE_HEADING("Safety alerts"))
         for step, spec in enumerate(ALERTS, 1):
             alert, created = self._alert(spec)
@@ -94,6 +103,9 @@ class Command(BaseCommand):
             note = "" if created else " (already there)"
             self.progress(step, len(ALERTS), f"{alert.reference or 'draft':<15} {spec['publisher']:<5} "
                           f"{alert.alert_type}/{alert.severity} {alert.distribution}: {state}{note}")
+
+        self.stdout.write(self.style.MIGRATE_HEADING("Answers from the audience"))
+        seed_answers(say=lambda text: self.stdout.write(f"  {text}"))
 
         self.stdout.write(self.style.MIGRATE_HEADING("Real-world performance reports and signals"))
         tools_with_reports = set()

@@ -138,13 +138,16 @@ def test_acknowledge_in_one_click_then_with_a_decision(
     # Without a comment, action_taken is refused with the service's message; nothing changes.
     refused = client.post(f"/alerts/{restricted_alert.pk}/acknowledge/", {"state": "action_taken"})
     assert refused.status_code == 400
-    assert "required for action_taken" in refused.content.decode()
+    body = refused.content.decode()
+    assert "Say what was done: a comment is required for &#x27;Action taken&#x27;." in body
+    assert body.count("a comment is required") == 2  # once in the summary, once at the field; never raw names
+    assert "action_taken" not in body.split("<main")[1].split("<form")[0]
     response = client.post(f"/alerts/{restricted_alert.pk}/acknowledge/", {
         "state": "action_taken", "comment": "Letters sent", "decision": "adapt", "rationale": "Local variant",
         "next": "https://evil.example/",
     })
     assert response.status_code == 302
-    assert response["Location"] == f"/alerts/{restricted_alert.pk}/"  # an outside `next` is ignored
+    assert response["Location"] == f"/alerts/{restricted_alert.pk}/#acknowledge"  # an outside `next` is ignored
     ack.refresh_from_db()
     assert (ack.state, ack.decision, ack.rationale) == ("action_taken", "adapt", "Local variant")
     backwards = client.post(f"/alerts/{restricted_alert.pk}/acknowledge/", {"state": "assessing"})
@@ -273,7 +276,7 @@ def test_the_tool_page_charts_the_trend_against_the_baselines(
     network: Network, page: Callable[[User], Client], portal_tool: Tool
 ) -> None:
     body = page(network.hc.viewer).get(f"/tools/{portal_tool.pk}/").content.decode()
-    assert '<svg viewBox="0 0 640 260" role="img"' in body
+    assert '<svg viewBox="0 0 760 300" role="img"' in body
     assert "GB baseline 0.92" in body
     assert "US baseline 0.92" in body
     assert "style=" not in body  # no inline style anywhere (strict CSP)

@@ -68,10 +68,10 @@ def test_only_the_publishing_member_changes_an_alert(
     for suffix in ("amend/", "close/", "withdraw/"):
         assert client.get(f"/alerts/{restricted_alert.pk}/{suffix}").status_code == 403, suffix
     detail = client.get(f"/alerts/{restricted_alert.pk}/").content.decode()
-    assert "Acknowledgements by the audience" not in detail  # the table is the publisher's
+    assert "Who has acted on this alert" not in detail  # the table is the publisher's
     assert "Amend" not in detail
     publisher_page = page(network.mhra.viewer).get(f"/alerts/{restricted_alert.pk}/").content.decode()
-    assert "Acknowledgements by the audience" in publisher_page
+    assert "Who has acted on this alert" in publisher_page
     assert ">Amend<" not in publisher_page  # a viewer of the publisher sees the table, not the actions
 
 

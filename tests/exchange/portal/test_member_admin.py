@@ -37,7 +37,7 @@ def test_users_are_added_and_their_role_changed(network: Network, page: Callable
     assert AuditEntry.objects.filter(action="user.created", object_id=str(user.pk)).exists()
     duplicate = client.post("/member/users/new/", {"email": "new.person@mhra.test", "role": "viewer"})
     assert duplicate.status_code == 400
-    assert "already registered" in duplicate.content.decode()
+    assert "A user with e-mail new.person@mhra.test already exists." in duplicate.content.decode()
     weak = client.post("/member/users/new/", {"email": "weak@mhra.test", "role": "viewer", "password": "123"})
     assert weak.status_code == 400
     assert "This password is too short" in weak.content.decode()

@@ -1,0 +1,18 @@
+"""Template helpers of the content's portal pages (the base page's inbox count)."""
+
+from __future__ import annotations
+
+from django import template
+
+from alerts.selectors import inbox_for
+from exchange.portal.access import Portal
+
+register = template.Library()
+
+
+@register.simple_tag
+def inbox_count(portal: Portal | None) -> int:
+    """How many alerts await the member's action: the count next to "Inbox" in the navigation."""
+    if portal is None:
+        return 0
+    return inbox_for(member=portal.member).filter(alert__isnull=False).count()

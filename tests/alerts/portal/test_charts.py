@@ -1,0 +1,44 @@
+"""The tool page's chart geometry: baseline labels never overlap or leave the drawing, and the
+viewer's own jurisdiction's baseline is the one emphasised and judged against."""
+
+from __future__ import annotations
+
+import itertools
+
+from alerts.portal.charts import HEIGHT, LABEL_GAP, chart_for
+
+
+def _metric(baselines: dict[str, float], periods: list[tuple[str, float, float, float]]) -> dict[str, object]:
+    return {
+        "metric": "sensitivity",
+        "baselines": [{"jurisdiction": j, "value": v} for j, v in baselines.items()],
+        "periods": [{"period": p, "value": v, "ci_low": lo, "ci_high": hi, "reports": 1, "sample": 12480}
+                    for p, v, lo, hi in periods],
+    }
+
+
+def test_close_baselines_get_labels_apart_and_inside_the_chart() -> None:
+    chart = chart_for(_metric({"GB": 0.92, "US": 0.921, "CA": 0.919, "AU": 0.92, "DE": 0.5},
+                              [("2025-H2", 0.9, 0.88, 0.92)]), own_jurisdiction="US")
+    ys = sorted(line["label_y"] for line in chart.baselines)
+    assert all(b - a >= LABEL_GAP - 0.1 for a, b in itertools.pairwise(ys))
+    assert all(chart.plot_top <= y <= HEIGHT - 6 for y in ys)
+
+
+def test_labels_near_the_bottom_are_pushed_up_not_out() -> None:
+    chart = chart_for(_metric({"GB": 0.1, "US": 0.1005, "CA": 0.101}, [("2025-H2", 0.9, 0.88, 0.92)]))
+    ys = sorted(line["label_y"] for line in chart.baselines)
+    assert ys[-1] <= HEIGHT - 6
+    assert all(b - a >= LABEL_GAP - 0.1 for a, b in itertools.pairwise(ys))
+
+
+def test_the_viewer_s_own_baseline_is_emphasised_and_judged_against() -> None:
+    # 0.85 is credibly below the US baseline (0.92) but not below the lowest (0.80).
+    metric = _metric({"US": 0.92, "GB": 0.80}, [("2025-H2", 0.85, 0.83, 0.87)])
+    mine = chart_for(metric, own_jurisdiction="US")
+    assert [line["text"] for line in mine.baselines if line["own"]] == ["US baseline 0.92 (yours)"]
+    assert mine.points[0].worse
+    assert "credibly worse than your jurisdiction's baseline" in mine.description
+    anyone = chart_for(metric, own_jurisdiction="JP")
+    assert not any(line["own"] for line in anyone.baselines)
+    assert not anyone.points[0].worse

@@ -1,0 +1,68 @@
+"""The demo's whole loop (issue #16): seed_demo subscribes members and points MHRA's webhook endpoint at
+the service's own demo receiver, which checks each message's signature and lists what it received."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from alerts.models import Acknowledgement
+from exchange.models import Subscription, User, WebhookEndpoint
+from exchange.signing import signature_header
+
+RECEIVER = "http://127.0.0.1:8000/demo/webhook-receiver/"
+
+
+@pytest.mark.django_db
+def test_seed_demo_subscribes_and_answers_once(settings: Any) -> None:
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    call_command("seed_demo", "--no-tokens", "--webhook-url", RECEIVER, stdout=StringIO())
+    subscriptions = Subscription.objects.count()
+    assert subscriptions >= 4
+    endpoint = WebhookEndpoint.objects.get(member__code="MHRA")
+    assert endpoint.url == RECEIVER
+    assert Subscription.objects.get(member__code="MHRA", webhook_endpoints=endpoint).authorised_in_my_jurisdiction
+    fda = Acknowledgement.objects.get(alert__publisher_reference="MHRA-DSI-2026-014", member__code="FDA")
+    assert fda.state == "action_taken"
+    assert fda.decision == "adopt"
+    call_command("seed_demo", "--no-tokens", "--webhook-url", RECEIVER.replace("8000", "8765"), stdout=StringIO())
+    assert Subscription.objects.count() == subscriptions
+    assert WebhookEndpoint.objects.get(member__code="MHRA").url == RECEIVER.replace("8000", "8765")  # follows PORT
+
+
+def _post(client: Client, endpoint: WebhookEndpoint, body: dict[str, Any], *, secret: str | None = None) -> Any:
+    text = json.dumps(body)
+    stamp = int(time.time())
+    signature = signature_header(secrets=[secret or endpoint.secret], msg_id="msg_demo_1", timestamp=stamp, body=text)
+    return client.post("/demo/webhook-receiver/", text, content_type="application/json", headers={
+        "webhook-id": "msg_demo_1", "webhook-timestamp": str(stamp), "webhook-signature": signature,
+    })
+
+
+@pytest.mark.django_db
+def test_the_demo_receiver_checks_signatures_and_shows_what_arrived(
+    settings: Any, tmp_path: Any, network: Any, page: Callable[[User], Client]
+) -> None:
+    settings.DEBUG = True
+    settings.VAR_DIR = tmp_path
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    endpoint = WebhookEndpoint.objects.create(member=network.mhra.member, url=RECEIVER,
+                                              secret="whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=")
+    body = {"type": "alert.published", "data": {"reference": "SAX-2026-000001", "title": "Missed nodules"}}
+    assert _post(Client(), endpoint, body).status_code == 204
+    forged = _post(Client(), endpoint, body, secret="whsec_" + "WllZWVlZWVlZWVlZWVlZWVlZWVlZWVk=")
+    assert forged.status_code == 204
+    shown = page(network.mhra.admin).get("/demo/webhook-receiver/").content.decode()
+    assert shown.count("SAX-2026-000001") == 2
+    assert shown.count("Not verified") == 1
+    assert shown.count(">Valid<") == 1
+    assert Client().get("/demo/webhook-receiver/").status_code == 302  # the list is for signed-in members
+    settings.DEBUG = False
+    assert Client().post("/demo/webhook-receiver/", "{}", content_type="application/json").status_code == 404
