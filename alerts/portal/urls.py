@@ -6,6 +6,7 @@ from django.urls import path
 
 from alerts.portal import (
     dashboard_views,
+    list_views,
     notification_views,
     picker_views,
     registry_views,
@@ -16,11 +17,11 @@ from alerts.portal import (
 app_name = "portal"
 
 urlpatterns = [
-    path("", views.inbox, name="inbox"),
+    path("", list_views.inbox, name="inbox"),
     path("pick/<slug:kind>/", picker_views.pick, name="pick"),
     path("dashboard/", dashboard_views.dashboard, name="dashboard"),
     path("notifications/", notification_views.notifications, name="notifications"),
-    path("alerts/", views.alert_list, name="alert-list"),
+    path("alerts/", list_views.alert_list, name="alert-list"),
     path("alerts/new/", views.alert_create, name="alert-create"),
     path("alerts/<uuid:pk>/", views.alert_detail, name="alert-detail"),
     path("alerts/<uuid:pk>/edit/", views.alert_edit, name="alert-edit"),

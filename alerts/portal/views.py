@@ -1,4 +1,5 @@
-"""Portal pages of safety alerts: the inbox, search, an alert's page, and its lifecycle forms.
+"""Portal pages of safety alerts: an alert's page, its answers, and its lifecycle forms (the inbox and
+the list are in `list_views`).
 
 Views parse, call one selector or service, and render. Every alert is read through
 `alerts_visible_to(member)` (SPEC §3): an alert the member may not see is a 404 on every page.
@@ -8,14 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alerts import selectors
@@ -27,13 +25,11 @@ from alerts.choices import (
     AckState,
     AlertStatus,
     AlertType,
-    AuthorizationStatus,
     Distribution,
     RelianceDecision,
     Severity,
 )
-from alerts.filters import ALERT_SEARCH_FIELDS, AlertFilter, search_q
-from alerts.models import Acknowledgement, Alert, AlertRevision, AlertTool
+from alerts.models import Acknowledgement, Alert, AlertRevision
 from alerts.portal.forms import (
     AcknowledgeForm,
     AlertForm,
@@ -49,7 +45,7 @@ from alerts.services.provenance import revisions_verified_keys
 from exchange.choices import MemberStatus, Scope
 from exchange.models import Member
 from exchange.portal.access import Portal, member_view, safe_next, service_errors
-from exchange.portal.pages import api_validate, paginate, render_page
+from exchange.portal.pages import api_validate, render_page
 
 CHOICES = {
     "statuses": AlertStatus.choices,
@@ -60,8 +56,6 @@ CHOICES = {
     "decisions": RelianceDecision.choices,
 }
 TOOL_FIELD_MAP = {"affected_tools": "tool_0"}
-# Most urgent first: severity, then deadline (the API inbox's order; the keys are annotations of inbox_for).
-INBOX_ORDER: tuple[str, ...] = ("-severity_rank", "deadline_key", "requested_at", "id")
 
 
 # --- shared reads -----------------------------------------------------------------------------------
@@ -83,119 +77,6 @@ def tool_choices() -> list[tuple[str, str]]:
 def member_choices(portal: Portal) -> list[tuple[str, str]]:
     members = Member.objects.filter(status=MemberStatus.ACTIVE).exclude(pk=portal.member.pk).order_by("code")
     return [(m.code, f"{m.code} — {m.name}") for m in members]
-
-
-# --- inbox ------------------------------------------------------------------------------------------
-
-
-INBOX_FILTERS = {
-    "overdue": ("Overdue", lambda qs, now: qs.filter(deadline__lte=now)),
-    "critical": ("Critical", lambda qs, now: qs.filter(alert__severity=Severity.CRITICAL)),
-    "unanswered": ("Not yet answered", lambda qs, now: qs.filter(state__isnull=True)),
-}
-
-
-@member_view()
-def inbox(request: HttpRequest, portal: Portal) -> HttpResponse:
-    """What awaits the member: alerts that need its action first (most urgent first: severity, then
-    deadline), then performance reports shared for information."""
-    items = selectors.inbox_for(member=portal.member).order_by(*INBOX_ORDER)
-    show = request.GET.get("show", "")
-    if show in INBOX_FILTERS:
-        items = INBOX_FILTERS[show][1](items, timezone.now())
-    actions = list(items.filter(alert__isnull=False)[:200])
-    for_information = list(items.filter(report__isnull=False)[:200])
-    authorised = _authorised_here(portal, actions)
-    context = {
-        **CHOICES, "actions": actions, "for_information": for_information, "authorised_here": authorised,
-        "can_ack": portal.can(Scope.ACKNOWLEDGE), "show": show,
-        "inbox_filters": [(key, text) for key, (text, _) in INBOX_FILTERS.items()],
-    }
-    return render_page(request, portal, "alerts/inbox.html", context, section="inbox")
-
-
-def _authorised_here(portal: Portal, acks: list[Acknowledgement]) -> set[Any]:
-    """The alerts (ids) that name a tool authorised in the member's own jurisdiction."""
-    alert_ids = [ack.alert_id for ack in acks if ack.alert_id]
-    if not alert_ids or not portal.member.country:
-        return set()
-    return set(
-        AlertTool.objects.filter(
-            alert_id__in=alert_ids, tool__authorizations__jurisdiction=portal.member.country,
-            tool__authorizations__status=AuthorizationStatus.AUTHORISED,
-        ).values_list("alert_id", flat=True)
-    )
-
-
-# --- list and search --------------------------------------------------------------------------------
-
-
-ALERT_FILTER_LABELS = {
-    "status": ("Status", ""),
-    "severity": ("Severity", ""),
-    "alert_type": ("Type of alert", ""),
-    "distribution": ("Shared with", ""),
-    "publisher": ("Published by", "A member's code, e.g. FDA"),
-    "tool": ("Affected tool", ""),
-    "jurisdiction": ("Affected jurisdiction", "A country code, e.g. GB, or EU"),
-    "published_after": ("Published on or after", "Date and time in UTC"),
-    "published_before": ("Published before", "Date and time in UTC"),
-    "reference": ("Reference", "e.g. SAX-2026-000012"),
-}
-
-
-def _filters_for_display(filterset: AlertFilter) -> list[tuple[str, str]]:
-    """Human labels and widgets on the API's own filterset (the same filters, the same validation).
-
-    Returns the active filters as (label, value) pairs, shown when the panel is closed.
-    """
-    form = filterset.form
-    for name in ("status", "severity", "alert_type"):
-        form.fields[name].widget = forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
-    for name in ("published_after", "published_before"):
-        form.fields[name].widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
-    form.fields["distribution"].choices = [("", "Any distribution"), *Distribution.choices]
-    form.fields["tool"].widget = forms.Select(choices=[("", "Any tool"), *tool_choices()])
-    active: list[tuple[str, str]] = []
-    data = filterset.data or {}
-    for name, (text, help_text) in ALERT_FILTER_LABELS.items():
-        field = form.fields[name]
-        field.label = text
-        field.help_text = help_text
-        field.conditional = True  # a filter is never "(optional)" (read by includes/field.html)
-        values = [v for v in (data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]) if v]
-        if values:
-            choices = dict(getattr(field, "choices", []) or getattr(field.widget, "choices", []) or [])
-            active.append((text, ", ".join(str(choices.get(v, v)) for v in values)))
-    return active
-
-
-def _my_answers(portal: Portal, alerts: list[Alert]) -> dict[Any, Acknowledgement]:
-    """The member's own acknowledgement of each alert on the page (state and deadline columns)."""
-    rows = Acknowledgement.objects.filter(member=portal.member, alert_id__in=[a.pk for a in alerts])
-    return {ack.alert_id: ack for ack in rows}
-
-
-@member_view()
-def alert_list(request: HttpRequest, portal: Portal) -> HttpResponse:
-    visible = selectors.alerts_visible_to(member=portal.member)
-    filterset = AlertFilter(request.GET or None, queryset=visible, request=request)
-    active_filters = _filters_for_display(filterset)
-    queryset: QuerySet[Alert] = filterset.qs
-    search = request.GET.get("search", "").strip()
-    if search:
-        queryset = queryset.filter(search_q(ALERT_SEARCH_FIELDS, search))
-    queryset = selectors.alerts_with_details(queryset).order_by(F("published_at").desc(nulls_first=True),
-                                                                "-created_at")
-    page = paginate(request, queryset)
-    answers = _my_answers(portal, list(page["page_obj"].object_list))
-    rows = [(alert, answers.get(alert.pk)) for alert in page["page_obj"].object_list]
-    context = {
-        **page, **CHOICES, "filterset": filterset, "search": search, "rows": rows,
-        "active_filters": active_filters, "filters_open": bool(filterset.form.errors),
-        "can_draft": portal.can(Scope.DRAFT),
-    }
-    return render_page(request, portal, "alerts/alert_list.html", context, section="alerts")
 
 
 # --- an alert's page --------------------------------------------------------------------------------
