@@ -13,10 +13,10 @@ from typing import Any
 
 from alerts.choices import LOWER_IS_BETTER, PROPORTION_METRICS, Metric
 
-WIDTH = 760
+WIDTH = 820
 HEIGHT = 300
 LEFT = 56
-RIGHT = 190
+RIGHT = 250
 TOP = 16
 BOTTOM = 44
 LABEL_GAP = 17  # the least vertical distance between two baseline labels (12–13 px text)

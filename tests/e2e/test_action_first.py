@@ -88,14 +88,19 @@ def public_alert(network: Network, portal_tool: Tool) -> Alert:
     return alert
 
 
-def _report_for_information(network: Network, tool: Tool) -> None:
-    """A performance report HC shares with the network: FDA reads it, for information."""
-    publisher = network.hc.publisher
+def _report_for_information(
+    network: Network, tool: Tool, *, country: str = "CA", sensitivity: tuple[int, int] = (348, 400),
+    start: date = date(2026, 1, 1),
+) -> None:
+    """A performance report shared with the network (by HC, or FDA for the US): for information."""
+    publisher = network.fda.publisher if country == "US" else network.hc.publisher
     assert publisher.member is not None
+    numerator, denominator = sensitivity
     report = report_draft_create(actor=publisher, member=publisher.member, data={
-        "tool": tool.pk, "tool_version": "2.1", "period_start": date(2026, 1, 1), "period_end": date(2026, 6, 30),
-        "setting": "Emergency department head CT", "country": "CA", "sample_size": 4210,
-        "metrics": [{"metric": "sensitivity", "value": 0.87, "numerator": 348, "denominator": 400}],
+        "tool": tool.pk, "tool_version": "2.1", "period_start": start, "period_end": start + timedelta(days=180),
+        "setting": "Emergency department head CT", "country": country, "sample_size": 4210,
+        "metrics": [{"metric": "sensitivity", "value": numerator / denominator, "numerator": numerator,
+                     "denominator": denominator}],
         "distribution": "network",
     })
     report_publish(actor=publisher, member=publisher.member, report=report)
@@ -309,6 +314,8 @@ def test_every_page_passes_axe_at_desktop_and_tablet_widths(
     browser_session: Callable[..., Session],
 ) -> None:
     _with_password(network.fda.admin, network.mhra.publisher)
+    _report_for_information(network, portal_tool)
+    _report_for_information(network, portal_tool, country="US", sensitivity=(352, 400), start=date(2025, 7, 1))
     problems: list[str] = []
     for viewport, width in ((DESKTOP, "desktop"), (TABLET, "tablet")):
         for who, paths in _pages(network, critical, public_alert, portal_tool).items():
@@ -334,6 +341,8 @@ def test_every_page_passes_axe_at_desktop_and_tablet_widths(
 def _tool_shot(session: Any, tool: Tool, width: str) -> None:
     if width == "desktop" and session.name.startswith("fda-admin"):
         session.go(f"/tools/{tool.pk}/")
+        session.page.locator("#perf-heading").scroll_into_view_if_needed()
+        session.page.evaluate("window.scrollBy(0, document.getElementById('perf-heading').getBoundingClientRect().top - 8)")
         _doc_shot(session, "tool-page")
 
 

@@ -80,7 +80,7 @@ def test_publish_acknowledge_and_restricted_visibility(
     form.get_by_label("Affected versions of tool 1").fill(">=2.0,<2.4")
     form.get_by_role("radio", name=re.compile("Restricted")).check()
     form.get_by_role("checkbox", name=re.compile("^FDA")).check()
-    form.get_by_role("button", name="Save draft and preview").click()
+    form.get_by_role("button", name="Save the draft").click()
     form.wait_for_load_state()
     assert form.get_by_text("Draft, not published.").is_visible()
     mhra.check_page("03-draft-preview")

@@ -276,7 +276,7 @@ def test_the_tool_page_charts_the_trend_against_the_baselines(
     network: Network, page: Callable[[User], Client], portal_tool: Tool
 ) -> None:
     body = page(network.hc.viewer).get(f"/tools/{portal_tool.pk}/").content.decode()
-    assert '<svg viewBox="0 0 760 300" role="img"' in body
+    assert '<svg viewBox="0 0 820 300" role="img"' in body
     assert "GB baseline 0.92" in body
     assert "US baseline 0.92" in body
     assert "style=" not in body  # no inline style anywhere (strict CSP)
