@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from exchange.choices import AudienceKind, EventType
-from exchange.models import AuditCheckpoint, AuditEntry
+from exchange.models import AuditCheckpoint, AuditEntry, SigningKey
 from exchange.services.audit import audit_verify
 from exchange.services.chain import chain_lock
 from exchange.services.events import event_record
@@ -81,9 +81,25 @@ class CheckpointInvalid(ValueError):
     """The checkpoint itself is malformed or its signature does not verify."""
 
 
-def checkpoint_parse(data: Any) -> dict[str, Any]:
+def network_keys_from_jwks(jwks: Any) -> list[SigningKey]:
+    """The NETWORK keys a member kept (a JWKS as /api/v1/members/NETWORK/keys/ gave it), as unsaved
+    key rows to verify with — so that the check does not trust the keys now in the database."""
+    if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+        raise CheckpointInvalid('the key file is not a JWKS ({"keys": [...]})')
+    keys = [
+        SigningKey(kid=str(jwk["kid"]), public_key=str(jwk["x"]))
+        for jwk in jwks["keys"]
+        if isinstance(jwk, dict) and jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519" and "x" in jwk
+        and "kid" in jwk
+    ]
+    if not keys:
+        raise CheckpointInvalid("the key file holds no Ed25519 key")
+    return keys
+
+
+def checkpoint_parse(data: Any, *, keys: list[SigningKey] | None = None) -> dict[str, Any]:
     """Validate a checkpoint as given (an event's data: extra keys such as event_id are ignored)
-    and check its signature against the network's published keys."""
+    and check its signature against `keys` (default: the network's keys in the database)."""
     if not isinstance(data, dict):
         raise CheckpointInvalid("a checkpoint is a JSON object with entry_id, entry_hash, created_at and jws")
     missing = [name for name in (*CHECKPOINT_FIELDS, "jws") if name not in data]
@@ -94,10 +110,12 @@ def checkpoint_parse(data: Any) -> dict[str, Any]:
     if not all(isinstance(data[name], str) for name in ("entry_hash", "created_at", "jws")):
         raise CheckpointInvalid("entry_hash, created_at and jws must be strings")
     signed = {name: data[name] for name in CHECKPOINT_FIELDS}
-    if jws_verify_detached(jws=data["jws"], payload=signed, keys=signing_keys_of(member=None)) is None:
+    trusted = keys if keys is not None else signing_keys_of(member=None)
+    if jws_verify_detached(jws=data["jws"], payload=signed, keys=trusted) is None:
         raise CheckpointInvalid(
-            "its signature does not verify with the network's published keys (the checkpoint was altered, "
-            "or it is not from this exchange)"
+            "its signature does not verify with the network's "
+            + ("keys in the given JWKS" if keys is not None else "published keys")
+            + " (the checkpoint was altered, or it is not from this exchange)"
         )
     return signed
 
@@ -106,12 +124,13 @@ def _still_matches(entry_id: int, entry_hash: str) -> bool:
     return AuditEntry.objects.filter(id=entry_id, hash=entry_hash).exists()
 
 
-def checkpoint_verify(data: Any) -> tuple[int, CheckpointProblem | None]:
+def checkpoint_verify(data: Any, *, keys: list[SigningKey] | None = None) -> tuple[int, CheckpointProblem | None]:
     """(entries verified, the first problem) for the log up to a checkpoint.
 
     Raises CheckpointInvalid when the checkpoint itself cannot be trusted.
     """
-    signed = checkpoint_parse(data)
+    signed = checkpoint_parse(data, keys=keys)
+    trusted = keys if keys is not None else signing_keys_of(member=None)
     entry_id, entry_hash = signed["entry_id"], signed["entry_hash"]
     checked, problem = audit_verify()
     if problem is not None and problem.entry_id <= entry_id:
@@ -130,7 +149,7 @@ def checkpoint_verify(data: Any) -> tuple[int, CheckpointProblem | None]:
     intact = 0
     for earlier in AuditCheckpoint.objects.filter(entry_id__lt=entry_id).order_by("-entry_id").iterator():
         content = checkpoint_signed_content(earlier)
-        if jws_verify_detached(jws=earlier.jws, payload=content, keys=signing_keys_of(member=None)) is None:
+        if jws_verify_detached(jws=earlier.jws, payload=content, keys=trusted) is None:
             continue
         if _still_matches(earlier.entry_id, earlier.entry_hash):
             intact = earlier.entry_id

@@ -224,3 +224,37 @@ def test_beat_runs_the_checkpoint_every_audit_checkpoint_seconds() -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["exchange-audit-checkpoint"]
     assert entry["task"] == "exchange.audit_checkpoint"
     assert entry["schedule"] == float(settings.AUDIT_CHECKPOINT_SECONDS) == 3600.0
+
+
+def test_the_checkpoint_is_checked_against_the_network_keys_a_member_kept(
+    network: Network, api: Callable[..., ApiCaller], tmp_path: Path
+) -> None:
+    from exchange.models import SigningKey
+    from exchange.services.provenance import _new_key, jws_sign_detached
+
+    reader = api(network.fda.viewer)
+    audit_checkpoint_create()
+    kept = tmp_path / "network-jwks.json"
+    kept.write_text(json.dumps(reader.get("/api/v1/members/NETWORK/keys/").json()))
+    path, data = _checkpoint_file(tmp_path, reader)
+    out = StringIO()
+    call_command("verify_audit_log", "--checkpoint", str(path), "--jwks", str(kept), stdout=out)
+    assert "are all present and unchanged" in out.getvalue()
+
+    # Someone with the database forges a checkpoint of a truncated log and swaps in their own network key.
+    _sql("DELETE FROM exchange_auditentry WHERE id > %s", [data["entry_id"] - 2])
+    SigningKey.objects.filter(member__isnull=True).delete()
+    impostor = _new_key(None)
+    impostor.save()
+    head = AuditEntry.objects.order_by("-id").first()
+    assert head is not None
+    forged = {"entry_id": head.id, "entry_hash": head.hash, "created_at": data["created_at"]}
+    forged["jws"] = jws_sign_detached(key=impostor, payload=forged)
+    path.write_text(json.dumps(forged))
+
+    call_command("verify_audit_log", "--checkpoint", str(path), stdout=StringIO())  # the database's keys accept it
+    with pytest.raises(CommandError, match="does not verify with the network's keys in the given JWKS"):
+        call_command("verify_audit_log", "--checkpoint", str(path), "--jwks", str(kept), stdout=StringIO())
+    kept.write_text('{"keys": []}')
+    with pytest.raises(CommandError, match="holds no Ed25519 key"):
+        call_command("verify_audit_log", "--checkpoint", str(path), "--jwks", str(kept), stdout=StringIO())

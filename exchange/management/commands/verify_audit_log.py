@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from exchange.models import AuditEntry
 from exchange.services.audit import audit_verify
-from exchange.services.checkpoints import CheckpointInvalid, checkpoint_verify
+from exchange.services.checkpoints import CheckpointInvalid, checkpoint_verify, network_keys_from_jwks
 
 
 class Command(BaseCommand):
@@ -21,11 +21,18 @@ class Command(BaseCommand):
             "--checkpoint", metavar="FILE",
             help="JSON of one audit.checkpoint event's data: {entry_id, entry_hash, created_at, jws} ('-' for stdin)",
         )
+        parser.add_argument(
+            "--jwks", metavar="FILE",
+            help="with --checkpoint: the NETWORK JWKS you kept (GET /api/v1/members/NETWORK/keys/), to verify "
+                 "the checkpoint's signature without trusting the keys now in the database",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options.get("checkpoint"):
-            self._with_checkpoint(options["checkpoint"])
+            self._with_checkpoint(options["checkpoint"], options.get("jwks"))
             return
+        if options.get("jwks"):
+            raise CommandError("--jwks goes with --checkpoint FILE.")
         checked, problem = audit_verify()
         if problem is not None:
             raise CommandError(
@@ -41,21 +48,25 @@ class Command(BaseCommand):
             "(keep the signed audit.checkpoint events to detect truncation later)."
         ))
 
-    def _with_checkpoint(self, path: str) -> None:
+    def _read_json(self, path: str, what: str) -> Any:
         import sys
 
         try:
             text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
         except OSError as exc:
-            raise CommandError(f"Cannot read the checkpoint file {path}: {exc.strerror}.") from exc
+            raise CommandError(f"Cannot read the {what} file {path}: {exc.strerror}.") from exc
         try:
-            data = json.loads(text)
+            return json.loads(text)
         except ValueError as exc:
-            raise CommandError(f"The checkpoint file {path} is not JSON: {exc}.") from exc
+            raise CommandError(f"The {what} file {path} is not JSON: {exc}.") from exc
+
+    def _with_checkpoint(self, path: str, jwks_path: str | None) -> None:
+        data = self._read_json(path, "checkpoint")
         if isinstance(data, dict) and isinstance(data.get("data"), dict):
             data = data["data"]  # a whole webhook body or feed event: its data is the checkpoint
         try:
-            checked, problem = checkpoint_verify(data)
+            keys = network_keys_from_jwks(self._read_json(jwks_path, "JWKS")) if jwks_path else None
+            checked, problem = checkpoint_verify(data, keys=keys)
         except CheckpointInvalid as exc:
             raise CommandError(f"Checkpoint not trusted: {exc}.") from exc
         if problem is not None:
