@@ -19,6 +19,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, TypedDict
@@ -41,6 +42,7 @@ from exchange.services.audit import audit_record
 from exchange.services.chain import chain_lock
 
 NETWORK_CODE = "NETWORK"  # the network's own keys, at /api/v1/members/NETWORK/keys/
+_CODE = re.compile(r"[A-Z0-9_-]{1,16}")  # anything else (a NUL, a long string) is simply no member
 JWS_ALG = "EdDSA"
 ENCRYPTION_VERSION = "v1"
 _HKDF_INFO = b"sax/signing-keys/aes-gcm/v1"
@@ -179,7 +181,7 @@ def signing_owner(*, code: str) -> Member | None:
     code = code.strip().upper()
     if code == NETWORK_CODE:
         return None
-    member = Member.objects.filter(code=code).first()
+    member = Member.objects.filter(code=code).first() if _CODE.fullmatch(code) else None
     if member is None:
         raise NotFound(f"No member with code {code!r}.", errors={"member": ["unknown member code"]})
     return member

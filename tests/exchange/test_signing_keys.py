@@ -65,7 +65,9 @@ def test_keys_need_credentials_and_an_unknown_member_is_404(
     network: Network, api: Callable[..., ApiCaller], anon: ApiCaller
 ) -> None:
     assert anon.get("/api/v1/members/MHRA/keys/").status_code == 401
-    assert_problem(api(network.mhra.viewer).get("/api/v1/members/NOPE/keys/"), 404)
+    caller = api(network.mhra.viewer)
+    for code in ("NOPE", "MHRA%00", "x" * 300, "%E2%9C%93"):
+        assert_problem(caller.get(f"/api/v1/members/{code}/keys/"), 404)
 
 
 def test_network_is_not_a_member_code(network: Network) -> None:
