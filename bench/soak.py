@@ -484,6 +484,7 @@ def main() -> int:
         reconcile = django_script(env, RECONCILE)
         audit = subprocess.run([sys.executable, "manage.py", "verify_audit_log"], cwd=ROOT, env=env,
                                capture_output=True, text=True, timeout=600)
+        (workdir / "postgres.log").write_text(postgres.log_text())
         report(shared, windows, began, ended, reconcile, receiver_log, postgres.log_text(), audit, drained_at,
                load_after, procs.logs())
     finally:

@@ -114,12 +114,15 @@ OUTAGE_RETRY_AFTER_SECONDS = 5
 
 
 def _dependency_outage(exc: BaseException | None) -> str | None:
-    """Which dependency an uncaught exception says is unreachable: "database", "cache", or None."""
+    """Which dependency an uncaught exception says is unreachable ("database", "cache"), "conflict"
+    for a deadlock, or None."""
     from django.db import InterfaceError, OperationalError
 
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
+        if type(exc.__cause__).__name__ in {"DeadlockDetected", "SerializationFailure"}:
+            return "conflict"  # a bug when it happens (logged with its traceback), but retrying is safe
         if isinstance(exc, OperationalError | InterfaceError):
             return "database"
         module = type(exc).__module__
@@ -131,7 +134,11 @@ def _dependency_outage(exc: BaseException | None) -> str | None:
 
 def service_unavailable(request: HttpRequest, dependency: str) -> HttpResponse:
     """503 with Retry-After while the database or cache is down: the client retries, nothing is lost."""
-    detail = f"The service's {dependency} is unavailable for a moment; retry after {OUTAGE_RETRY_AFTER_SECONDS} s."
+    detail = (
+        f"The request collided with a concurrent one; retry after {OUTAGE_RETRY_AFTER_SECONDS} s."
+        if dependency == "conflict"
+        else f"The service's {dependency} is unavailable for a moment; retry after {OUTAGE_RETRY_AFTER_SECONDS} s."
+    )
     response: HttpResponse
     if _is_api(request):
         body = problem(503, slug="service-unavailable", detail=detail)

@@ -123,12 +123,24 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
+def _is_deadlock(record: logging.LogRecord) -> bool:
+    """A deadlock also answers 503 (the client may retry), but it is a bug: its traceback stays."""
+    exc = record.exc_info[1] if record.exc_info else None
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if type(exc).__name__ in {"DeadlockDetected", "SerializationFailure"}:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 class OutageFilter(logging.Filter):
     """A 503 while the database or cache is down is one warning line, not an error with a traceback:
     during an outage every request answers so, and /health/ready already says why."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name == "django.request" and getattr(record, "status_code", None) == 503:
+        if record.name == "django.request" and getattr(record, "status_code", None) == 503 and not _is_deadlock(record):
             record.exc_info = None
             record.exc_text = None
             record.levelno = logging.WARNING

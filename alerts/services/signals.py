@@ -29,6 +29,7 @@ from alerts.stats import Measurement, Pooled, pool
 from exchange.choices import AudienceKind
 from exchange.models import Member
 from exchange.services.audit import audit_record
+from exchange.services.chain import chain_lock
 from exchange.services.events import event_record
 
 
@@ -135,7 +136,12 @@ def _facets(tool: Tool, signal: Signal) -> dict[str, Any]:
 
 @transaction.atomic
 def signals_evaluate(*, tool_id: Any) -> dict[str, int]:
-    """Raise, update and close the tool's signals. Serialised per tool by locking the tool row."""
+    """Raise, update and close the tool's signals. Serialised per tool by locking the tool row.
+
+    The chain lock comes first (audit entries and events are written below): taking the tool row
+    first deadlocked with publishers that hold the chain lock and insert rows referencing the tool.
+    """
+    chain_lock()
     tool = Tool.objects.select_for_update().filter(pk=tool_id).first()
     if tool is None:
         return {"raised": 0, "updated": 0, "closed": 0}

@@ -16,6 +16,7 @@ from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.models import Delivery, Event, Member, User, WebhookEndpoint
 from exchange.netguard import UnsafeDestination, url_check
 from exchange.services.audit import audit_record
+from exchange.services.chain import chain_lock
 from exchange.services.deliveries import first_attempt_at
 from exchange.services.events import event_record
 from exchange.signing import secret_fingerprint, secret_generate
@@ -75,7 +76,8 @@ def endpoint_update(*, actor: User | None, endpoint: WebhookEndpoint, **changes:
     unknown = set(changes) - {"url", "description", "enabled"}
     if unknown:
         raise ValidationFailed(f"Cannot change {', '.join(sorted(unknown))} of a webhook endpoint.")
-    endpoint = WebhookEndpoint.objects.select_for_update().select_related("member").get(pk=endpoint.pk)
+    chain_lock()  # the chain lock first, then the row (one lock order)
+    endpoint = WebhookEndpoint.objects.select_for_update(of=("self",)).select_related("member").get(pk=endpoint.pk)
     before = endpoint_public_state(endpoint)
     fields: list[str] = []
     if "url" in changes and changes["url"] != endpoint.url:
@@ -109,7 +111,8 @@ def endpoint_update(*, actor: User | None, endpoint: WebhookEndpoint, **changes:
 
 @transaction.atomic
 def endpoint_delete(*, actor: User | None, endpoint: WebhookEndpoint) -> None:
-    endpoint = WebhookEndpoint.objects.select_for_update().select_related("member").get(pk=endpoint.pk)
+    chain_lock()  # the chain lock first, then the row (one lock order)
+    endpoint = WebhookEndpoint.objects.select_for_update(of=("self",)).select_related("member").get(pk=endpoint.pk)
     before = endpoint_public_state(endpoint)
     code = endpoint.member.code
     pk = endpoint.pk
@@ -123,7 +126,8 @@ def endpoint_delete(*, actor: User | None, endpoint: WebhookEndpoint) -> None:
 @transaction.atomic
 def endpoint_rotate_secret(*, actor: User | None, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     """A new secret signs from now on; the old one also signs for WEBHOOK_SECRET_OVERLAP_SECONDS."""
-    endpoint = WebhookEndpoint.objects.select_for_update().select_related("member").get(pk=endpoint.pk)
+    chain_lock()  # the chain lock first, then the row (one lock order)
+    endpoint = WebhookEndpoint.objects.select_for_update(of=("self",)).select_related("member").get(pk=endpoint.pk)
     before = endpoint_public_state(endpoint)
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_secret_expires_at = timezone.now() + timedelta(seconds=settings.WEBHOOK_SECRET_OVERLAP_SECONDS)
@@ -186,6 +190,7 @@ def admin_email_deliveries(*, event: Event, member: Member) -> int:
 def endpoint_disable(*, endpoint_id: uuid.UUID | str, reason: str, actor: User | None = None) -> WebhookEndpoint | None:
     """Disable an endpoint (410 Gone, failing too long), fail what it still owes, tell the member:
     an `endpoint.disabled` event, which also e-mails the member's admins. Idempotent."""
+    chain_lock()  # the chain lock first, then the row (one lock order)
     endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint_id).first()
     if endpoint is None or not endpoint.enabled:
         return endpoint

@@ -41,6 +41,7 @@ from exchange.models import (
     WebhookEndpoint,
 )
 from exchange.services.audit import audit_record
+from exchange.services.chain import chain_lock
 
 MAX_FILTER_VALUES = 200
 MAX_EMAIL_RECIPIENTS = 20
@@ -465,7 +466,8 @@ def subscription_update(*, actor: User | None, subscription: Subscription, **cha
     unknown = set(changes) - set(FIELDS)
     if unknown:
         raise ValidationFailed(f"Unknown field(s) {', '.join(sorted(unknown))}.")
-    subscription = Subscription.objects.select_for_update().select_related("member").get(pk=subscription.pk)
+    chain_lock()  # the chain lock first, then the row (one lock order)
+    subscription = Subscription.objects.select_for_update(of=("self",)).select_related("member").get(pk=subscription.pk)
     before = _subscription_state(subscription, _endpoint_ids(subscription))
     clean, endpoints = _clean(subscription.member, changes)
     _apply(subscription, clean)
@@ -484,7 +486,8 @@ def subscription_update(*, actor: User | None, subscription: Subscription, **cha
 
 @transaction.atomic
 def subscription_delete(*, actor: User | None, subscription: Subscription) -> None:
-    subscription = Subscription.objects.select_for_update().select_related("member").get(pk=subscription.pk)
+    chain_lock()  # the chain lock first, then the row (one lock order)
+    subscription = Subscription.objects.select_for_update(of=("self",)).select_related("member").get(pk=subscription.pk)
     before = _subscription_state(subscription, _endpoint_ids(subscription))
     code = subscription.member.code
     pk = subscription.pk
