@@ -24,6 +24,7 @@ import json
 import multiprocessing
 import os
 import platform
+import secrets
 import signal
 import socket
 import subprocess
@@ -198,6 +199,7 @@ def main() -> None:
                         f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}")
         port = free_port()
         env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING", "DEBUG": "0"}
+        env.setdefault("SIGNING_KEYS_SECRET", secrets.token_urlsafe(32))  # required when DEBUG=0
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
              "--pythonpath", str(HERE), "--log-level", "warning", "api_list:application"],
