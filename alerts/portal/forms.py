@@ -22,7 +22,8 @@ METRIC_ROWS = 4
 class AlertForm(forms.Form):
     """Draft (and amend) a safety alert: SPEC §2 fields, one row per affected tool."""
 
-    title = forms.CharField(max_length=300, help_text="At most 300 characters.")
+    title = forms.CharField(max_length=300, help_text="At most 300 characters.",
+                            error_messages={"required": "Enter a title: what members see first in the inbox."})
     summary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
                               help_text="Two or three sentences for the inbox and e-mails.")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}))
@@ -92,8 +93,12 @@ class AlertForm(forms.Form):
                 and f.name not in self.extra_field_names]
 
     def api_body(self) -> dict[str, Any]:
-        """The cleaned form as the JSON body of POST /api/v1/alerts/ (SPEC Appendix A)."""
-        data = self.cleaned_data
+        """The cleaned form as the JSON body of POST /api/v1/alerts/ (SPEC Appendix A).
+
+        Fields that did not clean are sent empty, so that the serializer reports its own problems
+        with the rest in the same round trip (`validate_all`).
+        """
+        data = {name: "" for name in self.fields} | {"recipients": []} | dict(self.cleaned_data)
         tools = []
         for index in range(self.tool_rows):
             tool = data.get(f"tool_{index}")
@@ -142,6 +147,10 @@ class AmendForm(AlertForm):
     )
     etag = forms.CharField(widget=forms.HiddenInput)
     extra_field_names = ("change_summary", "material", "etag")
+
+    def amend_body(self) -> dict[str, Any]:
+        return {**self.api_body(), "change_summary": self.cleaned_data.get("change_summary", ""),
+                "material": self.cleaned_data.get("material", False)}
 
 
 class CloseForm(forms.Form):

@@ -7,7 +7,7 @@ Views parse, call one selector or service, and render. Every alert is read throu
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -45,7 +45,7 @@ from alerts.services.provenance import revisions_verified_keys
 from exchange.choices import MemberStatus, Scope
 from exchange.models import Member
 from exchange.portal.access import Portal, member_view, safe_next, service_errors
-from exchange.portal.pages import api_validate, render_page
+from exchange.portal.pages import api_validate, render_page, validate_all
 
 CHOICES = {
     "statuses": AlertStatus.choices,
@@ -56,6 +56,7 @@ CHOICES = {
     "decisions": RelianceDecision.choices,
 }
 TOOL_FIELD_MAP = {"affected_tools": "tool_0"}
+FormT = TypeVar("FormT", bound=AlertForm)
 
 
 # --- shared reads -----------------------------------------------------------------------------------
@@ -194,7 +195,7 @@ def alert_extend_deadline(request: HttpRequest, portal: Portal, pk: Any) -> Http
 # --- draft, preview, publish -----------------------------------------------------------------------
 
 
-def _alert_form(portal: Portal, form_class: type[AlertForm], data: Any = None, **kwargs: Any) -> AlertForm:
+def _alert_form(portal: Portal, form_class: type[FormT], data: Any = None, **kwargs: Any) -> FormT:
     initial = kwargs.pop("initial", None) or {}
     rows = sum(1 for key in initial if key.startswith("tool_")) + 1
     if data is not None:
@@ -208,13 +209,12 @@ def _alert_form(portal: Portal, form_class: type[AlertForm], data: Any = None, *
 def alert_create(request: HttpRequest, portal: Portal) -> HttpResponse:
     if request.method == "POST":
         form = _alert_form(portal, AlertForm, request.POST)
-        if form.is_valid():
-            data = api_validate(AlertInputSerializer, form.api_body(), form, field_map=TOOL_FIELD_MAP)
-            if data is not None:
-                with service_errors(form, field_map=TOOL_FIELD_MAP):
-                    alert = alert_services.alert_draft_create(actor=portal.user, data=data)
-                    messages.success(request, "Draft saved. Check it below, then publish it.")
-                    return redirect("portal:alert-detail", pk=alert.pk)
+        data = validate_all(form, AlertInputSerializer, form.api_body, field_map=TOOL_FIELD_MAP)
+        if data is not None:
+            with service_errors(form, field_map=TOOL_FIELD_MAP):
+                alert = alert_services.alert_draft_create(actor=portal.user, data=data)
+                messages.success(request, "Draft saved. Check it below, then publish it.")
+                return redirect("portal:alert-detail", pk=alert.pk)
     else:
         form = _alert_form(portal, AlertForm)
     context = {"form": form, "mode": "create"}
@@ -241,15 +241,14 @@ def alert_edit(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
         return redirect("portal:alert-amend", pk=alert.pk)
     if request.method == "POST":
         form = _alert_form(portal, AlertForm, request.POST)
-        if form.is_valid():
-            data = api_validate(AlertInputSerializer, form.api_body(), form, field_map=TOOL_FIELD_MAP)
-            if data is not None:
-                with service_errors(form, field_map=TOOL_FIELD_MAP):
-                    alert_services.alert_draft_update(
-                        actor=portal.user, alert=alert, data=data, if_match=form.cleaned_data.get("etag") or None
-                    )
-                    messages.success(request, "Draft saved.")
-                    return redirect("portal:alert-detail", pk=alert.pk)
+        data = validate_all(form, AlertInputSerializer, form.api_body, field_map=TOOL_FIELD_MAP)
+        if data is not None:
+            with service_errors(form, field_map=TOOL_FIELD_MAP):
+                alert_services.alert_draft_update(
+                    actor=portal.user, alert=alert, data=data, if_match=form.cleaned_data.get("etag") or None
+                )
+                messages.success(request, "Draft saved.")
+                return redirect("portal:alert-detail", pk=alert.pk)
     else:
         initial = {**AlertForm.initial_from(alert_services.alert_render(alert)), "etag": alert.etag}
         form = _alert_form(portal, AlertForm, initial=initial)
@@ -299,20 +298,17 @@ def alert_amend(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
     alert = _own_alert(portal, pk)
     if request.method == "POST":
         form = _alert_form(portal, AmendForm, request.POST)
-        if form.is_valid():
-            body = {**form.api_body(), "change_summary": form.cleaned_data["change_summary"],
-                    "material": form.cleaned_data["material"]}
-            data = api_validate(AmendSerializer, body, form, field_map=TOOL_FIELD_MAP)
-            if data is not None:
-                change_summary = data.pop("change_summary")
-                material = data.pop("material", False)
-                with service_errors(form, field_map=TOOL_FIELD_MAP):
-                    alert = alert_services.alert_amend(
-                        actor=portal.user, alert=alert, data=data, change_summary=change_summary,
-                        material=material, if_match=form.cleaned_data["etag"],
-                    )
-                    messages.success(request, f"{alert.reference} amended: revision {alert.revision}.")
-                    return redirect(reverse("portal:alert-detail", args=[alert.pk]) + "#revisions")
+        data = validate_all(form, AmendSerializer, form.amend_body, field_map=TOOL_FIELD_MAP)
+        if data is not None:
+            change_summary = data.pop("change_summary")
+            material = data.pop("material", False)
+            with service_errors(form, field_map=TOOL_FIELD_MAP):
+                alert = alert_services.alert_amend(
+                    actor=portal.user, alert=alert, data=data, change_summary=change_summary,
+                    material=material, if_match=form.cleaned_data["etag"],
+                )
+                messages.success(request, f"{alert.reference} amended: revision {alert.revision}.")
+                return redirect(reverse("portal:alert-detail", args=[alert.pk]) + "#revisions")
     else:
         if alert.status != AlertStatus.PUBLISHED:
             messages.warning(request, f"This alert is {alert.status}; only a published alert can be amended.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -40,5 +41,23 @@ def api_validate(
     serializer = serializer_class(data=body, **kwargs)
     if serializer.is_valid():
         return dict(serializer.validated_data)
-    form_add_errors(form, serializer.errors, field_map=field_map)
+    field_map = field_map or {}
+    # A field the form already refused keeps its one message; the serializer adds only new problems.
+    fresh = {key: value for key, value in serializer.errors.items()
+             if not (field_map.get(key, key) in form.fields and form.has_error(field_map.get(key, key)))}
+    form_add_errors(form, fresh, field_map=field_map)
     return None
+
+
+def validate_all(
+    form: Form, serializer_class: type[serializers.Serializer[Any]], body: Callable[[], dict[str, Any]], *,
+    field_map: dict[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """Every problem at once: the form's own checks and the API serializer's, in one round trip.
+
+    The serializer also runs on a form with errors (its body built from what did clean), so that a
+    missing title and an unknown jurisdiction are reported together, not one submission apart.
+    """
+    valid = form.is_valid()
+    data = api_validate(serializer_class, body(), form, field_map=field_map)
+    return data if valid and not form.errors else None

@@ -75,6 +75,21 @@ def test_the_api_validation_messages_are_shown_on_the_form(
     assert not Alert.objects.exists()
 
 
+def test_a_draft_reports_every_problem_in_one_round_trip(
+    network: Network, page: Callable[[User], Client], portal_tool: Tool
+) -> None:
+    """The form's own check (a missing title) and the API's (an unknown jurisdiction) come together."""
+    response = page(network.mhra.assessor).post(
+        "/alerts/new/", _alert_form(portal_tool, title="", affected_jurisdictions="GB, XX")
+    )
+    assert response.status_code == 400
+    summary = response.content.decode().split('class="error-summary-list">')[1].split("</ul>")[0]
+    assert summary.count("<li>") == 2
+    assert "Enter a title: what members see first in the inbox." in summary
+    assert "&#x27;XX&#x27; is not an ISO 3166-1 alpha-2 code (or EU)." in summary
+    assert not Alert.objects.exists()
+
+
 def test_an_assessor_drafts_but_cannot_publish(network: Network, page: Callable[[User], Client], portal_tool: Tool) -> None:
     client = page(network.mhra.assessor)
     assert client.post("/alerts/new/", _alert_form(portal_tool)).status_code == 302
