@@ -28,7 +28,7 @@ from alerts.services.reports import report_draft_create, report_publish
 from exchange.models import Subscription, User
 from tests.alerts.factories import alert_published_make
 from tests.e2e.conftest import ROOT, TABLET, Session
-from tests.factories import Network
+from tests.factories import Network, authorization_make, tool_make
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -60,6 +60,23 @@ def _in_first_screen(session: Session, selector: str) -> bool:
     return box is not None and -2 <= box["y"] < height - 40
 
 
+@pytest.fixture(autouse=True)
+def _head_ct_tool(portal_tool: Tool) -> None:
+    """The shared test tool, named for what these alerts are about (the screenshots read true)."""
+    Tool.objects.filter(pk=portal_tool.pk).update(
+        name="BleedSense CT", intended_purpose="Flags suspected intracranial haemorrhage on head CT for urgent review"
+    )
+    portal_tool.refresh_from_db()
+
+
+@pytest.fixture
+def fracture_tool(network: Network) -> Tool:
+    tool = tool_make(actor=network.mhra.publisher, name="FractureFind XR", manufacturer="Ostrava Lane Medical",
+                     intended_purpose="Prioritises radiographs with suspected fractures in the reading queue")
+    authorization_make(actor=network.mhra.publisher, tool=tool)
+    return tool
+
+
 @pytest.fixture
 def critical(network: Network, portal_tool: Tool) -> Alert:
     """A critical alert MHRA published to the whole network: FDA and HC are asked to acknowledge."""
@@ -74,9 +91,9 @@ def critical(network: Network, portal_tool: Tool) -> Alert:
 
 
 @pytest.fixture
-def public_alert(network: Network, portal_tool: Tool) -> Alert:
+def public_alert(network: Network, fracture_tool: Tool) -> Alert:
     alert = alert_published_make(
-        actor=network.mhra.publisher, tools=[portal_tool], distribution="public", severity="high",
+        actor=network.mhra.publisher, tools=[fracture_tool], distribution="public", severity="high",
         title=PUBLIC_TITLE, publisher_reference=INTERNAL_REFERENCE, affected_jurisdictions=["GB", "US"],
         summary="In children under 12, wrist fractures were triaged as routine in 7% of positive radiographs.",
         description="A registry audit of 18,400 paediatric radiographs found the under-prioritisation.",
@@ -222,7 +239,8 @@ def test_public_pages_need_no_sign_in_and_keep_the_network_s_fields(
     page = anyone.page.locator("main").inner_text()
     assert "Published" in page
     assert "High" in page
-    assert "Quillfeather Imaging Ltd" in page
+    assert "FractureFind XR" in page
+    assert "Ostrava Lane Medical" in page
     assert "Review paediatric wrist radiographs" in page
     for secret in (INTERNAL_REFERENCE, PRIVATE_RATIONALE, "Acknowledg", "FDA", "Distribution", "Adopt"):
         assert secret not in anyone.page.content(), secret
