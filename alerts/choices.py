@@ -55,6 +55,17 @@ PROPORTION_METRICS = frozenset(
         Metric.FALSE_NEGATIVE_RATE, Metric.DICE,
     }
 )
+# The signed metrics' ranges (SPEC §6); a metric in neither set is bounded by ±100.
+SIGNED_RANGES = {"kappa": (-1.0, 1.0), "calibration_slope": (-100.0, 100.0), "calibration_intercept": (-100.0, 100.0)}
+
+
+def metric_range(metric: str) -> tuple[float, float]:
+    """The values a metric can take: proportions and AUROC 0–1, calibration slope −100…100."""
+    if metric in PROPORTION_METRICS:
+        return 0.0, 1.0
+    return SIGNED_RANGES.get(metric, (-100.0, 100.0))
+
+
 # Metrics where a lower value is better (a signal is raised when they rise above the baseline).
 LOWER_IS_BETTER = frozenset({Metric.BRIER_SCORE, Metric.FALSE_ALARM_RATE, Metric.FALSE_NEGATIVE_RATE})
 

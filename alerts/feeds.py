@@ -18,10 +18,17 @@ from alerts.selectors import alerts_public, alerts_with_details
 
 
 class CapLinkedAtomFeed(Atom1Feed):
-    """Atom whose entries also link to their CAP message, so that CAP aggregators can follow the feed."""
+    """Atom whose entries also link to their CAP message, so that CAP aggregators can follow the feed.
+
+    Entry summaries are `type="text"` (SPEC §6): Django's default is `type="html"`, which would hand
+    feed readers markup built from what a publisher typed.
+    """
 
     def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
-        super().add_item_elements(handler, item)
+        description = item.get("description")
+        super().add_item_elements(handler, {**item, "description": None})
+        if description is not None:
+            handler.addQuickElement("summary", description, {"type": "text"})
         if item.get("cap_link"):
             handler.addQuickElement("link", "", {"rel": "alternate", "type": CAP_CONTENT_TYPE, "href": item["cap_link"]})
 

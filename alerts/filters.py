@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import django_filters
@@ -32,6 +31,7 @@ from alerts.models import (
     TermStatus,
     Tool,
 )
+from config.limits import UtcIsoDateTimeFilter
 
 # The text `?search=` looks in, per collection: one list for the API's SearchFilter and the portal.
 ALERT_SEARCH_FIELDS = ("title", "summary", "description", "reference", "publisher_reference")
@@ -76,18 +76,6 @@ class AuthorizationFilter(django_filters.FilterSet):
     class Meta:
         model = Authorization
         fields = ("jurisdiction", "status")
-
-
-class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
-    """An ISO 8601 instant, compared in UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO allows."""
-
-    def filter(self, qs: QuerySet[Any], value: datetime | None) -> QuerySet[Any]:
-        if value is not None and value.tzinfo is not None:
-            try:
-                value = value.astimezone(UTC)
-            except OverflowError:  # before year 1 or after year 9999 in UTC: the ends of time will do
-                value = datetime.min.replace(tzinfo=UTC) if value.year < 5000 else datetime.max.replace(tzinfo=UTC)
-        return super().filter(qs, value)
 
 
 class ReportFilter(django_filters.FilterSet):

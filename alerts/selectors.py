@@ -173,6 +173,19 @@ def signals_with_details(queryset: QuerySet[Signal]) -> QuerySet[Signal]:
     return queryset.select_related("tool").prefetch_related("reports")
 
 
+def evidence_visible_to(*, member: Member, tool: Tool) -> QuerySet[Report]:
+    """The tool's published reports the member may see, less those a correction *it may see* supersedes.
+
+    A correction hidden from the member does not remove the report it corrects from the member's
+    pool (SPEC §2): otherwise the pool would reveal the hidden correction's existence and time.
+    """
+    from alerts.choices import ReportStatus
+
+    visible = reports_visible_to(member=member).filter(tool=tool, status=ReportStatus.PUBLISHED)
+    corrected = visible.filter(supersedes__isnull=False).values("supersedes_id")
+    return visible.exclude(pk__in=corrected)
+
+
 def signals_visible_to(*, member: Member | None) -> QuerySet[Signal]:
     """Signals whose every evidence report the member may see (SPEC §2, Signal)."""
     if member is None or not member.is_active:

@@ -48,8 +48,6 @@ def signals_evaluate(tool_id: str) -> None:
 @shared_task(name="alerts.signals_evaluate_all", ignore_result=True, time_limit=1800, soft_time_limit=1700)
 def signals_evaluate_all() -> None:
     """Periodic catch-up: re-evaluates every tool with published reports (a lost message loses nothing)."""
-    from alerts.models import Report
-    from alerts.services.signals import signals_evaluate as evaluate
+    from alerts.services.signals import signals_sweep
 
-    for tool_id in Report.objects.filter(status="published").values_list("tool_id", flat=True).distinct():
-        evaluate(tool_id=tool_id)
+    signals_sweep()

@@ -241,7 +241,7 @@ def main() -> None:
 
     django.setup()
     from django.conf import settings
-    from django.db import connection, transaction
+    from django.db import connection
 
     if connection.vendor != "postgresql":
         raise SystemExit("bench/fanout.py needs PostgreSQL: set DATABASE_URL")
@@ -286,6 +286,7 @@ def main() -> None:
         )
 
         from exchange.models import Delivery, Member, Subscription, SubscriptionEndpoint, WebhookEndpoint
+        from exchange.services.chain import audited_transaction
         from exchange.services.deliveries import webhook_body
         from exchange.services.events import event_record
         from exchange.services.subscriptions import subscription_create
@@ -313,7 +314,7 @@ def main() -> None:
             return urls
 
         def publish() -> Any:
-            with transaction.atomic():
+            with audited_transaction():
                 return event_record(
                     type="alert.published", audience_kind="network", audience_codes=["BENCH00"],
                     object_type="alert", object_id="bench", publisher_code="BENCH00",

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
+
+from config.limits import utc_or_error
+from config.parsers import NUL
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -43,8 +49,37 @@ class CursorPagination(pagination.CursorPagination):
                 parameter["schema"] = {"type": "integer", "minimum": 1}
         return parameters
 
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
+        self._model = getattr(queryset, "model", None)
+        return super().paginate_queryset(queryset, request, view)
+
     def decode_cursor(self, request: Any) -> Any:
+        invalid = ValidationError({"cursor": ["Invalid cursor: use the `next` or `previous` link as given."]})
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound as exc:
-            raise ValidationError({"cursor": ["Invalid cursor: use the `next` or `previous` link as given."]}) from exc
+            raise invalid from exc
+        if cursor is not None and cursor.position is not None:
+            # The position is compared with the ordering field in SQL: a tampered one (`p=9999-99-99`)
+            # must be refused here, not by the database.
+            self._position_check(cursor.position, invalid)
+        return cursor
+
+    def _position_check(self, position: Any, invalid: ValidationError) -> None:
+        if NUL in str(position):
+            raise invalid
+        model = getattr(self, "_model", None)
+        if model is None:
+            return
+        name = self.ordering[0].lstrip("-")
+        try:
+            field = model._meta.get_field(name)
+            value = field.to_python(position)
+            if isinstance(value, datetime):
+                utc_or_error(value)
+            elif isinstance(value, int) and not -(2**63) <= value < 2**63:
+                raise ValueError("out of range")
+        except FieldDoesNotExist:
+            return
+        except (DjangoValidationError, ValueError, TypeError, OverflowError) as exc:
+            raise invalid from exc

@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "config.logs.RequestIdMiddleware",
     "config.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body or the query: oversized bodies (413) and NUL characters (400).
+    "config.limits.RequestLimitsMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -186,6 +188,10 @@ DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "AI Safety Alert Exchange 
 # --- REST API ---------------------------------------------------------------------------------------
 API_RATE_LIMIT = env.rate("API_RATE_LIMIT", "600/min")
 API_MAX_PAGE_SIZE = 200
+# The largest request body any parser (JSON, CSV, multipart) is given; larger is a 413.
+API_MAX_BODY_BYTES = env.positive_int("API_MAX_BODY_BYTES", 10 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = min(API_MAX_BODY_BYTES, 2_621_440)  # larger uploads spool to a temporary file
 API_DEFAULT_PAGE_SIZE = 50
 
 REST_FRAMEWORK = {
@@ -201,7 +207,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.exceptions.problem_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -11,10 +11,12 @@ input serializer, and writes through the report service (`report_draft_create`, 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +27,7 @@ from alerts.models import Report
 from alerts.services.reports import report_draft_create, report_publish
 from exchange.errors import ServiceError, ValidationFailed
 from exchange.models import Member, User
+from exchange.services.chain import audited_transaction
 
 REQUIRED = ("report", "tool", "tool_version", "period_start", "period_end", "setting", "country", "sample_size",
             "metric", "value")
@@ -34,6 +37,7 @@ REPORT_LEVEL = ("tool", "tool_version", "period_start", "period_end", "setting",
                 "sample_size", "method", "data_source", "distribution", "recipients", "status", "supersedes",
                 "supersede_reason")
 MAX_ROWS = 20000
+CSV_CHUNK = 64 * 1024
 
 
 class ImportFailed(ValidationFailed):
@@ -99,10 +103,47 @@ def _flatten(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
     return out
 
 
-def reports_import(*, actor: User | None, member: Member, text: str) -> list[Report]:
-    problems: list[tuple[int, str]] = []
+def text_lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    """UTF-8 lines (ends kept) decoded from byte chunks as they arrive: nothing is read whole."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    pending = ""
+    for chunk in chunks:
+        pending += decoder.decode(chunk)
+        lines = pending.splitlines(keepends=True)
+        pending = lines.pop() if lines and not lines[-1].endswith(("\n", "\r")) else ""
+        yield from lines
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending
+
+
+class _NotUtf8(Exception):
+    pass
+
+
+def _checked(lines: Iterable[str]) -> Iterator[str]:
     try:
-        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+        for line in lines:
+            if "\x00" in line:
+                raise _NotUtf8("the file contains a NUL character")
+            yield line
+    except UnicodeDecodeError as exc:
+        raise _NotUtf8("the file must be UTF-8 encoded") from exc
+
+
+def reports_import(*, actor: User | None, member: Member, text: str | Iterable[str]) -> list[Report]:
+    """Import from CSV text or an iterable of its lines (streamed: the file is never held whole)."""
+    try:
+        return _reports_import(actor=actor, member=member, lines=io.StringIO(text) if isinstance(text, str) else text)
+    except _NotUtf8 as exc:
+        raise ImportFailed(f"The file is not readable: {exc}.", errors={"file": [str(exc)]}) from None
+
+
+def _reports_import(*, actor: User | None, member: Member, lines: Iterable[str]) -> list[Report]:
+    problems: list[tuple[int, str]] = []
+    source = (line.lstrip("\ufeff") if index == 0 else line for index, line in enumerate(_checked(lines)))
+    try:
+        reader = csv.DictReader(source)
         headers = [h.strip() for h in (reader.fieldnames or [])]
     except csv.Error as exc:
         raise ImportFailed(f"line 1: not readable as CSV ({exc}).", errors={"line 1": [str(exc)]}) from exc
@@ -178,7 +219,7 @@ def reports_import(*, actor: User | None, member: Member, text: str) -> list[Rep
 
     created: list[Report] = []
     try:
-        with transaction.atomic():
+        with audited_transaction():
             for group, data, status in prepared:
                 try:
                     with transaction.atomic():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,7 +18,7 @@ from rest_framework.response import Response
 from alerts import selectors
 from alerts.api.ack_serializers import AcknowledgeSerializer
 from alerts.api.alert_serializers import AlertSerializer
-from alerts.api.report_import import reports_import
+from alerts.api.report_import import CSV_CHUNK, reports_import, text_lines
 from alerts.api.report_serializers import (
     ImportResultSerializer,
     ReportAcknowledgementSerializer,
@@ -41,10 +42,10 @@ class CsvParser(parsers.BaseParser):
     media_type = "text/csv"
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        try:
-            return stream.read().decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ParseError("The CSV file must be UTF-8 encoded.") from exc
+        # Streamed: the import reads line by line (the body's size is bounded by API_MAX_BODY_BYTES).
+        if stream is None:
+            return text_lines([])
+        return text_lines(iter(lambda: stream.read(CSV_CHUNK), b""))
 
 
 @extend_schema_view(
@@ -138,17 +139,14 @@ class ReportViewSet(IdempotentCreateMixin, mixins.ListModelMixin, viewsets.Gener
             parser_classes=[CsvParser, parsers.MultiPartParser])
     def import_csv(self, request: Request) -> Response:
         data: Any = request.data
-        if isinstance(data, str):
-            text = data
+        if isinstance(data, Iterator):
+            lines = data
         else:
             upload = data.get("file") if hasattr(data, "get") else None
-            if upload is None:
+            if upload is None or not hasattr(upload, "chunks"):
                 raise ParseError("Send the CSV as the body (Content-Type: text/csv) or as a multipart `file` field.")
-            try:
-                text = upload.read().decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise ParseError("The CSV file must be UTF-8 encoded.") from exc
-        created = reports_import(actor=request.user, member=request_member(request), text=text)  # type: ignore[arg-type]
+            lines = text_lines(upload.chunks(CSV_CHUNK))
+        created = reports_import(actor=request.user, member=request_member(request), text=lines)  # type: ignore[arg-type]
         return Response(
             {"created": len(created), "published": sum(1 for r in created if r.status == ReportStatus.PUBLISHED),
              "reports": [str(r.pk) for r in created]},

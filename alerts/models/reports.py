@@ -46,6 +46,12 @@ class Report(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(period_end__gte=models.F("period_start")), name="report_period_valid"),
             models.CheckConstraint(condition=models.Q(status__in=ReportStatus.values), name="report_status_valid"),
+            # Supersession is check-then-act in the service; the database makes "one published
+            # correction per report" true whatever the interleaving.
+            models.UniqueConstraint(
+                fields=["supersedes"], condition=models.Q(status=ReportStatus.PUBLISHED, supersedes__isnull=False),
+                name="report_one_published_correction",
+            ),
         ]
         indexes = [
             models.Index(fields=["tool", "status"], name="report_tool_idx"),

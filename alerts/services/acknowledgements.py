@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -19,6 +20,7 @@ from exchange.choices import AudienceKind, Role
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import Event, Member, User
 from exchange.services.audit import audit_record
+from exchange.services.chain import audited_transaction, audited_write
 from exchange.services.events import event_record
 
 
@@ -100,6 +102,23 @@ ON CONFLICT (alert_id, member_id) DO UPDATE SET
 """
 
 
+def _audit_resets(*, alert: Alert, actor: User, member_ids: set[int], revision: int) -> None:
+    """A material amendment asks again: record each answer it clears (its history entries stay)."""
+    answered = (
+        Acknowledgement.objects.filter(alert=alert, member_id__in=member_ids)
+        .filter(Q(state__isnull=False) | Q(decision__isnull=False) | ~Q(rationale=""))
+        .select_related("member").order_by("member__code")
+    )
+    for ack in answered:
+        audit_record(
+            actor=actor, action="acknowledgement.reset", object_type="acknowledgement", object_id=ack.pk,
+            before={"state": ack.state, "decision": ack.decision, "rationale": ack.rationale,
+                    "revision": ack.revision},
+            after={"state": None, "decision": None, "rationale": "", "revision": revision,
+                   "alert": str(alert.pk), "member": ack.member.code},
+        )
+
+
 def acknowledgements_request(*, alert: Alert, actor: User, revision: int) -> None:
     """Create (or renew, for a material amendment) the requested acknowledgements, in the caller's transaction."""
     now = timezone.now()
@@ -111,6 +130,8 @@ def acknowledgements_request(*, alert: Alert, actor: User, revision: int) -> Non
         )
     if not wanted:
         return
+    if revision > 1:
+        _audit_resets(alert=alert, actor=actor, member_ids=wanted, revision=revision)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(_REQUEST_SQL, {
@@ -167,7 +188,7 @@ def _audience_member(alert: Alert, member: Member) -> None:
         raise PermissionRefused(f"{member.code} is not in the audience of this alert.")
 
 
-@transaction.atomic
+@audited_write
 def acknowledgement_set(
     *,
     actor: User,
@@ -258,8 +279,13 @@ def answer_apply(
     return ack, True
 
 
-def _ack_event(event_type: str, alert: Alert, ack: Acknowledgement, *, extra_codes: tuple[str, ...]) -> None:
-    payload = ack_render(Acknowledgement.objects.select_related("member").prefetch_related("history").get(pk=ack.pk))
+def _ack_event(
+    event_type: str, alert: Alert, ack: Acknowledgement, *, extra_codes: tuple[str, ...],
+    facets: dict[str, Any] | None = None, fresh: bool = True,
+) -> None:
+    if fresh:
+        ack = Acknowledgement.objects.select_related("member").prefetch_related("history").get(pk=ack.pk)
+    payload = ack_render(ack)
     payload["alert_reference"] = alert.reference
     payload["alert_title"] = alert.title
     event_record(
@@ -269,12 +295,12 @@ def _ack_event(event_type: str, alert: Alert, ack: Acknowledgement, *, extra_cod
         object_type="acknowledgement",
         object_id=ack.pk,
         publisher_code=alert.publisher.code,
-        facets=alert_services.alert_facets(alert),
+        facets=facets if facets is not None else alert_services.alert_facets(alert),
         payload=payload,
     )
 
 
-@transaction.atomic
+@audited_write
 def acknowledgement_extend_deadline(
     *, actor: User, alert: Alert, member_code: str, deadline: datetime
 ) -> Acknowledgement:
@@ -309,29 +335,43 @@ def acknowledgement_extend_deadline(
 
 
 def acknowledgements_overdue_sweep(*, now: datetime | None = None, batch: int = 200) -> int:
-    """Find requested acknowledgements past their deadline and tell both sides, once per request."""
+    """Find requested acknowledgements past their deadline and tell both sides, once per request.
+
+    Each batch runs in one audited transaction (chain lock first, then the acknowledgement rows
+    only, skipping rows a member is answering right now), with a constant number of queries per
+    batch apart from the events themselves: the lock is global, so the time it is held matters.
+    """
     now = now or timezone.now()
     done = 0
     while True:
-        with transaction.atomic():
+        with audited_transaction():
             due = list(
-                Acknowledgement.objects.select_for_update(skip_locked=True)
+                Acknowledgement.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("member", "alert__publisher")
+                .prefetch_related("history")
                 .filter(requested=True, overdue_notified_at__isnull=True, deadline__lte=now, alert__isnull=False)
                 .filter(Q(state__isnull=True) | ~Q(state__in=list(ACK_COMPLETE)))
                 .filter(alert__status=AlertStatus.PUBLISHED)
                 .order_by("deadline")[:batch]
             )
-            for ack in due:
-                ack.overdue_notified_at = now
-                ack.save(update_fields=["overdue_notified_at"])
-                assert ack.alert is not None
-                _ack_event("acknowledgement.overdue", ack.alert, ack, extra_codes=(ack.member.code,))
-                admins = list(
-                    User.objects.filter(member=ack.member, role=Role.ADMIN, is_active=True).values_list("email", flat=True)
-                )
-                for email in admins:
-                    transaction.on_commit(partial(_send_reminder, ack.alert, ack.member, email))
+            if due:
+                Acknowledgement.objects.filter(pk__in=[ack.pk for ack in due]).update(overdue_notified_at=now)
+                admins: dict[int, list[str]] = defaultdict(list)
+                for member_id, email in User.objects.filter(
+                    member_id__in={ack.member_id for ack in due}, role=Role.ADMIN, is_active=True
+                ).values_list("member_id", "email"):
+                    admins[member_id].append(email)
+                facets: dict[Any, dict[str, Any]] = {}
+                for ack in due:
+                    ack.overdue_notified_at = now
+                    alert = ack.alert
+                    assert alert is not None
+                    if alert.pk not in facets:
+                        facets[alert.pk] = alert_services.alert_facets(alert)
+                    _ack_event("acknowledgement.overdue", alert, ack, extra_codes=(ack.member.code,),
+                               facets=facets[alert.pk], fresh=False)
+                    for email in admins.get(ack.member_id, []):
+                        transaction.on_commit(partial(_send_reminder, alert, ack.member, email))
             done += len(due)
         if len(due) < batch:
             return done

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from alerts.choices import DISTRIBUTION_RANK, AlertStatus, Distribution
@@ -36,7 +35,7 @@ from exchange.errors import (
 )
 from exchange.models import Member, User
 from exchange.services.audit import audit_record
-from exchange.services.chain import chain_lock
+from exchange.services.chain import audited_write
 from exchange.services.events import event_record
 
 CONTENT_FIELDS = (
@@ -179,7 +178,7 @@ def _locked(alert: Alert) -> Alert:
     return Alert.objects.select_for_update(of=("self",)).select_related("publisher").get(pk=alert.pk)
 
 
-@transaction.atomic
+@audited_write
 def alert_draft_create(*, actor: User, data: dict[str, Any]) -> Alert:
     member = actor.member
     if member is None:
@@ -191,7 +190,7 @@ def alert_draft_create(*, actor: User, data: dict[str, Any]) -> Alert:
     return alert
 
 
-@transaction.atomic
+@audited_write
 def alert_draft_update(*, actor: User, alert: Alert, data: dict[str, Any], if_match: str | None) -> Alert:
     alert = _locked(alert)
     _require_publisher(actor, alert, "edit")
@@ -209,7 +208,7 @@ def alert_draft_update(*, actor: User, alert: Alert, data: dict[str, Any], if_ma
     return alert
 
 
-@transaction.atomic
+@audited_write
 def alert_draft_delete(*, actor: User, alert: Alert) -> None:
     alert = _locked(alert)
     _require_publisher(actor, alert, "delete")
@@ -224,7 +223,7 @@ def alert_draft_delete(*, actor: User, alert: Alert) -> None:
 def _allocate_reference(year: int) -> str:
     """SAX-YYYY-NNNNNN, gap-free: the counter row is locked until the publishing transaction ends."""
     ReferenceCounter.objects.bulk_create([ReferenceCounter(year=year, last=0)], ignore_conflicts=True)
-    counter = ReferenceCounter.objects.select_for_update().get(year=year)
+    counter = ReferenceCounter.objects.select_for_update(of=("self",)).get(year=year)
     counter.last += 1
     counter.save(update_fields=["last"])
     return f"SAX-{year}-{counter.last:06d}"
@@ -246,11 +245,9 @@ def _write_revision(
     return revision
 
 
-@transaction.atomic
+@audited_write
 def alert_publish(*, actor: User, alert: Alert) -> Alert:
-    # The chain lock first: every writer takes it before any other shared lock (here the year's
-    # reference counter), so that locks are always taken in one order and never deadlock.
-    chain_lock()
+    # @audited_write took the chain lock first, before the alert row and the year's reference counter.
     alert = _locked(alert)
     _require_publisher(actor, alert, "publish")
     if alert.status != AlertStatus.DRAFT:
@@ -275,7 +272,7 @@ def alert_publish(*, actor: User, alert: Alert) -> Alert:
     return alert
 
 
-@transaction.atomic
+@audited_write
 def alert_amend(
     *,
     actor: User,
@@ -355,13 +352,13 @@ def _finish(
     return alert
 
 
-@transaction.atomic
+@audited_write
 def alert_close(*, actor: User, alert: Alert, resolution: str) -> Alert:
     return _finish(actor=actor, alert=alert, status=AlertStatus.CLOSED, field="resolution", text=resolution,
                    allowed_from=(AlertStatus.PUBLISHED,), verb="close")
 
 
-@transaction.atomic
+@audited_write
 def alert_withdraw(*, actor: User, alert: Alert, reason: str) -> Alert:
     return _finish(actor=actor, alert=alert, status=AlertStatus.WITHDRAWN, field="withdrawal_reason", text=reason,
                    allowed_from=(AlertStatus.PUBLISHED, AlertStatus.CLOSED), verb="withdraw")

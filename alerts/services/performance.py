@@ -6,9 +6,9 @@ from collections import defaultdict
 from dataclasses import asdict
 from typing import Any
 
-from alerts.choices import AuthorizationStatus, ReportStatus
+from alerts.choices import AuthorizationStatus
 from alerts.models import BaselineMetric, Report, Tool
-from alerts.selectors import reports_visible_to
+from alerts.selectors import evidence_visible_to
 from alerts.stats import Measurement, Pooled, pool
 from exchange.models import Member
 
@@ -25,12 +25,7 @@ def _pooled_dict(pooled: Pooled) -> dict[str, Any]:
 
 
 def tool_performance(*, tool: Tool, member: Member) -> dict[str, Any]:
-    reports = list(
-        reports_visible_to(member=member)
-        .filter(tool=tool, status=ReportStatus.PUBLISHED)
-        .exclude(superseded_by__status=ReportStatus.PUBLISHED)
-        .prefetch_related("metrics__subgroup")
-    )
+    reports = list(evidence_visible_to(member=member, tool=tool).prefetch_related("metrics__subgroup"))
     whole: dict[str, list[tuple[Report, Measurement]]] = defaultdict(list)
     groups: dict[str, dict[str, list[Measurement]]] = defaultdict(lambda: defaultdict(list))
     for report in reports:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from alerts.choices import PROPORTION_METRICS, AuthorizationStatus, Distribution, ReportStatus
+from alerts.choices import PROPORTION_METRICS, AuthorizationStatus, Distribution, ReportStatus, metric_range
 from alerts.jurisdictions import is_jurisdiction
 from alerts.models import (
     Acknowledgement,
@@ -27,6 +28,7 @@ from exchange.choices import AudienceKind
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import Member, User
 from exchange.services.audit import audit_record
+from exchange.services.chain import audited_write
 from exchange.services.events import event_record
 
 VALUE_TOLERANCE = 0.005  # how far `value` may differ from numerator/denominator (rounding)
@@ -44,12 +46,19 @@ def _check_metric(path: str, item: dict[str, Any], sample_size: int) -> dict[str
     metric = item["metric"]
     value = float(item["value"])
     low, high = item.get("ci_low"), item.get("ci_high")
+    if not math.isfinite(value):
+        raise _fail(f"{path}.value", f"must be a finite number, not {value}")
     num, den = item.get("numerator"), item.get("denominator")
     proportion = metric in PROPORTION_METRICS
-    if proportion:
-        for name, number in (("value", value), ("ci_low", low), ("ci_high", high)):
-            if number is not None and not 0 <= number <= 1:
-                raise _fail(f"{path}.{name}", f"{metric} is a proportion: {number} is outside [0, 1]")
+    lowest, highest = metric_range(metric)
+    for name, number in (("value", value), ("ci_low", low), ("ci_high", high)):
+        if number is None:
+            continue
+        if not math.isfinite(number):
+            raise _fail(f"{path}.{name}", f"must be a finite number, not {number}")
+        if not lowest <= number <= highest:
+            kind = "a proportion" if proportion else "bounded"
+            raise _fail(f"{path}.{name}", f"{metric} is {kind}: {number} is outside [{lowest:g}, {highest:g}]")
     if (low is None) != (high is None):
         raise _fail(f"{path}.ci_low", "give both ci_low and ci_high, or neither")
     if low is not None and high is not None and not low <= value <= high:
@@ -122,7 +131,7 @@ def _write_metrics(report: Report, subgroup: ReportSubgroup | None, metrics: lis
     ReportMetric.objects.bulk_create([ReportMetric(report=report, subgroup=subgroup, **m) for m in metrics])
 
 
-@transaction.atomic
+@audited_write
 def report_draft_create(*, actor: User | None, member: Member, data: dict[str, Any]) -> Report:
     cleaned = report_validate(data)
     tool = Tool.objects.filter(pk=data["tool"]).first()
@@ -166,7 +175,7 @@ def _require_publisher(actor: User | None, member: Member, report: Report, verb:
         raise PermissionRefused(f"Only the publishing member ({report.publisher.code}) may {verb} this report.")
 
 
-@transaction.atomic
+@audited_write
 def report_draft_delete(*, actor: User, report: Report) -> None:
     report = Report.objects.select_for_update(of=("self",)).select_related("publisher").get(pk=report.pk)
     assert actor.member is not None
@@ -196,7 +205,7 @@ def report_facets(report: Report) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
+@audited_write
 def report_publish(*, actor: User | None, member: Member, report: Report) -> Report:
     report = Report.objects.select_for_update(of=("self",)).select_related("publisher", "tool").get(pk=report.pk)
     _require_publisher(actor, member, report, "publish")
@@ -209,7 +218,13 @@ def report_publish(*, actor: User | None, member: Member, report: Report) -> Rep
     report.status = ReportStatus.PUBLISHED
     report.published_at = now
     report.updated_at = now
-    report.save(update_fields=["status", "published_at", "updated_at"])
+    try:
+        with transaction.atomic():
+            report.save(update_fields=["status", "published_at", "updated_at"])
+    except IntegrityError:
+        raise Conflict(
+            "The report this one supersedes has already been superseded by another published report."
+        ) from None
     rendered = report_render(report)
     report_sign(report, rendered=rendered)  # SPEC §8: signed as published, in this transaction
     report.save(update_fields=["signed_content", "signature"])
@@ -252,7 +267,7 @@ def _queue_signal_evaluation(tool_id: str) -> None:
         logging.getLogger(__name__).warning("Could not queue signal evaluation for tool %s", tool_id)
 
 
-@transaction.atomic
+@audited_write
 def report_acknowledge(
     *, actor: User, report: Report, state: str, comment: str = "", decision: str | None = None,
     rationale: str | None = None,

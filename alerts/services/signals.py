@@ -13,12 +13,12 @@ as evidence changes, and closed when the evidence no longer supports it.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from alerts.choices import LOWER_IS_BETTER, AuthorizationStatus, ReportStatus, SignalKind, SignalStatus
@@ -29,8 +29,10 @@ from alerts.stats import Measurement, Pooled, pool
 from exchange.choices import AudienceKind
 from exchange.models import Member
 from exchange.services.audit import audit_record
-from exchange.services.chain import chain_lock
+from exchange.services.chain import audited_write
 from exchange.services.events import event_record
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -134,15 +136,10 @@ def _facets(tool: Tool, signal: Signal) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
+@audited_write
 def signals_evaluate(*, tool_id: Any) -> dict[str, int]:
-    """Raise, update and close the tool's signals. Serialised per tool by locking the tool row.
-
-    The chain lock comes first (audit entries and events are written below): taking the tool row
-    first deadlocked with publishers that hold the chain lock and insert rows referencing the tool.
-    """
-    chain_lock()
-    tool = Tool.objects.select_for_update().filter(pk=tool_id).first()
+    """Raise, update and close the tool's signals. Serialised per tool by locking the tool row."""
+    tool = Tool.objects.select_for_update(of=("self",)).filter(pk=tool_id).first()
     if tool is None:
         return {"raised": 0, "updated": 0, "closed": 0}
     margin = float(settings.SIGNAL_MARGIN)
@@ -191,6 +188,25 @@ def signals_evaluate(*, tool_id: Any) -> dict[str, int]:
             audit_record(actor=None, action="signal.updated", object_type="signal", object_id=signal.pk, after=values)
             counts["updated"] += 1
     return counts
+
+
+def signals_sweep() -> dict[str, Any]:
+    """Evaluate every tool with published reports, each in its own transaction: one tool's failure
+    (bad data, a bug) is logged and never stops the others from being evaluated."""
+    tool_ids = (
+        Report.objects.filter(status=ReportStatus.PUBLISHED)
+        .order_by()  # the model's ordering would otherwise join the DISTINCT (one row per report)
+        .values_list("tool_id", flat=True).distinct()
+    )
+    evaluated, failed = 0, []
+    for tool_id in list(tool_ids):
+        try:
+            signals_evaluate(tool_id=tool_id)
+            evaluated += 1
+        except Exception:
+            logger.exception("Signal evaluation failed for tool %s; the sweep goes on", tool_id)
+            failed.append(str(tool_id))
+    return {"evaluated": evaluated, "failed": failed}
 
 
 def signal_visible_member_check(signal: Signal, member: Member) -> bool:

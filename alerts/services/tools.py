@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -9,11 +10,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
-from alerts.choices import PROPORTION_METRICS, AuthorizationStatus, ClinicalArea, Metric
+from alerts.choices import AuthorizationStatus, ClinicalArea, Metric, metric_range
 from alerts.models import Authorization, BaselineMetric, Tool, ToolIdentifier
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import User
 from exchange.services.audit import audit_record
+from exchange.services.chain import audited_write
 
 
 def tool_state(tool: Tool) -> dict[str, Any]:
@@ -66,7 +68,7 @@ def _identifiers_check(identifiers: Iterable[dict[str, str]], exclude_tool: Any 
     return pairs
 
 
-@transaction.atomic
+@audited_write
 def tool_register(
     *,
     actor: User,
@@ -103,9 +105,9 @@ def tool_register(
     return tool
 
 
-@transaction.atomic
+@audited_write
 def tool_update(*, actor: User, tool: Tool, **changes: Any) -> Tool:
-    tool = Tool.objects.select_for_update().get(pk=tool.pk)
+    tool = Tool.objects.select_for_update(of=("self",)).get(pk=tool.pk)
     if not actor.is_staff and (actor.member_id is None or tool.registered_by_id != actor.member_id):
         raise PermissionRefused("Only the member that registered a tool (or network staff) may edit it.")
     before = tool_state(tool)
@@ -151,9 +153,10 @@ def _baseline_check(baseline: Iterable[dict[str, Any]]) -> list[tuple[str, float
         if metric not in Metric.values:
             raise ValidationFailed(f"baseline[{index}].metric: unknown metric {metric!r}.",
                                    errors={"baseline": {str(index): {"metric": ["unknown metric"]}}})
-        if metric in PROPORTION_METRICS and not 0 <= value <= 1:
-            raise ValidationFailed(f"baseline[{index}].value: {metric} is a proportion between 0 and 1.",
-                                   errors={"baseline": {str(index): {"value": ["must be between 0 and 1"]}}})
+        lowest, highest = metric_range(metric)
+        if not math.isfinite(value) or not lowest <= value <= highest:
+            raise ValidationFailed(f"baseline[{index}].value: {metric} is a number between {lowest:g} and {highest:g}.",
+                                   errors={"baseline": {str(index): {"value": [f"must be between {lowest:g} and {highest:g}"]}}})
         if any(metric == seen for seen, _ in rows):
             raise ValidationFailed(f"baseline[{index}].metric: {metric} is listed twice.",
                                    errors={"baseline": {str(index): {"metric": ["listed twice"]}}})
@@ -173,7 +176,7 @@ def _jurisdiction_check(actor: User, jurisdiction: str) -> None:
         )
 
 
-@transaction.atomic
+@audited_write
 def authorization_record(
     *,
     actor: User,
@@ -213,9 +216,9 @@ def authorization_record(
     return authorization
 
 
-@transaction.atomic
+@audited_write
 def authorization_update(*, actor: User, authorization: Authorization, **changes: Any) -> Authorization:
-    authorization = Authorization.objects.select_for_update().get(pk=authorization.pk)
+    authorization = Authorization.objects.select_for_update(of=("self",)).get(pk=authorization.pk)
     _jurisdiction_check(actor, authorization.jurisdiction)
     before = authorization_state(authorization)
     baseline = changes.pop("baseline", None)

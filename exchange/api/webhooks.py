@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.limits import UtcIsoDateTimeFilter
 from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.choices import Channel, DeliveryState, Scope
 from exchange.models import Delivery, DeliveryAttempt, WebhookEndpoint
@@ -97,8 +98,8 @@ class DeliveryFilter(django_filters.FilterSet):
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     endpoint = django_filters.UUIDFilter(field_name="endpoint_id")
     event = django_filters.UUIDFilter(field_name="event_id")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Delivery

@@ -39,6 +39,7 @@ from exchange.choices import OPEN_DELIVERY_STATES, Channel, DeliveryState, Event
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.models import Delivery, DeliveryAttempt, Event, Member, User, WebhookEndpoint
 from exchange.services.audit import audit_record
+from exchange.services.chain import audited_write
 from exchange.services.delivery_log import delivery_attempts_log
 from exchange.transports.base import Message, Outcome, short_error
 from exchange.transports.email import EmailMessage, EmailTransport
@@ -275,7 +276,7 @@ def _claim_portable(
     with transaction.atomic():
         qs = _due(now).filter(pk__in=candidates)
         if connection.features.has_select_for_update_skip_locked:
-            qs = qs.select_for_update(skip_locked=True)
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
         rows = list(qs.order_by("next_attempt_at").values_list(*_CLAIM_FIELDS))
         if not rows:
             return []
@@ -771,10 +772,10 @@ def _delivery_state(delivery: Delivery) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
+@audited_write
 def delivery_redeliver(*, actor: User | None, delivery: Delivery) -> Delivery:
     """Send one delivery again, at once, with a fresh retry schedule and the same webhook-id."""
-    delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    delivery = Delivery.objects.select_for_update(of=("self",)).get(pk=delivery.pk)
     if delivery.endpoint is not None and not delivery.endpoint.enabled:
         raise Conflict(
             "The webhook endpoint is disabled; enable it before re-sending its deliveries.",
@@ -796,7 +797,7 @@ def delivery_redeliver(*, actor: User | None, delivery: Delivery) -> Delivery:
     return delivery
 
 
-@transaction.atomic
+@audited_write
 def deliveries_recover(*, actor: User | None, endpoint: WebhookEndpoint, since: datetime) -> int:
     """Re-send every failed delivery of the endpoint created at or after `since`; returns how many."""
     if timezone.is_naive(since):

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from exchange.choices import OPEN_DELIVERY_STATES, AudienceKind, Channel, DeliveryState, EventType, Role
@@ -16,7 +15,7 @@ from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.models import Delivery, Event, Member, User, WebhookEndpoint
 from exchange.netguard import UnsafeDestination, url_check
 from exchange.services.audit import audit_record
-from exchange.services.chain import chain_lock
+from exchange.services.chain import audited_write
 from exchange.services.deliveries import first_attempt_at
 from exchange.services.events import event_record
 from exchange.signing import secret_fingerprint, secret_generate
@@ -59,7 +58,7 @@ def endpoint_get(*, member: Member, endpoint_id: Any) -> WebhookEndpoint:
         raise NotFound("No such webhook endpoint.") from exc
 
 
-@transaction.atomic
+@audited_write
 def endpoint_create(*, actor: User | None, member: Member, url: str, description: str = "") -> WebhookEndpoint:
     endpoint = WebhookEndpoint.objects.create(
         member=member, url=_clean_url(url), description=_clean_description(description), secret=secret_generate()
@@ -71,12 +70,11 @@ def endpoint_create(*, actor: User | None, member: Member, url: str, description
     return endpoint
 
 
-@transaction.atomic
+@audited_write
 def endpoint_update(*, actor: User | None, endpoint: WebhookEndpoint, **changes: Any) -> WebhookEndpoint:
     unknown = set(changes) - {"url", "description", "enabled"}
     if unknown:
         raise ValidationFailed(f"Cannot change {', '.join(sorted(unknown))} of a webhook endpoint.")
-    chain_lock()  # the chain lock first, then the row (one lock order)
     endpoint = WebhookEndpoint.objects.select_for_update(of=("self",)).select_related("member").get(pk=endpoint.pk)
     before = endpoint_public_state(endpoint)
     fields: list[str] = []
@@ -109,9 +107,8 @@ def endpoint_update(*, actor: User | None, endpoint: WebhookEndpoint, **changes:
     return endpoint
 
 
-@transaction.atomic
+@audited_write
 def endpoint_delete(*, actor: User | None, endpoint: WebhookEndpoint) -> None:
-    chain_lock()  # the chain lock first, then the row (one lock order)
     endpoint = WebhookEndpoint.objects.select_for_update(of=("self",)).select_related("member").get(pk=endpoint.pk)
     before = endpoint_public_state(endpoint)
     code = endpoint.member.code
@@ -123,10 +120,9 @@ def endpoint_delete(*, actor: User | None, endpoint: WebhookEndpoint) -> None:
     )
 
 
-@transaction.atomic
+@audited_write
 def endpoint_rotate_secret(*, actor: User | None, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     """A new secret signs from now on; the old one also signs for WEBHOOK_SECRET_OVERLAP_SECONDS."""
-    chain_lock()  # the chain lock first, then the row (one lock order)
     endpoint = WebhookEndpoint.objects.select_for_update(of=("self",)).select_related("member").get(pk=endpoint.pk)
     before = endpoint_public_state(endpoint)
     endpoint.previous_secret = endpoint.secret
@@ -142,7 +138,7 @@ def endpoint_rotate_secret(*, actor: User | None, endpoint: WebhookEndpoint) -> 
     return endpoint
 
 
-@transaction.atomic
+@audited_write
 def endpoint_test(*, actor: User | None, endpoint: WebhookEndpoint) -> Delivery:
     """Send a `ping` event to this one endpoint (and nowhere else)."""
     endpoint = WebhookEndpoint.objects.select_related("member").get(pk=endpoint.pk)
@@ -186,12 +182,11 @@ def admin_email_deliveries(*, event: Event, member: Member) -> int:
     return len(rows)
 
 
-@transaction.atomic
+@audited_write
 def endpoint_disable(*, endpoint_id: uuid.UUID | str, reason: str, actor: User | None = None) -> WebhookEndpoint | None:
     """Disable an endpoint (410 Gone, failing too long), fail what it still owes, tell the member:
     an `endpoint.disabled` event, which also e-mails the member's admins. Idempotent."""
-    chain_lock()  # the chain lock first, then the row (one lock order)
-    endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint_id).first()
+    endpoint = WebhookEndpoint.objects.select_for_update(of=("self",)).filter(pk=endpoint_id).first()
     if endpoint is None or not endpoint.enabled:
         return endpoint
     member = Member.objects.get(pk=endpoint.member_id)

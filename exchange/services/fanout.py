@@ -51,7 +51,7 @@ def event_fan_out(*, event_id: str | uuid.UUID) -> FanOut | None:
     except ValueError:
         return None
     with transaction.atomic():
-        event = Event.objects.select_for_update().filter(pk=event_id).first()
+        event = Event.objects.select_for_update(of=("self",)).filter(pk=event_id).first()
         if event is None or event.dispatched_at is not None:
             return None
         created = 0

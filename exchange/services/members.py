@@ -12,6 +12,7 @@ from exchange.choices import MemberStatus, Role
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.models import Member, User
 from exchange.services.audit import audit_record
+from exchange.services.chain import audited_write
 from exchange.services.provenance import NETWORK_CODE, signing_key_create
 
 
@@ -39,7 +40,7 @@ def _full_clean(instance: Any, exclude: list[str] | None = None) -> None:
         raise ValidationFailed(f"{first[0]}: {' '.join(first[1])}", errors=errors) from exc
 
 
-@transaction.atomic
+@audited_write
 def member_create(*, actor: User | None, code: str, name: str, country: str) -> Member:
     code = code.strip().upper()
     member = Member(code=code, name=name.strip(), country=country.strip().upper())
@@ -64,9 +65,9 @@ def member_create(*, actor: User | None, code: str, name: str, country: str) -> 
     return member
 
 
-@transaction.atomic
+@audited_write
 def member_update(*, actor: User | None, member: Member, **changes: Any) -> Member:
-    member = Member.objects.select_for_update().get(pk=member.pk)
+    member = Member.objects.select_for_update(of=("self",)).get(pk=member.pk)
     before = _member_state(member)
     allowed = {"name", "country", "status"}
     unknown = set(changes) - allowed
@@ -95,7 +96,7 @@ def member_get(*, code: str) -> Member:
         raise NotFound(f"No member with code {code!r}.", errors={"member": ["unknown member code"]}) from exc
 
 
-@transaction.atomic
+@audited_write
 def user_create(
     *,
     actor: User | None,
@@ -133,7 +134,7 @@ def user_create(
     return user
 
 
-@transaction.atomic
+@audited_write
 def user_update(*, actor: User | None, user: User, **changes: Any) -> User:
     user = User.objects.select_for_update(of=("self",)).select_related("member").get(pk=user.pk)
     before = _user_state(user)
@@ -150,7 +151,7 @@ def user_update(*, actor: User | None, user: User, **changes: Any) -> User:
     )
     if losing_admin and user.member is not None:
         others = (
-            User.objects.select_for_update()
+            User.objects.select_for_update(of=("self",))
             .filter(member=user.member, role=Role.ADMIN, is_active=True)
             .exclude(pk=user.pk)
         )
@@ -165,3 +166,10 @@ def user_update(*, actor: User | None, user: User, **changes: Any) -> User:
         audit_record(actor=actor, action="user.updated", object_type="user", object_id=user.pk,
                      before=before, after=after, member_code=user.member.code if user.member else "")
     return user
+
+
+@audited_write
+def user_password_record(*, actor: User | None, user: User, how: str) -> None:
+    """Audit a password change or reset (the hash itself is never recorded)."""
+    audit_record(actor=actor, action=f"user.password_{how}", object_type="user", object_id=user.pk,
+                 after={"email": user.email}, member_code=user.member.code if user.member else "")

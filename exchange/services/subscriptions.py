@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import connection
 
 from exchange.choices import (
     ALERT_TYPES,
@@ -41,7 +41,7 @@ from exchange.models import (
     WebhookEndpoint,
 )
 from exchange.services.audit import audit_record
-from exchange.services.chain import chain_lock
+from exchange.services.chain import audited_write
 
 MAX_FILTER_VALUES = 200
 MAX_EMAIL_RECIPIENTS = 20
@@ -439,7 +439,7 @@ FIELDS = (
 )
 
 
-@transaction.atomic
+@audited_write
 def subscription_create(*, actor: User | None, member: Member, **data: Any) -> Subscription:
     unknown = set(data) - set(FIELDS)
     if unknown:
@@ -461,12 +461,11 @@ def subscription_create(*, actor: User | None, member: Member, **data: Any) -> S
     return subscription
 
 
-@transaction.atomic
+@audited_write
 def subscription_update(*, actor: User | None, subscription: Subscription, **changes: Any) -> Subscription:
     unknown = set(changes) - set(FIELDS)
     if unknown:
         raise ValidationFailed(f"Unknown field(s) {', '.join(sorted(unknown))}.")
-    chain_lock()  # the chain lock first, then the row (one lock order)
     subscription = Subscription.objects.select_for_update(of=("self",)).select_related("member").get(pk=subscription.pk)
     before = _subscription_state(subscription, _endpoint_ids(subscription))
     clean, endpoints = _clean(subscription.member, changes)
@@ -484,9 +483,8 @@ def subscription_update(*, actor: User | None, subscription: Subscription, **cha
     return subscription
 
 
-@transaction.atomic
+@audited_write
 def subscription_delete(*, actor: User | None, subscription: Subscription) -> None:
-    chain_lock()  # the chain lock first, then the row (one lock order)
     subscription = Subscription.objects.select_for_update(of=("self",)).select_related("member").get(pk=subscription.pk)
     before = _subscription_state(subscription, _endpoint_ids(subscription))
     code = subscription.member.code

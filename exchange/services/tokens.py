@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from exchange.choices import Scope, sorted_scopes
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import ApiToken, User
 from exchange.services.audit import audit_record
+from exchange.services.chain import audited_write
 
 TOKEN_PREFIX = "sax_"  # noqa: S105 - a public prefix, not a secret
 _ALPHABET = string.digits + string.ascii_letters
@@ -77,7 +77,7 @@ def _token_state(token: ApiToken) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
+@audited_write
 def token_issue(
     *,
     actor: User | None,
@@ -132,7 +132,7 @@ def token_issue(
     return IssuedToken(token=token, value=value)
 
 
-@transaction.atomic
+@audited_write
 def token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
     token = ApiToken.objects.select_for_update(of=("self",)).select_related("user__member").get(pk=token.pk)
     if token.revoked_at is not None:

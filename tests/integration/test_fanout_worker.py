@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import transaction
 from standardwebhooks.webhooks import Webhook
 
 from exchange.models import Delivery, Event, Notification, WebhookEndpoint
+from exchange.services.chain import audited_transaction
 from exchange.services.endpoints import endpoint_create
 from exchange.services.events import event_record
 from exchange.services.members import member_update
@@ -35,7 +35,7 @@ OTHER_TOOL = "5d1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
 def publish(*, audience_kind: str = "network", audience_codes: tuple[str, ...] = ("MHRA",), tools: tuple[str, ...] = (TOOL,),
             title: str = "Missed nodules after scanner firmware update") -> Event:
     alert_id = str(uuid.uuid4())
-    with transaction.atomic():
+    with audited_transaction():
         return event_record(
             type="alert.published", audience_kind=audience_kind, audience_codes=list(audience_codes),
             object_type="alert", object_id=alert_id, publisher_code="MHRA",

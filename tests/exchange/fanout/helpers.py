@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db import transaction
-
 from exchange.models import Event
+from exchange.services.chain import audited_transaction
 from exchange.services.deliveries import DeliveryPump, PumpStats
 from exchange.services.events import event_record
 from exchange.services.fanout import FanOut, event_fan_out
@@ -42,7 +41,7 @@ def record(
 ) -> Event:
     """Record one event as a publishing service would, in its own transaction."""
     object_id = str(uuid.uuid4())
-    with transaction.atomic():
+    with audited_transaction():
         return event_record(
             type=type,
             audience_kind=audience_kind,

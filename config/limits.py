@@ -1,0 +1,102 @@
+"""Bounds on what a request may carry (SPEC §6, "Bad input"): every hostile input is a 4xx, never a 5xx.
+
+- `RequestLimitsMiddleware`: a body over `API_MAX_BODY_BYTES` is `413` before any parser reads it
+  (JSON, CSV and multipart alike); a NUL character in a query parameter or a form field is `400`
+  naming the field (PostgreSQL cannot store NUL in text, and would answer the query with an error).
+- `config.parsers.StrictJSONParser`: JSON nested deeper than `MAX_JSON_DEPTH` levels, or holding a NUL in any
+  string or key, is `400` naming where.
+- `UtcDateTimeField` / `UtcIsoDateTimeFilter`: an instant is converted to UTC when parsed, so an
+  offset that pushes it outside what Python and the database store is `400`, not an error later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import django_filters
+from django import forms
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from config.exceptions import PROBLEM_CONTENT_TYPE, problem
+from config.parsers import NUL
+
+
+def _refuse(request: HttpRequest, status: int, *, slug: str, detail: str, errors: Any = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse(problem(status, slug=slug, detail=detail, errors=errors), status=status,
+                            content_type=PROBLEM_CONTENT_TYPE)
+    return HttpResponse(detail, status=status, content_type="text/plain; charset=utf-8")
+
+
+def _declared_length(request: HttpRequest) -> int | None:
+    raw = request.META.get("CONTENT_LENGTH") or ""
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        return None
+
+
+class RequestLimitsMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.API_MAX_BODY_BYTES
+        length = _declared_length(request)
+        if length is not None and length > limit:
+            return _refuse(request, 413, slug="payload-too-large",
+                           detail=f"The body is {length} bytes; the limit is {limit} bytes (API_MAX_BODY_BYTES).")
+        for name, values in request.GET.lists():
+            if NUL in name or any(NUL in value for value in values):
+                label = name.replace(NUL, "\\0")
+                return _refuse(request, 400, slug="validation-error",
+                               detail=f"{label}: must not contain a NUL character.",
+                               errors={label: ["must not contain a NUL character"]})
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if request.method == "POST" and content_type.startswith("application/x-www-form-urlencoded"):
+            for name, values in request.POST.lists():
+                if NUL in name or any(NUL in value for value in values):
+                    label = name.replace(NUL, "\\0")
+                    return _refuse(request, 400, slug="validation-error",
+                                   detail=f"{label}: must not contain a NUL character.",
+                                   errors={label: ["must not contain a NUL character"]})
+        return self.get_response(request)
+
+
+def utc_or_error(value: datetime | None) -> datetime | None:
+    """The instant in UTC; ValueError when its offset takes it before year 1 or after year 9999."""
+    if value is None or value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("outside the range of dates the service stores (years 1 to 9999 in UTC)") from exc
+
+
+class UtcDateTimeField(forms.DateTimeField):
+    """A form field whose instant is normalised to UTC, out-of-range offsets refused."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        parsed = super().to_python(value)
+        try:
+            return utc_or_error(parsed)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="overflow") from exc
+
+
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    def to_python(self, value: Any) -> datetime | None:
+        parsed = super().to_python(value)
+        try:
+            return utc_or_error(parsed)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="overflow") from exc
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 instant, compared in UTC; one outside years 1–9999 in UTC is a 400 naming the parameter."""
+
+    field_class = UtcIsoDateTimeField
