@@ -94,7 +94,8 @@ class ReportFilter(django_filters.FilterSet):
 
 class SignalFilter(django_filters.FilterSet):
     tool = django_filters.UUIDFilter(field_name="tool_id")
-    status = django_filters.ChoiceFilter(choices=SignalStatus.choices)
+    # The caller's own view of the signal (see selectors.signals_visible_to).
+    status = django_filters.ChoiceFilter(choices=SignalStatus.choices, field_name="viewer_status")
     kind = django_filters.ChoiceFilter(choices=SignalKind.choices)
     metric = django_filters.ChoiceFilter(choices=Metric.choices)
 

@@ -187,13 +187,24 @@ def evidence_visible_to(*, member: Member, tool: Tool) -> QuerySet[Report]:
 
 
 def signals_visible_to(*, member: Member | None) -> QuerySet[Signal]:
-    """Signals whose every evidence report the member may see (SPEC §2, Signal)."""
+    """The signals the member's own evidence raised (SPEC §2, Signal), each with the member's view of it.
+
+    `viewer_status` / `viewer_closed_at` are the member's view: a signal may stay open for one
+    member while another member's evidence (a report the first cannot see) closed it for the other.
+    """
+    from django.db.models import Subquery
+
+    from alerts.models import SignalView
+
     if member is None or not member.is_active:
         return Signal.objects.none()
-    hidden_evidence = Signal.reports.through.objects.filter(signal=OuterRef("pk")).exclude(
-        report__in=reports_visible_to(member=member)
+    views = SignalView.objects.filter(signal=OuterRef("pk"), member=member)
+    return (
+        Signal.objects.filter(Exists(views))
+        .annotate(viewer_status=Subquery(views.values("status")[:1]),
+                  viewer_closed_at=Subquery(views.values("closed_at")[:1]))
+        .select_related("tool")
     )
-    return Signal.objects.filter(~Exists(hidden_evidence)).select_related("tool")
 
 
 def alerts_for_export(queryset: QuerySet[Alert]) -> QuerySet[Alert]:

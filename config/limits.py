@@ -24,6 +24,13 @@ from config.exceptions import PROBLEM_CONTENT_TYPE, problem
 from config.parsers import NUL
 
 
+def no_store(response: Any) -> Any:
+    """For responses carrying a token or a secret: no cache, proxy or browser history keeps them."""
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+    return response
+
+
 def _refuse(request: HttpRequest, status: int, *, slug: str, detail: str, errors: Any = None) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse(problem(status, slug=slug, detail=detail, errors=errors), status=status,

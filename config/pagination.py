@@ -50,7 +50,7 @@ class CursorPagination(pagination.CursorPagination):
         return parameters
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
-        self._model = getattr(queryset, "model", None)
+        self._queryset = queryset
         return super().paginate_queryset(queryset, request, view)
 
     def decode_cursor(self, request: Any) -> Any:
@@ -68,18 +68,33 @@ class CursorPagination(pagination.CursorPagination):
     def _position_check(self, position: Any, invalid: ValidationError) -> None:
         if NUL in str(position):
             raise invalid
-        model = getattr(self, "_model", None)
-        if model is None:
+        field = self._ordering_field()
+        if field is None:
             return
-        name = self.ordering[0].lstrip("-")
         try:
-            field = model._meta.get_field(name)
             value = field.to_python(position)
             if isinstance(value, datetime):
                 utc_or_error(value)
             elif isinstance(value, int) and not -(2**63) <= value < 2**63:
                 raise ValueError("out of range")
-        except FieldDoesNotExist:
-            return
         except (DjangoValidationError, ValueError, TypeError, OverflowError) as exc:
             raise invalid from exc
+
+    def _ordering_field(self) -> Any:
+        """The model field or annotation the cursor's position is compared with (None if unknown)."""
+        queryset = getattr(self, "_queryset", None)
+        if queryset is None or not hasattr(queryset, "model"):
+            return None
+        name = self.ordering[0].lstrip("-")
+        annotation = queryset.query.annotations.get(name)
+        if annotation is not None:
+            return annotation.output_field
+        model = queryset.model
+        field = None
+        try:
+            for part in name.split("__"):
+                field = model._meta.get_field(part)
+                model = field.related_model or model
+        except FieldDoesNotExist:
+            return None
+        return field

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from alerts.api.ack_serializers import AcknowledgementSerializer
 from alerts.api.alert_serializers import SignatureSerializer
-from alerts.choices import Distribution, Metric
+from alerts.choices import Distribution, Metric, SignalStatus
 from alerts.models import Report, ReportMetric, Signal
 
 # A list serializer's validators are what the schema shows as `minItems` (allow_empty alone is not shown).
@@ -103,6 +103,9 @@ class ReportSerializer(serializers.ModelSerializer[Report]):
 
 class SignalSerializer(serializers.ModelSerializer[Signal]):
     tool_name = serializers.CharField(source="tool.name", read_only=True)
+    # The caller's view: open until the caller's own evidence no longer supports the signal.
+    status = serializers.ChoiceField(source="shown_status", choices=SignalStatus.choices, read_only=True)
+    closed_at = serializers.DateTimeField(source="shown_closed_at", read_only=True, allow_null=True)
     reports = serializers.SerializerMethodField()
 
     class Meta:

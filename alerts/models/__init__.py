@@ -8,7 +8,7 @@ from alerts.models.alerts import (
     ReferenceCounter,
 )
 from alerts.models.registry import Authorization, BaselineMetric, Tool, ToolIdentifier
-from alerts.models.reports import Report, ReportMetric, ReportRecipient, ReportSubgroup, Signal
+from alerts.models.reports import Report, ReportMetric, ReportRecipient, ReportSubgroup, Signal, SignalView
 from alerts.models.terminology import ImdrfRelease, ImdrfTerm, TermStatus
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "ReportRecipient",
     "ReportSubgroup",
     "Signal",
+    "SignalView",
     "TermStatus",
     "Tool",
     "ToolIdentifier",

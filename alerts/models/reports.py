@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
@@ -121,13 +122,37 @@ class Signal(models.Model):
 
     class Meta:
         ordering = ("-updated_at",)
-        constraints = [
-            models.UniqueConstraint(
-                fields=["tool", "metric", "kind", "subgroup"],
-                condition=models.Q(status=SignalStatus.OPEN),
-                name="signal_open_unique",
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"Signal {self.kind} {self.metric} on {self.tool_id}"
+
+    # What the viewing member is shown: `signals_visible_to` annotates its own view's state.
+    @property
+    def shown_status(self) -> str:
+        return getattr(self, "viewer_status", None) or self.status
+
+    @property
+    def shown_closed_at(self) -> Any:
+        if getattr(self, "viewer_status", None) is None:
+            return self.closed_at
+        return getattr(self, "viewer_closed_at", None)
+
+
+class SignalView(models.Model):
+    """One member's view of a signal (SPEC §2: a signal shown to a member rests only on reports it may see).
+
+    Signals are evaluated once per distinct set of evidence members may see, and one signal row is
+    shared by every member whose evidence yields the same finding. Each member's view opens when its
+    own evidence raises the finding and closes when its own evidence no longer supports it, so a
+    report hidden from a member never closes, changes or raises what that member sees.
+    """
+
+    signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="views")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16, choices=SignalStatus.choices, default=SignalStatus.OPEN)
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["signal", "member"], name="signal_view_unique")]
+        indexes = [models.Index(fields=["member", "status"], name="signal_view_member_idx")]

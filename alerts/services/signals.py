@@ -7,8 +7,9 @@ Two kinds, per tool and metric:
   means the tool falls short of every claim it made.
 - subgroup_worse: a subgroup's pooled interval lies below the whole population's pooled value by
   more than SIGNAL_MARGIN.
-Evidence is every published, non-superseded report of the tool. A signal is raised once, updated
-as evidence changes, and closed when the evidence no longer supports it.
+A signal shown to a member rests only on the reports that member may see (SPEC §2): members are
+grouped by their evidence, each distinct set is evaluated once, and each member's view of a signal
+opens and closes with its own evidence (see `SignalView`).
 """
 
 from __future__ import annotations
@@ -21,12 +22,19 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from alerts.choices import LOWER_IS_BETTER, AuthorizationStatus, ReportStatus, SignalKind, SignalStatus
-from alerts.models import BaselineMetric, Report, ReportMetric, Signal, Tool
+from alerts.choices import (
+    LOWER_IS_BETTER,
+    AuthorizationStatus,
+    Distribution,
+    ReportStatus,
+    SignalKind,
+    SignalStatus,
+)
+from alerts.models import BaselineMetric, Report, ReportMetric, Signal, SignalView, Tool
 from alerts.payloads import signal_payload
 from alerts.selectors import report_audience_members, signals_with_details
 from alerts.stats import Measurement, Pooled, pool
-from exchange.choices import AudienceKind
+from exchange.choices import AudienceKind, MemberStatus
 from exchange.models import Member
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
@@ -50,12 +58,29 @@ def _measurement(row: ReportMetric) -> Measurement:
     return Measurement(row.value, row.ci_low, row.ci_high, row.numerator, row.denominator)
 
 
-def evidence_reports(tool: Tool) -> list[Report]:
-    return list(
-        Report.objects.filter(tool=tool, status=ReportStatus.PUBLISHED)
-        .exclude(superseded_by__status=ReportStatus.PUBLISHED)
-        .prefetch_related("metrics__subgroup")
-    )
+def evidence_views(tool: Tool) -> tuple[dict[Any, Report], dict[frozenset[Any], list[Member]]]:
+    """The tool's published reports, and the active members grouped by the evidence each may see.
+
+    A member's evidence is the same as `selectors.evidence_visible_to` (published reports it may
+    see, less those a correction *it may see* supersedes), computed for every member from one read
+    of the reports, so that each distinct evidence set is evaluated once, not once per member.
+    """
+    reports = {
+        r.pk: r for r in Report.objects.filter(tool=tool, status=ReportStatus.PUBLISHED)
+        .prefetch_related("metrics__subgroup", "recipient_rows")
+    }
+    members = list(Member.objects.filter(status=MemberStatus.ACTIVE).order_by("code"))
+    wide = (Distribution.NETWORK, Distribution.PUBLIC)
+    groups: dict[frozenset[Any], list[Member]] = defaultdict(list)
+    for member in members:
+        visible = {
+            pk for pk, r in reports.items()
+            if r.publisher_id == member.pk or r.distribution in wide
+            or any(row.member_id == member.pk for row in r.recipient_rows.all())
+        }
+        corrected = {reports[pk].supersedes_id for pk in visible if reports[pk].supersedes_id}
+        groups[frozenset(visible - corrected)].append(member)
+    return reports, groups
 
 
 def _credibly_worse(metric: str, pooled: Pooled, reference: float, margin: float) -> bool:
@@ -66,7 +91,20 @@ def _credibly_worse(metric: str, pooled: Pooled, reference: float, margin: float
     return pooled.ci_high < reference - margin
 
 
-def findings_for(tool: Tool, reports: list[Report], margin: float) -> list[Finding]:
+def baselines_of(tool: Tool) -> dict[str, list[tuple[float, str]]]:
+    baselines: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for b in BaselineMetric.objects.filter(
+        authorization__tool=tool, authorization__status=AuthorizationStatus.AUTHORISED
+    ).select_related("authorization"):
+        baselines[b.metric].append((b.value, b.authorization.jurisdiction))
+    return baselines
+
+
+def findings_for(
+    tool: Tool, reports: list[Report], margin: float, baselines: dict[str, list[tuple[float, str]]] | None = None,
+) -> list[Finding]:
+    if baselines is None:
+        baselines = baselines_of(tool)
     whole: dict[str, list[tuple[Any, ReportMetric]]] = defaultdict(list)
     groups: dict[tuple[str, str], list[tuple[Any, ReportMetric]]] = defaultdict(list)
     for report in reports:
@@ -75,11 +113,6 @@ def findings_for(tool: Tool, reports: list[Report], margin: float) -> list[Findi
                 whole[row.metric].append((report.pk, row))
             else:
                 groups[(row.metric, row.subgroup.label)].append((report.pk, row))
-    baselines: dict[str, list[tuple[float, str]]] = defaultdict(list)
-    for b in BaselineMetric.objects.filter(
-        authorization__tool=tool, authorization__status=AuthorizationStatus.AUTHORISED
-    ).select_related("authorization"):
-        baselines[b.metric].append((b.value, b.authorization.jurisdiction))
     findings: list[Finding] = []
     pooled_whole: dict[str, Pooled] = {}
     for metric, rows in whole.items():
@@ -136,58 +169,139 @@ def _facets(tool: Tool, signal: Signal) -> dict[str, Any]:
     }
 
 
+def _values(finding: Finding, margin: float) -> dict[str, Any]:
+    return {
+        "reference_value": finding.reference_value, "reference_source": finding.reference_source,
+        "pooled_value": finding.pooled.value, "ci_low": finding.pooled.ci_low, "ci_high": finding.pooled.ci_high,
+        "sample": finding.pooled.sample, "margin": margin,
+    }
+
+
+def _same(signal: Signal, finding: Finding, values: dict[str, Any], report_ids: set[Any]) -> bool:
+    return report_ids == set(finding.report_ids) and all(getattr(signal, f) == v for f, v in values.items())
+
+
 @audited_write
 def signals_evaluate(*, tool_id: Any) -> dict[str, int]:
-    """Raise, update and close the tool's signals. Serialised per tool by locking the tool row."""
+    """Raise, update and close the tool's signals, as each member's own evidence supports them.
+
+    Members are grouped by the evidence they may see; each distinct set is evaluated once. A member
+    sees a signal through its view: opened when its evidence raises the finding, closed when its
+    evidence no longer does. One signal row serves every member with the same finding on the same
+    reports; it is updated in place only when every member viewing it moves together, otherwise the
+    members whose evidence changed get a new signal and the others keep theirs untouched.
+    Serialised per tool by locking the tool row (after the chain lock, like every audited write).
+    """
     tool = Tool.objects.select_for_update(of=("self",)).filter(pk=tool_id).first()
     if tool is None:
         return {"raised": 0, "updated": 0, "closed": 0}
     margin = float(settings.SIGNAL_MARGIN)
-    findings = {(f.metric, f.kind, f.subgroup): f for f in findings_for(tool, evidence_reports(tool), margin)}
-    open_signals = {(s.metric, s.kind, s.subgroup): s for s in Signal.objects.filter(tool=tool, status=SignalStatus.OPEN)}
+    reports, groups = evidence_views(tool)
+    baselines = baselines_of(tool)
+    open_views = list(
+        SignalView.objects.filter(signal__tool=tool, status=SignalStatus.OPEN).select_related("signal")
+    )
+    current: dict[tuple[int, tuple[str, str, str]], SignalView] = {
+        (v.member_id, (v.signal.metric, v.signal.kind, v.signal.subgroup)): v for v in open_views
+    }
+    viewers: dict[Any, set[int]] = defaultdict(set)
+    for v in open_views:
+        viewers[v.signal_id].add(v.member_id)
+    signal_reports: dict[Any, set[Any]] = defaultdict(set)
+    for signal_id, report_id in Signal.reports.through.objects.filter(
+        signal__tool=tool, signal__views__status=SignalStatus.OPEN,
+    ).values_list("signal_id", "report_id").distinct():
+        signal_reports[signal_id].add(report_id)
+
     now = timezone.now()
     counts = {"raised": 0, "updated": 0, "closed": 0}
-    for key, signal in open_signals.items():
-        if key not in findings:
-            signal.status = SignalStatus.CLOSED
-            signal.closed_at = now
-            signal.updated_at = now
-            signal.save(update_fields=["status", "closed_at", "updated_at"])
-            audit_record(actor=None, action="signal.closed", object_type="signal", object_id=signal.pk,
-                         after={"status": "closed"})
-            counts["closed"] += 1
-    for key, finding in findings.items():
-        values = {
-            "reference_value": finding.reference_value, "reference_source": finding.reference_source,
-            "pooled_value": finding.pooled.value, "ci_low": finding.pooled.ci_low, "ci_high": finding.pooled.ci_high,
-            "sample": finding.pooled.sample, "margin": margin,
-        }
-        existing = open_signals.get(key)
-        if existing is None:
-            signal = Signal.objects.create(tool=tool, metric=finding.metric, kind=finding.kind,
-                                           subgroup=finding.subgroup, created_at=now, updated_at=now, **values)
-            signal.reports.set(finding.report_ids)
-            audit_record(actor=None, action="signal.detected", object_type="signal", object_id=signal.pk,
-                         after=values)
-            event_record(type="signal.detected", audience_kind=AudienceKind.MEMBERS,
-                         audience_codes=signal_audience_codes(signal), object_type="signal", object_id=signal.pk,
-                         facets=_facets(tool, signal), payload=signal_render(signal))
-            counts["raised"] += 1
+    keep: set[tuple[int, tuple[str, str, str]]] = set()  # (member, key) views that stay or open
+    to_open: list[SignalView] = []
+    touched: dict[Any, Signal] = {}
+    for evidence, members in groups.items():
+        member_ids = {m.pk for m in members}
+        findings = findings_for(tool, [reports[pk] for pk in evidence], margin, baselines)
+        for finding in findings:
+            key = (finding.metric, finding.kind, finding.subgroup)
+            values = _values(finding, margin)
+            holders = {current[(m, key)].signal_id for m in member_ids if (m, key) in current}
+            candidates = {v.signal_id: v.signal for v in open_views if (v.signal.metric, v.signal.kind,
+                                                                        v.signal.subgroup) == key}
+            signal = next((c for c in candidates.values()
+                           if _same(c, finding, values, signal_reports[c.pk])), None)
+            if signal is None and len(holders) == 1:
+                only = candidates[next(iter(holders))]
+                everyone_moves = viewers[only.pk] <= member_ids and all((m, key) in current for m in member_ids)
+                if everyone_moves:  # the whole audience's evidence changed together: update in place
+                    for field, value in values.items():
+                        setattr(only, field, value)
+                    only.updated_at = now
+                    only.save(update_fields=[*values.keys(), "updated_at"])
+                    only.reports.set(finding.report_ids)
+                    signal_reports[only.pk] = set(finding.report_ids)
+                    audit_record(actor=None, action="signal.updated", object_type="signal", object_id=only.pk,
+                                 after={**values, "members": sorted(m.code for m in members)})
+                    counts["updated"] += 1
+                    signal = only
+            if signal is None:
+                signal = Signal.objects.create(tool=tool, metric=finding.metric, kind=finding.kind,
+                                               subgroup=finding.subgroup, created_at=now, updated_at=now, **values)
+                signal.reports.set(finding.report_ids)
+                signal_reports[signal.pk] = set(finding.report_ids)
+                open_views.append(SignalView(signal=signal, member_id=0))  # a candidate for the next group
+                touched[signal.pk] = signal
+                counts["raised"] += 1
+                audit_record(actor=None, action="signal.detected", object_type="signal", object_id=signal.pk,
+                             after={**values, "members": sorted(m.code for m in members)})
+                _detected(tool, signal, sorted(m.code for m in members))
+            for member_id in member_ids:
+                view = current.get((member_id, key))
+                if view is not None and view.signal_id == signal.pk:
+                    keep.add((member_id, key))
+                    continue
+                to_open.append(SignalView(signal=signal, member_id=member_id, opened_at=now))
+                keep.add((member_id, key))
+                viewers[signal.pk].add(member_id)
+                if view is not None:  # this member's evidence moved it from its old signal to this one
+                    _close_view(view, now)
+                    viewers[view.signal_id].discard(member_id)
+    for (member_id, key), view in current.items():
+        if (member_id, key) not in keep and view.status == SignalStatus.OPEN:
+            _close_view(view, now)
+            viewers[view.signal_id].discard(member_id)
+    SignalView.objects.bulk_create(to_open, ignore_conflicts=True)
+    # A member whose evidence comes back to a signal it viewed before gets that same view back.
+    returning = {(o.signal_id, o.member_id) for o in to_open}
+    reopen = [v.pk for v in SignalView.objects.filter(signal__tool=tool, status=SignalStatus.CLOSED)
+              .only("pk", "signal_id", "member_id") if (v.signal_id, v.member_id) in returning]
+    if reopen:
+        SignalView.objects.filter(pk__in=reopen).update(status=SignalStatus.OPEN, closed_at=None, opened_at=now)
+    for v in open_views:
+        signal = v.signal
+        if signal.pk in touched or not signal.pk or signal.status != SignalStatus.OPEN or viewers[signal.pk]:
             continue
-        signal = existing
-        current = set(signal.reports.values_list("pk", flat=True))
-        changed = current != set(finding.report_ids) or any(
-            getattr(signal, field) != value for field, value in values.items()
-        )
-        if changed:
-            for field, value in values.items():
-                setattr(signal, field, value)
-            signal.updated_at = now
-            signal.save(update_fields=[*values.keys(), "updated_at"])
-            signal.reports.set(finding.report_ids)
-            audit_record(actor=None, action="signal.updated", object_type="signal", object_id=signal.pk, after=values)
-            counts["updated"] += 1
+        signal.status = SignalStatus.CLOSED
+        signal.closed_at = now
+        signal.updated_at = now
+        signal.save(update_fields=["status", "closed_at", "updated_at"])
+        touched[signal.pk] = signal
+        audit_record(actor=None, action="signal.closed", object_type="signal", object_id=signal.pk,
+                     after={"status": "closed"})
+        counts["closed"] += 1
     return counts
+
+
+def _close_view(view: SignalView, now: Any) -> None:
+    view.status = SignalStatus.CLOSED
+    view.closed_at = now
+    view.save(update_fields=["status", "closed_at"])
+
+
+def _detected(tool: Tool, signal: Signal, codes: list[str]) -> None:
+    """signal.detected goes to the members shown the signal: all of them can see every report behind it."""
+    event_record(type="signal.detected", audience_kind=AudienceKind.MEMBERS, audience_codes=codes,
+                 object_type="signal", object_id=signal.pk, facets=_facets(tool, signal),
+                 payload=signal_render(signal))
 
 
 def signals_sweep() -> dict[str, Any]:

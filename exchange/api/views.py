@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.limits import no_store
 from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.api.serializers import (
     MemberSerializer,
@@ -166,7 +167,7 @@ class TokenViewSet(
             expires_days=data.get("expires_days"),
         )
         body = {**TokenSerializer(issued.token).data, "token": issued.value}
-        return Response(body, status=status.HTTP_201_CREATED)
+        return no_store(Response(body, status=status.HTTP_201_CREATED))
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:

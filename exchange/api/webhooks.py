@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.limits import UtcIsoDateTimeFilter
+from config.limits import UtcIsoDateTimeFilter, no_store
 from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.choices import Channel, DeliveryState, Scope
 from exchange.models import Delivery, DeliveryAttempt, WebhookEndpoint
@@ -34,13 +34,26 @@ class WebhookEndpointSerializer(serializers.ModelSerializer[WebhookEndpoint]):
     class Meta:
         model = WebhookEndpoint
         fields = (
-            "id", "member", "url", "description", "secret", "enabled", "disabled_reason", "disabled_at",
+            "id", "member", "url", "description", "enabled", "disabled_reason", "disabled_at",
             "previous_secret_expires_at", "failing_since", "created_at", "updated_at",
         )
         read_only_fields = fields
         extra_kwargs = {
-            "secret": {"help_text": "Verify signatures with it (whsec_…); rotate it with /rotate-secret/."},
             "previous_secret_expires_at": {"help_text": "Until then the previous secret also signs."},
+        }
+
+
+class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
+    """Only the creating and the rotating response carry the secret (like a token: shown once)."""
+
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields: tuple[str, ...] = (  # type: ignore[assignment]
+            *WebhookEndpointSerializer.Meta.fields[:4], "secret", *WebhookEndpointSerializer.Meta.fields[4:]
+        )
+        read_only_fields = fields  # type: ignore[assignment]
+        extra_kwargs = {
+            **WebhookEndpointSerializer.Meta.extra_kwargs,
+            "secret": {"help_text": "Verify signatures with it (whsec_…); shown here and on rotation only."},
         }
 
 
@@ -116,10 +129,10 @@ _recovered = inline_serializer(
 
 
 @extend_schema_view(
-    create=extend_schema(request=WebhookEndpointCreateSerializer, responses={201: WebhookEndpointSerializer}),
+    create=extend_schema(request=WebhookEndpointCreateSerializer, responses={201: WebhookEndpointWithSecretSerializer}),
     partial_update=extend_schema(request=WebhookEndpointUpdateSerializer, responses=WebhookEndpointSerializer),
     destroy=extend_schema(responses={204: None}),
-    rotate_secret=extend_schema(request=None, responses=WebhookEndpointSerializer),
+    rotate_secret=extend_schema(request=None, responses=WebhookEndpointWithSecretSerializer),
     test=extend_schema(request=None, responses=DeliverySerializer),
     deliveries=extend_schema(responses=DeliverySerializer(many=True), filters=True),
     recover=extend_schema(request=RecoverSerializer, responses=_recovered),
@@ -163,7 +176,7 @@ class WebhookEndpointViewSet(
         form = WebhookEndpointCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         endpoint = endpoint_create(actor=request.user, member=request_member(request), **form.validated_data)  # type: ignore[arg-type]
-        return Response(WebhookEndpointSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+        return no_store(Response(WebhookEndpointWithSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED))
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         endpoint = self.get_object()
@@ -179,7 +192,7 @@ class WebhookEndpointViewSet(
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request: Request, pk: str | None = None) -> Response:
         endpoint = endpoint_rotate_secret(actor=request.user, endpoint=self.get_object())  # type: ignore[arg-type]
-        return Response(WebhookEndpointSerializer(endpoint).data)
+        return no_store(Response(WebhookEndpointWithSecretSerializer(endpoint).data))
 
     @action(detail=True, methods=["post"])
     def test(self, request: Request, pk: str | None = None) -> Response:

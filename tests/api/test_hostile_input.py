@@ -46,7 +46,7 @@ def tool(network: Network) -> Tool:
 # --- numbers ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("metric, field, value, message", [
+@pytest.mark.parametrize(("metric", "field", "value", "message"), [
     ({**POISON}, "metrics[0].value", None, "outside [0, 1]"),
     ({"metric": "calibration_slope", "value": 1e308}, "metrics[0].value", None, "outside [-100, 100]"),
     ({"metric": "calibration_slope", "value": 0.9, "ci_low": -1e308, "ci_high": 1e308}, "metrics[0].ci_low", None,
@@ -108,7 +108,8 @@ def test_a_poisoned_row_stored_earlier_breaks_neither_the_trend_nor_the_sweep(
                                                       denominator=None)
     response = api(network.hc.viewer).get(performance_url(tool))
     assert response.status_code == 200
-    assert "Infinity" not in response.content.decode() and "NaN" not in response.content.decode()
+    assert "Infinity" not in response.content.decode()
+    assert "NaN" not in response.content.decode()
     assert signal_services.signals_sweep()["failed"] == []
 
 
@@ -221,7 +222,8 @@ def test_a_nul_in_the_portal_search_is_a_400(network: Network, path: str) -> Non
 @pytest.mark.parametrize("position", ["p=9999-99-99", "p=2026-01-01T00:00:00%2B99:00", "p=\x00", "o=-5&p=x"])
 def test_a_tampered_cursor_is_a_400(mhra_api: ApiCaller, position: str) -> None:
     cursor = base64.b64encode(position.encode()).decode()
-    for path in ("/api/v1/alerts/", REPORTS, "/api/v1/notifications/", "/api/v1/deliveries/", "/api/v1/signals/"):
+    for path in ("/api/v1/alerts/", REPORTS, "/api/v1/notifications/", "/api/v1/deliveries/", "/api/v1/signals/",
+                 "/api/v1/inbox/"):
         body = assert_problem(mhra_api.get(path, {"cursor": cursor}), 400)
         assert "cursor" in body["errors"]
 

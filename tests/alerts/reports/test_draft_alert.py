@@ -20,11 +20,16 @@ def draft_url(signal: Signal) -> str:
 def signal_on(
     tool: Tool, make_report: Callable[..., Report], *reports: tuple[str, dict[str, Any]]
 ) -> Signal:
-    """Publish the given (member code, overrides) reports, evaluate, and return the one signal raised."""
-    for code, overrides in reports:
-        make_report(code, **{"subgroups": [], "metrics": [counts("sensitivity", 800, 1000)], **overrides})
+    """Publish the given (member code, overrides) reports, evaluate, and return the signal resting on all of them.
+
+    (Members that see only some of the reports get their own signal, on what they see.)
+    """
+    made = {make_report(code, **{"subgroups": [], "metrics": [counts("sensitivity", 800, 1000)], **overrides}).pk
+            for code, overrides in reports}
     signals_evaluate(tool_id=tool.pk)
-    return Signal.objects.get(tool=tool, status="open")
+    [signal] = [s for s in Signal.objects.filter(tool=tool, status="open").prefetch_related("reports")
+                if {r.pk for r in s.reports.all()} == made]
+    return signal
 
 
 def test_network_evidence_gives_a_network_draft_alert(

@@ -98,10 +98,11 @@ def test_a_signal_on_restricted_evidence_skips_subscribers_that_cannot_see_it(
     network: Network, tool: Tool, subscriptions: dict[str, Subscription], make_report: Callable[..., Report]
 ) -> None:
     make_report("MHRA", metrics=[counts("sensitivity", 800, 1000)], subgroups=[])
-    make_report("FDA", country="US", metrics=[counts("sensitivity", 780, 1000)], subgroups=[],
-                distribution="restricted", recipients=["TGA"])
+    restricted = make_report("FDA", country="US", metrics=[counts("sensitivity", 780, 1000)], subgroups=[],
+                             distribution="restricted", recipients=["TGA"])
     signals_evaluate(tool_id=tool.pk)
-    event = event_for("signal.detected", Signal.objects.get(tool=tool))
+    # The signal on both reports (the others get their own, on MHRA's report alone).
+    event = event_for("signal.detected", Signal.objects.get(tool=tool, reports=restricted))
     assert set(event.audience.values_list("code", flat=True)) == {"FDA", "TGA"}
     assert matching_codes(event) == {"TGA"}  # SMC's catch-all matches but cannot see FDA's report
 
@@ -125,10 +126,10 @@ def test_fan_out_of_a_signal_notifies_only_matching_members_of_its_audience(
     callers: Callable[..., Any],
 ) -> None:
     make_report("MHRA", metrics=[counts("sensitivity", 800, 1000)], subgroups=[])
-    make_report("FDA", country="US", metrics=[counts("sensitivity", 780, 1000)], subgroups=[],
-                distribution="restricted", recipients=["TGA", "SMC"])
+    restricted = make_report("FDA", country="US", metrics=[counts("sensitivity", 780, 1000)], subgroups=[],
+                             distribution="restricted", recipients=["TGA", "SMC"])
     signals_evaluate(tool_id=tool.pk)
-    signal = Signal.objects.get(tool=tool)
+    signal = Signal.objects.get(tool=tool, reports=restricted)
     event = event_for("signal.detected", signal)
     event_fan_out(event_id=str(event.pk))
     notified = set(Notification.objects.filter(event=event).values_list("member__code", flat=True))

@@ -76,25 +76,31 @@ def test_pooled_sensitivity_below_baseline_raises_one_signal_for_the_whole_netwo
     assert detail.json()["reports"] == [str(report.pk)]
 
 
-def test_a_restricted_report_in_the_evidence_narrows_who_sees_the_signal(
+def test_each_member_sees_the_signal_its_own_evidence_raises(
     tool: Tool, make_report: Callable[..., Report], callers: Callable[..., ApiCaller]
 ) -> None:
+    """FDA's report restricted to HC: FDA and HC pool both reports; the others pool what they see."""
     network_report = sensitivity_report(make_report, "MHRA", 800, 1000)
     restricted = sensitivity_report(make_report, "FDA", 750, 1000, distribution="restricted", recipients=["HC"])
-    assert signals_evaluate(tool_id=tool.pk)["raised"] == 1
+    assert signals_evaluate(tool_id=tool.pk)["raised"] == 2
 
-    signal = Signal.objects.get(tool=tool)
-    assert set(signal.reports.all()) == {network_report, restricted}
-    assert signal.pooled_value == pytest.approx(1550 / 2000)
-    [event] = detected_events(signal)
+    both = Signal.objects.get(tool=tool, reports=restricted)
+    assert set(both.reports.all()) == {network_report, restricted}
+    assert both.pooled_value == pytest.approx(1550 / 2000)
+    network_only = Signal.objects.exclude(pk=both.pk).get(tool=tool)
+    assert set(network_only.reports.all()) == {network_report}
+    assert network_only.pooled_value == pytest.approx(0.8)
+    [event] = detected_events(both)
     assert audience_codes(event) == {"FDA", "HC"}
+    [event] = detected_events(network_only)
+    assert audience_codes(event) == {"MHRA", "TGA", "SMC"}
     for code in ("FDA", "HC"):
-        assert signal_ids(callers(code, "viewer")) == {str(signal.pk)}
-        assert feed_signal_ids(callers(code, "viewer")) == {str(signal.pk)}
-    for code in ("MHRA", "TGA", "SMC"):  # MHRA cannot see FDA's report, so not the signal resting on it
-        assert signal_ids(callers(code, "viewer")) == set()
-        assert feed_signal_ids(callers(code, "viewer")) == set()
-        assert_problem(callers(code, "viewer").get(f"{SIGNALS_URL}{signal.pk}/"), 404)
+        assert signal_ids(callers(code, "viewer")) == {str(both.pk)}
+        assert feed_signal_ids(callers(code, "viewer")) == {str(both.pk)}
+    for code in ("MHRA", "TGA", "SMC"):  # nothing of FDA's restricted report reaches them
+        assert signal_ids(callers(code, "viewer")) == {str(network_only.pk)}
+        assert feed_signal_ids(callers(code, "viewer")) == {str(network_only.pk)}
+        assert_problem(callers(code, "viewer").get(f"{SIGNALS_URL}{both.pk}/"), 404)
 
 
 def test_new_evidence_updates_the_open_signal_without_raising_another(
