@@ -22,7 +22,7 @@ from django.db import IntegrityError, models, transaction
 from alerts.models import ImdrfRelease, ImdrfTerm, TermStatus
 from exchange.errors import ValidationFailed
 from exchange.services.audit import audit_record
-from exchange.services.chain import chain_lock
+from exchange.services.chain import audited_write
 
 CODE_RE = re.compile(r"^[A-G][0-9]{2,6}$")
 _HIERARCHY_TOKEN = re.compile(r"[A-Z][0-9]*")
@@ -192,10 +192,9 @@ def load_json(raw: bytes) -> tuple[Any, list[str]]:
         return None, ["The file is not valid JSON: nested too deeply."]
 
 
-@transaction.atomic
+@audited_write  # the one lock order: the audit chain first, then rows (here the release's)
 def imdrf_release_import(*, raw: bytes, year: int, source: str = "") -> ImportOutcome:
     """Load one file into release `year`: every record or none. Raises TerminologyImportFailed."""
-    chain_lock()  # the one lock order: the audit chain first, then rows (here the release's)
     problems: list[str] = []
     if not EARLIEST_RELEASE <= year <= LATEST_RELEASE:
         problems.append(f"--release {year}: a release is a year between {EARLIEST_RELEASE} and {LATEST_RELEASE}.")
@@ -206,7 +205,7 @@ def imdrf_release_import(*, raw: bytes, year: int, source: str = "") -> ImportOu
         terms, record_problems = parse_records(data)
         problems += record_problems
     annexes = sorted({term.code[0] for term in terms})
-    release = ImdrfRelease.objects.select_for_update().filter(year=year).first()
+    release = ImdrfRelease.objects.select_for_update(of=("self",)).filter(year=year).first()
     if release is not None and annexes:
         loaded = sorted(set(release.terms.filter(annex__in=annexes).values_list("annex", flat=True)))
         problems += [
