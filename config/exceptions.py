@@ -186,6 +186,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "service-unavailable": "The database or cache is down for a moment: retry after `Retry-After` seconds.",
     "not-acceptable": "The Accept header asks for a format the API does not serve.",
     "unsupported-media-type": "Send JSON with `Content-Type: application/json`.",
+    "payload-too-large": "The body is larger than API_MAX_BODY_BYTES (JSON, CSV and multipart alike).",
 }
 
 
