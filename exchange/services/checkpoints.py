@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from exchange.choices import AudienceKind, EventType
 from exchange.models import AuditCheckpoint, AuditEntry, SigningKey
 from exchange.services.audit import audit_verify
-from exchange.services.chain import chain_lock
+from exchange.services.chain import audited_write
 from exchange.services.events import event_record
 from exchange.services.provenance import (
     jws_sign_detached,
@@ -45,11 +44,10 @@ def checkpoint_render(checkpoint: AuditCheckpoint) -> dict[str, Any]:
     return {**checkpoint_signed_content(checkpoint), "jws": checkpoint.jws}
 
 
-@transaction.atomic
+@audited_write  # the head cannot move while it is signed
 def audit_checkpoint_create() -> AuditCheckpoint | None:
     """Sign the current head and record the `audit.checkpoint` event; None when nothing was added
     since the last checkpoint (or the log is empty)."""
-    chain_lock()  # the head cannot move while it is signed
     head = AuditEntry.objects.order_by("-id").values("id", "hash").first()
     if head is None or AuditCheckpoint.objects.filter(entry_id__gte=head["id"]).exists():
         return None

@@ -32,14 +32,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
 from django.utils import timezone
 
 from exchange.choices import SigningKeyStatus
 from exchange.errors import NotFound
 from exchange.models import Member, SigningKey, User
 from exchange.services.audit import audit_record
-from exchange.services.chain import chain_lock
+from exchange.services.chain import audited_write
 
 NETWORK_CODE = "NETWORK"  # the network's own keys, at /api/v1/members/NETWORK/keys/
 _CODE = re.compile(r"[A-Z0-9_-]{1,16}")  # anything else (a NUL, a long string) is simply no member
@@ -138,7 +137,7 @@ def _key_state(key: SigningKey) -> dict[str, Any]:
     return {"kid": key.kid, "x": key.public_key, "status": key.status}
 
 
-@transaction.atomic
+@audited_write
 def signing_key_create(*, actor: User | None, member: Member | None) -> SigningKey:
     """A first key for a new member (called in the member's creating transaction) or the network."""
     key = _new_key(member)
@@ -160,12 +159,11 @@ def signing_key_active(*, member: Member | None) -> SigningKey:
     return keys.get()
 
 
-@transaction.atomic
+@audited_write  # the audit chain first, then row locks: one lock order everywhere
 def signing_key_rotate(*, actor: User | None, member: Member | None) -> SigningKey:
     """Retire the member's active key (it stays published) and make a new one that signs from now."""
-    chain_lock()  # the audit chain first, then row locks: one lock order everywhere
     current = signing_key_active(member=member)
-    current = SigningKey.objects.select_for_update().get(pk=current.pk)
+    current = SigningKey.objects.select_for_update(of=("self",)).get(pk=current.pk)
     current.status = SigningKeyStatus.RETIRED
     current.retired_at = timezone.now()
     current.save(update_fields=["status", "retired_at"])
