@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from xml.etree import ElementTree
 
@@ -76,3 +77,17 @@ def test_csv_error_messages_are_json_and_carry_text_only(network: Network, api: 
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/problem+json")
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_cap_and_fhir_exports_carry_the_text_as_text(network: Network, api: Any, hostile_alert: Alert) -> None:
+    caller = api(network.fda.viewer)
+    cap = caller.get(f"/api/v1/alerts/{hostile_alert.pk}/cap/")
+    assert cap.status_code == 200
+    root = ElementTree.fromstring(cap.content)  # noqa: S314 - our own response, in a test
+    headlines = [el.text or "" for el in root.iter() if el.tag.endswith("headline")]
+    assert any(HOSTILE[0] in text for text in headlines)  # the title as given, parsed back as text
+    assert b"<img src=x" not in cap.content
+    fhir = caller.get(f"/api/v1/alerts/{hostile_alert.pk}/fhir/")
+    assert fhir.status_code == 200
+    assert fhir["Content-Type"].startswith("application/fhir+json")
+    assert HOSTILE[1] in json.dumps(fhir.json(), ensure_ascii=False)  # JSON strings: data, never markup
