@@ -325,7 +325,8 @@ async def client_loop(
                 state = random.choice(["received", "assessing", "action_taken", "not_applicable"])
                 body: dict[str, Any] = {"state": state}
                 if state == "action_taken":
-                    body.update(decision="adopt", rationale="The same action applies in our jurisdiction.")
+                    body.update(comment="Double reading introduced at every site.", decision="adopt",
+                                rationale="The same action applies in our jurisdiction.")
                 status = (await client.put(f"/api/v1/alerts/{alert_id}/acknowledgement/", json=body,
                                            headers=publisher)).status_code
             elif op == "report":
