@@ -86,8 +86,9 @@ def test_material_amendment_races_acknowledgements_without_deadlock(network: Net
                 change_summary=f"Round {r}", material=True, if_match=e,
             ),
             *[
-                lambda u=user, r=round_: acknowledgement_set(actor=u, alert=alert, state="received",
-                                                             rationale=f"round {r}")
+                lambda u=user, r=round_: acknowledgement_set(
+                    actor=u, alert=alert, state="received", decision="adopt", rationale=f"round {r}"
+                )
                 for user in answering
             ],
         )
