@@ -31,7 +31,8 @@ class AlertForm(forms.Form):
     severity = forms.ChoiceField(choices=Severity.choices, widget=forms.RadioSelect)
     affected_jurisdictions = forms.CharField(
         label="Affected jurisdictions", required=False,
-        help_text="ISO 3166-1 codes (or EU) separated by commas, e.g. GB, US.",
+        widget=forms.TextInput(attrs={"data-picker": "jurisdictions", "autocomplete": "off"}),
+        help_text="Search by country name or code and choose, e.g. United Kingdom or GB (EU for the Union).",
     )
     hazard = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     harm = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))

@@ -74,7 +74,9 @@ def test_publish_acknowledge_and_restricted_visibility(
     form.get_by_label("Summary").fill("Sensitivity for sub-6 mm nodules fell after firmware 7.2.")
     form.get_by_label("Alert type").select_option("performance_degradation")
     form.get_by_role("radio", name="Critical").check()
-    form.get_by_label("Affected jurisdictions").fill("GB, US")
+    for country, code in (("United Kingdom", "GB"), ("United States", "US")):
+        form.get_by_role("combobox", name=re.compile("^Affected jurisdictions")).fill(country)
+        form.get_by_role("option", name=re.compile(rf"\({code}\)$")).click()
     form.get_by_label("Recommended actions").fill("Double-read CT studies acquired after the update.")
     form.get_by_label(re.compile(r"^Tool 1\b")).select_option(str(portal_tool.pk))
     form.get_by_label("Affected versions of tool 1").fill(">=2.0,<2.4")
@@ -93,6 +95,7 @@ def test_publish_acknowledge_and_restricted_visibility(
     form.wait_for_load_state()
     alert = Alert.objects.get(title=TITLE)
     assert alert.status == "published"
+    assert sorted(alert.jurisdiction_rows.values_list("jurisdiction", flat=True)) == ["GB", "US"]  # picked by name
     assert alert.reference
     assert alert.reference in form.locator("main").inner_text()
     alert_path = f"/alerts/{alert.pk}/"
