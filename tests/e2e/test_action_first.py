@@ -262,6 +262,8 @@ def test_the_alerts_list_filters_in_a_closed_panel(
     fda.sign_in(network.fda.assessor.email, PASSWORD)
     fda.go("/alerts/")
     assert _in_first_screen(fda, "table.alert-table")  # results on the first screen, filters folded
+    fits = "(() => { const w = document.querySelector('table.alert-table').parentElement; return w.scrollWidth <= w.clientWidth; })()"
+    assert fda.page.evaluate(fits)  # every column visible at 1366 px, none cut off
     headers = fda.page.locator("table.alert-table thead").inner_text()
     for column in ("Tool", "FDA's state", "FDA's deadline"):
         assert column in headers
