@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -96,7 +97,7 @@ class _Builder:
 
 
 def _sender(alert: Alert, links: Links) -> str:
-    host = links.site.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "localhost"
+    host = urlsplit(links.site).hostname or "localhost"  # without port or IPv6 brackets
     return f"{alert.publisher.code}@{host}"
 
 
