@@ -13,7 +13,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from exchange.errors import ServiceError
+from exchange.errors import ServiceError, error_paths
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_BASE = "/problems/"
@@ -32,20 +32,13 @@ _SLUGS: dict[type[Exception], str] = {
 }
 
 
-def _first_message(errors: Any, path: str = "") -> str:
+def _first_message(errors: Any) -> str:
     """The first field error as 'field: message', to make `detail` useful on its own."""
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            name = key if not path else f"{path}.{key}"
-            if key == "non_field_errors":
-                name = path
-            return _first_message(value, name)
-    if isinstance(errors, list):
-        for index, value in enumerate(errors):
-            if isinstance(value, dict | list):
-                return _first_message(value, f"{path}[{index}]" if path else str(index))
-            return f"{path}: {value}" if path else str(value)
-    return f"{path}: {errors}" if path else str(errors)
+    pairs = error_paths(errors)
+    if not pairs:
+        return ""
+    path, message = pairs[0]
+    return f"{path}: {message}" if path else message
 
 
 def problem(
@@ -63,6 +56,18 @@ def problem(
     return body
 
 
+def _unsupported_media_type(exc: exceptions.UnsupportedMediaType, context: dict[str, Any]) -> Exception:
+    """A 415 that says what to send instead: the media types the operation parses."""
+    view = context.get("view")
+    accepted = [parser.media_type for parser in getattr(view, "parser_classes", ())] or ["application/json"]
+    request = context.get("request")
+    sent = getattr(request, "content_type", "") or "none"
+    return exceptions.UnsupportedMediaType(
+        sent, detail=f"Content-Type {sent!r} is not accepted here: send the body as {' or '.join(accepted)} "
+        f"(with the header Content-Type: {accepted[0]}).",
+    )
+
+
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ServiceError):
         response = Response(
@@ -75,6 +80,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = exceptions.NotFound("Not found.")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, exceptions.UnsupportedMediaType):
+        exc = _unsupported_media_type(exc, context)
     handled = exception_handler(exc, context)
     if handled is None:
         return None
@@ -185,8 +192,9 @@ PROBLEM_TYPES: dict[str, str] = {
     "method-not-allowed": "The HTTP method is not supported on this path.",
     "service-unavailable": "The database or cache is down for a moment: retry after `Retry-After` seconds.",
     "not-acceptable": "The Accept header asks for a format the API does not serve.",
-    "unsupported-media-type": "Send JSON with `Content-Type: application/json`.",
+    "unsupported-media-type": "Send JSON with `Content-Type: application/json` (CSV imports: `text/csv`).",
     "payload-too-large": "The body is larger than API_MAX_BODY_BYTES (JSON, CSV and multipart alike).",
+    "unknown-query-parameter": "A list was asked with a query parameter it does not know; see `errors`.",
 }
 
 

@@ -13,6 +13,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 
 from config.limits import utc_or_error
 from config.parsers import NUL
+from config.query import query_parameters_check
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -28,6 +29,12 @@ class CursorPagination(pagination.CursorPagination):
     def get_ordering(self, request: Any, queryset: Any, view: Any) -> tuple[str, ...]:
         ordering = getattr(view, "cursor_ordering", None) or self.ordering
         return (ordering,) if isinstance(ordering, str) else tuple(ordering)
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any] | None:
+        # Lists that filter nothing (no filter backend ran) still refuse parameters they do not know.
+        if view is not None:
+            query_parameters_check(request, view, queryset)
+        return super().paginate_queryset(queryset, request, view)
 
     def get_page_size(self, request: Any) -> int:
         raw = request.query_params.get(self.page_size_query_param)

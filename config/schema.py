@@ -1,4 +1,9 @@
-"""OpenAPI generation: every operation documents the problem responses it can give (SPEC §6)."""
+"""OpenAPI generation: every operation has a summary and a description written for integrators, and
+documents every problem response it can give.
+
+Summaries, descriptions and request examples live in one registry per app (`exchange/api/docs.py`,
+`alerts/api/docs.py`), keyed by operation id; a view's own `extend_schema` or docstring is the fallback.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,12 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
+
+from alerts.api.docs import OPERATIONS as ALERT_OPERATIONS
+from exchange.api.docs import OPERATIONS as NETWORK_OPERATIONS
+from exchange.api.docs import OperationDoc
+
+OPERATION_DOCS: dict[str, OperationDoc] = {**NETWORK_OPERATIONS, **ALERT_OPERATIONS}
 
 ProblemSerializer = inline_serializer(
     name="Problem",
@@ -35,7 +46,8 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
 
 _DESCRIPTIONS = {
-    "400": "Malformed JSON or invalid fields (problem+json, field errors under `errors`).",
+    "400": "Malformed JSON, invalid fields, or (on lists) an unknown query parameter; problem+json naming "
+    "each under `errors`.",
     "401": "Missing or invalid credentials (`WWW-Authenticate: Bearer`).",
     "403": "The role or token scopes do not allow this, or the member is suspended.",
     "404": "Not found, or not visible to the caller.",
@@ -43,7 +55,7 @@ _DESCRIPTIONS = {
     "406": "Not acceptable.",
     "409": "Conflicts with the current state.",
     "412": "If-Match does not match the current ETag.",
-    "415": "Unsupported media type: send JSON.",
+    "415": "Unsupported media type: send `Content-Type: application/json` (CSV imports: `text/csv`).",
     "422": "Idempotency-Key reused with a different request.",
     "428": "If-Match is required.",
     "429": "Rate limit exceeded (`Retry-After`).",
@@ -51,6 +63,30 @@ _DESCRIPTIONS = {
 
 
 class AutoSchema(BaseAutoSchema):
+    def _operation_doc(self) -> OperationDoc | None:
+        return OPERATION_DOCS.get(self.get_operation_id())
+
+    def get_summary(self) -> str | None:
+        found = self._operation_doc()
+        return found.summary if found else super().get_summary()
+
+    def get_description(self) -> str:  # type: ignore[override]
+        found = self._operation_doc()
+        return found.description if found else super().get_description()
+
+    def get_examples(self) -> list[Any]:
+        found = self._operation_doc()
+        return [*(found.examples if found else []), *super().get_examples()]
+
+    def _resolve_path_parameters(self, variables: list[str]) -> list[Any]:
+        parameters = super()._resolve_path_parameters(variables)
+        described = getattr(self.view, "path_id_description", None)
+        for parameter in parameters:
+            if described and parameter.get("name") == "id":
+                parameter["description"] = described
+                parameter["schema"] = {"type": "string"}
+        return parameters
+
     def get_auth(self) -> list[Any]:
         # The global SECURITY setting repeats the bearer requirement the authenticator already declared.
         requirements: list[Any] = []

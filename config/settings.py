@@ -203,6 +203,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["exchange.throttling.TokenRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.CursorPagination",
     "DEFAULT_FILTER_BACKENDS": [
+        "config.query.KnownQueryParameters",
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
     ],

@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from alerts.feeds import PublicAlertsFeed
 from alerts.interop.public_views import public_alert_cap
 from config import exceptions, health, metrics
+from config.api_root import ApiIndexView, api_not_found
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -19,6 +20,8 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/v1/", include("exchange.api.urls")),
     path("api/v1/", include("alerts.api.urls")),
+    path("api/v1/", ApiIndexView.as_view(), name="api-index"),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),  # after every API route: the rest of /api/ is a 404 problem
     # The public CAP message of a public alert; the public HTML pages are the portal's, under the same prefix.
     path("public/alerts/<str:reference>/cap.xml", public_alert_cap, name="public-alert-cap"),
     path("problems/", exceptions.problem_types, name="problem-types"),

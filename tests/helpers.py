@@ -24,9 +24,10 @@ class ApiCaller:
         call = getattr(self.client, method)
         if method in {"post", "put", "patch"} and "content_type" not in extra and "format" not in extra:
             extra["format"] = "json"
-        if data is None:
-            return call(path, **extra)
-        return call(path, data, **extra)
+        response = call(path, **extra) if data is None else call(path, data, **extra)
+        if response.status_code == 201:  # every creation says where the created object lives
+            assert response.has_header("Location"), f"{method.upper()} {path} answered 201 without Location"
+        return response
 
     def get(self, path: str, data: Any = None, **extra: Any) -> Any:
         return self._call("get", path, data, **extra)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -48,6 +49,8 @@ AckListSerializer = inline_serializer(
         "results": AcknowledgementSerializer(many=True),
     },
 )
+
+REFERENCE = re.compile(r"^SAX-[0-9]{4}-[0-9]{6}$", re.IGNORECASE)
 
 ETAG_HEADER = OpenApiParameter(
     "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
@@ -143,6 +146,7 @@ class AlertViewSet(
         "extend_deadline": Scope.PUBLISH,
     }
     cursor_ordering: tuple[str, ...] = ("-created_at", "-pk")
+    path_id_description = "The alert's id (a UUID) or its reference (e.g. SAX-2026-000018)."
     extra_problem_codes = {"amend": ["412", "428"], "partial_update": ["412"]}
 
     def get_queryset(self) -> QuerySet[Alert]:
@@ -152,8 +156,11 @@ class AlertViewSet(
         return selectors.alerts_with_details(visible)
 
     def get_object(self) -> Alert:
+        """By id or by reference: `alerts/SAX-2026-000018/` is the same alert as `alerts/{id}/`."""
+        key = self.kwargs["pk"]
+        lookup = {"reference": key.upper()} if REFERENCE.match(key) else {"pk": key}
         try:
-            return self.get_queryset().get(pk=self.kwargs["pk"])
+            return self.get_queryset().get(**lookup)
         except (Alert.DoesNotExist, ValueError, DjangoValidationError) as exc:
             raise NotFound("No such alert (or not visible to your member).") from exc
 

@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from alerts import selectors
 from alerts.api.ack_serializers import AcknowledgeSerializer
@@ -147,10 +148,13 @@ class ReportViewSet(IdempotentCreateMixin, mixins.ListModelMixin, viewsets.Gener
                 raise ParseError("Send the CSV as the body (Content-Type: text/csv) or as a multipart `file` field.")
             lines = text_lines(upload.chunks(CSV_CHUNK))
         created = reports_import(actor=request.user, member=request_member(request), text=lines)  # type: ignore[arg-type]
+        # An import creates several reports: Location names the first, `reports` lists them all.
         return Response(
             {"created": len(created), "published": sum(1 for r in created if r.status == ReportStatus.PUBLISHED),
              "reports": [str(r.pk) for r in created]},
             status=status.HTTP_201_CREATED,
+            headers={"Location": request.build_absolute_uri(reverse("report-detail", args=[created[0].pk]))}
+            if created else None,
         )
 
 
@@ -183,4 +187,6 @@ class SignalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Signal]):
         """Create a draft alert pre-filled with the evidence; distributed no wider than the evidence."""
         alert = signal_draft_alert(actor=request.user, signal=self.get_object())
         fresh = selectors.alerts_with_details(Alert.objects.filter(pk=alert.pk)).get()
-        return Response(AlertSerializer(fresh).data, status=status.HTTP_201_CREATED, headers={"ETag": fresh.etag})
+        location = request.build_absolute_uri(reverse("alert-detail", args=[fresh.pk]))
+        return Response(AlertSerializer(fresh).data, status=status.HTTP_201_CREATED,
+                        headers={"ETag": fresh.etag, "Location": location})

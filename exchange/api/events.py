@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from config.query import query_parameters_check
 from exchange.models import Event
 from exchange.permissions import request_member
 from exchange.selectors import events_visible_to
@@ -53,6 +54,8 @@ class QuerySerializer(serializers.Serializer[Any]):
 
 
 class EventFeedView(APIView):
+    query_parameters = ("after", "limit", "type")
+
     @extend_schema(
         operation_id="events_list",
         parameters=[
@@ -63,6 +66,7 @@ class EventFeedView(APIView):
         responses=EventPageSerializer,
     )
     def get(self, request: Request) -> Response:
+        query_parameters_check(request, self)
         query = QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         after: int = query.validated_data["after"]

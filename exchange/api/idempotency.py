@@ -76,13 +76,25 @@ def idempotent(request: Request, produce: Callable[[], Response], *, redact: Ite
         return response
 
 
+def created_location(request: Request, item_id: Any) -> str:
+    """Where an object created by POST to a collection lives: the collection's URL and its id."""
+    return request.build_absolute_uri(f"{request.path.rstrip('/')}/{item_id}/")
+
+
 class IdempotentCreateMixin:
-    """For viewsets: `create` runs `create_object` under `Idempotency-Key` replay."""
+    """For viewsets: `create` runs `create_object` under `Idempotency-Key` replay.
+
+    Every `201` (a replay too) carries `Location`: the collection's URL and the created object's id.
+    """
 
     idempotency_redact: tuple[str, ...] = ()
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return idempotent(request, lambda: self.create_object(request), redact=self.idempotency_redact)
+        response = idempotent(request, lambda: self.create_object(request), redact=self.idempotency_redact)
+        item_id = response.data.get("id") if isinstance(response.data, dict) else None
+        if response.status_code == 201 and item_id is not None and not response.has_header("Location"):
+            response["Location"] = created_location(request, item_id)
+        return response
 
     def create_object(self, request: Request) -> Response:
         raise NotImplementedError

@@ -152,6 +152,7 @@ class WebhookEndpointViewSet(
         "deliveries": Scope.READ,
     }
     search_fields = ("url", "description")
+    query_parameters: tuple[str, ...] = ()
     cursor_ordering = ("-created_at", "-id")
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     idempotency_redact = ("secret",)
@@ -166,11 +167,6 @@ class WebhookEndpointViewSet(
 
     def get_serializer_class(self) -> Any:
         return DeliverySerializer if self.action == "deliveries" else WebhookEndpointSerializer
-
-    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.action == "deliveries":
-            return DeliveryFilter(self.request.query_params, queryset=queryset, request=self.request).qs
-        return super().filter_queryset(queryset)
 
     def create_object(self, request: Request) -> Response:
         form = WebhookEndpointCreateSerializer(data=request.data)
@@ -199,11 +195,12 @@ class WebhookEndpointViewSet(
         delivery = endpoint_test(actor=request.user, endpoint=self.get_object())  # type: ignore[arg-type]
         return Response(DeliverySerializer(deliveries_queryset(delivery.member_id).get(pk=delivery.pk)).data)
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], query_parameters=tuple(DeliveryFilter.base_filters), search_fields=())
     def deliveries(self, request: Request, pk: str | None = None) -> Response:
         endpoint = self.get_object()
-        queryset = self.filter_queryset(deliveries_queryset(endpoint.member_id).filter(endpoint=endpoint))
-        page = self.paginate_queryset(queryset)
+        # This action lists deliveries, not endpoints: DeliveryFilter, not the endpoints' filters.
+        deliveries = deliveries_queryset(endpoint.member_id).filter(endpoint=endpoint)
+        page = self.paginate_queryset(DeliveryFilter(request.query_params, queryset=deliveries, request=request).qs)
         return self.get_paginated_response(DeliverySerializer(page, many=True).data)
 
     @action(detail=True, methods=["post"])

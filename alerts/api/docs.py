@@ -1,0 +1,280 @@
+"""What the OpenAPI schema tells integrators about each content operation (see exchange/api/docs.py)."""
+
+from __future__ import annotations
+
+from exchange.api.docs import LIST_NOTE, OperationDoc, doc, request_example
+
+VISIBILITY = (
+    " Visibility: your member sees its own alerts (drafts included) and released alerts whose distribution "
+    "includes it (`network`, `public`, or `restricted` naming your member); anything else answers `404`."
+)
+REPORT_VISIBILITY = (
+    " Visibility: your member sees its own reports (drafts included) and published reports whose distribution "
+    "includes it; anything else answers `404`."
+)
+BY_REFERENCE = " `{id}` is the alert's id or its reference (e.g. `SAX-2026-000018`)."
+ETAG = (
+    " The answer carries `ETag`, the version of the stored alert: it changes with every write (draft edits, "
+    "publication, each amendment, closing, withdrawal), so it is not the revision number; an alert at "
+    "revision 3 may carry `\"…-v4\"`. Send it back as `If-Match` to amend."
+)
+ACK_EFFECT = (
+    " Acknowledgements are then requested from every audience member where an affected tool is authorised, "
+    "with a deadline set by severity; they appear in those members' inboxes."
+)
+
+ALERT_BODY = {
+    "title": "Missed small nodules after scanner firmware 7.2",
+    "summary": "Sensitivity for nodules under 6 mm fell after firmware 7.2 was installed on the CT scanner.",
+    "alert_type": "performance_degradation",
+    "severity": "high",
+    "affected_tools": [{"tool": "0b6f3c1e-8d4a-4b8e-9f2a-1c3d5e7f9a0b", "versions": ">=2.0,<2.4"}],
+    "affected_jurisdictions": ["GB", "US"],
+    "hazard": "Delayed diagnosis of lung cancer.",
+    "recommended_actions": "Double-read CT studies acquired after the firmware update.",
+    "imdrf_codes": ["A0901"],
+    "distribution": "network",
+}
+REPORT_BODY = {
+    "tool": "0b6f3c1e-8d4a-4b8e-9f2a-1c3d5e7f9a0b",
+    "tool_version": "2.1",
+    "period_start": "2026-01-01",
+    "period_end": "2026-06-30",
+    "setting": "Lung cancer screening programme",
+    "country": "GB",
+    "sample_size": 12000,
+    "metrics": [{"metric": "sensitivity", "value": 0.81, "numerator": 810, "denominator": 1000}],
+    "subgroups": [{"label": "age 70+", "dimension": "age band",
+                   "metrics": [{"metric": "sensitivity", "value": 0.71, "numerator": 71, "denominator": 100}]}],
+    "distribution": "network",
+}
+ACK_BODY = {"state": "action_taken", "comment": "Double reading introduced at all sites on 3 March.",
+            "decision": "adopt", "rationale": "The same action applies in our jurisdiction."}
+
+OPERATIONS: dict[str, OperationDoc] = {
+    # --- the registry ------------------------------------------------------------------------------
+    "tools_list": doc(
+        "List AI tools in the shared registry",
+        "Every registered AI tool with its identifiers and where it is authorised. Filters: `clinical_area`, "
+        "`manufacturer`, `authorised_in`, `identifier`; `search` looks in names, manufacturers, purposes and "
+        "identifiers. Any member user (`read`)." + LIST_NOTE,
+    ),
+    "tools_create": doc(
+        "Register an AI tool",
+        "Adds a tool to the shared registry. An identifier (e.g. a 510(k) number or UDI-DI) already held by "
+        "another tool answers `409` naming it. Assessors and above (`draft`). Records an audit entry; answers "
+        "`201` with `Location`. Accepts `Idempotency-Key`.",
+        request_example("A tool", {"name": "LungScan AI", "manufacturer": "Quillfeather Imaging Ltd",
+                                   "clinical_area": "radiology", "intended_purpose": "Detects lung nodules on CT",
+                                   "identifiers": [{"system": "udi-di", "value": "05012345678900"}]}),
+    ),
+    "tools_retrieve": doc("Read one AI tool", "With its identifiers and authorisations. Any member user (`read`)."),
+    "tools_partial_update": doc(
+        "Correct an AI tool's details",
+        "Changes a tool's name, manufacturer, purpose, clinical area or identifiers. Assessors and above "
+        "(`draft`). Records an audit entry.",
+    ),
+    "tools_performance_retrieve": doc(
+        "A tool's pooled real-world performance",
+        "Per metric: the declared baselines, the pooled value over every published, current report your member "
+        "may see (a superseded report no longer counts), per period and per subgroup. Any member user (`read`). "
+        "Changes nothing.",
+    ),
+    "tools_authorizations_list": doc(
+        "Where a tool is on the market",
+        "The tool's authorisations by jurisdiction, with status, date and declared baseline metrics. Filters: "
+        "`jurisdiction`, `status`. Any member user (`read`)." + LIST_NOTE,
+    ),
+    "tools_authorizations_create": doc(
+        "Record an authorisation in your jurisdiction",
+        "Records that the tool is authorised (or suspended, withdrawn) in your member's own jurisdiction, with "
+        "its reference and declared baseline metrics; another jurisdiction answers `403`. Publishers (`publish`). "
+        "Records an audit entry; answers `201` with `Location`. Accepts `Idempotency-Key`.",
+        request_example("A UKCA marking", {"jurisdiction": "GB", "reference": "UKCA-2025-0042",
+                                           "status": "authorised", "date": "2025-03-01",
+                                           "baseline": [{"metric": "sensitivity", "value": 0.92}]}),
+    ),
+    "tools_authorizations_retrieve": doc("Read one authorisation", "Any member user (`read`). Changes nothing."),
+    "tools_authorizations_partial_update": doc(
+        "Change an authorisation of your jurisdiction",
+        "Changes the status, reference, date or baselines of an authorisation your member recorded. Publishers "
+        "(`publish`). Records an audit entry.",
+    ),
+    # --- alerts --------------------------------------------------------------------------------------
+    "alerts_list": doc(
+        "List safety alerts",
+        "Alerts your member may see, newest first. Filters: `status`, `alert_type`, `severity` (each "
+        "repeatable), `distribution`, `publisher`, `tool`, `jurisdiction`, `reference`, `published_after`, "
+        "`published_before`; `search` looks in titles, summaries, descriptions and references. Any member user "
+        "(`read`)." + VISIBILITY + LIST_NOTE,
+    ),
+    "alerts_create": doc(
+        "Draft a safety alert",
+        "Creates a draft of your member's: only your member sees it until it is published. Assessors and "
+        "above (`draft`). Records an audit entry (no network event until publication); answers `201` with "
+        "`Location` and `ETag`. Accepts `Idempotency-Key`.",
+        request_example("A network-wide performance alert", ALERT_BODY),
+        request_example("Restricted to two members", {**ALERT_BODY, "distribution": "restricted",
+                                                      "recipients": ["FDA", "HC"]}),
+    ),
+    "alerts_retrieve": doc(
+        "Read one safety alert",
+        "The alert as it stands now (its latest revision once published). Any member user (`read`)."
+        + VISIBILITY + BY_REFERENCE + ETAG,
+    ),
+    "alerts_partial_update": doc(
+        "Edit a draft",
+        "Changes the fields given, on a draft of your member's only: a published alert changes by amendment "
+        "(`409` otherwise). `If-Match` is optional here; a stale one answers `412`. Assessors and above (`draft`). "
+        "Records an audit entry." + BY_REFERENCE,
+    ),
+    "alerts_destroy": doc(
+        "Delete a draft",
+        "Deletes a draft of your member's; a published alert cannot be deleted (`409`): withdraw it instead. "
+        "Assessors and above (`draft`). Records an audit entry." + BY_REFERENCE,
+    ),
+    "alerts_publish_create": doc(
+        "Publish a draft",
+        "Releases the draft to its distribution as revision 1 with a reference `SAX-YYYY-NNNNNN`. Publishers of "
+        "the publishing member (`publish`). Records the revision, an audit entry and the event `alert.published` "
+        "(delivered to matching subscriptions)." + ACK_EFFECT + BY_REFERENCE,
+    ),
+    "alerts_amend_create": doc(
+        "Amend a published alert",
+        "Makes a new revision from the fields given plus `change_summary`; `material: true` asks every "
+        "audience member to acknowledge again. Requires `If-Match` with the current `ETag`: missing answers "
+        "`428`, stale `412` (re-read and retry). The distribution may widen, never narrow, and recipients "
+        "cannot be removed. Publishers of the publishing member (`publish`). Records the revision, an audit "
+        "entry and the event `alert.amended`, whose data adds `amendment` (revision, summary, changed fields)."
+        + BY_REFERENCE + ETAG,
+        request_example("A material correction", {"change_summary": "Firmware 7.3 is affected too.",
+                                                  "material": True, "severity": "critical"}),
+    ),
+    "alerts_close_create": doc(
+        "Close an alert",
+        "Marks a published alert resolved with a `resolution` text; it stays readable. Publishers of the "
+        "publishing member (`publish`). Records an audit entry and the event `alert.closed`." + BY_REFERENCE,
+        request_example("Resolved", {"resolution": "Manufacturer released fixed version 2.4.1."}),
+    ),
+    "alerts_withdraw_create": doc(
+        "Withdraw an alert",
+        "Withdraws a published or closed alert issued in error, with a `reason`; it stays readable, marked "
+        "withdrawn. Publishers of the publishing member (`publish`). Records an audit entry and the event "
+        "`alert.withdrawn`." + BY_REFERENCE,
+        request_example("Issued in error", {"reason": "The affected site used another tool."}),
+    ),
+    "alerts_revisions_list": doc(
+        "List an alert's revisions",
+        "Every published revision in order, each with the alert's full content at that revision, its change "
+        "summary, whether it was material and which fields changed. Any member user (`read`)."
+        + VISIBILITY + BY_REFERENCE,
+    ),
+    "alerts_revisions_retrieve": doc(
+        "Read one revision of an alert",
+        "The alert as published at revision `number`. Any member user (`read`)." + VISIBILITY + BY_REFERENCE,
+    ),
+    "alerts_counts_retrieve": doc(
+        "Count alerts by status, severity and type",
+        "Counts of the alerts your member may see, after the same filters as the list. Any member user (`read`).",
+    ),
+    "alerts_acknowledgement_retrieve": doc(
+        "Your member's acknowledgement of an alert",
+        "Its state (`received`, `assessing`, `action_taken`, `not_applicable`), deadline, whether it is "
+        "overdue, the reliance decision and the history of answers; blank if your member has not answered. Any "
+        "member user (`read`)." + BY_REFERENCE,
+    ),
+    "alerts_acknowledgement_update": doc(
+        "Acknowledge an alert for your member",
+        "Sets your member's answer. States only move forward; `action_taken` needs a comment. Idempotent: "
+        "repeating the current answer changes nothing. The publisher cannot acknowledge its own alert. "
+        "Assessors and above (`acknowledge`). Records an audit entry and the event `acknowledgement.updated` "
+        "(for the publisher)." + BY_REFERENCE,
+        request_example("Action taken", ACK_BODY),
+    ),
+    "alerts_acknowledgements_retrieve": doc(
+        "Every member's acknowledgement of your alert",
+        "For the publishing member: each audience member's acknowledgement with a summary (requested, "
+        "acknowledged, acted, not applicable, overdue). Other members answer `403`. Any user of the publishing member (`read`)." + BY_REFERENCE,
+    ),
+    "alerts_acknowledgements_partial_update": doc(
+        "Extend a member's deadline",
+        "For the publishing member: moves one member's acknowledgement deadline later (`{\"member\", "
+        "\"deadline\"}`). Publishers (`publish`). Records an audit entry." + BY_REFERENCE,
+        request_example("One more week", {"member": "HC", "deadline": "2026-04-15T17:00:00Z"}),
+    ),
+    "inbox_list": doc(
+        "What awaits your member's acknowledgement",
+        "Alerts and reports whose acknowledgement is requested from your member and not complete (neither "
+        "`action_taken` nor `not_applicable`), most urgent first: severity, then deadline. Any member user "
+        "(`read`)." + LIST_NOTE,
+    ),
+    "acknowledgement_stats_list": doc(
+        "How members answer what you published",
+        "Per answering member, over the alerts and reports your member published: how many acknowledgements "
+        "were requested, answered, acted on, not applicable and overdue, and the median time to acknowledge. Filters: `kind`, `published_after`, "
+        "`published_before`. Any member user (`read`). Changes nothing.",
+    ),
+    # --- performance reports and signals -----------------------------------------------------------
+    "reports_list": doc(
+        "List real-world performance reports",
+        "Reports your member may see, newest first. Filters: `status`, `tool`, `publisher`, `country`, "
+        "`distribution`, `published_after`, `published_before`. Any member user (`read`)."
+        + REPORT_VISIBILITY + LIST_NOTE,
+    ),
+    "reports_create": doc(
+        "Draft a performance report",
+        "Creates a draft report of a tool's measured performance in one setting and period: metrics for the "
+        "whole population and optional subgroups; from counts the service computes a Wilson interval. "
+        "`supersedes` names a published report of yours that this one corrects. Assessors and above (`draft`). "
+        "Records an audit entry; answers `201` with `Location`. Accepts `Idempotency-Key`.",
+        request_example("A screening audit", REPORT_BODY),
+    ),
+    "reports_retrieve": doc("Read one performance report", "Any member user (`read`)." + REPORT_VISIBILITY),
+    "reports_destroy": doc(
+        "Delete a draft report",
+        "Deletes a draft of your member's; a published report cannot be deleted (`409`). Assessors and above "
+        "(`draft`). Records an audit entry.",
+    ),
+    "reports_publish_create": doc(
+        "Publish a report",
+        "Releases the draft to its distribution; a report it supersedes stops counting in pooled figures. "
+        "Publishers (`publish`). Records an audit entry and the event `report.published`; signals for the tool "
+        "are re-evaluated." + ACK_EFFECT.replace("an affected tool", "the tool"),
+    ),
+    "reports_acknowledgement_retrieve": doc(
+        "Your member's acknowledgement of a report",
+        "Its state, deadline, reliance decision and history; blank if your member has not answered. Any member "
+        "user (`read`).",
+    ),
+    "reports_acknowledgement_update": doc(
+        "Acknowledge a report for your member",
+        "Sets your member's answer; states only move forward and repeating the current answer changes nothing. "
+        "Assessors and above (`acknowledge`). Records an audit entry and the event `acknowledgement.updated`.",
+        request_example("Not applicable", {"state": "not_applicable", "comment": "Tool not used here."}),
+    ),
+    "reports_import_create": doc(
+        "Import reports from CSV",
+        "Creates (and by default publishes) reports from a CSV file, one row per metric, sent as `text/csv` or "
+        "as a multipart `file`. All or nothing: any problem refuses the whole file with every problem listed by "
+        "line under `errors`. Publishers (`publish`). Records what each report's creation and publication "
+        "record (audit entries, `report.published` events); answers `201` with `Location` of the first report "
+        "and the ids of all.",
+    ),
+    "signals_list": doc(
+        "List performance signals",
+        "Signals raised when pooled evidence about a tool is credibly worse than its declared baseline (or a "
+        "subgroup than the whole). Your member sees a signal only if it may see every report behind it. "
+        "Filters: `tool`, `status`, `kind`, `metric`. Any member user (`read`)." + LIST_NOTE,
+    ),
+    "signals_retrieve": doc(
+        "Read one signal",
+        "The pooled value, its interval, the reference it is compared with and the evidence reports. Any member "
+        "user (`read`); a signal resting on a report your member may not see answers `404`.",
+    ),
+    "signals_draft_alert_create": doc(
+        "Draft an alert from a signal",
+        "Creates a draft alert of your member's pre-filled from the signal's evidence, distributed no wider "
+        "than the evidence (`409` if only part of it is visible to your member). Publishers (`publish`). "
+        "Records an audit entry; answers `201` with the alert, its `Location` and `ETag`.",
+    ),
+}
