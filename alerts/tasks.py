@@ -7,9 +7,10 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 from alerts.models import Alert
+from exchange.queueing import QueuedTask
 
 
-@shared_task(name="alerts.acknowledgements_overdue_sweep", ignore_result=True, time_limit=120, soft_time_limit=100)
+@shared_task(name="alerts.acknowledgements_overdue_sweep", base=QueuedTask, ignore_result=True, time_limit=120, soft_time_limit=100)
 def acknowledgements_overdue_sweep() -> int:
     from alerts.services.acknowledgements import acknowledgements_overdue_sweep as sweep
 
@@ -18,6 +19,7 @@ def acknowledgements_overdue_sweep() -> int:
 
 @shared_task(
     name="alerts.acknowledgement_reminder_send",
+    base=QueuedTask,
     ignore_result=True,
     autoretry_for=(OSError,),
     retry_backoff=30,
@@ -38,14 +40,14 @@ def acknowledgement_reminder_send(alert_id: str, member_code: str, email: str) -
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])  # one message per recipient
 
 
-@shared_task(name="alerts.signals_evaluate", ignore_result=True, time_limit=300, soft_time_limit=240)
+@shared_task(name="alerts.signals_evaluate", base=QueuedTask, ignore_result=True, time_limit=300, soft_time_limit=240)
 def signals_evaluate(tool_id: str) -> None:
     from alerts.services.signals import signals_evaluate as evaluate
 
     evaluate(tool_id=tool_id)
 
 
-@shared_task(name="alerts.signals_evaluate_all", ignore_result=True, time_limit=1800, soft_time_limit=1700)
+@shared_task(name="alerts.signals_evaluate_all", base=QueuedTask, ignore_result=True, time_limit=1800, soft_time_limit=1700)
 def signals_evaluate_all() -> None:
     """Periodic catch-up: re-evaluates every tool with published reports (a lost message loses nothing)."""
     from alerts.services.signals import signals_sweep

@@ -51,3 +51,31 @@ class PreconditionRequired(ServiceError):
     status = 428
     slug = "precondition-required"
     title = "Precondition required"
+
+
+def error_paths(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """(field path, message) pairs from nested field errors, in order: the one flattener.
+
+    Paths read like the request body: `metrics[1].value`, `subgroups[0].metrics[2].metric`. DRF keys a
+    list field's item errors by index (`{"metrics": {1: {...}}}`) or lists them (`[{}, {...}]`); both
+    become `[i]`. `non_field_errors` names no field: its messages carry the enclosing path.
+    """
+    pairs: list[tuple[str, str]] = []
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            if key == "non_field_errors":
+                path = prefix
+            elif isinstance(key, int) or str(key).isdigit():
+                path = f"{prefix}[{key}]"
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            pairs.extend(error_paths(value, path))
+    elif isinstance(errors, list | tuple):
+        for index, value in enumerate(errors):
+            if isinstance(value, dict | list | tuple):
+                pairs.extend(error_paths(value, f"{prefix}[{index}]"))
+            else:
+                pairs.append((prefix, str(value)))
+    elif errors is not None:
+        pairs.append((prefix, str(errors)))
+    return pairs

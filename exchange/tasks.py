@@ -1,7 +1,8 @@
 """Celery tasks of the network. Tasks take ids, are idempotent and return quietly when work is gone.
 
-Queuing never fails the caller: while the broker is unreachable, publishing still commits its
-event and the outbox sweeper (Celery beat, every OUTBOX_SWEEP_INTERVAL) picks it up later.
+Queuing never fails the caller (exchange.queueing.QueuedTask): while the broker is unreachable,
+publishing still commits its event and the outbox sweeper (Celery beat, every
+OUTBOX_SWEEP_INTERVAL) picks it up later.
 """
 
 from __future__ import annotations
@@ -9,24 +10,14 @@ from __future__ import annotations
 import logging
 import math
 import time
-import uuid
 
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 
+from exchange.queueing import QueuedTask
+
 logger = logging.getLogger(__name__)
-
-
-def event_dispatch_safely(event_id: uuid.UUID | str) -> None:
-    """Queue fan-out of one event; a broker outage must never fail the publishing request.
-
-    Whatever could not be queued is picked up by the outbox sweeper.
-    """
-    try:
-        event_dispatch.apply_async(args=(str(event_id),), retry=False)
-    except Exception:  # the broker is down: the sweeper will find the event undispatched
-        logger.warning("Could not queue dispatch of event %s; the outbox sweeper will retry", event_id)
 
 
 def deliveries_kick(*, deliveries: int = 1, countdown: float | None = None) -> None:
@@ -43,17 +34,11 @@ def deliveries_kick(*, deliveries: int = 1, countdown: float | None = None) -> N
             return
         pumps = 1
     for _ in range(pumps):
-        try:
-            if countdown:
-                deliveries_pump.apply_async(countdown=countdown, retry=False)
-            else:
-                deliveries_pump.apply_async(retry=False)
-        except Exception:  # the broker is down: the sweeper queues a pump when it is back
-            logger.warning("Could not queue a delivery pump; the outbox sweeper will retry")
-            return
+        if deliveries_pump.apply_async(countdown=countdown or None) is None:
+            return  # the broker is down (QueuedTask logged it): the sweeper queues a pump when it is back
 
 
-@shared_task(name="exchange.event_dispatch", ignore_result=True, acks_late=True)
+@shared_task(name="exchange.event_dispatch", base=QueuedTask, ignore_result=True, acks_late=True)
 def event_dispatch(event_id: str) -> None:
     from exchange.services.fanout import event_fan_out
 
@@ -61,7 +46,7 @@ def event_dispatch(event_id: str) -> None:
 
 
 @shared_task(
-    name="exchange.deliveries_pump", ignore_result=True, acks_late=True, soft_time_limit=150, time_limit=180
+    name="exchange.deliveries_pump", base=QueuedTask, ignore_result=True, acks_late=True, soft_time_limit=150, time_limit=180
 )
 def deliveries_pump() -> dict[str, int]:
     """Send due deliveries until none is left or the time budget is spent; then queue the next run."""
@@ -74,7 +59,7 @@ def deliveries_pump() -> dict[str, int]:
     return {"sent": stats.sent, "succeeded": stats.succeeded, "failed": stats.failed}
 
 
-@shared_task(name="exchange.outbox_sweep", ignore_result=True, soft_time_limit=120, time_limit=150)
+@shared_task(name="exchange.outbox_sweep", base=QueuedTask, ignore_result=True, soft_time_limit=120, time_limit=150)
 def outbox_sweep() -> dict[str, int]:
     from exchange.services.fanout import outbox_sweep as sweep
 

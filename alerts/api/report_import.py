@@ -25,7 +25,7 @@ from django.db import transaction
 from alerts.api.report_serializers import ReportInputSerializer
 from alerts.models import Report
 from alerts.services.reports import report_draft_create, report_publish
-from exchange.errors import ServiceError, ValidationFailed
+from exchange.errors import ServiceError, ValidationFailed, error_paths
 from exchange.models import Member, User
 from exchange.services.chain import audited_transaction
 
@@ -81,26 +81,6 @@ def _line_of(path: str, group: _Group) -> int:
     if match and int(match.group(1)) < len(group.metric_lines):
         return group.metric_lines[int(match.group(1))]
     return group.first_line
-
-
-def _flatten(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            if str(key).isdigit():  # DRF keys a list's item errors by index: {"metrics": {1: {...}}}
-                out += _flatten(value, f"{prefix}[{key}]")
-            else:
-                out += _flatten(value, f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(errors, list):
-        if all(isinstance(v, str) or hasattr(v, "code") for v in errors):
-            out += [(prefix, str(v)) for v in errors]
-        else:
-            for index, value in enumerate(errors):
-                if value:
-                    out += _flatten(value, f"{prefix}[{index}]")
-    else:
-        out.append((prefix, str(errors)))
-    return out
 
 
 def text_lines(chunks: Iterable[bytes]) -> Iterator[str]:
@@ -212,8 +192,8 @@ def _reports_import(*, actor: User | None, member: Member, lines: Iterable[str])
             problems.append((group.first_line, f"status: {status!r} is not 'published' or 'draft'"))
         form = ReportInputSerializer(data=data)
         if not form.is_valid():
-            for path, message in _flatten(form.errors):
-                problems.append((_line_of(path, group), f"{path}: {message}"))
+            for path, message in error_paths(form.errors):
+                problems.append((_line_of(path, group), f"{path}: {message}" if path else message))
             continue
         prepared.append((group, dict(form.validated_data), status))
 
@@ -228,7 +208,7 @@ def _reports_import(*, actor: User | None, member: Member, lines: Iterable[str])
                             report = report_publish(actor=actor, member=member, report=report)
                         created.append(report)
                 except ServiceError as exc:
-                    for path, message in _flatten(exc.errors or {"": [exc.detail]}):
+                    for path, message in error_paths(exc.errors or {"": [exc.detail]}):
                         problems.append((_line_of(path, group), f"{path}: {message}" if path else message))
             if problems:
                 raise _Rollback

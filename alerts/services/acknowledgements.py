@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -16,6 +15,7 @@ from alerts.choices import ACK_COMPLETE, ACK_STATE_RANK, AckState, AlertStatus
 from alerts.models import Acknowledgement, AcknowledgementEntry, Alert
 from alerts.selectors import alert_audience_members
 from alerts.services import alerts as alert_services
+from alerts.tasks import acknowledgement_reminder_send
 from exchange.choices import AudienceKind, Role
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import Event, Member, User
@@ -371,18 +371,9 @@ def acknowledgements_overdue_sweep(*, now: datetime | None = None, batch: int = 
                     _ack_event("acknowledgement.overdue", alert, ack, extra_codes=(ack.member.code,),
                                facets=facets[alert.pk], fresh=False)
                     for email in admins.get(ack.member_id, []):
-                        transaction.on_commit(partial(_send_reminder, alert, ack.member, email))
+                        # after a broker outage, the event and the inbox still show it overdue
+                        acknowledgement_reminder_send.delay_on_commit(str(alert.pk), ack.member.code, email)
             done += len(due)
         if len(due) < batch:
             return done
 
-
-def _send_reminder(alert: Alert, member: Member, email: str) -> None:
-    from alerts.tasks import acknowledgement_reminder_send
-
-    try:
-        acknowledgement_reminder_send.delay(str(alert.pk), member.code, email)
-    except Exception:  # broker down: the event and the inbox still show it as overdue
-        import logging
-
-        logging.getLogger(__name__).warning("Could not queue overdue reminder for %s", alert.pk, exc_info=True)

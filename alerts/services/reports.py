@@ -24,6 +24,7 @@ from alerts.selectors import report_audience, report_audience_members, reports_w
 from alerts.services.distribution import recipients_resolve
 from alerts.services.provenance import report_sign
 from alerts.stats import wilson_interval
+from alerts.tasks import signals_evaluate
 from exchange.choices import AudienceKind
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import Member, User
@@ -239,7 +240,7 @@ def report_publish(*, actor: User | None, member: Member, report: Report) -> Rep
     )
     _request_report_acknowledgements(report)
     tool_id = str(report.tool_id)
-    transaction.on_commit(lambda: _queue_signal_evaluation(tool_id))
+    signals_evaluate.delay_on_commit(tool_id)  # the periodic evaluation catches up after a broker outage
     return report
 
 
@@ -255,16 +256,6 @@ def _request_report_acknowledgements(report: Report) -> None:
         ignore_conflicts=True,
     )
 
-
-def _queue_signal_evaluation(tool_id: str) -> None:
-    from alerts.tasks import signals_evaluate
-
-    try:
-        signals_evaluate.delay(tool_id)
-    except Exception:  # broker down: the periodic evaluation catches up
-        import logging
-
-        logging.getLogger(__name__).warning("Could not queue signal evaluation for tool %s", tool_id)
 
 
 @audited_write

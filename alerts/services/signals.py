@@ -323,10 +323,6 @@ def signals_sweep() -> dict[str, Any]:
     return {"evaluated": evaluated, "failed": failed}
 
 
-def signal_visible_member_check(signal: Signal, member: Member) -> bool:
-    return member.code in signal_audience_codes(signal)
-
-
 def signal_draft_alert(*, actor: Any, signal: Signal) -> Any:
     """A draft alert pre-filled with the evidence, distributed no wider than the evidence itself."""
     from alerts.choices import AlertType, Distribution, Severity

@@ -24,7 +24,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from exchange.choices import Scope, scopes_for_role
-from exchange.errors import ServiceError
+from exchange.errors import ServiceError, error_paths
 from exchange.models import Member, User
 
 P = ParamSpec("P")
@@ -103,23 +103,7 @@ def member_view(
     return decorate
 
 
-def flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """(field path, message) pairs from a service's or serializer's nested `errors`."""
-    pairs: list[tuple[str, str]] = []
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            name = str(key) if key != "non_field_errors" else ""
-            path = f"{prefix}.{name}" if prefix and name else (prefix or name)
-            pairs.extend(flatten_errors(value, path))
-    elif isinstance(errors, list | tuple):
-        for index, value in enumerate(errors):
-            if isinstance(value, dict | list | tuple):
-                pairs.extend(flatten_errors(value, f"{prefix}[{index}]"))
-            else:
-                pairs.append((prefix, str(value)))
-    elif errors is not None:
-        pairs.append((prefix, str(errors)))
-    return pairs
+flatten_errors = error_paths  # the one flattener (exchange.errors); kept under the portal's name
 
 
 def form_add_errors(

@@ -75,7 +75,3 @@ def chain_lock() -> None:
             "audit entries and events are written only inside audited_transaction() (or @audited_write), "
             "which takes the chain lock before any row lock"
         )
-
-
-def in_transaction() -> bool:
-    return transaction.get_connection().in_atomic_block

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from config.logs import current_request_id
+from exchange import tasks
 from exchange.choices import AudienceKind
 from exchange.models import Event, EventAudience, Member
 from exchange.services.audit import to_json_value
@@ -47,7 +47,5 @@ def event_record(
     if codes:
         member_ids = Member.objects.filter(code__in=codes).values_list("id", flat=True)
         EventAudience.objects.bulk_create([EventAudience(event=event, member_id=mid) for mid in member_ids])
-    from exchange import tasks  # the tasks module imports services; import late to avoid a cycle
-
-    transaction.on_commit(lambda: tasks.event_dispatch_safely(event.pk))
+    tasks.event_dispatch.delay_on_commit(str(event.pk))
     return event

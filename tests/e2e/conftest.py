@@ -149,7 +149,7 @@ class Broker:
 @pytest.fixture
 def no_broker(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Broker:
     """The service's tasks are not queued (no worker runs here); the test runs their code itself."""
-    from alerts.services import reports
+    import alerts.tasks
     from exchange import tasks
 
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
@@ -160,9 +160,9 @@ def no_broker(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Broker:
     def kick(deliveries: int = 1, countdown: float | None = None) -> None:
         broker.kicks += 1
 
-    monkeypatch.setattr(tasks, "event_dispatch_safely", lambda event_id: broker.dispatched.append(str(event_id)))
+    monkeypatch.setattr(tasks.event_dispatch, "delay", lambda event_id: broker.dispatched.append(str(event_id)))
     monkeypatch.setattr(tasks, "deliveries_kick", kick)
-    monkeypatch.setattr(reports, "_queue_signal_evaluation", lambda tool_id: None)
+    monkeypatch.setattr(alerts.tasks.signals_evaluate, "delay", lambda tool_id: None)
     return broker
 
 

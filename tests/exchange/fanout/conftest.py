@@ -29,7 +29,7 @@ def kicks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     from exchange import tasks
 
     calls: list[tuple[str, Any]] = []
-    monkeypatch.setattr(tasks, "event_dispatch_safely", lambda event_id: calls.append(("dispatch", str(event_id))))
+    monkeypatch.setattr(tasks.event_dispatch, "delay", lambda event_id: calls.append(("dispatch", str(event_id))))
     monkeypatch.setattr(
         tasks, "deliveries_kick", lambda deliveries=1, countdown=None: calls.append(("pump", deliveries))
     )

@@ -23,7 +23,7 @@ def _no_broker(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
     from exchange import tasks
 
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
-    monkeypatch.setattr(tasks, "event_dispatch_safely", lambda event_id: None)
+    monkeypatch.setattr(tasks.event_dispatch, "delay", lambda event_id: None)
     monkeypatch.setattr(tasks, "deliveries_kick", lambda deliveries=1, countdown=None: None)
 
 
