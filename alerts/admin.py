@@ -16,8 +16,8 @@ from alerts.models import (
     Tool,
     ToolIdentifier,
 )
+from alerts.models.acknowledgements import overdue_q
 from alerts.services import ack_stats
-from alerts.services.acknowledgements import ack_is_overdue
 
 
 class IdentifierInline(admin.TabularInline[ToolIdentifier, Tool]):
@@ -62,7 +62,7 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("yes", "Overdue"), ("no", "Not overdue")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Acknowledgement]) -> QuerySet[Acknowledgement]:
-        condition = ack_stats.overdue_q(timezone.now())
+        condition = overdue_q(timezone.now())
         if self.value() == "yes":
             return queryset.filter(condition)
         if self.value() == "no":
@@ -114,7 +114,7 @@ class AcknowledgementAdmin(admin.ModelAdmin[Acknowledgement]):
 
     @admin.display(boolean=True, description="overdue")
     def is_overdue(self, obj: Acknowledgement) -> bool:
-        return ack_is_overdue(obj)
+        return obj.is_overdue()
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.network_view)

@@ -31,6 +31,7 @@ from alerts.models import (
     TermStatus,
     Tool,
 )
+from alerts.selectors import authorizations_current
 from config.limits import UtcIsoDateTimeFilter
 
 # The text `?search=` looks in, per collection: one list for the API's SearchFilter and the portal.
@@ -63,10 +64,8 @@ class ToolFilter(django_filters.FilterSet):
         fields = ("clinical_area", "manufacturer", "authorised_in", "identifier")
 
     def filter_authorised_in(self, queryset: QuerySet[Tool], name: str, value: str) -> QuerySet[Tool]:
-        return queryset.filter(
-            authorizations__jurisdiction=value.strip().upper(),
-            authorizations__status=AuthorizationStatus.AUTHORISED,
-        ).distinct()
+        current = authorizations_current().filter(jurisdiction=value.strip().upper())
+        return queryset.filter(pk__in=current.values("tool_id"))
 
 
 class AuthorizationFilter(django_filters.FilterSet):

@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    DateTimeField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
-from alerts.choices import AlertStatus, AuthorizationStatus, Distribution
+from alerts.choices import SEVERITY_RANK, AlertStatus, AuthorizationStatus, Distribution, ReportStatus
 from alerts.models import (
     Acknowledgement,
     Alert,
     AlertRecipient,
     AlertTool,
     Authorization,
+    BaselineMetric,
     Report,
+    ReportMetric,
+    ReportRecipient,
+    ReportSubgroup,
     Signal,
     Tool,
 )
@@ -84,32 +101,36 @@ def alert_audience_members(alert: Alert) -> QuerySet[Member]:
     return active.filter(Q(pk=alert.publisher_id) | alertrecipient_set_for_audience(alert))
 
 
-def tools_authorised_in(tool_ids: list[str]) -> list[str]:
-    return sorted(
-        set(
-            Authorization.objects.filter(tool_id__in=tool_ids, status=AuthorizationStatus.AUTHORISED).values_list(
-                "jurisdiction", flat=True
-            )
-        )
+def authorizations_current(*, tool_ids: list[Any] | None = None) -> QuerySet[Authorization]:
+    """The one rule for "authorised in": an authorisation whose status is `authorised` (not suspended or
+    withdrawn). Facets, subscriptions' `authorised_in`, acknowledgement requests, baselines and the
+    registry's `authorised_in` filter all start here."""
+    current = Authorization.objects.filter(status=AuthorizationStatus.AUTHORISED)
+    return current if tool_ids is None else current.filter(tool_id__in=tool_ids)
+
+
+def baselines_current(*, tool: Tool) -> QuerySet[BaselineMetric]:
+    """The performance the tool's current authorisations declare, by jurisdiction."""
+    return (
+        BaselineMetric.objects.filter(authorization__in=authorizations_current(tool_ids=[tool.pk]))
+        .select_related("authorization").order_by("authorization__jurisdiction")
     )
+
+
+def tools_authorised_in(tool_ids: list[Any]) -> list[str]:
+    """The jurisdictions where any of the tools is currently authorised."""
+    return sorted(set(authorizations_current(tool_ids=tool_ids).values_list("jurisdiction", flat=True)))
 
 
 def inbox_for(*, member: Member) -> QuerySet[Acknowledgement]:
     """Requested, incomplete acknowledgements of the member on objects it may see, most urgent first."""
-    from django.db.models import Case, DateTimeField, IntegerField, Value, When
-    from django.db.models.functions import Coalesce
-
-    from alerts.choices import ACK_COMPLETE, SEVERITY_RANK
-
     far_future = Value(datetime(9999, 12, 31, tzinfo=UTC), output_field=DateTimeField())
-    from alerts.choices import ReportStatus
-
     visible_alerts = alerts_visible_to(member=member).filter(status=AlertStatus.PUBLISHED)
     visible_reports = reports_visible_to(member=member).filter(status=ReportStatus.PUBLISHED)
     return (
         Acknowledgement.objects.filter(member=member, requested=True)
         .filter(Q(alert__in=visible_alerts) | Q(report__in=visible_reports))
-        .filter(Q(state__isnull=True) | ~Q(state__in=list(ACK_COMPLETE)))
+        .incomplete()
         .annotate(
             severity_rank=Case(
                 *[When(alert__severity=sev, then=Value(rank)) for sev, rank in SEVERITY_RANK.items()],
@@ -127,9 +148,6 @@ def inbox_for(*, member: Member) -> QuerySet[Acknowledgement]:
 
 def report_visibility_q(member: Member) -> Q:
     """The same rule as for alerts (SPEC §3): own reports, and published ones distributed to the member."""
-    from alerts.choices import ReportStatus
-    from alerts.models import ReportRecipient
-
     in_distribution = Q(distribution__in=[Distribution.NETWORK, Distribution.PUBLIC]) | Q(
         Exists(ReportRecipient.objects.filter(report=OuterRef("pk"), member=member))
     )
@@ -143,8 +161,6 @@ def reports_visible_to(*, member: Member | None) -> QuerySet[Report]:
 
 
 def reports_with_details(queryset: QuerySet[Report]) -> QuerySet[Report]:
-    from alerts.models import ReportMetric, ReportRecipient, ReportSubgroup
-
     return queryset.select_related("publisher", "tool").prefetch_related(
         Prefetch("metrics", queryset=ReportMetric.objects.filter(subgroup__isnull=True)),
         Prefetch("subgroups", queryset=ReportSubgroup.objects.prefetch_related("metrics")),

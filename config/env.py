@@ -147,8 +147,12 @@ def rate(name: str, default: str | None) -> str | None:
     return _read(name, default, _rate, "a rate such as 600/min, 20/s, 10000/hour, or 'off'")
 
 
+# Acknowledgement deadlines in hours by severity, unless ACK_DEADLINE_HOURS changes some (None: no deadline).
+DEFAULT_ACK_DEADLINE_HOURS: dict[str, int | None] = {"critical": 24, "high": 72, "medium": 168, "low": None}
+
+
 def _deadlines(value: str) -> dict[str, int | None]:
-    result: dict[str, int | None] = {"critical": 24, "high": 72, "medium": 168, "low": None}
+    result = dict(DEFAULT_ACK_DEADLINE_HOURS)
     for part in value.split(","):
         if not part.strip():
             continue
@@ -164,7 +168,7 @@ def _deadlines(value: str) -> dict[str, int | None]:
 def ack_deadlines(name: str) -> dict[str, int | None]:
     return _read(
         name,
-        {"critical": 24, "high": 72, "medium": 168, "low": None},
+        dict(DEFAULT_ACK_DEADLINE_HOURS),
         _deadlines,
         "severity=hours pairs such as critical=24,high=72,medium=168 (low=none for no deadline)",
     )

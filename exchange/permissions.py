@@ -30,6 +30,14 @@ def effective_scopes(request: Request) -> frozenset[str]:
     return user.role_scopes
 
 
+def request_user(request: Request) -> User:
+    """The authenticated user of the request (HasScope has let only authenticated users through)."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise NotAuthenticated("Authentication required: send 'Authorization: Bearer <token>'.")
+    return user
+
+
 def request_member(request: Request) -> Member:
     """The member the caller acts for; network staff without a member act in the Django admin."""
     user = request.user

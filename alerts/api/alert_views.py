@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
@@ -38,7 +37,8 @@ from alerts.services import alerts as services
 from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.choices import Scope
 from exchange.errors import NotFound, PermissionRefused
-from exchange.permissions import request_member
+from exchange.permissions import request_member, request_user
+from exchange.selectors import one_or_404
 
 AckListSerializer = inline_serializer(
     name="AcknowledgementList",
@@ -82,7 +82,7 @@ class AlertAcknowledgementActions:
         alert = self.get_object()
         form = AcknowledgeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        ack = ack_services.acknowledgement_set(actor=request.user, alert=alert, **form.validated_data)  # type: ignore[arg-type]
+        ack = ack_services.acknowledgement_set(actor=request_user(request), alert=alert, **form.validated_data)
         fresh = ack_services.acknowledgement_of(alert=alert, member=ack.member)
         return Response(ack_services.ack_render(fresh, alert_id=alert.pk))
 
@@ -109,7 +109,7 @@ class AlertAcknowledgementActions:
         form = DeadlineExtensionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         ack = ack_services.acknowledgement_extend_deadline(
-            actor=request.user, alert=alert, member_code=form.validated_data["member"],  # type: ignore[arg-type]
+            actor=request_user(request), alert=alert, member_code=form.validated_data["member"],
             deadline=form.validated_data["deadline"],
         )
         fresh = ack_services.acknowledgement_of(alert=alert, member=ack.member)
@@ -159,10 +159,7 @@ class AlertViewSet(
         """By id or by reference: `alerts/SAX-2026-000018/` is the same alert as `alerts/{id}/`."""
         key = self.kwargs["pk"]
         lookup = {"reference": key.upper()} if REFERENCE.match(key) else {"pk": key}
-        try:
-            return self.get_queryset().get(**lookup)
-        except (Alert.DoesNotExist, ValueError, DjangoValidationError) as exc:
-            raise NotFound("No such alert (or not visible to your member).") from exc
+        return one_or_404(self.get_queryset(), detail="No such alert (or not visible to your member).", **lookup)
 
     def _fresh(self, alert: Alert) -> Alert:
         return selectors.alerts_with_details(Alert.objects.filter(pk=alert.pk)).get()
@@ -178,7 +175,7 @@ class AlertViewSet(
     def create_object(self, request: Request) -> Response:
         form = AlertInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        alert = services.alert_draft_create(actor=request.user, data=dict(form.validated_data))  # type: ignore[arg-type]
+        alert = services.alert_draft_create(actor=request_user(request), data=dict(form.validated_data))
         return self._answer(alert, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -186,19 +183,19 @@ class AlertViewSet(
         form = AlertInputSerializer(data=request.data, partial=True)
         form.is_valid(raise_exception=True)
         alert = services.alert_draft_update(
-            actor=request.user, alert=alert, data=dict(form.validated_data),  # type: ignore[arg-type]
+            actor=request_user(request), alert=alert, data=dict(form.validated_data),
             if_match=request.headers.get("If-Match"),
         )
         return self._answer(alert)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.alert_draft_delete(actor=request.user, alert=self.get_object())  # type: ignore[arg-type]
+        services.alert_draft_delete(actor=request_user(request), alert=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses=AlertSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str | None = None) -> Response:
-        alert = services.alert_publish(actor=request.user, alert=self.get_object())  # type: ignore[arg-type]
+        alert = services.alert_publish(actor=request_user(request), alert=self.get_object())
         return self._answer(alert)
 
     @extend_schema(request=AmendSerializer, responses=AlertSerializer, parameters=[ETAG_HEADER])
@@ -211,7 +208,7 @@ class AlertViewSet(
         change_summary = data.pop("change_summary")
         material = data.pop("material", False)
         alert = services.alert_amend(
-            actor=request.user, alert=alert, data=data, change_summary=change_summary,  # type: ignore[arg-type]
+            actor=request_user(request), alert=alert, data=data, change_summary=change_summary,
             material=material, if_match=request.headers.get("If-Match"),
         )
         return self._answer(alert)
@@ -222,7 +219,7 @@ class AlertViewSet(
         alert = self.get_object()
         form = CloseSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        alert = services.alert_close(actor=request.user, alert=alert, resolution=form.validated_data["resolution"])  # type: ignore[arg-type]
+        alert = services.alert_close(actor=request_user(request), alert=alert, resolution=form.validated_data["resolution"])
         return self._answer(alert)
 
     @extend_schema(request=WithdrawSerializer, responses=AlertSerializer)
@@ -231,15 +228,15 @@ class AlertViewSet(
         alert = self.get_object()
         form = WithdrawSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        alert = services.alert_withdraw(actor=request.user, alert=alert, reason=form.validated_data["reason"])  # type: ignore[arg-type]
+        alert = services.alert_withdraw(actor=request_user(request), alert=alert, reason=form.validated_data["reason"])
         return self._answer(alert)
 
     @extend_schema(responses=RevisionSerializer(many=True), filters=False)
     @action(detail=True, methods=["get"], filter_backends=[], cursor_ordering=("number",))
     def revisions(self, request: Request, pk: str | None = None) -> Response:
         alert = self.get_object()
-        queryset = AlertRevision.objects.filter(alert=alert)
-        page: Any = self.paginate_queryset(queryset)  # type: ignore[arg-type]
+        revisions: Any = AlertRevision.objects.filter(alert=alert)  # this action pages revisions, not alerts
+        page: Any = self.paginate_queryset(revisions)
         return self.get_paginated_response(RevisionSerializer(page, many=True).data)
 
     @extend_schema(responses=RevisionSerializer)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
@@ -35,8 +34,8 @@ from alerts.services.acknowledgements import ack_render
 from alerts.services.signals import signal_draft_alert
 from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.choices import Scope
-from exchange.errors import NotFound
-from exchange.permissions import request_member
+from exchange.permissions import request_member, request_user
+from exchange.selectors import one_or_404
 
 
 class CsvParser(parsers.BaseParser):
@@ -74,10 +73,7 @@ class ReportViewSet(IdempotentCreateMixin, mixins.ListModelMixin, viewsets.Gener
         return selectors.reports_with_details(selectors.reports_visible_to(member=request_member(self.request)))
 
     def get_object(self) -> Report:
-        try:
-            return self.get_queryset().get(pk=self.kwargs["pk"])
-        except (Report.DoesNotExist, ValueError, DjangoValidationError) as exc:
-            raise NotFound("No such report (or not visible to your member).") from exc
+        return one_or_404(self.get_queryset(), detail="No such report (or not visible to your member).", pk=self.kwargs["pk"])
 
     def _answer(self, report: Report, code: int = status.HTTP_200_OK) -> Response:
         fresh = selectors.reports_with_details(Report.objects.filter(pk=report.pk)).get()
@@ -90,19 +86,19 @@ class ReportViewSet(IdempotentCreateMixin, mixins.ListModelMixin, viewsets.Gener
         form = ReportInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         report = report_services.report_draft_create(
-            actor=request.user, member=request_member(request), data=dict(form.validated_data),  # type: ignore[arg-type]
+            actor=request_user(request), member=request_member(request), data=dict(form.validated_data),
         )
         return self._answer(report, status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        report_services.report_draft_delete(actor=request.user, report=self.get_object())  # type: ignore[arg-type]
+        report_services.report_draft_delete(actor=request_user(request), report=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses=ReportSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str | None = None) -> Response:
         report = report_services.report_publish(
-            actor=request.user, member=request_member(request), report=self.get_object(),  # type: ignore[arg-type]
+            actor=request_user(request), member=request_member(request), report=self.get_object(),
         )
         return self._answer(report)
 
@@ -123,7 +119,7 @@ class ReportViewSet(IdempotentCreateMixin, mixins.ListModelMixin, viewsets.Gener
         report = self.get_object()
         form = AcknowledgeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        ack = report_services.report_acknowledge(actor=request.user, report=report, **form.validated_data)  # type: ignore[arg-type]
+        ack = report_services.report_acknowledge(actor=request_user(request), report=report, **form.validated_data)
         fresh = Acknowledgement.objects.select_related("member").prefetch_related("history").get(pk=ack.pk)
         return Response(ack_render(fresh))
 
@@ -147,7 +143,7 @@ class ReportViewSet(IdempotentCreateMixin, mixins.ListModelMixin, viewsets.Gener
             if upload is None or not hasattr(upload, "chunks"):
                 raise ParseError("Send the CSV as the body (Content-Type: text/csv) or as a multipart `file` field.")
             lines = text_lines(upload.chunks(CSV_CHUNK))
-        created = reports_import(actor=request.user, member=request_member(request), text=lines)  # type: ignore[arg-type]
+        created = reports_import(actor=request_user(request), member=request_member(request), text=lines)
         # An import creates several reports: Location names the first, `reports` lists them all.
         return Response(
             {"created": len(created), "published": sum(1 for r in created if r.status == ReportStatus.PUBLISHED),
@@ -173,10 +169,7 @@ class SignalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Signal]):
         return selectors.signals_visible_to(member=request_member(self.request)).prefetch_related("reports")
 
     def get_object(self) -> Signal:
-        try:
-            return self.get_queryset().get(pk=self.kwargs["pk"])
-        except (Signal.DoesNotExist, ValueError, DjangoValidationError) as exc:
-            raise NotFound("No such signal (or not visible to your member).") from exc
+        return one_or_404(self.get_queryset(), detail="No such signal (or not visible to your member).", pk=self.kwargs["pk"])
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(SignalSerializer(self.get_object()).data)
@@ -185,7 +178,7 @@ class SignalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Signal]):
     @action(detail=True, methods=["post"], url_path="draft-alert")
     def draft_alert(self, request: Request, pk: str | None = None) -> Response:
         """Create a draft alert pre-filled with the evidence; distributed no wider than the evidence."""
-        alert = signal_draft_alert(actor=request.user, signal=self.get_object())
+        alert = signal_draft_alert(actor=request_user(request), signal=self.get_object())
         fresh = selectors.alerts_with_details(Alert.objects.filter(pk=alert.pk)).get()
         location = request.build_absolute_uri(reverse("alert-detail", args=[fresh.pk]))
         return Response(AlertSerializer(fresh).data, status=status.HTTP_201_CREATED,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -21,8 +20,8 @@ from alerts.services.performance import tool_performance
 from alerts.services.tools import authorization_record, authorization_update, tool_register, tool_update
 from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.choices import Scope
-from exchange.errors import NotFound
-from exchange.permissions import request_member
+from exchange.permissions import request_member, request_user
+from exchange.selectors import one_or_404
 
 
 @extend_schema_view(create=extend_schema(request=ToolSerializer, responses={201: ToolSerializer}))
@@ -44,15 +43,12 @@ class ToolViewSet(
         return selectors.tools_list()
 
     def get_object(self) -> Tool:
-        try:
-            return selectors.tools_list().get(pk=self.kwargs["pk"])
-        except (Tool.DoesNotExist, ValueError, DjangoValidationError) as exc:  # a malformed id is not found
-            raise NotFound("No such tool.") from exc
+        return one_or_404(selectors.tools_list(), detail="No such tool.", pk=self.kwargs["pk"])
 
     def create_object(self, request: Request) -> Response:
         form = ToolSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        tool = tool_register(actor=request.user, **form.validated_data)  # type: ignore[arg-type]
+        tool = tool_register(actor=request_user(request), **form.validated_data)
         return Response(ToolSerializer(selectors.tools_list().get(pk=tool.pk)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ToolSerializer, responses=ToolSerializer)
@@ -60,7 +56,7 @@ class ToolViewSet(
         tool = self.get_object()
         form = ToolSerializer(tool, data=request.data, partial=True)
         form.is_valid(raise_exception=True)
-        tool_update(actor=request.user, tool=tool, **form.validated_data)  # type: ignore[arg-type]
+        tool_update(actor=request_user(request), tool=tool, **form.validated_data)
         return Response(ToolSerializer(selectors.tools_list().get(pk=tool.pk)).data)
 
 
@@ -83,10 +79,7 @@ class AuthorizationViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_tool(self) -> Tool:
-        try:
-            return Tool.objects.get(pk=self.kwargs["tool_pk"])
-        except (Tool.DoesNotExist, ValueError, DjangoValidationError) as exc:  # a malformed id is not found
-            raise NotFound("No such tool.") from exc
+        return one_or_404(Tool.objects.all(), detail="No such tool.", pk=self.kwargs["tool_pk"])
 
     def get_queryset(self) -> QuerySet[Authorization]:
         if getattr(self, "swagger_fake_view", False):
@@ -94,16 +87,13 @@ class AuthorizationViewSet(
         return selectors.authorizations_list(tool=self.get_tool())
 
     def get_object(self) -> Authorization:
-        try:
-            return self.get_queryset().get(pk=self.kwargs["pk"])
-        except (Authorization.DoesNotExist, ValueError, DjangoValidationError) as exc:
-            raise NotFound("No such authorisation of this tool.") from exc
+        return one_or_404(self.get_queryset(), detail="No such authorisation of this tool.", pk=self.kwargs["pk"])
 
     def create_object(self, request: Request) -> Response:
         tool = self.get_tool()
         form = AuthorizationSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        authorization = authorization_record(actor=request.user, tool=tool, **form.validated_data)  # type: ignore[arg-type]
+        authorization = authorization_record(actor=request_user(request), tool=tool, **form.validated_data)
         fresh = selectors.authorizations_list(tool=tool).get(pk=authorization.pk)
         return Response(AuthorizationSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
@@ -112,7 +102,7 @@ class AuthorizationViewSet(
         authorization = self.get_object()
         form = AuthorizationSerializer(authorization, data=request.data, partial=True)
         form.is_valid(raise_exception=True)
-        authorization_update(actor=request.user, authorization=authorization, **form.validated_data)  # type: ignore[arg-type]
+        authorization_update(actor=request_user(request), authorization=authorization, **form.validated_data)
         fresh = selectors.authorizations_list(tool=authorization.tool).get(pk=authorization.pk)
         return Response(AuthorizationSerializer(fresh).data)
 
@@ -128,8 +118,5 @@ class ToolPerformanceView(GenericAPIView[Tool]):
 
     @extend_schema(responses=PerformanceSerializer)
     def get(self, request: Request, pk: str) -> Response:
-        try:
-            tool = Tool.objects.get(pk=pk)
-        except (Tool.DoesNotExist, ValueError, DjangoValidationError) as exc:
-            raise NotFound("No such tool.") from exc
+        tool = one_or_404(Tool.objects.all(), detail="No such tool.", pk=pk)
         return Response(tool_performance(tool=tool, member=request_member(request)))

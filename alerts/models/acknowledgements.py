@@ -3,13 +3,38 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
-from alerts.choices import AckState, RelianceDecision
+from alerts.choices import ACK_COMPLETE, AckState, AlertStatus, RelianceDecision
 from alerts.models.alerts import Alert
 from exchange.models import Member, User
+
+
+def incomplete_q() -> Q:
+    """Not yet `action_taken` or `not_applicable`."""
+    return Q(state__isnull=True) | ~Q(state__in=list(ACK_COMPLETE))
+
+
+def overdue_q(now: datetime) -> Q:
+    """The one rule for "overdue": requested, past its deadline, not complete, about a subject still open
+    (a published alert, or a report). `Acknowledgement.is_overdue` says the same for one row."""
+    return (
+        Q(requested=True, deadline__isnull=False, deadline__lte=now)
+        & incomplete_q()
+        & (Q(alert__isnull=True) | Q(alert__status=AlertStatus.PUBLISHED))
+    )
+
+
+class AcknowledgementQuerySet(models.QuerySet["Acknowledgement"]):
+    def incomplete(self) -> AcknowledgementQuerySet:
+        return self.filter(incomplete_q())
+
+    def overdue(self, now: datetime | None = None) -> AcknowledgementQuerySet:
+        return self.filter(overdue_q(now or timezone.now()))
 
 
 class Acknowledgement(models.Model):
@@ -32,6 +57,8 @@ class Acknowledgement(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
+    objects = AcknowledgementQuerySet.as_manager()
+
     class Meta:
         ordering = ("member__code",)
         constraints = [
@@ -53,6 +80,14 @@ class Acknowledgement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} on {self.alert_id}: {self.state}"
+
+    def is_overdue(self, now: datetime | None = None) -> bool:
+        """`overdue_q` for this row (reads `alert.status`: select or set the alert with the row)."""
+        if not self.requested or self.deadline is None or self.state in ACK_COMPLETE:
+            return False
+        if self.deadline > (now or timezone.now()):
+            return False
+        return self.alert_id is None or self.alert is None or self.alert.status == AlertStatus.PUBLISHED
 
 
 class AcknowledgementEntry(models.Model):

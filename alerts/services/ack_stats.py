@@ -20,8 +20,9 @@ from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet
 from django.utils import timezone
 
-from alerts.choices import ACK_COMPLETE, AckState, AlertStatus
+from alerts.choices import AckState
 from alerts.models import Acknowledgement
+from alerts.models.acknowledgements import overdue_q
 from exchange.models import Member
 
 
@@ -42,15 +43,6 @@ class EpochSeconds(Func):
 
 
 ANSWERED_REQUEST = Q(requested=True, requested_at__isnull=False, acknowledged_at__isnull=False)
-
-
-def overdue_q(now: datetime) -> Q:
-    """Requested, past the deadline, not complete, on a subject still open (the sweep's rule)."""
-    return (
-        Q(requested=True, deadline__isnull=False, deadline__lte=now)
-        & (Q(state__isnull=True) | ~Q(state__in=list(ACK_COMPLETE)))
-        & (Q(alert__isnull=True) | Q(alert__status=AlertStatus.PUBLISHED))
-    )
 
 
 COUNTED = ("requested", "acknowledged", "acted", "not_applicable", "overdue")

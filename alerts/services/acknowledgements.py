@@ -30,17 +30,12 @@ def deadline_for(severity: str, start: datetime) -> datetime | None:
 
 
 def ack_is_overdue(ack: Acknowledgement, now: datetime | None = None) -> bool:
-    return bool(
-        ack.requested and ack.deadline is not None and ack.state not in ACK_COMPLETE
-        and ack.deadline <= (now or timezone.now())
-    )
+    return ack.is_overdue(now)  # the rule lives with the model (alerts.models.acknowledgements.overdue_q)
 
 
 def acknowledgements_overdue(now: datetime | None = None) -> QuerySet[Acknowledgement]:
-    """The rule of `ack_is_overdue` as a query (what /metrics counts)."""
-    return Acknowledgement.objects.filter(requested=True, deadline__lte=now or timezone.now()).exclude(
-        state__in=ACK_COMPLETE
-    )
+    """The rule of `ack_is_overdue` as a query (what /metrics counts): the model's one rule."""
+    return Acknowledgement.objects.overdue(now)
 
 
 def ack_render(ack: Acknowledgement, *, alert_id: Any = None) -> dict[str, Any]:
@@ -156,6 +151,8 @@ def acknowledgement_of(*, alert: Alert, member: Member) -> Acknowledgement:
         Acknowledgement.objects.select_related("member").prefetch_related("history")
         .filter(alert=alert, member=member).first()
     )
+    if ack is not None:
+        ack.alert = alert  # known already: "overdue" reads its status without another query
     return ack or Acknowledgement(alert=alert, member=member, revision=alert.revision)
 
 
@@ -165,6 +162,8 @@ def acknowledgements_of_alert(*, alert: Alert) -> list[Acknowledgement]:
         ack.member_id: ack
         for ack in Acknowledgement.objects.filter(alert=alert).select_related("member").prefetch_related("history")
     }
+    for ack in existing.values():
+        ack.alert = alert  # known already: "overdue" reads its status without another query
     members = alert_audience_members(alert).exclude(pk=alert.publisher_id).order_by("code")
     return [existing.get(m.pk) or Acknowledgement(alert=alert, member=m, revision=alert.revision) for m in members]
 
@@ -349,9 +348,8 @@ def acknowledgements_overdue_sweep(*, now: datetime | None = None, batch: int = 
                 Acknowledgement.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("member", "alert__publisher")
                 .prefetch_related("history")
-                .filter(requested=True, overdue_notified_at__isnull=True, deadline__lte=now, alert__isnull=False)
-                .filter(Q(state__isnull=True) | ~Q(state__in=list(ACK_COMPLETE)))
-                .filter(alert__status=AlertStatus.PUBLISHED)
+                .overdue(now)
+                .filter(overdue_notified_at__isnull=True, alert__isnull=False)
                 .order_by("deadline")[:batch]
             )
             if due:

@@ -6,9 +6,8 @@ from collections import defaultdict
 from dataclasses import asdict
 from typing import Any
 
-from alerts.choices import AuthorizationStatus
-from alerts.models import BaselineMetric, Report, Tool
-from alerts.selectors import evidence_visible_to
+from alerts.models import Report, Tool
+from alerts.selectors import baselines_current, evidence_visible_to
 from alerts.stats import Measurement, Pooled, pool
 from exchange.models import Member
 
@@ -36,9 +35,7 @@ def tool_performance(*, tool: Tool, member: Member) -> dict[str, Any]:
             else:
                 groups[row.metric][row.subgroup.label].append(m)
     baselines: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for b in BaselineMetric.objects.filter(
-        authorization__tool=tool, authorization__status=AuthorizationStatus.AUTHORISED
-    ).select_related("authorization").order_by("authorization__jurisdiction"):
+    for b in baselines_current(tool=tool):
         baselines[b.metric].append({"jurisdiction": b.authorization.jurisdiction, "value": b.value})
     metrics = []
     for metric in sorted(set(whole) | set(baselines) | set(groups)):

@@ -8,11 +8,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from alerts.choices import PROPORTION_METRICS, AuthorizationStatus, Distribution, ReportStatus, metric_range
+from alerts.choices import PROPORTION_METRICS, Distribution, ReportStatus, metric_range
 from alerts.jurisdictions import is_jurisdiction
 from alerts.models import (
     Acknowledgement,
-    Authorization,
     Report,
     ReportMetric,
     ReportRecipient,
@@ -20,7 +19,12 @@ from alerts.models import (
     Tool,
 )
 from alerts.payloads import report_payload
-from alerts.selectors import report_audience, report_audience_members, reports_with_details
+from alerts.selectors import (
+    report_audience,
+    report_audience_members,
+    reports_with_details,
+    tools_authorised_in,
+)
 from alerts.services.distribution import recipients_resolve
 from alerts.services.provenance import report_sign
 from alerts.stats import wilson_interval
@@ -190,10 +194,7 @@ def report_draft_delete(*, actor: User, report: Report) -> None:
 
 def report_facets(report: Report) -> dict[str, Any]:
     tool = report.tool
-    authorised = sorted(
-        set(Authorization.objects.filter(tool=tool, status=AuthorizationStatus.AUTHORISED)
-            .values_list("jurisdiction", flat=True))
-    )
+    authorised = tools_authorised_in([tool.pk])
     return {
         "alert_type": None,
         "severity": None,
@@ -246,10 +247,8 @@ def report_publish(*, actor: User | None, member: Member, report: Report) -> Rep
 
 def _request_report_acknowledgements(report: Report) -> None:
     """From audience members in whose jurisdiction the tool is authorised; reports carry no deadline."""
-    jurisdictions = Authorization.objects.filter(
-        tool=report.tool, status=AuthorizationStatus.AUTHORISED
-    ).values_list("jurisdiction", flat=True)
-    members = report_audience_members(report).exclude(pk=report.publisher_id).filter(country__in=list(jurisdictions))
+    jurisdictions = tools_authorised_in([report.tool_id])
+    members = report_audience_members(report).exclude(pk=report.publisher_id).filter(country__in=jurisdictions)
     now = timezone.now()
     Acknowledgement.objects.bulk_create(
         [Acknowledgement(report=report, member=m, revision=1, requested=True, requested_at=now) for m in members],

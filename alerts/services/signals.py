@@ -24,15 +24,19 @@ from django.utils import timezone
 
 from alerts.choices import (
     LOWER_IS_BETTER,
-    AuthorizationStatus,
     Distribution,
     ReportStatus,
     SignalKind,
     SignalStatus,
 )
-from alerts.models import BaselineMetric, Report, ReportMetric, Signal, SignalView, Tool
+from alerts.models import Report, ReportMetric, Signal, SignalView, Tool
 from alerts.payloads import signal_payload
-from alerts.selectors import report_audience_members, signals_with_details
+from alerts.selectors import (
+    baselines_current,
+    report_audience_members,
+    signals_with_details,
+    tools_authorised_in,
+)
 from alerts.stats import Measurement, Pooled, pool
 from exchange.choices import AudienceKind, MemberStatus
 from exchange.models import Member
@@ -93,9 +97,7 @@ def _credibly_worse(metric: str, pooled: Pooled, reference: float, margin: float
 
 def baselines_of(tool: Tool) -> dict[str, list[tuple[float, str]]]:
     baselines: dict[str, list[tuple[float, str]]] = defaultdict(list)
-    for b in BaselineMetric.objects.filter(
-        authorization__tool=tool, authorization__status=AuthorizationStatus.AUTHORISED
-    ).select_related("authorization"):
+    for b in baselines_current(tool=tool):
         baselines[b.metric].append((b.value, b.authorization.jurisdiction))
     return baselines
 
@@ -163,8 +165,7 @@ def _facets(tool: Tool, signal: Signal) -> dict[str, Any]:
     return {
         "alert_type": None, "severity": None, "tools": [str(tool.pk)], "manufacturers": [tool.manufacturer.lower()],
         "clinical_areas": [tool.clinical_area], "jurisdictions": countries,
-        "authorised_in": sorted(set(tool.authorizations.filter(status=AuthorizationStatus.AUTHORISED)
-                                    .values_list("jurisdiction", flat=True))),
+        "authorised_in": tools_authorised_in([tool.pk]),
         "publisher": "",
     }
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import django_filters
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from rest_framework import mixins, serializers, viewsets
 
 from exchange.choices import Scope
-from exchange.errors import NotFound
 from exchange.models import Notification
 from exchange.permissions import request_member
+from exchange.selectors import one_or_404
 
 
 class NotificationSerializer(serializers.ModelSerializer[Notification]):
@@ -57,7 +56,4 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return Notification.objects.filter(member=request_member(self.request)).select_related("event")
 
     def get_object(self) -> Notification:
-        try:
-            return self.get_queryset().get(pk=self.kwargs["pk"])
-        except (Notification.DoesNotExist, ValueError, DjangoValidationError) as exc:
-            raise NotFound("No such notification.") from exc
+        return one_or_404(self.get_queryset(), detail="No such notification.", pk=self.kwargs["pk"])

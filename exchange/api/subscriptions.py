@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.choices import ALERT_TYPES, EVENT_TYPE_BITS, SEVERITY_RANKS, Scope
 from exchange.models import Subscription, SubscriptionEndpoint
-from exchange.permissions import request_member
+from exchange.permissions import request_member, request_user
 from exchange.services.subscriptions import (
     SUBSCRIBABLE_EVENT_TYPES,
     subscription_create,
@@ -141,7 +141,7 @@ class SubscriptionViewSet(
         form = SubscriptionWriteSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         subscription = subscription_create(
-            actor=request.user, member=request_member(request), **form.validated_data  # type: ignore[arg-type]
+            actor=request_user(request), member=request_member(request), **form.validated_data
         )
         return self._respond(subscription, status.HTTP_201_CREATED)
 
@@ -158,12 +158,12 @@ class SubscriptionViewSet(
                 "authorised_in_my_jurisdiction": False, "webhook_endpoints": [], "email_recipients": [],
             }
             changes = {**defaults, **changes}
-        subscription = subscription_update(actor=request.user, subscription=subscription, **changes)  # type: ignore[arg-type]
+        subscription = subscription_update(actor=request_user(request), subscription=subscription, **changes)
         return self._respond(subscription)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.update(request, *args, partial=True, **kwargs)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        subscription_delete(actor=request.user, subscription=self.get_object())  # type: ignore[arg-type]
+        subscription_delete(actor=request_user(request), subscription=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -27,7 +27,7 @@ from exchange.api.serializers import (
 from exchange.choices import MemberStatus, Role, Scope, sorted_scopes
 from exchange.errors import NotFound, ValidationFailed
 from exchange.models import ApiToken, Member, User
-from exchange.permissions import effective_scopes, request_member
+from exchange.permissions import effective_scopes, request_member, request_user
 from exchange.services.members import user_create, user_update
 from exchange.services.tokens import token_issue, token_revoke
 
@@ -109,7 +109,7 @@ class UserViewSet(
     def create_object(self, request: Request) -> Response:
         form = UserCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        user = user_create(actor=request.user, member=request_member(request), **form.validated_data)  # type: ignore[arg-type]
+        user = user_create(actor=request_user(request), member=request_member(request), **form.validated_data)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=UserUpdateSerializer, responses=UserSerializer)
@@ -117,7 +117,7 @@ class UserViewSet(
         target = self.get_object()
         form = UserUpdateSerializer(data=request.data, partial=True)
         form.is_valid(raise_exception=True)
-        user = user_update(actor=request.user, user=target, **form.validated_data)  # type: ignore[arg-type]
+        user = user_update(actor=request_user(request), user=target, **form.validated_data)
         return Response(UserSerializer(user).data)
 
 
@@ -160,7 +160,7 @@ class TokenViewSet(
             if owner is None:
                 raise ValidationFailed(f"No user {data['user']!r} in {member.code}.", errors={"user": ["unknown user"]})
         issued = token_issue(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request_user(request),
             user=owner,
             name=data.get("name", ""),
             scopes=data.get("scopes"),
@@ -171,5 +171,5 @@ class TokenViewSet(
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        token_revoke(actor=request.user, token=self.get_object())  # type: ignore[arg-type]
+        token_revoke(actor=request_user(request), token=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -16,7 +16,7 @@ from config.limits import UtcIsoDateTimeFilter, no_store
 from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.choices import Channel, DeliveryState, Scope
 from exchange.models import Delivery, DeliveryAttempt, WebhookEndpoint
-from exchange.permissions import request_member
+from exchange.permissions import request_member, request_user
 from exchange.services.deliveries import deliveries_recover, delivery_get, delivery_redeliver
 from exchange.services.endpoints import (
     endpoint_create,
@@ -171,28 +171,28 @@ class WebhookEndpointViewSet(
     def create_object(self, request: Request) -> Response:
         form = WebhookEndpointCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        endpoint = endpoint_create(actor=request.user, member=request_member(request), **form.validated_data)  # type: ignore[arg-type]
+        endpoint = endpoint_create(actor=request_user(request), member=request_member(request), **form.validated_data)
         return no_store(Response(WebhookEndpointWithSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED))
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         endpoint = self.get_object()
         form = WebhookEndpointUpdateSerializer(data=request.data, partial=True)
         form.is_valid(raise_exception=True)
-        endpoint = endpoint_update(actor=request.user, endpoint=endpoint, **form.validated_data)  # type: ignore[arg-type]
+        endpoint = endpoint_update(actor=request_user(request), endpoint=endpoint, **form.validated_data)
         return Response(WebhookEndpointSerializer(endpoint).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        endpoint_delete(actor=request.user, endpoint=self.get_object())  # type: ignore[arg-type]
+        endpoint_delete(actor=request_user(request), endpoint=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request: Request, pk: str | None = None) -> Response:
-        endpoint = endpoint_rotate_secret(actor=request.user, endpoint=self.get_object())  # type: ignore[arg-type]
+        endpoint = endpoint_rotate_secret(actor=request_user(request), endpoint=self.get_object())
         return no_store(Response(WebhookEndpointWithSecretSerializer(endpoint).data))
 
     @action(detail=True, methods=["post"])
     def test(self, request: Request, pk: str | None = None) -> Response:
-        delivery = endpoint_test(actor=request.user, endpoint=self.get_object())  # type: ignore[arg-type]
+        delivery = endpoint_test(actor=request_user(request), endpoint=self.get_object())
         return Response(DeliverySerializer(deliveries_queryset(delivery.member_id).get(pk=delivery.pk)).data)
 
     @action(detail=True, methods=["get"], query_parameters=tuple(DeliveryFilter.base_filters), search_fields=())
@@ -208,7 +208,7 @@ class WebhookEndpointViewSet(
         endpoint = self.get_object()
         form = RecoverSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        count = deliveries_recover(actor=request.user, endpoint=endpoint, since=form.validated_data["since"])  # type: ignore[arg-type]
+        count = deliveries_recover(actor=request_user(request), endpoint=endpoint, since=form.validated_data["since"])
         endpoint.refresh_from_db()
         return Response({"endpoint": WebhookEndpointSerializer(endpoint).data, "recovered": count})
 
@@ -233,5 +233,5 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @action(detail=True, methods=["post"])
     def redeliver(self, request: Request, pk: str | None = None) -> Response:
-        delivery = delivery_redeliver(actor=request.user, delivery=self.get_object())  # type: ignore[arg-type]
+        delivery = delivery_redeliver(actor=request_user(request), delivery=self.get_object())
         return Response(DeliverySerializer(self.get_queryset().get(pk=delivery.pk)).data)

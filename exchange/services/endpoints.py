@@ -7,13 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 
 from exchange.choices import OPEN_DELIVERY_STATES, AudienceKind, Channel, DeliveryState, EventType, Role
-from exchange.errors import Conflict, NotFound, ValidationFailed
+from exchange.errors import Conflict, ValidationFailed
 from exchange.models import Delivery, Event, Member, User, WebhookEndpoint
 from exchange.netguard import UnsafeDestination, url_check
+from exchange.selectors import one_or_404
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
 from exchange.services.deliveries import first_attempt_at
@@ -52,10 +52,7 @@ def _clean_description(description: Any) -> str:
 
 def endpoint_get(*, member: Member, endpoint_id: Any) -> WebhookEndpoint:
     """One of the member's own endpoints; another member's is not found (404)."""
-    try:
-        return WebhookEndpoint.objects.get(member=member, pk=endpoint_id)
-    except (WebhookEndpoint.DoesNotExist, ValueError, DjangoValidationError) as exc:
-        raise NotFound("No such webhook endpoint.") from exc
+    return one_or_404(WebhookEndpoint.objects.all(), detail="No such webhook endpoint.", member=member, pk=endpoint_id)
 
 
 @audited_write

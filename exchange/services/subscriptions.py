@@ -28,7 +28,7 @@ from exchange.choices import (
     EventType,
     MemberStatus,
 )
-from exchange.errors import NotFound, ValidationFailed
+from exchange.errors import ValidationFailed
 from exchange.models import (
     Dimension,
     Event,
@@ -40,6 +40,7 @@ from exchange.models import (
     User,
     WebhookEndpoint,
 )
+from exchange.selectors import one_or_404
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
 
@@ -498,7 +499,4 @@ def subscription_delete(*, actor: User | None, subscription: Subscription) -> No
 
 def subscription_get(*, member: Member, subscription_id: Any) -> Subscription:
     """One of the member's own subscriptions; another member's is not found (404)."""
-    try:
-        return Subscription.objects.get(member=member, pk=subscription_id)
-    except (Subscription.DoesNotExist, ValueError, DjangoValidationError) as exc:
-        raise NotFound("No such subscription.") from exc
+    return one_or_404(Subscription.objects.all(), detail="No such subscription.", member=member, pk=subscription_id)
