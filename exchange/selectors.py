@@ -6,11 +6,23 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Model, OuterRef, Prefetch, Q, QuerySet
 
 from exchange.choices import AudienceKind
 from exchange.errors import NotFound
-from exchange.models import Event, EventAudience, Member
+from exchange.models import (
+    ApiToken,
+    Delivery,
+    DeliveryAttempt,
+    Event,
+    EventAudience,
+    Member,
+    Notification,
+    Subscription,
+    SubscriptionEndpoint,
+    User,
+    WebhookEndpoint,
+)
 
 T = TypeVar("T", bound=Model)
 
@@ -33,3 +45,39 @@ def one_or_404(queryset: QuerySet[T], *, detail: str, **lookup: Any) -> T:
         return queryset.get(**lookup)
     except (ObjectDoesNotExist, ValueError, TypeError, DjangoValidationError) as exc:
         raise NotFound(detail) from exc
+
+
+# --- what belongs to one member: every read of the member's own network objects starts here ----------
+
+
+def users_of(*, member: Member) -> QuerySet[User]:
+    return User.objects.filter(member=member).select_related("member")
+
+
+def tokens_of(*, member: Member) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user__member=member).select_related("user")
+
+
+def endpoints_of(*, member: Member) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(member=member).select_related("member")
+
+
+def subscriptions_of(*, member: Member) -> QuerySet[Subscription]:
+    return (
+        Subscription.objects.filter(member=member)
+        .select_related("member")
+        .prefetch_related(Prefetch("endpoint_links", queryset=SubscriptionEndpoint.objects.only("subscription_id", "endpoint_id")))
+    )
+
+
+def deliveries_of(*, member: Member | int) -> QuerySet[Delivery]:
+    """With the event's type and sequence, and every attempt in order."""
+    return (
+        Delivery.objects.filter(member=member)
+        .annotate(event_type=F("event__type"), event_sequence=F("event__sequence"))
+        .prefetch_related(Prefetch("attempts", queryset=DeliveryAttempt.objects.order_by("at", "id")))
+    )
+
+
+def notifications_of(*, member: Member) -> QuerySet[Notification]:
+    return Notification.objects.filter(member=member).select_related("event")

@@ -9,7 +9,7 @@ from rest_framework import mixins, serializers, viewsets
 from exchange.choices import Scope
 from exchange.models import Notification
 from exchange.permissions import request_member
-from exchange.selectors import one_or_404
+from exchange.selectors import notifications_of, one_or_404
 
 
 class NotificationSerializer(serializers.ModelSerializer[Notification]):
@@ -53,7 +53,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def get_queryset(self) -> QuerySet[Notification]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, only the model
             return Notification.objects.none()
-        return Notification.objects.filter(member=request_member(self.request)).select_related("event")
+        return notifications_of(member=request_member(self.request))
 
     def get_object(self) -> Notification:
         return one_or_404(self.get_queryset(), detail="No such notification.", pk=self.kwargs["pk"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
@@ -13,8 +13,9 @@ from rest_framework.response import Response
 
 from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.choices import ALERT_TYPES, EVENT_TYPE_BITS, SEVERITY_RANKS, Scope
-from exchange.models import Subscription, SubscriptionEndpoint
+from exchange.models import Subscription
 from exchange.permissions import request_member, request_user
+from exchange.selectors import subscriptions_of
 from exchange.services.subscriptions import (
     SUBSCRIBABLE_EVENT_TYPES,
     subscription_create,
@@ -124,11 +125,7 @@ class SubscriptionViewSet(
     def get_queryset(self) -> QuerySet[Subscription]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, only the model
             return Subscription.objects.none()
-        return (
-            Subscription.objects.filter(member=request_member(self.request))
-            .select_related("member")
-            .prefetch_related(Prefetch("endpoint_links", queryset=SubscriptionEndpoint.objects.only("subscription_id", "endpoint_id")))
-        )
+        return subscriptions_of(member=request_member(self.request))
 
     def get_object(self) -> Subscription:
         subscription = subscription_get(member=request_member(self.request), subscription_id=self.kwargs["pk"])

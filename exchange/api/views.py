@@ -28,6 +28,7 @@ from exchange.choices import MemberStatus, Role, Scope, sorted_scopes
 from exchange.errors import NotFound, ValidationFailed
 from exchange.models import ApiToken, Member, User
 from exchange.permissions import effective_scopes, request_member, request_user
+from exchange.selectors import tokens_of, users_of
 from exchange.services.members import user_create, user_update
 from exchange.services.tokens import token_issue, token_revoke
 
@@ -104,7 +105,7 @@ class UserViewSet(
     def get_queryset(self) -> QuerySet[User]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, only the model
             return User.objects.none()
-        return User.objects.filter(member=request_member(self.request)).select_related("member")
+        return users_of(member=request_member(self.request))
 
     def create_object(self, request: Request) -> Response:
         form = UserCreateSerializer(data=request.data)
@@ -147,7 +148,7 @@ class TokenViewSet(
     def get_queryset(self) -> QuerySet[ApiToken]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, only the model
             return ApiToken.objects.none()
-        return ApiToken.objects.filter(user__member=request_member(self.request)).select_related("user")
+        return tokens_of(member=request_member(self.request))
 
     def create_object(self, request: Request) -> Response:
         form = TokenCreateSerializer(data=request.data)
@@ -156,7 +157,7 @@ class TokenViewSet(
         member = request_member(request)
         owner: Any = request.user
         if data.get("user"):
-            owner = User.objects.filter(member=member, email=data["user"].lower()).first()
+            owner = users_of(member=member).filter(email=data["user"].lower()).first()
             if owner is None:
                 raise ValidationFailed(f"No user {data['user']!r} in {member.code}.", errors={"user": ["unknown user"]})
         issued = token_issue(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -17,6 +17,7 @@ from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.choices import Channel, DeliveryState, Scope
 from exchange.models import Delivery, DeliveryAttempt, WebhookEndpoint
 from exchange.permissions import request_member, request_user
+from exchange.selectors import deliveries_of, endpoints_of
 from exchange.services.deliveries import deliveries_recover, delivery_get, delivery_redeliver
 from exchange.services.endpoints import (
     endpoint_create,
@@ -98,14 +99,6 @@ class DeliverySerializer(serializers.ModelSerializer[Delivery]):
         return delivery.webhook_id
 
 
-def deliveries_queryset(member: Any) -> QuerySet[Delivery]:
-    return (
-        Delivery.objects.filter(member=member)
-        .annotate(event_type=F("event__type"), event_sequence=F("event__sequence"))
-        .prefetch_related(Prefetch("attempts", queryset=DeliveryAttempt.objects.order_by("at", "id")))
-    )
-
-
 class DeliveryFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=DeliveryState.choices)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
@@ -160,7 +153,7 @@ class WebhookEndpointViewSet(
     def get_queryset(self) -> QuerySet[WebhookEndpoint]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, only the model
             return WebhookEndpoint.objects.none()
-        return WebhookEndpoint.objects.filter(member=request_member(self.request)).select_related("member")
+        return endpoints_of(member=request_member(self.request))
 
     def get_object(self) -> WebhookEndpoint:
         return endpoint_get(member=request_member(self.request), endpoint_id=self.kwargs["pk"])
@@ -193,13 +186,13 @@ class WebhookEndpointViewSet(
     @action(detail=True, methods=["post"])
     def test(self, request: Request, pk: str | None = None) -> Response:
         delivery = endpoint_test(actor=request_user(request), endpoint=self.get_object())
-        return Response(DeliverySerializer(deliveries_queryset(delivery.member_id).get(pk=delivery.pk)).data)
+        return Response(DeliverySerializer(deliveries_of(member=delivery.member_id).get(pk=delivery.pk)).data)
 
     @action(detail=True, methods=["get"], query_parameters=tuple(DeliveryFilter.base_filters), search_fields=())
     def deliveries(self, request: Request, pk: str | None = None) -> Response:
         endpoint = self.get_object()
         # This action lists deliveries, not endpoints: DeliveryFilter, not the endpoints' filters.
-        deliveries = deliveries_queryset(endpoint.member_id).filter(endpoint=endpoint)
+        deliveries = deliveries_of(member=endpoint.member_id).filter(endpoint=endpoint)
         page = self.paginate_queryset(DeliveryFilter(request.query_params, queryset=deliveries, request=request).qs)
         return self.get_paginated_response(DeliverySerializer(page, many=True).data)
 
@@ -225,7 +218,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_queryset(self) -> QuerySet[Delivery]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, only the model
             return Delivery.objects.none()
-        return deliveries_queryset(request_member(self.request))
+        return deliveries_of(member=request_member(self.request))
 
     def get_object(self) -> Delivery:
         delivery = delivery_get(member=request_member(self.request), delivery_id=self.kwargs["pk"])
