@@ -202,6 +202,27 @@ OPERATIONS: dict[str, OperationDoc] = {
         "\"deadline\"}`). Publishers (`publish`). Records an audit entry." + BY_REFERENCE,
         request_example("One more week", {"member": "HC", "deadline": "2026-04-15T17:00:00Z"}),
     ),
+    "alerts_cap_retrieve": doc(
+        "Export an alert as CAP 1.2",
+        "The alert as an OASIS CAP 1.2 message (`application/cap+xml`) that validates against the CAP 1.2 XML "
+        "schema: `msgType` `Alert` for revision 1, `Update` with `references` after amendments, `Cancel` once "
+        "withdrawn; `scope` follows the distribution. The path names the format, whatever `Accept` says. Any "
+        "member user (`read`). Changes nothing." + VISIBILITY + BY_REFERENCE,
+    ),
+    "alerts_fhir_retrieve": doc(
+        "Export an alert as an HL7 FHIR R5 Bundle",
+        "The alert as a FHIR R5 `Bundle` of type `collection` (`application/fhir+json`): one `Communication` "
+        "(`completed`, or `entered-in-error` once withdrawn) about the affected tools as `DeviceDefinition`s, "
+        "sent by the publishing `Organization`. Any member user (`read`). Changes nothing."
+        + VISIBILITY + BY_REFERENCE,
+    ),
+    "imdrf_terms_list": doc(
+        "List IMDRF adverse-event terms",
+        "The IMDRF terms of the newest loaded release (or `?release=<year>`), in hierarchy order, with their "
+        "status: alerts may use current terms only. Filters: `annex` (A–G), `status`, `code`, `parent`; "
+        "`search` matches a code's start or words of the term or its definition. Any member user (`read`). "
+        "Changes nothing." + LIST_NOTE,
+    ),
     "inbox_list": doc(
         "What awaits your member's acknowledgement",
         "Alerts and reports whose acknowledgement is requested from your member and not complete (neither "

@@ -60,6 +60,7 @@ class ImdrfTermListView(generics.ListAPIView[ImdrfTerm]):
     serializer_class = ImdrfTermSerializer
     filterset_class = ImdrfTermFilter
     filter_backends = [DjangoFilterBackend, TermSearch]
+    query_parameters = ("release", "search")  # read by _release and TermSearch; any other is refused (400)
     cursor_ordering = ("hierarchy",)
 
     def _release(self) -> ImdrfRelease | None:
