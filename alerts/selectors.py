@@ -24,6 +24,7 @@ from alerts.models import (
     Acknowledgement,
     Alert,
     AlertRecipient,
+    AlertRevision,
     AlertTool,
     Authorization,
     BaselineMetric,
@@ -225,8 +226,6 @@ def signals_visible_to(*, member: Member | None) -> QuerySet[Signal]:
 
 def alerts_for_export(queryset: QuerySet[Alert]) -> QuerySet[Alert]:
     """Alerts with everything the CAP and FHIR exports read: tools with identifiers, revisions."""
-    from alerts.models import AlertRevision
-
     return queryset.select_related("publisher").prefetch_related(
         Prefetch("affected_tool_rows",
                  queryset=AlertTool.objects.select_related("tool").prefetch_related("tool__identifiers")),

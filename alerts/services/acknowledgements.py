@@ -22,6 +22,7 @@ from exchange.models import Event, Member, User
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_transaction, audited_write
 from exchange.services.events import event_record
+from exchange.services.matching import members_matching
 
 
 def deadline_for(severity: str, start: datetime) -> datetime | None:
@@ -74,8 +75,6 @@ def _requested_member_ids(alert: Alert) -> set[int]:
         .first()
     )
     if event is not None:
-        from exchange.services.subscriptions import members_matching
-
         wanted |= members_matching(event) & audience.keys()
     return wanted
 

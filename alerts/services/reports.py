@@ -25,6 +25,7 @@ from alerts.selectors import (
     reports_with_details,
     tools_authorised_in,
 )
+from alerts.services.acknowledgements import ack_render, answer_apply
 from alerts.services.distribution import recipients_resolve
 from alerts.services.provenance import report_sign
 from alerts.stats import wilson_interval
@@ -262,8 +263,6 @@ def report_acknowledge(
     *, actor: User, report: Report, state: str, comment: str = "", decision: str | None = None,
     rationale: str | None = None,
 ) -> Acknowledgement:
-    from alerts.services.acknowledgements import answer_apply
-
     member = actor.member
     if member is None:
         raise PermissionRefused("Acknowledgements are given by member users.")
@@ -276,8 +275,6 @@ def report_acknowledge(
         decision=decision, rationale=rationale,
     )
     if changed:
-        from alerts.services.acknowledgements import ack_render
-
         fresh = Acknowledgement.objects.select_related("member").prefetch_related("history").get(pk=ack.pk)
         event_record(
             type="acknowledgement.updated", audience_kind=AudienceKind.MEMBERS,

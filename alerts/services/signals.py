@@ -24,8 +24,10 @@ from django.utils import timezone
 
 from alerts.choices import (
     LOWER_IS_BETTER,
+    AlertType,
     Distribution,
     ReportStatus,
+    Severity,
     SignalKind,
     SignalStatus,
 )
@@ -37,8 +39,10 @@ from alerts.selectors import (
     signals_with_details,
     tools_authorised_in,
 )
+from alerts.services.alerts import alert_draft_create
 from alerts.stats import Measurement, Pooled, pool
 from exchange.choices import AudienceKind, MemberStatus
+from exchange.errors import Conflict
 from exchange.models import Member
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
@@ -326,9 +330,6 @@ def signals_sweep() -> dict[str, Any]:
 
 def signal_draft_alert(*, actor: Any, signal: Signal) -> Any:
     """A draft alert pre-filled with the evidence, distributed no wider than the evidence itself."""
-    from alerts.choices import AlertType, Distribution, Severity
-    from alerts.services.alerts import alert_draft_create
-
     member = actor.member
     reports = list(signal.reports.select_related("publisher").order_by("period_start"))
     wide = all(r.distribution in (Distribution.NETWORK, Distribution.PUBLIC) for r in reports)
@@ -359,8 +360,6 @@ def signal_draft_alert(*, actor: Any, signal: Signal) -> Any:
         "recipients": recipients,
     }
     if not wide and not recipients:
-        from exchange.errors import Conflict
-
         raise Conflict(
             "Only your member can see every report behind this signal, so an alert built on it could reach "
             "nobody else without disclosing restricted reports; draft an alert by hand instead."
