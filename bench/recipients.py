@@ -30,7 +30,7 @@ django.setup()
 
 from django.db import connection, transaction
 
-from exchange.choices import ALERT_TYPES, EVENT_TYPE_BITS, SEVERITY_RANKS
+from exchange.choices import EVENT_TYPE_BITS
 from exchange.models import Event, Member, Subscription, SubscriptionTerm
 from exchange.services.subscriptions import (
     LIST_FILTERS,
@@ -40,6 +40,7 @@ from exchange.services.subscriptions import (
     subscriptions_matching,
     terms_for,
 )
+from exchange.vocabularies import ALERT_TYPES, SEVERITIES
 
 MEMBERS = 200
 TOOLS = [str(uuid.UUID(int=random.Random(i).getrandbits(128))) for i in range(5000)]
@@ -101,7 +102,7 @@ def _subscription(
     subscription = Subscription(
         member=member, name="bench", active=rng.random() < 0.9, event_types=event_types,
         event_type_mask=sum(EVENT_TYPE_BITS[t] for t in event_types), min_severity=severity,
-        min_severity_rank=SEVERITY_RANKS.get(severity or "", 0),
+        min_severity_rank=SEVERITIES.rank(severity),
         authorised_in_my_jurisdiction=rng.random() < 0.2, **values,
     )
     subscription.term_mask = sum(dimension_bit(f.dimension) for f in LIST_FILTERS if values[f.field])
@@ -134,7 +135,7 @@ def _events(rng: random.Random, members: list[Member]) -> list[Event]:
             sequence=index + 1, type="alert.published", audience_kind="network", object_type="alert",
             object_id=str(uuid.uuid4()), publisher_code=publisher,
             facets={
-                "alert_type": rng.choice(ALERT_TYPES), "severity": rng.choice(list(SEVERITY_RANKS)),
+                "alert_type": rng.choice(list(ALERT_TYPES)), "severity": rng.choice(list(SEVERITIES)),
                 "tools": rng.sample(TOOLS, 2), "manufacturers": rng.sample(MANUFACTURERS, 1),
                 "clinical_areas": rng.sample(CLINICAL_AREAS, 1), "jurisdictions": rng.sample(COUNTRIES, 3),
                 "authorised_in": rng.sample(COUNTRIES, 5), "publisher": publisher,

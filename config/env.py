@@ -14,9 +14,11 @@ from typing import TypeVar
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from alerts.choices import Severity
+
 T = TypeVar("T")
 
-SEVERITIES = ("low", "medium", "high", "critical")
+SEVERITIES: tuple[str, ...] = tuple(Severity.values)  # the content's own vocabulary, not a copy
 
 
 class SettingError(ImproperlyConfigured):

@@ -74,20 +74,8 @@ class EventType(models.TextChoices):
 # (0 = every type), so matching by type is a column test, not a join.
 EVENT_TYPE_BITS: dict[str, int] = {value: 1 << index for index, value in enumerate(EventType.values)}
 
-SEVERITY_RANKS: dict[str, int] = {"low": 1, "medium": 2, "high": 3, "critical": 4}
-
-# The alert types of SPEC §2, the vocabulary of a subscription's `alert_types` filter.
-ALERT_TYPES: tuple[str, ...] = (
-    "field_safety_notice",
-    "recall",
-    "safety_communication",
-    "performance_degradation",
-    "cybersecurity",
-    "bias_or_inequity",
-    "software_defect",
-    "misuse",
-    "other",
-)
+# Alert types and severities are the content's vocabularies: exchange receives them by registration
+# (exchange.vocabularies), never by a copy here.
 
 
 class Channel(models.TextChoices):

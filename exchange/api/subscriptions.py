@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from exchange.api.idempotency import IdempotentCreateMixin
-from exchange.choices import ALERT_TYPES, EVENT_TYPE_BITS, SEVERITY_RANKS, Scope
+from exchange.choices import EVENT_TYPE_BITS, Scope
 from exchange.models import Subscription
 from exchange.permissions import request_member, request_user
 from exchange.selectors import subscriptions_of
@@ -23,6 +23,7 @@ from exchange.services.subscriptions import (
     subscription_get,
     subscription_update,
 )
+from exchange.vocabularies import ALERT_TYPES, SEVERITIES
 
 
 class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
@@ -60,7 +61,7 @@ class SubscriptionWriteSerializer(serializers.Serializer[Any]):
         help_text="Only alerts of these types; empty means no filter.",
     )
     min_severity = serializers.ChoiceField(
-        choices=list(SEVERITY_RANKS), required=False, allow_null=True,
+        choices=list(SEVERITIES), required=False, allow_null=True,
         help_text="Only alerts at least this severe (low < medium < high < critical); null means no filter.",
     )
     tools = _strings("AI tool ids (UUIDs); empty means no filter.")

@@ -11,9 +11,10 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from exchange.choices import ALERT_TYPES, EventType, Role, Scope
+from exchange.choices import EventType, Role, Scope
 from exchange.portal.access import split_codes
 from exchange.services.subscriptions import SUBSCRIBABLE_EVENT_TYPES
+from exchange.vocabularies import ALERT_TYPES
 
 SEVERITY_CHOICES = [("", "Any severity"), ("low", "Low or above"), ("medium", "Medium or above"),
                     ("high", "High or above"), ("critical", "Critical only")]

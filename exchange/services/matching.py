@@ -19,8 +19,9 @@ from typing import Any
 
 from django.db import connection
 
-from exchange.choices import EVENT_TYPE_BITS, SEVERITY_RANKS, AudienceKind, MemberStatus
+from exchange.choices import EVENT_TYPE_BITS, AudienceKind, MemberStatus
 from exchange.models import Dimension, Event, EventAudience, Member, Subscription, SubscriptionTerm
+from exchange.vocabularies import SEVERITIES
 
 
 def squash_spaces(value: Any) -> str:
@@ -103,7 +104,7 @@ def routing_facets(event: Event) -> RoutingFacets:
     authorised_in = _as_list(facets.get("authorised_in"))
     return RoutingFacets(
         type_bit=EVENT_TYPE_BITS.get(event.type),
-        severity_rank=SEVERITY_RANKS.get(str(severity).lower()) if severity is not None else None,
+        severity_rank=SEVERITIES.rank(str(severity).lower()) if severity is not None else None,
         lists=lists,
         authorised_in=None if authorised_in is None else sorted({normalise_upper(v) for v in authorised_in}),
     )

@@ -13,9 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 
 from exchange.choices import (
-    ALERT_TYPES,
     EVENT_TYPE_BITS,
-    SEVERITY_RANKS,
     EventType,
 )
 from exchange.errors import ValidationFailed
@@ -38,6 +36,7 @@ from exchange.services.matching import (  # noqa: F401  (members_matching, subsc
     subscriptions_matching,
     term_key,
 )
+from exchange.vocabularies import ALERT_TYPES, SEVERITIES
 
 MAX_FILTER_VALUES = 200
 MAX_EMAIL_RECIPIENTS = 20
@@ -108,8 +107,8 @@ def _clean(member: Member, data: dict[str, Any]) -> tuple[dict[str, Any], list[W
         severity = data["min_severity"]
         if severity in (None, ""):
             clean["min_severity"] = None
-        elif str(severity).lower() not in SEVERITY_RANKS:
-            errors["min_severity"] = [f"choose one of {', '.join(SEVERITY_RANKS)} (or null)"]
+        elif str(severity).lower() not in SEVERITIES:
+            errors["min_severity"] = [f"choose one of {', '.join(SEVERITIES)} (or null)"]
         else:
             clean["min_severity"] = str(severity).lower()
     for list_filter in LIST_FILTERS:
@@ -182,7 +181,7 @@ def _apply(subscription: Subscription, clean: dict[str, Any]) -> None:
     subscription.event_type_mask = 0
     for event_type in subscription.event_types:
         subscription.event_type_mask |= EVENT_TYPE_BITS[event_type]
-    subscription.min_severity_rank = SEVERITY_RANKS.get(subscription.min_severity or "", 0)
+    subscription.min_severity_rank = SEVERITIES.rank(subscription.min_severity)
     subscription.term_mask = 0
     for list_filter in LIST_FILTERS:
         if getattr(subscription, list_filter.field):

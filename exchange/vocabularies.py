@@ -1,0 +1,45 @@
+"""Vocabularies of the content that the network routes on, received by registration.
+
+`exchange` filters subscriptions on alert types and severities but never imports `alerts`, which
+owns those vocabularies (`alerts.choices`). The alerts app registers them when Django starts
+(`AlertsConfig.ready`); exchange reads them here. Reading one before it is registered is a
+programming error and says so, rather than silently matching against an empty list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+
+class Vocabulary:
+    """An ordered list of codes; for ordered vocabularies (severities), `rank` is 1, 2, … in order."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._values: tuple[str, ...] | None = None
+
+    def register(self, values: Iterable[str]) -> None:
+        self._values = tuple(str(value) for value in values)
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        if self._values is None:
+            raise RuntimeError(f"The {self.name} vocabulary is read before the alerts app registered it.")
+        return self._values
+
+    def rank(self, value: str | None) -> int:
+        """1-based position of the value; 0 for None or an unknown value."""
+        return self.values.index(value) + 1 if value in self.values else 0
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def __contains__(self, value: object) -> bool:
+        return value in self.values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+ALERT_TYPES = Vocabulary("alert type")
+SEVERITIES = Vocabulary("severity")  # least to most severe
