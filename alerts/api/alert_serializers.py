@@ -131,7 +131,7 @@ class WithdrawSerializer(serializers.Serializer[Any]):
 
 
 class SignatureSerializer(serializers.Serializer[Any]):
-    """SPEC §8: a compact JWS with detached payload (`header..signature`, alg EdDSA), and the kid of
+    """The publisher's signature: a compact JWS with detached payload (`header..signature`, alg EdDSA), and the kid of
     the publisher's key in its JWKS at /api/v1/members/{code}/keys/."""
 
     kid = serializers.CharField()

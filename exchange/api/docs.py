@@ -206,6 +206,19 @@ OPERATIONS: dict[str, OperationDoc] = {
         "the channels. Any member user (`read`)." + LIST_NOTE,
     ),
     "notifications_retrieve": doc("Read one notification", "Any member user (`read`). Changes nothing."),
+    "members_keys_retrieve": doc(
+        "A member's public signing keys (JWKS)",
+        "The member's Ed25519 public keys as a JSON Web Key Set, newest first; `retired` keys no longer sign but "
+        "still verify older signatures. `NETWORK` names the network's own key, which signs audit checkpoints. "
+        "Use them to verify the `signature` of a revision or report offline. Any member user (`read`). Changes "
+        "nothing.",
+    ),
+    "audit_checkpoints_list": doc(
+        "List signed audit checkpoints",
+        "Checkpoints of the audit log, newest first: each is the id and hash of the newest entry it covers, "
+        "signed with the `NETWORK` key. Keep them: a checkpoint proves what the log held up to it, so a later "
+        "rewrite of history would no longer match. Any member user (`read`). Changes nothing." + LIST_NOTE,
+    ),
     "events_list": doc(
         "Read the event feed",
         "The events the caller's member may see, in ascending `sequence`: `?after=<sequence>` continues "
