@@ -30,12 +30,6 @@ class CursorPagination(pagination.CursorPagination):
         ordering = getattr(view, "cursor_ordering", None) or self.ordering
         return (ordering,) if isinstance(ordering, str) else tuple(ordering)
 
-    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any] | None:
-        # Lists that filter nothing (no filter backend ran) still refuse parameters they do not know.
-        if view is not None:
-            query_parameters_check(request, view, queryset)
-        return super().paginate_queryset(queryset, request, view)
-
     def get_page_size(self, request: Any) -> int:
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None or raw == "":
@@ -57,6 +51,9 @@ class CursorPagination(pagination.CursorPagination):
         return parameters
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
+        # Lists that filter nothing (no filter backend ran) still refuse parameters they do not know.
+        if view is not None:
+            query_parameters_check(request, view, queryset)
         self._queryset = queryset
         return super().paginate_queryset(queryset, request, view)
 
