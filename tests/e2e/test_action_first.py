@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from alerts.models import Acknowledgement, Alert, Tool
+from alerts.models import Acknowledgement, Alert, Report, Tool
 from alerts.services.acknowledgements import acknowledgement_set
 from alerts.services.reports import report_draft_create, report_publish
 from exchange.models import Subscription, User
-from tests.alerts.factories import alert_published_make
+from tests.alerts.factories import alert_draft_make, alert_published_make
 from tests.e2e.conftest import ROOT, TABLET, Session
 from tests.factories import Network, authorization_make, tool_make
 
@@ -108,7 +108,7 @@ def public_alert(network: Network, fracture_tool: Tool) -> Alert:
 def _report_for_information(
     network: Network, tool: Tool, *, country: str = "CA", sensitivity: tuple[int, int] = (348, 400),
     start: date = date(2026, 1, 1),
-) -> None:
+) -> Report:
     """A performance report shared with the network (by HC, or FDA for the US): for information."""
     publisher = network.fda.publisher if country == "US" else network.hc.publisher
     assert publisher.member is not None
@@ -121,6 +121,7 @@ def _report_for_information(
         "distribution": "network",
     })
     report_publish(actor=publisher, member=publisher.member, report=report)
+    return report
 
 
 def test_an_answer_without_its_comment_is_one_focused_message(
@@ -317,15 +318,20 @@ def test_a_subscription_chooses_by_name(
     form.locator(".picker-chips li", has_text=portal_tool.name).wait_for()  # names, not ids, when editing
 
 
-def _pages(network: Network, critical: Alert, public_alert: Alert, tool: Tool) -> dict[str, list[str]]:
+def _pages(
+    network: Network, critical: Alert, public_alert: Alert, tool: Tool, *, report: Report, draft: Alert,
+) -> dict[str, list[str]]:
     return {
         "public": ["/public/alerts/", f"/public/alerts/{public_alert.reference}/", "/accounts/login/"],
-        "fda-admin": ["/", "/?show=overdue", f"/alerts/{critical.pk}/", "/alerts/", "/reports/", "/tools/",
-                      f"/tools/{tool.pk}/", "/signals/", "/notifications/", "/subscriptions/",
-                      "/subscriptions/new/", "/webhooks/", "/webhooks/new/", "/member/users/",
-                      "/member/tokens/new/", "/accounts/"],
-        "mhra-publisher": ["/dashboard/", f"/alerts/{critical.pk}/", "/alerts/new/", "/reports/new/",
-                           "/reports/import/"],
+        "fda-admin": ["/", "/?show=overdue", f"/alerts/{critical.pk}/", "/alerts/", "/reports/",
+                      f"/reports/{report.pk}/", "/tools/", f"/tools/{tool.pk}/", "/signals/", "/notifications/",
+                      "/subscriptions/", "/subscriptions/new/", "/webhooks/", "/webhooks/new/", "/member/users/",
+                      "/member/users/new/", f"/member/users/{network.fda.viewer.pk}/", "/member/tokens/new/",
+                      "/accounts/"],
+        "mhra-publisher": ["/dashboard/", f"/alerts/{critical.pk}/", "/alerts/new/", f"/alerts/{draft.pk}/",
+                           f"/alerts/{draft.pk}/edit/", f"/alerts/{critical.pk}/amend/",
+                           f"/alerts/{critical.pk}/close/", f"/alerts/{critical.pk}/withdraw/",
+                           f"/reports/{report.pk}/", "/reports/new/", "/reports/import/"],
     }
 
 
@@ -334,11 +340,13 @@ def test_every_page_passes_axe_at_desktop_and_tablet_widths(
     browser_session: Callable[..., Session],
 ) -> None:
     _with_password(network.fda.admin, network.mhra.publisher)
-    _report_for_information(network, portal_tool)
+    report = _report_for_information(network, portal_tool)
     _report_for_information(network, portal_tool, country="US", sensitivity=(352, 400), start=date(2025, 7, 1))
+    draft = alert_draft_make(actor=network.mhra.publisher, tools=[portal_tool],
+                             title="Draft: calibration drift on low-dose CT")
     problems: list[str] = []
     for viewport, width in ((DESKTOP, "desktop"), (TABLET, "tablet")):
-        for who, paths in _pages(network, critical, public_alert, portal_tool).items():
+        for who, paths in _pages(network, critical, public_alert, portal_tool, report=report, draft=draft).items():
             session = browser_session(f"{who}-{width}", viewport=viewport)
             if who == "fda-admin":
                 session.sign_in(network.fda.admin.email, PASSWORD)
