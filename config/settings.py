@@ -242,6 +242,8 @@ SPECTACULAR_SETTINGS = {
         "ReportStatusEnum": "alerts.choices.ReportStatus",
         "SignalStatusEnum": "alerts.choices.SignalStatus",
         "AcknowledgementStateEnum": "alerts.choices.AckState",
+        # IMDRF terms and signing keys share the values active/retired: one enum serves both.
+        "ActiveOrRetiredEnum": "exchange.choices.SigningKeyStatus",
     },
     # Served by the service itself: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
