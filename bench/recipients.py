@@ -32,14 +32,14 @@ from django.db import connection, transaction
 
 from exchange.choices import EVENT_TYPE_BITS
 from exchange.models import Event, Member, Subscription, SubscriptionTerm
-from exchange.services.subscriptions import (
+from exchange.services.matching import (
     LIST_FILTERS,
     _matching_sql,
     dimension_bit,
     members_matching,
     subscriptions_matching,
-    terms_for,
 )
+from exchange.services.subscriptions import terms_for
 from exchange.vocabularies import ALERT_TYPES, SEVERITIES
 
 MEMBERS = 200
