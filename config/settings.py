@@ -269,6 +269,9 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # The transport polls its folder; at kombu's default (1 s) with three queues a worker of the
+        # embedded default ran about one task a second, so seeding the demo left minutes of backlog.
+        "polling_interval": 0.1,
     }
 else:
     # Fail fast while the broker is down: the outbox sweeper re-sends what could not be queued.
