@@ -18,7 +18,7 @@ from typing import Any
 import django_filters
 from django import forms
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 
 from config.exceptions import PROBLEM_CONTENT_TYPE, problem
 from config.parsers import NUL
@@ -56,21 +56,22 @@ class RequestLimitsMiddleware:
         if length is not None and length > limit:
             return _refuse(request, 413, slug="payload-too-large",
                            detail=f"The body is {length} bytes; the limit is {limit} bytes (API_MAX_BODY_BYTES).")
-        for name, values in request.GET.lists():
-            if NUL in name or any(NUL in value for value in values):
-                label = name.replace(NUL, "\\0")
-                return _refuse(request, 400, slug="validation-error",
-                               detail=f"{label}: must not contain a NUL character.",
-                               errors={label: ["must not contain a NUL character"]})
+        refused = _refuse_nul(request, request.GET)
         content_type = request.META.get("CONTENT_TYPE", "")
-        if request.method == "POST" and content_type.startswith("application/x-www-form-urlencoded"):
-            for name, values in request.POST.lists():
-                if NUL in name or any(NUL in value for value in values):
-                    label = name.replace(NUL, "\\0")
-                    return _refuse(request, 400, slug="validation-error",
-                                   detail=f"{label}: must not contain a NUL character.",
-                                   errors={label: ["must not contain a NUL character"]})
-        return self.get_response(request)
+        if refused is None and request.method == "POST" and content_type.startswith("application/x-www-form-urlencoded"):
+            refused = _refuse_nul(request, request.POST)
+        return refused or self.get_response(request)
+
+
+def _refuse_nul(request: HttpRequest, fields: QueryDict) -> HttpResponse | None:
+    """A 400 naming the first query or form field whose name or value holds a NUL character."""
+    for name, values in fields.lists():
+        if NUL in name or any(NUL in value for value in values):
+            label = name.replace(NUL, "\\0")
+            return _refuse(request, 400, slug="validation-error",
+                           detail=f"{label}: must not contain a NUL character.",
+                           errors={label: ["must not contain a NUL character"]})
+    return None
 
 
 def utc_or_error(value: datetime | None) -> datetime | None:
