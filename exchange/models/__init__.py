@@ -1,0 +1,50 @@
+"""The network's tables: members, their people and tokens, the audit log, idempotency, events,
+subscriptions, webhook endpoints, deliveries and notifications.
+
+One module per cohesive group; every model is re-exported here, so `from exchange.models import X`
+is the way to import one (and the path migrations use).
+"""
+
+from exchange.models.audit import AuditCheckpoint, AuditEntry, SigningKey
+from exchange.models.deliveries import Delivery, DeliveryAttempt
+from exchange.models.events import Event, EventAudience, Notification
+from exchange.models.housekeeping import Heartbeat, IdempotencyRecord
+from exchange.models.members import (
+    ApiToken,
+    Member,
+    User,
+    UserManager,
+    country_validator,
+    member_code_validator,
+)
+from exchange.models.subscriptions import (
+    Dimension,
+    Subscription,
+    SubscriptionEndpoint,
+    SubscriptionTerm,
+    WebhookEndpoint,
+)
+
+__all__ = [
+    "ApiToken",
+    "AuditCheckpoint",
+    "AuditEntry",
+    "Delivery",
+    "DeliveryAttempt",
+    "Dimension",
+    "Event",
+    "EventAudience",
+    "Heartbeat",
+    "IdempotencyRecord",
+    "Member",
+    "Notification",
+    "SigningKey",
+    "Subscription",
+    "SubscriptionEndpoint",
+    "SubscriptionTerm",
+    "User",
+    "UserManager",
+    "WebhookEndpoint",
+    "country_validator",
+    "member_code_validator",
+]
