@@ -35,8 +35,10 @@ from alerts.models import Alert, AlertRevision
 from alerts.services import acknowledgements as ack_services
 from alerts.services import alerts as services
 from exchange.api.idempotency import IdempotentCreateMixin
+from exchange.api.viewsets import MemberScopedMixin
 from exchange.choices import Scope
 from exchange.errors import NotFound, PermissionRefused
+from exchange.models import Member
 from exchange.permissions import request_member, request_user
 from exchange.selectors import one_or_404
 
@@ -124,12 +126,14 @@ class AlertAcknowledgementActions:
 class AlertViewSet(
     AlertAcknowledgementActions,
     AlertExportActions,
+    MemberScopedMixin[Alert],
     IdempotentCreateMixin,
     mixins.ListModelMixin,
     viewsets.GenericViewSet[Alert],
 ):
     """Safety alerts the caller's member may see (SPEC §3): its own, and released alerts distributed to it."""
 
+    model = Alert
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
     search_fields = ALERT_SEARCH_FIELDS
@@ -149,11 +153,8 @@ class AlertViewSet(
     path_id_description = "The alert's id (a UUID) or its reference (e.g. SAX-2026-000018)."
     extra_problem_codes = {"amend": ["412", "428"], "partial_update": ["412"]}
 
-    def get_queryset(self) -> QuerySet[Alert]:
-        if getattr(self, "swagger_fake_view", False):
-            return Alert.objects.none()
-        visible = selectors.alerts_visible_to(member=request_member(self.request))
-        return selectors.alerts_with_details(visible)
+    def member_queryset(self, member: Member) -> QuerySet[Alert]:
+        return selectors.alerts_with_details(selectors.alerts_visible_to(member=member))
 
     def get_object(self) -> Alert:
         """By id or by reference: `alerts/SAX-2026-000018/` is the same alert as `alerts/{id}/`."""

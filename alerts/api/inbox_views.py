@@ -14,7 +14,8 @@ from alerts import selectors
 from alerts.api.ack_serializers import InboxItemSerializer
 from alerts.models import Acknowledgement
 from alerts.services.acknowledgements import ack_render
-from exchange.permissions import request_member
+from exchange.api.viewsets import MemberScopedMixin
+from exchange.models import Member
 
 
 def inbox_item(ack: Acknowledgement) -> dict[str, Any]:
@@ -46,16 +47,15 @@ def inbox_item(ack: Acknowledgement) -> dict[str, Any]:
     }
 
 
-class InboxView(generics.ListAPIView[Acknowledgement]):
+class InboxView(MemberScopedMixin[Acknowledgement], generics.ListAPIView[Acknowledgement]):
     """Alerts (and reports) whose acknowledgement is requested from the caller's member and not complete."""
 
+    model = Acknowledgement
     cursor_ordering = ("-severity_rank", "deadline_key", "requested_at", "id")
     filter_backends: list[Any] = []
 
-    def get_queryset(self) -> QuerySet[Acknowledgement]:
-        if getattr(self, "swagger_fake_view", False):
-            return Acknowledgement.objects.none()
-        return selectors.inbox_for(member=request_member(self.request))
+    def member_queryset(self, member: Member) -> QuerySet[Acknowledgement]:
+        return selectors.inbox_for(member=member)
 
     @extend_schema(responses=InboxItemSerializer(many=True))
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -33,7 +33,9 @@ from alerts.services import reports as report_services
 from alerts.services.acknowledgements import ack_render
 from alerts.services.signals import signal_draft_alert
 from exchange.api.idempotency import IdempotentCreateMixin
+from exchange.api.viewsets import MemberScopedMixin
 from exchange.choices import Scope
+from exchange.models import Member
 from exchange.permissions import request_member, request_user
 from exchange.selectors import one_or_404
 
@@ -52,9 +54,12 @@ class CsvParser(parsers.BaseParser):
     create=extend_schema(request=ReportInputSerializer, responses={201: ReportSerializer}),
     destroy=extend_schema(responses={204: None}),
 )
-class ReportViewSet(IdempotentCreateMixin, mixins.ListModelMixin, viewsets.GenericViewSet[Report]):
+class ReportViewSet(
+    MemberScopedMixin[Report], IdempotentCreateMixin, mixins.ListModelMixin, viewsets.GenericViewSet[Report]
+):
     """Real-world performance reports the caller's member may see (the same rules as alerts)."""
 
+    model = Report
     serializer_class = ReportSerializer
     filterset_class = ReportFilter
     search_fields = REPORT_SEARCH_FIELDS
@@ -67,10 +72,8 @@ class ReportViewSet(IdempotentCreateMixin, mixins.ListModelMixin, viewsets.Gener
         "import_csv": Scope.PUBLISH,
     }
 
-    def get_queryset(self) -> QuerySet[Report]:
-        if getattr(self, "swagger_fake_view", False):
-            return Report.objects.none()
-        return selectors.reports_with_details(selectors.reports_visible_to(member=request_member(self.request)))
+    def member_queryset(self, member: Member) -> QuerySet[Report]:
+        return selectors.reports_with_details(selectors.reports_visible_to(member=member))
 
     def get_object(self) -> Report:
         return one_or_404(self.get_queryset(), detail="No such report (or not visible to your member).", pk=self.kwargs["pk"])
@@ -154,19 +157,18 @@ class ReportViewSet(IdempotentCreateMixin, mixins.ListModelMixin, viewsets.Gener
         )
 
 
-class SignalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Signal]):
+class SignalViewSet(MemberScopedMixin[Signal], mixins.ListModelMixin, viewsets.GenericViewSet[Signal]):
     """Signals raised by the service, visible to members that can see every report behind them."""
 
+    model = Signal
     serializer_class = SignalSerializer
     filterset_class = SignalFilter
     search_fields = ("tool__name", "tool__manufacturer", "metric", "subgroup")
     cursor_ordering = ("-updated_at", "-pk")
     required_scopes = {"draft_alert": Scope.PUBLISH}
 
-    def get_queryset(self) -> QuerySet[Signal]:
-        if getattr(self, "swagger_fake_view", False):
-            return Signal.objects.none()
-        return selectors.signals_visible_to(member=request_member(self.request)).prefetch_related("reports")
+    def member_queryset(self, member: Member) -> QuerySet[Signal]:
+        return selectors.signals_visible_to(member=member).prefetch_related("reports")
 
     def get_object(self) -> Signal:
         return one_or_404(self.get_queryset(), detail="No such signal (or not visible to your member).", pk=self.kwargs["pk"])

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,19 +18,14 @@ from alerts.filters import TOOL_SEARCH_FIELDS, AuthorizationFilter, ToolFilter
 from alerts.models import Authorization, Tool
 from alerts.services.performance import tool_performance
 from alerts.services.tools import authorization_record, authorization_update, tool_register, tool_update
-from exchange.api.idempotency import IdempotentCreateMixin
+from exchange.api.viewsets import CreateListRetrieveViewSet
 from exchange.choices import Scope
 from exchange.permissions import request_member, request_user
 from exchange.selectors import one_or_404
 
 
 @extend_schema_view(create=extend_schema(request=ToolSerializer, responses={201: ToolSerializer}))
-class ToolViewSet(
-    IdempotentCreateMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[Tool],
-):
+class ToolViewSet(CreateListRetrieveViewSet[Tool]):
     """The shared registry of AI tools. Any member may register a tool; duplicates are refused (409)."""
 
     serializer_class = ToolSerializer
@@ -63,12 +58,7 @@ class ToolViewSet(
 @extend_schema_view(
     create=extend_schema(request=AuthorizationSerializer, responses={201: AuthorizationSerializer}),
 )
-class AuthorizationViewSet(
-    IdempotentCreateMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[Authorization],
-):
+class AuthorizationViewSet(CreateListRetrieveViewSet[Authorization]):
     """Where a tool is on the market. A member records authorisations for its own jurisdiction only."""
 
     serializer_class = AuthorizationSerializer

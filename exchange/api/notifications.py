@@ -6,9 +6,9 @@ import django_filters
 from django.db.models import QuerySet
 from rest_framework import mixins, serializers, viewsets
 
+from exchange.api.viewsets import MemberScopedMixin
 from exchange.choices import Scope
-from exchange.models import Notification
-from exchange.permissions import request_member
+from exchange.models import Member, Notification
 from exchange.selectors import notifications_of, one_or_404
 
 
@@ -42,18 +42,20 @@ class NotificationFilter(django_filters.FilterSet):
         fields = ("type", "object_type", "object_id")
 
 
-class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Notification]):
+class NotificationViewSet(
+    MemberScopedMixin[Notification], mixins.ListModelMixin, mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[Notification],
+):
     """What the member's subscriptions matched (every match, whatever the channels), newest first."""
 
+    model = Notification
     serializer_class = NotificationSerializer
     required_scopes = {"list": Scope.READ, "retrieve": Scope.READ}
     filterset_class = NotificationFilter
     cursor_ordering = ("-sequence",)
 
-    def get_queryset(self) -> QuerySet[Notification]:
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, only the model
-            return Notification.objects.none()
-        return notifications_of(member=request_member(self.request))
+    def member_queryset(self, member: Member) -> QuerySet[Notification]:
+        return notifications_of(member=member)
 
     def get_object(self) -> Notification:
         return one_or_404(self.get_queryset(), detail="No such notification.", pk=self.kwargs["pk"])

@@ -7,13 +7,12 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.limits import no_store
-from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.api.serializers import (
     MemberSerializer,
     MeSerializer,
@@ -24,6 +23,7 @@ from exchange.api.serializers import (
     UserSerializer,
     UserUpdateSerializer,
 )
+from exchange.api.viewsets import CreateListRetrieveViewSet, MemberScopedMixin
 from exchange.choices import MemberStatus, Role, Scope, sorted_scopes
 from exchange.errors import NotFound, ValidationFailed
 from exchange.models import ApiToken, Member, User
@@ -87,14 +87,10 @@ class UserFilter(django_filters.FilterSet):
 
 
 @extend_schema_view(create=extend_schema(request=UserCreateSerializer, responses={201: UserSerializer}))
-class UserViewSet(
-    IdempotentCreateMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[User],
-):
+class UserViewSet(MemberScopedMixin[User], CreateListRetrieveViewSet[User]):
     """The users of the caller's member (admins only)."""
 
+    model = User
     serializer_class = UserSerializer
     required_scopes = {action: Scope.ADMIN for action in ("list", "retrieve", "create", "partial_update")}
     filterset_class = UserFilter
@@ -102,10 +98,8 @@ class UserViewSet(
     cursor_ordering = ("email",)
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def get_queryset(self) -> QuerySet[User]:
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, only the model
-            return User.objects.none()
-        return users_of(member=request_member(self.request))
+    def member_queryset(self, member: Member) -> QuerySet[User]:
+        return users_of(member=member)
 
     def create_object(self, request: Request) -> Response:
         form = UserCreateSerializer(data=request.data)
@@ -131,24 +125,18 @@ class TokenFilter(django_filters.FilterSet):
 
 
 @extend_schema_view(create=extend_schema(request=TokenCreateSerializer, responses={201: TokenCreatedSerializer}))
-class TokenViewSet(
-    IdempotentCreateMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[ApiToken],
-):
+class TokenViewSet(MemberScopedMixin[ApiToken], CreateListRetrieveViewSet[ApiToken]):
     """API tokens of the caller's member (admins only). DELETE revokes; the row is kept."""
 
+    model = ApiToken
     serializer_class = TokenSerializer
     required_scopes = {action: Scope.ADMIN for action in ("list", "retrieve", "create", "destroy")}
     filterset_class = TokenFilter
     search_fields = ("name", "key_prefix", "user__email")
     idempotency_redact = ("token",)
 
-    def get_queryset(self) -> QuerySet[ApiToken]:
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, only the model
-            return ApiToken.objects.none()
-        return tokens_of(member=request_member(self.request))
+    def member_queryset(self, member: Member) -> QuerySet[ApiToken]:
+        return tokens_of(member=member)
 
     def create_object(self, request: Request) -> Response:
         form = TokenCreateSerializer(data=request.data)

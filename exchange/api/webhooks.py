@@ -13,9 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.limits import UtcIsoDateTimeFilter, no_store
-from exchange.api.idempotency import IdempotentCreateMixin
+from exchange.api.viewsets import CreateListRetrieveViewSet, MemberScopedMixin
 from exchange.choices import Channel, DeliveryState, Scope
-from exchange.models import Delivery, DeliveryAttempt, WebhookEndpoint
+from exchange.models import Delivery, DeliveryAttempt, Member, WebhookEndpoint
 from exchange.permissions import request_member, request_user
 from exchange.selectors import deliveries_of, endpoints_of
 from exchange.services.deliveries import deliveries_recover, delivery_get, delivery_redeliver
@@ -130,14 +130,10 @@ _recovered = inline_serializer(
     deliveries=extend_schema(responses=DeliverySerializer(many=True), filters=True),
     recover=extend_schema(request=RecoverSerializer, responses=_recovered),
 )
-class WebhookEndpointViewSet(
-    IdempotentCreateMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[WebhookEndpoint],
-):
+class WebhookEndpointViewSet(MemberScopedMixin[WebhookEndpoint], CreateListRetrieveViewSet[WebhookEndpoint]):
     """Webhook endpoints of the caller's member (admins only: the answers carry the signing secret)."""
 
+    model = WebhookEndpoint
     serializer_class = WebhookEndpointSerializer
     required_scopes = {
         "list": Scope.ADMIN, "retrieve": Scope.ADMIN, "create": Scope.ADMIN, "partial_update": Scope.ADMIN,
@@ -150,10 +146,8 @@ class WebhookEndpointViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     idempotency_redact = ("secret",)
 
-    def get_queryset(self) -> QuerySet[WebhookEndpoint]:
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, only the model
-            return WebhookEndpoint.objects.none()
-        return endpoints_of(member=request_member(self.request))
+    def member_queryset(self, member: Member) -> QuerySet[WebhookEndpoint]:
+        return endpoints_of(member=member)
 
     def get_object(self) -> WebhookEndpoint:
         return endpoint_get(member=request_member(self.request), endpoint_id=self.kwargs["pk"])
@@ -207,18 +201,19 @@ class WebhookEndpointViewSet(
 
 
 @extend_schema_view(redeliver=extend_schema(request=None, responses=DeliverySerializer))
-class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Delivery]):
+class DeliveryViewSet(
+    MemberScopedMixin[Delivery], mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Delivery]
+):
     """Every message of the caller's member's deliveries (webhooks and e-mails), newest first."""
 
+    model = Delivery
     serializer_class = DeliverySerializer
     required_scopes = {"list": Scope.READ, "retrieve": Scope.READ, "redeliver": Scope.ADMIN}
     filterset_class = DeliveryFilter
     cursor_ordering = ("-created_at", "-id")
 
-    def get_queryset(self) -> QuerySet[Delivery]:
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, only the model
-            return Delivery.objects.none()
-        return deliveries_of(member=request_member(self.request))
+    def member_queryset(self, member: Member) -> QuerySet[Delivery]:
+        return deliveries_of(member=member)
 
     def get_object(self) -> Delivery:
         delivery = delivery_get(member=request_member(self.request), delivery_id=self.kwargs["pk"])
