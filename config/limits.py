@@ -84,24 +84,24 @@ def utc_or_error(value: datetime | None) -> datetime | None:
         raise ValueError("outside the range of dates the service stores (years 1 to 9999 in UTC)") from exc
 
 
+def _utc_field_value(parsed: datetime | None) -> datetime | None:
+    """`utc_or_error` for form fields: out of range is the field's own error."""
+    try:
+        return utc_or_error(parsed)
+    except ValueError as exc:
+        raise forms.ValidationError(str(exc), code="overflow") from exc
+
+
 class UtcDateTimeField(forms.DateTimeField):
     """A form field whose instant is normalised to UTC, out-of-range offsets refused."""
 
     def to_python(self, value: Any) -> datetime | None:
-        parsed = super().to_python(value)
-        try:
-            return utc_or_error(parsed)
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc), code="overflow") from exc
+        return _utc_field_value(super().to_python(value))
 
 
 class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
     def to_python(self, value: Any) -> datetime | None:
-        parsed = super().to_python(value)
-        try:
-            return utc_or_error(parsed)
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc), code="overflow") from exc
+        return _utc_field_value(super().to_python(value))
 
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):

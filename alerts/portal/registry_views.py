@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
@@ -26,13 +25,12 @@ from alerts.choices import (
     SignalStatus,
 )
 from alerts.filters import TOOL_SEARCH_FIELDS, SignalFilter, ToolFilter, search_q
-from alerts.models import Signal, Tool
 from alerts.portal.charts import charts_for
 from alerts.services.performance import tool_performance
 from alerts.services.signals import signal_draft_alert
 from exchange.choices import Scope
 from exchange.portal.access import Portal, member_view, service_errors
-from exchange.portal.pages import paginate, render_page
+from exchange.portal.pages import page_or_404, paginate, render_page
 
 CHOICES = {
     "clinical_areas": ClinicalArea.choices,
@@ -60,10 +58,7 @@ def tool_list(request: HttpRequest, portal: Portal) -> HttpResponse:
 
 @member_view()
 def tool_detail(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
-    try:
-        tool = selectors.tools_list().get(pk=pk)
-    except (Tool.DoesNotExist, ValueError, DjangoValidationError) as exc:
-        raise Http404("No such tool.") from exc
+    tool = page_or_404(selectors.tools_list(), detail="No such tool.", pk=pk)
     member = portal.member
     alerts = (
         selectors.alerts_visible_to(member=member).filter(affected_tool_rows__tool=tool)
@@ -112,10 +107,7 @@ def signal_list(request: HttpRequest, portal: Portal) -> HttpResponse:
 @member_view(Scope.PUBLISH)
 def signal_draft(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
     """Turn a signal into a draft alert pre-filled with the evidence."""
-    try:
-        signal = selectors.signals_visible_to(member=portal.member).get(pk=pk)
-    except (Signal.DoesNotExist, ValueError, DjangoValidationError) as exc:
-        raise Http404("No such signal.") from exc
+    signal = page_or_404(selectors.signals_visible_to(member=portal.member), detail="No such signal.", pk=pk)
     with service_errors(request):
         alert = signal_draft_alert(actor=portal.user, signal=signal)
         messages.success(request, "A draft alert was made from the signal's evidence. Check it, then publish it.")

@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alerts import selectors
-from alerts.api.ack_serializers import AcknowledgeSerializer
 from alerts.api.report_import import reports_import
 from alerts.api.report_serializers import ReportInputSerializer
 from alerts.choices import (
@@ -27,13 +25,13 @@ from alerts.choices import (
 from alerts.filters import REPORT_SEARCH_FIELDS, ReportFilter, search_q
 from alerts.models import Acknowledgement, BaselineMetric, Report
 from alerts.portal.forms import AcknowledgeForm, ReportForm, ReportImportForm
-from alerts.portal.views import member_choices, tool_choices
+from alerts.portal.views import acknowledge_input, member_choices, tool_choices
 from alerts.services import reports as report_services
 from alerts.services.acknowledgements import ack_is_overdue
 from alerts.services.provenance import report_verified_key
 from exchange.choices import Scope
 from exchange.portal.access import Portal, flatten_errors, member_view, safe_next, service_errors
-from exchange.portal.pages import api_validate, paginate, render_page
+from exchange.portal.pages import api_validate, page_or_404, paginate, render_form_page, render_page
 
 CHOICES = {
     "report_statuses": ReportStatus.choices,
@@ -46,10 +44,8 @@ METRIC_FIELD_MAP = {"metrics": "metric_0"}
 
 
 def visible_report(portal: Portal, pk: Any) -> Report:
-    try:
-        return selectors.reports_with_details(selectors.reports_visible_to(member=portal.member)).get(pk=pk)
-    except (Report.DoesNotExist, ValueError, DjangoValidationError) as exc:
-        raise Http404("No such report.") from exc
+    visible = selectors.reports_with_details(selectors.reports_visible_to(member=portal.member))
+    return page_or_404(visible, detail="No such report.", pk=pk)
 
 
 @member_view()
@@ -139,8 +135,7 @@ def report_create(request: HttpRequest, portal: Portal) -> HttpResponse:
                 report = report_services.report_draft_create(actor=portal.user, member=portal.member, data=data)
                 messages.success(request, "Report saved as a draft. Check it, then publish it.")
                 return redirect("portal:report-detail", pk=report.pk)
-    return render_page(request, portal, "alerts/report_form.html", {"form": form}, section="reports",
-                       status=400 if form.errors else 200)
+    return render_form_page(request, portal, "alerts/report_form.html", {"form": form}, section="reports")
 
 
 @require_http_methods(["GET", "POST"])
@@ -164,8 +159,7 @@ def report_import(request: HttpRequest, portal: Portal) -> HttpResponse:
                 return redirect(f"{reverse('portal:report-list')}?publisher={portal.member.code}")
             problems = flatten_errors(attempt.error.errors or {}) if attempt.error else []
     context = {"form": form, "problems": problems}
-    return render_page(request, portal, "alerts/report_import.html", context, section="reports",
-                       status=400 if form.errors else 200)
+    return render_form_page(request, portal, "alerts/report_import.html", context, section="reports")
 
 
 @require_POST
@@ -193,14 +187,11 @@ def report_delete(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse
 @member_view(Scope.ACKNOWLEDGE)
 def report_acknowledge(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
     report = visible_report(portal, pk)
-    form = AcknowledgeForm(request.POST)
-    if form.is_valid():
-        data = api_validate(AcknowledgeSerializer, form.api_body(), form)
-        if data is not None:
-            with service_errors(form):
-                ack = report_services.report_acknowledge(actor=portal.user, report=report, **data)
-                label = dict(AckState.choices).get(ack.state or "", ack.state)
-                messages.success(request, f"Your member's acknowledgement of the report is now '{label}'.")
-                return redirect(safe_next(request, reverse("portal:report-detail", args=[report.pk])))
+    form, data = acknowledge_input(request)
+    if data is not None:
+        with service_errors(form):
+            ack = report_services.report_acknowledge(actor=portal.user, report=report, **data)
+            messages.success(request, f"Your member's acknowledgement of the report is now '{ack.get_state_display()}'.")
+            return redirect(safe_next(request, reverse("portal:report-detail", args=[report.pk])))
     return render_page(request, portal, "alerts/report_detail.html", _detail_context(portal, report, form),
                        section="reports", status=400)

@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -45,7 +44,7 @@ from alerts.services.provenance import revisions_verified_keys
 from exchange.choices import MemberStatus, Scope
 from exchange.models import Member
 from exchange.portal.access import Portal, member_view, safe_next, service_errors
-from exchange.portal.pages import api_validate, render_page, validate_all
+from exchange.portal.pages import api_validate, page_or_404, render_form_page, render_page, validate_all
 
 CHOICES = {
     "statuses": AlertStatus.choices,
@@ -64,10 +63,14 @@ FormT = TypeVar("FormT", bound=AlertForm)
 
 def visible_alert(portal: Portal, pk: Any) -> Alert:
     """The alert if the member may see it; otherwise 404, whether or not it exists (SPEC §3)."""
-    try:
-        return selectors.alerts_with_details(selectors.alerts_visible_to(member=portal.member)).get(pk=pk)
-    except (Alert.DoesNotExist, ValueError, DjangoValidationError) as exc:
-        raise Http404("No such alert.") from exc
+    visible = selectors.alerts_with_details(selectors.alerts_visible_to(member=portal.member))
+    return page_or_404(visible, detail="No such alert.", pk=pk)
+
+
+def acknowledge_input(request: HttpRequest) -> tuple[AcknowledgeForm, dict[str, Any] | None]:
+    """The posted answer of an alert or a report, checked by the form and by the API's own serializer."""
+    form = AcknowledgeForm(request.POST)
+    return form, api_validate(AcknowledgeSerializer, form.api_body(), form) if form.is_valid() else None
 
 
 def tool_choices() -> list[tuple[str, str]]:
@@ -160,15 +163,13 @@ def alert_detail(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
 @member_view(Scope.ACKNOWLEDGE)
 def alert_acknowledge(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
     alert = visible_alert(portal, pk)
-    form = AcknowledgeForm(request.POST)
-    if form.is_valid():
-        data = api_validate(AcknowledgeSerializer, form.api_body(), form)
-        if data is not None:
-            with service_errors(form):
-                ack = ack_services.acknowledgement_set(actor=portal.user, alert=alert, **data)
-                label = dict(AckState.choices).get(ack.state or "", ack.state)
-                messages.success(request, f"{alert.reference}: your member's acknowledgement is now '{label}'.")
-                return redirect(safe_next(request, reverse("portal:alert-detail", args=[alert.pk]) + "#acknowledge"))
+    form, data = acknowledge_input(request)
+    if data is not None:
+        with service_errors(form):
+            ack = ack_services.acknowledgement_set(actor=portal.user, alert=alert, **data)
+            messages.success(request, f"{alert.reference}: your member's acknowledgement is now "
+                                      f"'{ack.get_state_display()}'.")
+            return redirect(safe_next(request, reverse("portal:alert-detail", args=[alert.pk]) + "#acknowledge"))
     context = _detail_context(portal, alert, ack_form=form)
     return render_page(request, portal, "alerts/alert_detail.html", context, section="alerts", status=400)
 
@@ -218,8 +219,7 @@ def alert_create(request: HttpRequest, portal: Portal) -> HttpResponse:
     else:
         form = _alert_form(portal, AlertForm)
     context = {"form": form, "mode": "create"}
-    return render_page(request, portal, "alerts/alert_form.html", context, section="alerts",
-                       status=400 if form.errors else 200)
+    return render_form_page(request, portal, "alerts/alert_form.html", context, section="alerts")
 
 
 def _own_alert(portal: Portal, pk: Any) -> Alert:
@@ -253,8 +253,7 @@ def alert_edit(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
         initial = {**AlertForm.initial_from(alert_services.alert_render(alert)), "etag": alert.etag}
         form = _alert_form(portal, AlertForm, initial=initial)
     context = {"form": form, "mode": "edit", "alert": alert}
-    return render_page(request, portal, "alerts/alert_form.html", context, section="alerts",
-                       status=400 if form.errors else 200)
+    return render_form_page(request, portal, "alerts/alert_form.html", context, section="alerts")
 
 
 @require_http_methods(["GET", "POST"])
@@ -316,8 +315,7 @@ def alert_amend(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
         initial = {**AlertForm.initial_from(alert_services.alert_render(alert)), "etag": alert.etag}
         form = _alert_form(portal, AmendForm, initial=initial)
     context = {"form": form, "mode": "amend", "alert": alert}
-    return render_page(request, portal, "alerts/alert_form.html", context, section="alerts",
-                       status=400 if form.errors else 200)
+    return render_form_page(request, portal, "alerts/alert_form.html", context, section="alerts")
 
 
 def _finish(
@@ -336,8 +334,7 @@ def _finish(
             messages.success(request, f"{alert.reference} is {alert.status}.")
             return redirect("portal:alert-detail", pk=alert.pk)
     context = {"form": form, "alert": alert, "verb": verb}
-    return render_page(request, portal, "alerts/alert_finish.html", context, section="alerts",
-                       status=400 if form.errors else 200)
+    return render_form_page(request, portal, "alerts/alert_finish.html", context, section="alerts")
 
 
 @require_http_methods(["GET", "POST"])

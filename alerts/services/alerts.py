@@ -33,7 +33,7 @@ from exchange.errors import (
     PreconditionRequired,
     ValidationFailed,
 )
-from exchange.models import Member, User
+from exchange.models import User
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
 from exchange.services.events import event_record
@@ -53,13 +53,6 @@ def _content_snapshot(alert: Alert, rendered: dict[str, Any] | None = None) -> d
     rendered = rendered if rendered is not None else alert_render(alert)
     keep = (*CONTENT_FIELDS, *RELATED_FIELDS, "reference", "publisher", "status")
     return {key: rendered[key] for key in keep if key in rendered}
-
-
-def _require_publisher(actor: User, alert: Alert, verb: str) -> Member:
-    member = actor.member
-    if member is None or alert.publisher_id != member.pk:
-        raise PermissionRefused(f"Only the publishing member ({alert.publisher.code}) may {verb} this alert.")
-    return member
 
 
 def _check_if_match(alert: Alert, if_match: str | None, *, required: bool) -> None:
@@ -172,10 +165,14 @@ def _touch(alert: Alert) -> None:
     alert.updated_at = timezone.now()
 
 
-def _locked(alert: Alert) -> Alert:
+def _locked_for_publisher(actor: User, alert: Alert, verb: str) -> Alert:
+    """The alert re-read under its row lock, once the actor is known to be of its publishing member."""
     # Lock the alert row only: locking the publisher's member row too would serialise every change by
     # that member and deadlock with the deferred foreign-key checks (KEY SHARE) of concurrent commits.
-    return Alert.objects.select_for_update(of=("self",)).select_related("publisher").get(pk=alert.pk)
+    alert = Alert.objects.select_for_update(of=("self",)).select_related("publisher").get(pk=alert.pk)
+    if actor.member_id is None or alert.publisher_id != actor.member_id:
+        raise PermissionRefused(f"Only the publishing member ({alert.publisher.code}) may {verb} this alert.")
+    return alert
 
 
 @audited_write
@@ -192,8 +189,7 @@ def alert_draft_create(*, actor: User, data: dict[str, Any]) -> Alert:
 
 @audited_write
 def alert_draft_update(*, actor: User, alert: Alert, data: dict[str, Any], if_match: str | None) -> Alert:
-    alert = _locked(alert)
-    _require_publisher(actor, alert, "edit")
+    alert = _locked_for_publisher(actor, alert, "edit")
     if alert.status != AlertStatus.DRAFT:
         raise Conflict(
             f"Alert {alert.reference} is {alert.status}: a published alert changes only by amendment "
@@ -210,8 +206,7 @@ def alert_draft_update(*, actor: User, alert: Alert, data: dict[str, Any], if_ma
 
 @audited_write
 def alert_draft_delete(*, actor: User, alert: Alert) -> None:
-    alert = _locked(alert)
-    _require_publisher(actor, alert, "delete")
+    alert = _locked_for_publisher(actor, alert, "delete")
     if alert.status != AlertStatus.DRAFT:
         raise Conflict(f"Alert {alert.reference} is {alert.status}: only drafts can be deleted; withdraw it instead.")
     before = _content_snapshot(alert)
@@ -248,8 +243,7 @@ def _write_revision(
 @audited_write
 def alert_publish(*, actor: User, alert: Alert) -> Alert:
     # @audited_write took the chain lock first, before the alert row and the year's reference counter.
-    alert = _locked(alert)
-    _require_publisher(actor, alert, "publish")
+    alert = _locked_for_publisher(actor, alert, "publish")
     if alert.status != AlertStatus.DRAFT:
         raise Conflict(f"Alert {alert.reference} is already {alert.status}; it can be published once.")
     if not alert.affected_tool_rows.exists():
@@ -282,8 +276,7 @@ def alert_amend(
     material: bool,
     if_match: str | None,
 ) -> Alert:
-    alert = _locked(alert)
-    _require_publisher(actor, alert, "amend")
+    alert = _locked_for_publisher(actor, alert, "amend")
     if alert.status != AlertStatus.PUBLISHED:
         detail = "publish it first" if alert.status == AlertStatus.DRAFT else "it can no longer change"
         raise Conflict(f"Only a published alert can be amended; this one is {alert.status} ({detail}).")
@@ -331,8 +324,7 @@ def alert_amend(
 def _finish(
     *, actor: User, alert: Alert, status: str, field: str, text: str, allowed_from: tuple[str, ...], verb: str
 ) -> Alert:
-    alert = _locked(alert)
-    _require_publisher(actor, alert, verb)
+    alert = _locked_for_publisher(actor, alert, verb)
     if alert.status not in allowed_from:
         raise Conflict(f"Alert {alert.reference or '(draft)'} is {alert.status}; it cannot be {status}.")
     if not text.strip():

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
 from django.http import HttpResponse
+from django.views.generic import FormView
 
 from exchange.models import User
 from exchange.services.chain import audited_transaction
@@ -26,17 +27,21 @@ class PasswordResetView(auth_views.PasswordResetView):
     form_class = InviteAwarePasswordResetForm
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
+class AuditedPasswordMixin(FormView[Any]):
+    """The new password and its audit entry commit together; `how` names the way it was set."""
+
+    how: str
+
     def form_valid(self, form: Any) -> HttpResponse:
         with audited_transaction():
             response = super().form_valid(form)
-            user_password_record(actor=form.user, user=form.user, how="changed")
+            user_password_record(actor=form.user, user=form.user, how=self.how)
         return response
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
-    def form_valid(self, form: Any) -> HttpResponse:
-        with audited_transaction():
-            response = super().form_valid(form)
-            user_password_record(actor=form.user, user=form.user, how="reset")
-        return response
+class PasswordChangeView(AuditedPasswordMixin, auth_views.PasswordChangeView):
+    how = "changed"
+
+
+class PasswordResetConfirmView(AuditedPasswordMixin, auth_views.PasswordResetConfirmView):
+    how = "reset"

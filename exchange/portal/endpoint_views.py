@@ -21,7 +21,7 @@ from exchange.choices import DeliveryState, Scope
 from exchange.models import Delivery, DeliveryAttempt, WebhookEndpoint
 from exchange.portal.access import Portal, member_view, service_errors
 from exchange.portal.forms import EndpointEditForm, EndpointForm, RecoverForm
-from exchange.portal.pages import api_validate, paginate, render_page
+from exchange.portal.pages import api_validate, changed_values, paginate, render_form_page, render_page
 from exchange.services import deliveries as delivery_services
 from exchange.services import endpoints as endpoint_services
 
@@ -53,8 +53,7 @@ def endpoint_new(request: HttpRequest, portal: Portal) -> HttpResponse:
             with service_errors(form):
                 endpoint = endpoint_services.endpoint_create(actor=portal.user, member=portal.member, **data)
                 return _secret_page(request, portal, endpoint, created=True)
-    return render_page(request, portal, "exchange/endpoint_form.html", {"form": form}, section="endpoints",
-                       status=400 if form.errors else 200)
+    return render_form_page(request, portal, "exchange/endpoint_form.html", {"form": form}, section="endpoints")
 
 
 def _secret_page(
@@ -81,8 +80,7 @@ def endpoint_detail(request: HttpRequest, portal: Portal, pk: Any) -> HttpRespon
     initial = {"url": endpoint.url, "description": endpoint.description, "enabled": endpoint.enabled}
     form = EndpointEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        changes = {key: value for key, value in form.cleaned_data.items() if value != initial[key]}
-        data = api_validate(WebhookEndpointUpdateSerializer, changes, form, partial=True)
+        data = api_validate(WebhookEndpointUpdateSerializer, changed_values(form, initial), form, partial=True)
         if data is not None:
             with service_errors(form):
                 endpoint_services.endpoint_update(actor=portal.user, endpoint=endpoint, **data)
@@ -92,8 +90,7 @@ def endpoint_detail(request: HttpRequest, portal: Portal, pk: Any) -> HttpRespon
         "endpoint": endpoint, "form": form, "recover_form": RecoverForm(),
         **paginate(request, _deliveries(portal, endpoint)), "failed": DeliveryState.FAILED,
     }
-    return render_page(request, portal, "exchange/endpoint_detail.html", context, section="endpoints",
-                       status=400 if form.errors else 200)
+    return render_form_page(request, portal, "exchange/endpoint_detail.html", context, section="endpoints")
 
 
 @member_view(Scope.ADMIN)

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from rest_framework import serializers
 
+from exchange.errors import NotFound
 from exchange.portal.access import Portal, form_add_errors
+from exchange.selectors import one_or_404
 
 PAGE_SIZE = 25
+M = TypeVar("M", bound=Model)
 
 
 def render_page(
@@ -22,6 +25,27 @@ def render_page(
     section: str = "", status: int = 200,
 ) -> HttpResponse:
     return render(request, template, {"portal": portal, "section": section, **(context or {})}, status=status)
+
+
+def render_form_page(
+    request: HttpRequest, portal: Portal, template: str, context: dict[str, Any], *, section: str = "",
+) -> HttpResponse:
+    """A page around `context["form"]`: 400 while the form holds errors, so that a refusal is not a 200."""
+    status = 400 if context["form"].errors else 200
+    return render_page(request, portal, template, context, section=section, status=status)
+
+
+def page_or_404(queryset: QuerySet[M], *, detail: str, **lookup: Any) -> M:
+    """`one_or_404` for pages: what the member may not see, or a malformed id, is the portal's 404 page."""
+    try:
+        return one_or_404(queryset, detail=detail, **lookup)
+    except NotFound as exc:
+        raise Http404(detail) from exc
+
+
+def changed_values(form: Form, initial: dict[str, Any]) -> dict[str, Any]:
+    """The cleaned values that differ from what the form was shown with: the body of a partial update."""
+    return {key: value for key, value in form.cleaned_data.items() if value != initial[key]}
 
 
 def paginate(request: HttpRequest, queryset: QuerySet[Any] | list[Any], per_page: int = PAGE_SIZE) -> dict[str, Any]:

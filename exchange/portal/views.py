@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -19,7 +19,15 @@ from exchange.choices import Role, Scope, sorted_scopes
 from exchange.models import ApiToken, Subscription, User, WebhookEndpoint
 from exchange.portal.access import Portal, join_codes, member_view, service_errors
 from exchange.portal.forms import SubscriptionForm, TokenCreateForm, UserCreateForm, UserUpdateForm
-from exchange.portal.pages import api_validate, paginate, render_page
+from exchange.portal.pages import (
+    api_validate,
+    changed_values,
+    page_or_404,
+    paginate,
+    render_form_page,
+    render_page,
+)
+from exchange.selectors import tokens_of, users_of
 from exchange.services import subscriptions as subscription_services
 from exchange.services.members import user_create, user_update
 from exchange.services.tokens import token_effective_scopes, token_issue, token_revoke
@@ -35,10 +43,7 @@ def account(request: HttpRequest, portal: Portal) -> HttpResponse:
 
 
 def _member_user(portal: Portal, pk: Any) -> User:
-    user = User.objects.filter(member=portal.member, pk=pk).select_related("member").first()
-    if user is None:
-        raise Http404("No such user in your member.")
-    return user
+    return page_or_404(users_of(member=portal.member), detail="No such user in your member.", pk=pk)
 
 
 @member_view(Scope.ADMIN)
@@ -62,8 +67,8 @@ def user_new(request: HttpRequest, portal: Portal) -> HttpResponse:
                 messages.success(request, f"{user.email} can now sign in as {user.get_role_display()}"
                                           f"{'' if data.get('password') else ' once they set a password'}.")
                 return redirect("network:user-list")
-    return render_page(request, portal, "exchange/user_form.html", {"form": form, "mode": "create"},
-                       section="admin", status=400 if form.errors else 200)
+    return render_form_page(request, portal, "exchange/user_form.html", {"form": form, "mode": "create"},
+                       section="admin")
 
 
 @require_http_methods(["GET", "POST"])
@@ -73,15 +78,14 @@ def user_edit(request: HttpRequest, portal: Portal, pk: int) -> HttpResponse:
     initial = {"full_name": target.full_name, "role": target.role, "is_active": target.is_active}
     form = UserUpdateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        changes = {key: value for key, value in form.cleaned_data.items() if value != initial[key]}
-        data = api_validate(UserUpdateSerializer, changes, form, partial=True)
+        data = api_validate(UserUpdateSerializer, changed_values(form, initial), form, partial=True)
         if data is not None:
             with service_errors(form):
                 user_update(actor=portal.user, user=target, **data)
                 messages.success(request, f"{target.email} updated.")
                 return redirect("network:user-list")
-    return render_page(request, portal, "exchange/user_form.html", {"form": form, "mode": "edit", "target": target},
-                       section="admin", status=400 if form.errors else 200)
+    return render_form_page(request, portal, "exchange/user_form.html", {"form": form, "mode": "edit", "target": target},
+                       section="admin")
 
 
 # --- API tokens -------------------------------------------------------------------------------------
@@ -113,16 +117,13 @@ def token_new(request: HttpRequest, portal: Portal) -> HttpResponse:
                                "scopes": sorted_scopes(token_effective_scopes(issued.token))}
                     return render_page(request, portal, "exchange/token_created.html", context, section="admin",
                                        status=201)
-    return render_page(request, portal, "exchange/token_form.html", {"form": form}, section="admin",
-                       status=400 if form.errors else 200)
+    return render_form_page(request, portal, "exchange/token_form.html", {"form": form}, section="admin")
 
 
 @require_POST
 @member_view(Scope.ADMIN)
 def token_revoke_view(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
-    token = ApiToken.objects.filter(user__member=portal.member, pk=pk).select_related("user").first()
-    if token is None:
-        raise Http404("No such token in your member.")
+    token = page_or_404(tokens_of(member=portal.member), detail="No such token in your member.", pk=pk)
     token_revoke(actor=portal.user, token=token)
     messages.success(request, f"Token {token.key_prefix}… ({token.name}) revoked.")
     return redirect("network:user-list")
@@ -181,8 +182,7 @@ def subscription_edit(request: HttpRequest, portal: Portal, pk: Any = None) -> H
             messages.success(request, f"Subscription '{data['name']}' saved.")
             return redirect("network:subscription-list")
     context = {"form": form, "subscription": subscription}
-    return render_page(request, portal, "exchange/subscription_form.html", context, section="subscriptions",
-                       status=400 if form.errors else 200)
+    return render_form_page(request, portal, "exchange/subscription_form.html", context, section="subscriptions")
 
 
 @require_POST

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 
 from exchange.choices import MemberStatus, Role
 from exchange.errors import Conflict, NotFound, ValidationFailed
@@ -40,6 +41,18 @@ def _full_clean(instance: Any, exclude: list[str] | None = None) -> None:
         raise ValidationFailed(f"{first[0]}: {' '.join(first[1])}", errors=errors) from exc
 
 
+def _insert_unique(row: Model, taken: Conflict, **key: Any) -> None:
+    """Insert a row whose unique `key` the caller chose; a key already taken, or taken by a concurrent
+    insert before ours commits, is `taken` (the savepoint keeps the caller's transaction usable)."""
+    if type(row)._default_manager.filter(**key).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError as exc:
+        raise taken from exc
+
+
 @audited_write
 def member_create(*, actor: User | None, code: str, name: str, country: str) -> Member:
     code = code.strip().upper()
@@ -50,13 +63,8 @@ def member_create(*, actor: User | None, code: str, name: str, country: str) -> 
             f"code: {NETWORK_CODE} is reserved for the network's own signing keys.",
             errors={"code": ["reserved"]},
         )
-    if Member.objects.filter(code=code).exists():
-        raise Conflict(f"A member with code {code} already exists.", errors={"code": ["already exists"]})
-    try:
-        with transaction.atomic():
-            member.save()
-    except IntegrityError as exc:
-        raise Conflict(f"A member with code {code} already exists.") from exc
+    _insert_unique(member, Conflict(f"A member with code {code} already exists.", errors={"code": ["already exists"]}),
+                   code=code)
     audit_record(
         actor=actor, action="member.created", object_type="member", object_id=member.code,
         after=_member_state(member), member_code=member.code,
@@ -122,13 +130,8 @@ def user_create(
         user.set_password(password)
     else:
         user.set_unusable_password()
-    if User.objects.filter(email=email).exists():
-        raise Conflict(f"A user with e-mail {email} already exists.", errors={"email": ["already registered"]})
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError as exc:
-        raise Conflict(f"A user with e-mail {email} already exists.", errors={"email": ["already registered"]}) from exc
+    _insert_unique(user, Conflict(f"A user with e-mail {email} already exists.", errors={"email": ["already registered"]}),
+                   email=email)
     audit_record(actor=actor, action="user.created", object_type="user", object_id=user.pk,
                  after=_user_state(user), member_code=member.code if member else "")
     return user
