@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 from exchange.models import User
 from tests.factories import Network, Regulator, network_make, token_make
@@ -68,6 +70,20 @@ def api(db: None) -> Callable[..., ApiCaller]:
         return ApiCaller(user=user, token=issued.value)
 
     return make
+
+
+@pytest.fixture
+def wsgi_keeps_the_test_transaction() -> Iterator[None]:
+    """Requests go through the real WSGI handler in this thread, inside the test's transaction.
+
+    Django's handler closes "old" connections at the start and end of every request, which would
+    close the test's connection (and roll back its data); the test client avoids it the same way.
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -108,6 +108,14 @@ def authorization_make(
     )
 
 
+def tool_authorised_make(*, network: Network, by: tuple[str, ...] = ("MHRA", "FDA")) -> Tool:
+    """A LungScan AI registered by MHRA and authorised by each member of `by` in its own jurisdiction."""
+    tool = tool_make(actor=network.mhra.publisher)
+    for code in by:
+        authorization_make(actor=network[code].publisher, tool=tool)
+    return tool
+
+
 @dataclass
 class Regulator:
     """One member with a user of every role (e-mails like publisher@mhra.test)."""

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from rest_framework.test import APIClient
 
 from exchange.models import User
+
+if TYPE_CHECKING:
+    from tests.factories import Network
+
+
+def cached_callers(
+    network: Network, api: Callable[..., ApiCaller], *, default_role: str
+) -> Callable[..., ApiCaller]:
+    """`get("FDA", "assessor")`: an API caller of that member's user of that role, one token per pair."""
+    cache: dict[tuple[str, str], ApiCaller] = {}
+
+    def get(code: str, role: str = default_role) -> ApiCaller:
+        if (code, role) not in cache:
+            cache[(code, role)] = api(network[code].users[role])
+        return cache[(code, role)]
+
+    return get
 
 
 class ApiCaller:

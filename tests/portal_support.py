@@ -8,7 +8,6 @@ which HC, TGA and SMC must never see on any page.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from django.test import Client
@@ -16,16 +15,16 @@ from django.test import Client
 from alerts.models import Alert, Tool
 from exchange.models import User
 from tests.alerts.factories import alert_draft_make, alert_published_make
-from tests.factories import Network, authorization_make, tool_make
+from tests.factories import Network, tool_authorised_make
+
+PASSWORD = "correct horse battery staple 42"
 
 
-@pytest.fixture(autouse=True)
-def _static_from_finders(settings: Any) -> None:
-    # The pages' {% static %} tags need no collectstatic run in tests.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+def with_password(*users: User) -> None:
+    """Give the users `PASSWORD`, for tests that sign in through the login form."""
+    for user in users:
+        user.set_password(PASSWORD)
+        user.save(update_fields=["password"])
 
 
 @pytest.fixture
@@ -40,10 +39,7 @@ def page(db: None) -> Callable[[User], Client]:
 
 @pytest.fixture
 def portal_tool(network: Network) -> Tool:
-    tool = tool_make(actor=network.mhra.publisher, manufacturer="Quillfeather Imaging Ltd")
-    authorization_make(actor=network.mhra.publisher, tool=tool)
-    authorization_make(actor=network.fda.publisher, tool=tool)
-    return tool
+    return tool_authorised_make(network=network)
 
 
 @pytest.fixture

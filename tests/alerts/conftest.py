@@ -5,16 +5,13 @@ from __future__ import annotations
 import pytest
 
 from alerts.models import Tool
-from tests.factories import Network, authorization_make, tool_make
+from tests.factories import Network, tool_authorised_make, tool_make
 
 
 @pytest.fixture
 def tool(network: Network) -> Tool:
     """LungScan AI, registered by MHRA and authorised in GB and the US."""
-    registered = tool_make(actor=network.mhra.publisher, manufacturer="Quillfeather Imaging Ltd")
-    authorization_make(actor=network.mhra.publisher, tool=registered)
-    authorization_make(actor=network.fda.publisher, tool=registered)
-    return registered
+    return tool_authorised_make(network=network)
 
 
 @pytest.fixture

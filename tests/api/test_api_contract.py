@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from alerts.models import Tool
 from tests.alerts.factories import alert_amended_make, alert_draft_make, alert_payload, alert_published_make
-from tests.factories import Network, authorization_make, tool_make
+from tests.factories import Network, tool_authorised_make, tool_make
 from tests.helpers import ApiCaller, assert_problem
 
 pytestmark = pytest.mark.django_db
@@ -19,9 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def tool(network: Network) -> Tool:
-    registered = tool_make(actor=network.mhra.publisher, manufacturer="Quillfeather Imaging Ltd")
-    authorization_make(actor=network.mhra.publisher, tool=registered)
-    return registered
+    return tool_authorised_make(network=network, by=("MHRA",))
 
 
 def test_the_index_lists_the_collections_and_each_answers(network: Network, api: Callable[..., ApiCaller],

@@ -22,7 +22,7 @@ from alerts.models import Report, ReportMetric, Signal, Tool
 from alerts.services import signals as signal_services
 from tests.alerts.reports.conftest import performance_url, report_make, report_payload
 from tests.alerts.reports.test_import import COLUMNS, csv_text, head
-from tests.factories import Network, authorization_make, tool_make
+from tests.factories import Network, authorization_make, tool_authorised_make, tool_make
 from tests.helpers import ApiCaller, assert_problem, row_counts
 
 REPORTS = "/api/v1/reports/"
@@ -38,9 +38,7 @@ def mhra_api(network: Network, api: Any) -> ApiCaller:
 
 @pytest.fixture
 def tool(network: Network) -> Tool:
-    made = tool_make(actor=network.mhra.publisher, manufacturer="Quillfeather Imaging Ltd")
-    authorization_make(actor=network.mhra.publisher, tool=made)
-    return made
+    return tool_authorised_make(network=network, by=("MHRA",))
 
 
 # --- numbers ------------------------------------------------------------------------------------------

@@ -9,15 +9,12 @@ and checks every answer against it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import hypothesis
 import pytest
 import schemathesis
 from django.contrib.staticfiles import finders
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -91,21 +88,7 @@ def test_the_docs_are_served_with_local_assets_only(anon: ApiCaller) -> None:
 
 
 @pytest.fixture
-def _wsgi_keeps_the_test_transaction() -> Iterator[None]:
-    """Requests go through the real WSGI handler in this thread, inside the test's transaction.
-
-    Django's handler closes "old" connections at the start and end of every request, which would
-    close the test's connection (and roll back its data); the test client avoids it the same way.
-    """
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
-
-
-@pytest.fixture
-def admin_token(network: Network, api: Any, settings: Any, _wsgi_keeps_the_test_transaction: None) -> str:
+def admin_token(network: Network, api: Any, settings: Any, wsgi_keeps_the_test_transaction: None) -> str:
     """An admin of a member with some registry data, so that lists and filters return rows."""
     settings.API_RATE_LIMIT = None  # hundreds of generated requests share one token
     for regulator in (network.mhra, network.fda, network.hc):

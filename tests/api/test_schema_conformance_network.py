@@ -15,7 +15,7 @@ import schemathesis
 
 from alerts.services.alerts import alert_draft_create, alert_publish
 from config.wsgi import application
-from tests.api.test_schema_conformance import CHECKS, _wsgi_keeps_the_test_transaction  # noqa: F401
+from tests.api.test_schema_conformance import CHECKS
 from tests.factories import Network, tool_make
 
 NETWORK_PATHS = (
@@ -36,7 +36,7 @@ def _seed(network: Network) -> None:
 
 @pytest.fixture
 def network_admin_token(
-    network: Network, api: Any, settings: Any, _wsgi_keeps_the_test_transaction: None  # noqa: F811
+    network: Network, api: Any, settings: Any, wsgi_keeps_the_test_transaction: None
 ) -> str:
     settings.API_RATE_LIMIT = None
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = True  # generated URLs are never resolved through DNS

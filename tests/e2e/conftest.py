@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.portal_support import _static_from_finders, portal_tool
+from tests.portal_support import portal_tool
 
-__all__ = ["_static_from_finders", "portal_tool"]
+__all__ = ["portal_tool"]
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

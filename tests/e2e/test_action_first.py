@@ -25,26 +25,20 @@ from django.utils import timezone
 from alerts.models import Acknowledgement, Alert, Report, Tool
 from alerts.services.acknowledgements import acknowledgement_set
 from alerts.services.reports import report_draft_create, report_publish
-from exchange.models import Subscription, User
+from exchange.models import Subscription
 from tests.alerts.factories import alert_draft_make, alert_published_make
 from tests.e2e.conftest import ROOT, TABLET, Session
 from tests.factories import Network, authorization_make, tool_make
+from tests.portal_support import PASSWORD, with_password
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct horse battery staple 42"
 DESKTOP = {"width": 1366, "height": 900}
 DOCS = ROOT / "docs" / "screenshots"
 CRITICAL_TITLE = "Missed intracranial haemorrhage on thin-slice CT after update 4.2"
 PUBLIC_TITLE = "Triage tool under-prioritises paediatric fractures"
 INTERNAL_REFERENCE = "MHRA-INTERNAL-7781"
 PRIVATE_RATIONALE = "Our own pilot sites confirm it; do not share outside the network"
-
-
-def _with_password(*users: User) -> None:
-    for user in users:
-        user.set_password(PASSWORD)
-        user.save(update_fields=["password"])
 
 
 def _doc_shot(session: Session, name: str) -> None:
@@ -128,7 +122,7 @@ def test_an_answer_without_its_comment_is_one_focused_message(
     network: Network, critical: Alert, portal_tool: Tool, browser_session: Callable[..., Session]
 ) -> None:
     _report_for_information(network, portal_tool)
-    _with_password(network.fda.assessor)
+    with_password(network.fda.assessor)
     fda = browser_session("fda", viewport=DESKTOP)
     fda.sign_in(network.fda.assessor.email, PASSWORD)
     assert fda.page.locator(".nav-count").inner_text().startswith("1")  # the count in the navigation
@@ -192,7 +186,7 @@ def test_the_publisher_sees_who_has_not_acted(
     Acknowledgement.objects.filter(alert=critical, member__code="HC").update(
         deadline=timezone.now() - timedelta(hours=5)
     )
-    _with_password(network.mhra.publisher)
+    with_password(network.mhra.publisher)
     mhra = browser_session("mhra", viewport=DESKTOP)
     mhra.sign_in(network.mhra.publisher.email, PASSWORD)
     mhra.go(f"/alerts/{critical.pk}/")
@@ -258,7 +252,7 @@ def test_public_pages_need_no_sign_in_and_keep_the_network_s_fields(
 def test_the_alerts_list_filters_in_a_closed_panel(
     network: Network, critical: Alert, public_alert: Alert, browser_session: Callable[..., Session]
 ) -> None:
-    _with_password(network.fda.assessor)
+    with_password(network.fda.assessor)
     fda = browser_session("fda", viewport=DESKTOP)
     fda.sign_in(network.fda.assessor.email, PASSWORD)
     fda.go("/alerts/")
@@ -290,7 +284,7 @@ def test_the_alerts_list_filters_in_a_closed_panel(
 def test_a_subscription_chooses_by_name(
     network: Network, portal_tool: Tool, browser_session: Callable[..., Session]
 ) -> None:
-    _with_password(network.fda.admin)
+    with_password(network.fda.admin)
     fda = browser_session("fda-admin", viewport=DESKTOP)
     fda.sign_in(network.fda.admin.email, PASSWORD)
     fda.go("/subscriptions/new/")
@@ -339,7 +333,7 @@ def test_every_page_passes_axe_at_desktop_and_tablet_widths(
     network: Network, critical: Alert, public_alert: Alert, portal_tool: Tool,
     browser_session: Callable[..., Session],
 ) -> None:
-    _with_password(network.fda.admin, network.mhra.publisher)
+    with_password(network.fda.admin, network.mhra.publisher)
     report = _report_for_information(network, portal_tool)
     _report_for_information(network, portal_tool, country="US", sensitivity=(352, 400), start=date(2025, 7, 1))
     draft = alert_draft_make(actor=network.mhra.publisher, tools=[portal_tool],

@@ -19,10 +19,10 @@ from exchange.models import ApiToken, Delivery, WebhookEndpoint
 from exchange.services.tokens import token_authenticate
 from tests.e2e.conftest import Broker, Session
 from tests.factories import Network
+from tests.portal_support import PASSWORD, with_password
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct horse battery staple 42"
 
 
 class _Receiver(BaseHTTPRequestHandler):
@@ -53,8 +53,7 @@ def test_webhook_ping_subscription_and_token(
     network: Network, browser_session: Callable[..., Session], receiver: str, no_broker: Broker
 ) -> None:
     admin_user = network.mhra.admin
-    admin_user.set_password(PASSWORD)
-    admin_user.save(update_fields=["password"])
+    with_password(admin_user)
     admin = browser_session("mhra-admin")
     admin.sign_in(admin_user.email, PASSWORD)
     page = admin.page

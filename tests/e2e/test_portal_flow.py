@@ -17,21 +17,15 @@ import pytest
 
 from alerts.models import Alert, Tool
 from alerts.services.reports import report_draft_create, report_publish
-from exchange.models import Notification, User
+from exchange.models import Notification
 from exchange.services.subscriptions import subscription_create
 from tests.e2e.conftest import TABLET, Broker, Session
 from tests.factories import Network
+from tests.portal_support import PASSWORD, with_password
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct horse battery staple 42"
 TITLE = "Missed nodules after scanner firmware 7.2"
-
-
-def _with_password(*users: User) -> None:
-    for user in users:
-        user.set_password(PASSWORD)
-        user.save(update_fields=["password"])
 
 
 def _trend(network: Network, tool: Tool) -> None:
@@ -53,7 +47,7 @@ def _trend(network: Network, tool: Tool) -> None:
 def test_publish_acknowledge_and_restricted_visibility(
     network: Network, portal_tool: Tool, browser_session: Callable[..., Session], no_broker: Broker
 ) -> None:
-    _with_password(network.mhra.publisher, network.fda.assessor, network.hc.assessor)
+    with_password(network.mhra.publisher, network.fda.assessor, network.hc.assessor)
     _trend(network, portal_tool)
     for regulator in (network.fda, network.hc):  # both want every alert; only FDA is in the audience
         subscription_create(actor=None, member=regulator.member, name="Every alert", event_types=["alert.published"])

@@ -27,7 +27,7 @@ from exchange.services.provenance import SigningKeyUnreadable, _private_key, sig
 from tests.alerts.factories import alert_amended_make, alert_published_make
 from tests.alerts.reports.conftest import report_make
 from tests.exchange.test_token_storage import _all_text_in_database
-from tests.factories import Network, authorization_make, tool_make
+from tests.factories import Network, tool_authorised_make
 from tests.helpers import ApiCaller, assert_problem
 
 JWK_FIELDS = {"kty", "crv", "x", "kid", "use", "alg", "status", "created"}
@@ -137,9 +137,7 @@ def _private_forms(keys: list[SigningKey]) -> list[str]:
 
 @pytest.fixture
 def tool(network: Network) -> Tool:
-    registered = tool_make(actor=network.mhra.publisher, manufacturer="Quillfeather Imaging Ltd")
-    authorization_make(actor=network.fda.publisher, tool=registered)
-    return registered
+    return tool_authorised_make(network=network, by=("FDA",))
 
 
 @pytest.fixture

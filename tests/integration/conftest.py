@@ -24,6 +24,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from tests.integration.receiver import Receiver
+from tests.integration.stack import stop_process_group
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -160,13 +161,7 @@ class Worker:
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_process_group(self.process, timeout=15)
 
 
 @pytest.fixture(scope="session")

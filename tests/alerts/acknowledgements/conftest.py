@@ -17,7 +17,7 @@ from alerts.services.acknowledgements import acknowledgement_set
 from exchange.models import User
 from tests.alerts.factories import alert_published_make
 from tests.factories import Network
-from tests.helpers import ApiCaller
+from tests.helpers import ApiCaller, cached_callers
 
 
 def ack_url(alert: Alert) -> str:
@@ -58,11 +58,4 @@ def alert(publish: Callable[..., Alert]) -> Alert:
 @pytest.fixture
 def callers(network: Network, api: Callable[..., ApiCaller]) -> Callable[[str, str], ApiCaller]:
     """`callers("FDA", "assessor")`: an API caller of that member's user of that role (cached per test)."""
-    cache: dict[tuple[str, str], ApiCaller] = {}
-
-    def get(code: str, role: str = "assessor") -> ApiCaller:
-        if (code, role) not in cache:
-            cache[(code, role)] = api(network[code].users[role])
-        return cache[(code, role)]
-
-    return get
+    return cached_callers(network, api, default_role="assessor")

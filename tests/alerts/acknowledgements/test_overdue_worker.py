@@ -8,7 +8,6 @@ through Django's file-based e-mail backend (EMAIL_URL=filemail://…).
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from django.utils import timezone
 
 from alerts.models import Acknowledgement, Alert
 from exchange.models import Event
+from tests.integration.stack import stop_process_group
 
 BASE_DIR = Path(settings.BASE_DIR)
 BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -83,12 +83,7 @@ def worker(tmp_path: Path) -> Iterator[Worker]:
     try:
         yield Worker(process=process, mail_dir=mail_dir, log=tmp_path / "worker.log")
     finally:
-        os.killpg(process.pid, signal.SIGTERM)  # the worker and the beat it started, nothing else
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        stop_process_group(process, timeout=20)  # the worker and the beat it started, nothing else
         log.close()
 
 

@@ -7,13 +7,10 @@ an alert's acknowledgement actions; path ids point at a real alert so that the a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.parameters import ParameterLocation
@@ -47,17 +44,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 
 
 @pytest.fixture
-def _wsgi_keeps_the_test_transaction() -> Iterator[None]:
-    """Requests run through the real WSGI handler inside the test's transaction (see tests/api)."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
-
-
-@pytest.fixture
-def scene(network: Network, tool: Tool, api: Any, settings: Any, _wsgi_keeps_the_test_transaction: None
+def scene(network: Network, tool: Tool, api: Any, settings: Any, wsgi_keeps_the_test_transaction: None
           ) -> dict[str, Any]:
     settings.API_RATE_LIMIT = None  # hundreds of generated requests share one token
     alert = alert_published_make(actor=network.mhra.publisher, tools=[tool], affected_jurisdictions=["US", "CA"])

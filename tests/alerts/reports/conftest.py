@@ -17,7 +17,7 @@ from alerts.api.report_serializers import ReportInputSerializer
 from alerts.models import Report, Tool
 from alerts.services.reports import report_draft_create, report_publish
 from tests.factories import Network, Regulator
-from tests.helpers import ApiCaller
+from tests.helpers import ApiCaller, cached_callers
 
 REPORTS_URL = "/api/v1/reports/"
 SIGNALS_URL = "/api/v1/signals/"
@@ -90,11 +90,4 @@ def make_report(network: Network, tool: Tool) -> Callable[..., Report]:
 @pytest.fixture
 def callers(network: Network, api: Callable[..., ApiCaller]) -> Callable[..., ApiCaller]:
     """`callers("FDA", "assessor")`: an API caller of that member's user of that role (cached per test)."""
-    cache: dict[tuple[str, str], ApiCaller] = {}
-
-    def get(code: str, role: str = "publisher") -> ApiCaller:
-        if (code, role) not in cache:
-            cache[(code, role)] = api(network[code].users[role])
-        return cache[(code, role)]
-
-    return get
+    return cached_callers(network, api, default_role="publisher")
