@@ -100,15 +100,19 @@ def test_a_bad_value_stops_the_process_naming_the_setting(tmp_path: Path, subtes
             assert value in stderr
 
 
-@pytest.mark.parametrize(("name", "value"), BAD_VALUES)
-def test_every_setting_refuses_a_bad_value_by_name(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str
-) -> None:
-    """The settings module itself, executed afresh with one bad value (cheaper than a process each)."""
-    for other in ENV_NAMES:
-        monkeypatch.delenv(other, raising=False)
+@pytest.fixture
+def bare_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No setting from the environment, and a fresh var directory: the settings module as first run."""
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SAX_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_VALUES)
+def test_every_setting_refuses_a_bad_value_by_name(bare_env: pytest.MonkeyPatch, name: str, value: str) -> None:
+    """The settings module itself, executed afresh with one bad value (cheaper than a process each)."""
+    bare_env.setenv(name, value)
 
     with pytest.raises(ImproperlyConfigured) as caught:
         runpy.run_path(str(BASE_DIR / "config" / "settings.py"))
@@ -121,28 +125,19 @@ def test_every_setting_refuses_a_bad_value_by_name(
         assert value in message
 
 
-def test_debug_0_without_a_signing_keys_secret_stops_start_up_naming_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for other in ENV_NAMES:
-        monkeypatch.delenv(other, raising=False)
-    monkeypatch.setenv("SAX_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("DEBUG", "0")
+def test_debug_0_without_a_signing_keys_secret_stops_start_up_naming_it(bare_env: pytest.MonkeyPatch) -> None:
+    bare_env.setenv("DEBUG", "0")
 
     with pytest.raises(ImproperlyConfigured, match="SIGNING_KEYS_SECRET is required when DEBUG=0"):
         runpy.run_path(str(BASE_DIR / "config" / "settings.py"))
 
-    monkeypatch.setenv("SIGNING_KEYS_SECRET", "x" * 40)
+    bare_env.setenv("SIGNING_KEYS_SECRET", "x" * 40)
     assert runpy.run_path(str(BASE_DIR / "config" / "settings.py"))["SIGNING_KEYS_SECRET"] == "x" * 40
 
 
 def test_the_embedded_default_generates_a_private_signing_keys_secret_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, bare_env: pytest.MonkeyPatch
 ) -> None:
-    for other in ENV_NAMES:
-        monkeypatch.delenv(other, raising=False)
-    monkeypatch.setenv("SAX_VAR_DIR", str(tmp_path / "var"))
-
     first = runpy.run_path(str(BASE_DIR / "config" / "settings.py"))["SIGNING_KEYS_SECRET"]
     again = runpy.run_path(str(BASE_DIR / "config" / "settings.py"))["SIGNING_KEYS_SECRET"]
 

@@ -1,0 +1,106 @@
+"""Publishing an alert through the API (SPEC §2, §6): the draft, its reference, revision 1."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from alerts.models import Alert, ReferenceCounter, Tool
+from alerts.services.alerts import alert_publish
+from tests.alerts.factories import (
+    alert_draft_make,
+    alert_payload,
+)
+from tests.alerts.lifecycle.steps import REFERENCE, api_draft, api_published
+from tests.factories import Network
+from tests.helpers import ApiCaller, assert_problem
+
+# --- draft → published ---------------------------------------------------------------------------
+
+
+def test_a_draft_is_created_unpublished(mhra_api: ApiCaller, tool: Tool) -> None:
+    response = mhra_api.post("/api/v1/alerts/", alert_payload(tools=[tool]))
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "draft"
+    assert body["reference"] is None
+    assert body["revision"] == 0
+    assert body["publisher"] == "MHRA"
+    assert body["published_at"] is None
+    assert response["ETag"]
+
+
+def test_publishing_a_draft_allocates_a_reference_and_revision_1(mhra_api: ApiCaller, tool: Tool) -> None:
+    draft = api_draft(mhra_api, tool)
+
+    response = mhra_api.post(f"/api/v1/alerts/{draft['id']}/publish/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "published"
+    assert body["revision"] == 1
+    match = REFERENCE.match(body["reference"])
+    assert match is not None, body["reference"]
+    assert int(match.group(1)) == timezone.now().year
+    assert body["published_at"] is not None
+    revisions = mhra_api.get(f"/api/v1/alerts/{draft['id']}/revisions/").json()["results"]
+    assert [r["revision"] for r in revisions] == [1]
+    assert revisions[0]["content"]["title"] == draft["title"]
+
+
+def test_publishing_twice_is_a_conflict(mhra_api: ApiCaller, tool: Tool) -> None:
+    alert = api_published(mhra_api, tool)
+
+    response = mhra_api.post(f"/api/v1/alerts/{alert['id']}/publish/")
+
+    assert_problem(response, 409, "conflict")
+    assert Alert.objects.get(pk=alert["id"]).reference == alert["reference"]
+
+
+def test_references_are_distinct_and_increase(mhra_api: ApiCaller, tool: Tool) -> None:
+    numbers = [int(REFERENCE.match(api_published(mhra_api, tool)["reference"]).group(2)) for _ in range(3)]  # type: ignore[union-attr]
+
+    assert numbers == sorted(numbers)
+    assert numbers[1:] == [numbers[0] + 1, numbers[0] + 2]
+# --- reference allocation under concurrency ------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_publishes_get_distinct_gap_free_references(network: Network, tool: Tool) -> None:
+    count = 20
+    publishers = [network.mhra.publisher, network.fda.publisher, network.hc.publisher, network.tga.publisher]
+    drafts = [
+        alert_draft_make(actor=publishers[i % len(publishers)], tools=[tool], title=f"Concurrent alert {i}")
+        for i in range(count)
+    ]
+    year = timezone.now().year
+    before = ReferenceCounter.objects.filter(year=year).values_list("last", flat=True).first() or 0
+    start = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def publish(index: int) -> None:
+        try:
+            start.wait(timeout=10)
+            alert_publish(actor=publishers[index % len(publishers)], alert=drafts[index])
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=publish, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not errors, errors
+    references = list(Alert.objects.filter(pk__in=[d.pk for d in drafts]).values_list("reference", flat=True))
+    numbers = sorted(int(REFERENCE.match(ref).group(2)) for ref in references)  # type: ignore[arg-type,union-attr]
+    assert all(ref.startswith(f"SAX-{year}-") for ref in references)  # type: ignore[union-attr]
+    assert numbers == list(range(before + 1, before + count + 1))
+    assert ReferenceCounter.objects.get(year=year).last == before + count
