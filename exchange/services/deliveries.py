@@ -159,6 +159,18 @@ _CLAIM_FIELDS = (
 # The SQL spells the open states as the partial due index's condition does, so the planner uses it.
 assert {DeliveryState.PENDING, DeliveryState.RETRYING} == set(OPEN_DELIVERY_STATES)
 
+# What sending a leased delivery `c` needs: its row, whether its member is active, its endpoint's URL
+# and secrets (the previous one during its overlap).
+_TARGETS_SQL = """
+SELECT c.id, c.event_id, c.member_id, c.channel, c.endpoint_id, c.email, c.attempt_count,
+       c.schedule_position, m.status = %(active)s, COALESCE(e.url, ''), COALESCE(e.enabled, false),
+       COALESCE(e.secret, ''),
+       CASE WHEN e.previous_secret <> '' AND e.previous_secret_expires_at > %(now)s
+            THEN e.previous_secret ELSE '' END
+FROM {source} c JOIN exchange_member m ON m.id = c.member_id
+LEFT JOIN exchange_webhookendpoint e ON e.id = c.endpoint_id
+"""
+
 # PostgreSQL: one statement ranks the first due rows per endpoint, locks those still free (SKIP
 # LOCKED), leases them and returns them with their endpoint's URL and secrets and whether their
 # member is active — no id list travels to the database and back.
@@ -189,13 +201,11 @@ WITH due AS (
     RETURNING d.id, d.event_id, d.member_id, d.channel, d.endpoint_id, d.email, d.attempt_count,
               d.schedule_position, d.next_attempt_at
 )
-SELECT c.id, c.event_id, c.member_id, c.channel, c.endpoint_id, c.email, c.attempt_count,
-       c.schedule_position, m.status = %(active)s, COALESCE(e.url, ''), COALESCE(e.enabled, false),
-       COALESCE(e.secret, ''),
-       CASE WHEN e.previous_secret <> '' AND e.previous_secret_expires_at > %(now)s
-            THEN e.previous_secret ELSE '' END
-FROM claimed c JOIN exchange_member m ON m.id = c.member_id
-LEFT JOIN exchange_webhookendpoint e ON e.id = c.endpoint_id
+""" + _TARGETS_SQL.replace("{source}", "claimed") + "ORDER BY c.next_attempt_at\n"  # noqa: S608
+# PostgreSQL: the deliveries fan-out wrote already leased to a pump, read (not updated) by that pump.
+_ADOPT_SQL = _TARGETS_SQL.replace("{source}", "exchange_delivery") + """
+WHERE c.event_id = %(event)s AND c.lease_token = %(token)s AND c.lease_until > %(now)s
+  AND c.state IN ('pending', 'retrying')
 ORDER BY c.next_attempt_at
 """
 
@@ -241,14 +251,38 @@ def deliveries_claim(
                 "now": now, "window": limit * CLAIM_WINDOW, "per_target": per_target, "limit": limit,
                 "until": until, "token": token, "excluded": _uuid_list(excluded), "active": MemberStatus.ACTIVE,
             })
-            rows = cursor.fetchall()
-        return [
-            Claimed(*row[:8], member_active=row[8], url=row[9], endpoint_enabled=row[10],
-                    secrets=tuple(secret for secret in row[11:13] if secret))
-            for row in rows
-        ]
+            return _claimed(cursor.fetchall())
     return _claim_portable(now=now, until=until, token=token, limit=limit, excluded=excluded,
                            exclude_email=exclude_email, per_target=per_target)
+
+
+def _claimed(rows: Iterable[tuple[Any, ...]]) -> list[Claimed]:
+    """Claimed deliveries from rows shaped as _TARGETS_SQL selects them."""
+    return [
+        Claimed(*row[:8], member_active=row[8], url=row[9], endpoint_enabled=row[10],
+                secrets=tuple(secret for secret in row[11:13] if secret))
+        for row in rows
+    ]
+
+
+def deliveries_adopt(*, token: uuid.UUID, event_id: uuid.UUID) -> list[Claimed]:
+    """The deliveries of an event that fan-out wrote leased to `token`, still leased and open."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_ADOPT_SQL, {"event": event_id, "token": token, "now": now, "active": MemberStatus.ACTIVE})
+            return _claimed(cursor.fetchall())
+    rows = list(
+        Delivery.objects.filter(
+            event_id=event_id, lease_token=token, lease_until__gt=now, state__in=OPEN_DELIVERY_STATES
+        ).order_by("next_attempt_at").values_list(*_CLAIM_FIELDS)
+    )
+    return _targets_portable(rows, now)
+
+
+def deliveries_release_adoption(*, event_id: uuid.UUID, lease: uuid.UUID) -> None:
+    """Free deliveries written leased to a pump that could not be queued, for any pump to claim."""
+    Delivery.objects.filter(event_id=event_id, lease_token=lease).update(lease_until=None, lease_token=None)
 
 
 def _claim_portable(
@@ -281,6 +315,11 @@ def _claim_portable(
         if not rows:
             return []
         Delivery.objects.filter(id__in=[row[0] for row in rows]).update(lease_until=until, lease_token=token)
+    return _targets_portable(rows, now)
+
+
+def _targets_portable(rows: list[tuple[Any, ...]], now: datetime) -> list[Claimed]:
+    """_TARGETS_SQL through the ORM: leased rows (_CLAIM_FIELDS) with their members and endpoints."""
     endpoints = WebhookEndpoint.objects.in_bulk([row[4] for row in rows if row[4]])
     active = set(
         Member.objects.filter(pk__in={row[2] for row in rows}, status=MemberStatus.ACTIVE).values_list("pk", flat=True)
@@ -558,8 +597,11 @@ class DeliveryPump:
         max_seconds: float = PUMP_MAX_SECONDS,
         max_in_flight: int | None = None,
         per_endpoint: int | None = None,
+        adopt: tuple[str | uuid.UUID, str | uuid.UUID] | None = None,
     ) -> None:
-        self.token = uuid.uuid4()
+        # `adopt`: (event id, lease) of deliveries fan-out wrote leased to this pump; it sends them first.
+        self.adopt = (uuid.UUID(str(adopt[0])), uuid.UUID(str(adopt[1]))) if adopt else None
+        self.token = self.adopt[1] if self.adopt else uuid.uuid4()
         self.max_seconds = max_seconds
         self.max_in_flight = max_in_flight or settings.DELIVERY_MAX_IN_FLIGHT
         self.per_endpoint = per_endpoint or settings.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT
@@ -614,13 +656,18 @@ class DeliveryPump:
         if free <= 0:
             return []
         saturated = [key for key, count in self.in_flight.items() if count >= self._limit(key)]
-        claimed = deliveries_claim(
-            token=self.token,
-            limit=min(free, CLAIM_BATCH),
-            exclude_endpoints=[key for key in saturated if key != EMAIL_KEY],
-            exclude_email=EMAIL_KEY in saturated,
-            per_target=max(self.per_endpoint, EMAIL_CONCURRENCY),
-        )
+        claimed: list[Claimed] = []
+        if self.adopt:
+            claimed = deliveries_adopt(token=self.token, event_id=self.adopt[0])
+            self.adopt = None
+        if not claimed:
+            claimed = deliveries_claim(
+                token=self.token,
+                limit=min(free, CLAIM_BATCH),
+                exclude_endpoints=[key for key in saturated if key != EMAIL_KEY],
+                exclude_email=EMAIL_KEY in saturated,
+                per_target=max(self.per_endpoint, EMAIL_CONCURRENCY),
+            )
         if not claimed:
             return []
         # Keep only what can start at once: more for one endpoint than its free slots would wait

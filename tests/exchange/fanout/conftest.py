@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.exchange.fanout import helpers
 from tests.integration.receiver import Receiver
 
 
@@ -29,10 +30,13 @@ def kicks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     from exchange import tasks
 
     calls: list[tuple[str, Any]] = []
+    helpers.ADOPTIONS.clear()
+
+    def kick(deliveries: int = 1, countdown: float | None = None, adopt: Any = None) -> None:
+        calls.append(("pump", deliveries))
+
     monkeypatch.setattr(tasks.event_dispatch, "delay", lambda event_id: calls.append(("dispatch", str(event_id))))
-    monkeypatch.setattr(
-        tasks, "deliveries_kick", lambda deliveries=1, countdown=None: calls.append(("pump", deliveries))
-    )
+    monkeypatch.setattr(tasks, "deliveries_kick", kick)
     return calls
 
 

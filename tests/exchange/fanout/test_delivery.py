@@ -21,7 +21,8 @@ from exchange.services.endpoints import endpoint_create, endpoint_rotate_secret,
 from exchange.services.fanout import event_fan_out, outbox_sweep
 from exchange.services.members import member_update
 from exchange.services.subscriptions import subscription_create
-from tests.exchange.fanout.helpers import TOOL_B, alert_facets, publish, pump, record
+from tests.exchange.fanout import helpers
+from tests.exchange.fanout.helpers import TOOL_B, alert_facets, fan_out, publish, pump, record
 from tests.factories import Network, Regulator
 from tests.integration.receiver import Receiver, Reply
 
@@ -215,7 +216,7 @@ def test_410_disables_the_endpoint_and_tells_its_admins(network: Network, receiv
     disabled = Event.objects.get(type="endpoint.disabled")
     assert disabled.payload["url"] == endpoint.url
     assert endpoint.secret not in json.dumps(disabled.payload)
-    event_fan_out(event_id=disabled.pk)
+    fan_out(disabled.pk)
     assert Notification.objects.get(event=disabled).subscriptions == [str(watcher.pk)]
     pump()
     assert sorted(m.to[0] for m in mail.outbox) == ["admin@fda.test", "ops@fda.test"]
@@ -318,6 +319,8 @@ def test_a_lease_held_by_a_dead_worker_expires_and_the_delivery_is_sent(network:
     endpoint = hook(network.fda, receiver)
     subscribe(network.fda, [endpoint])
     publish()
+    helpers.ADOPTIONS.clear()  # the pump fan-out queued takes its deliveries, then dies
+    Delivery.objects.update(lease_until=None, lease_token=None)
     dead = deliveries_claim(token=uuid.uuid4(), limit=10)
     assert len(dead) == 1
 
@@ -361,7 +364,8 @@ def test_the_sweeper_queues_a_pump_for_due_deliveries(network: Network, receiver
     endpoint = hook(network.fda, receiver)
     subscribe(network.fda, [endpoint])
     publish()
-    kicks.clear()
+    kicks.clear()  # the pump fan-out queued is lost with the deliveries it was to adopt ...
+    Delivery.objects.update(lease_until=timezone.now() - timedelta(seconds=1))  # ... and their lease runs out
 
     result = outbox_sweep()
 
@@ -401,6 +405,8 @@ def test_a_claim_takes_at_most_a_few_of_one_endpoints_backlog(network: Network, 
         publish(audience_kind="members", audience_codes=["FDA"])
     subscribe(network.hc, [other])
     publish(audience_kind="members", audience_codes=["HC"])
+    helpers.ADOPTIONS.clear()  # the pumps fan-out queued were lost, and their leases ran out
+    Delivery.objects.update(lease_until=None, lease_token=None)
 
     claimed = deliveries_claim(token=uuid.uuid4(), limit=200, per_target=8)
 

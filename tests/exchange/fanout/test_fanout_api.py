@@ -14,7 +14,7 @@ from standardwebhooks.webhooks import Webhook
 from exchange.models import AuditEntry, Delivery, Event, Subscription, WebhookEndpoint
 from exchange.services.deliveries import deliveries_claim, deliveries_record
 from exchange.transports.base import Outcome
-from tests.exchange.fanout.helpers import TOOL_A, publish, pump
+from tests.exchange.fanout.helpers import TOOL_A, fan_out, publish, pump
 from tests.factories import Network
 from tests.helpers import assert_problem
 from tests.integration.receiver import Receiver, Reply
@@ -245,9 +245,7 @@ def test_test_sends_a_ping_to_that_endpoint_only(network: Network, hc_admin: Any
     assert delivery["event_type"] == "ping"
     assert delivery["endpoint"] == endpoint["id"]
     assert delivery["state"] == "pending"
-    from exchange.services.fanout import event_fan_out
-
-    event_fan_out(event_id=delivery["event_id"])
+    fan_out(delivery["event_id"])
     pump()
     [request] = receiver.received()
     assert request.path == "/hook"
