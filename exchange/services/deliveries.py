@@ -43,7 +43,14 @@ from exchange.services.chain import audited_write
 from exchange.services.delivery_log import delivery_attempts_log
 from exchange.transports.base import Message, Outcome, short_error
 from exchange.transports.email import EmailMessage, EmailTransport
-from exchange.transports.webhook import RESPONSE_BODY_LIMIT, WebhookMessage, WebhookTransport, webhook_session
+from exchange.transports.webhook import (
+    CONNECTIONS_PER_ORIGIN,
+    RESPONSE_BODY_LIMIT,
+    WebhookMessage,
+    WebhookTransport,
+    origin_of,
+    webhook_session,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -505,14 +512,24 @@ class _Sender:
         self.webhook = WebhookTransport(session=self.session, timeout=self.timeout)
         self.email = EmailTransport()
 
-    async def _send(self, message: Message) -> Outcome:
-        semaphore = self.semaphores.get(message.concurrency_key)
+    def _semaphore(self, key: str, limit: int) -> asyncio.Semaphore:
+        semaphore = self.semaphores.get(key)
         if semaphore is None:
-            limit = EMAIL_CONCURRENCY if message.concurrency_key == EMAIL_KEY else self.per_endpoint
-            semaphore = self.semaphores[message.concurrency_key] = asyncio.Semaphore(limit)
-        async with semaphore:
-            if message.channel == Channel.EMAIL:
+            semaphore = self.semaphores[key] = asyncio.Semaphore(limit)
+        return semaphore
+
+    async def _send(self, message: Message) -> Outcome:
+        if message.channel == Channel.EMAIL:
+            async with self._semaphore(EMAIL_KEY, EMAIL_CONCURRENCY):
                 return await self.email.send(message)
+        assert isinstance(message, WebhookMessage)
+        # The endpoint's cap, then its origin's pool: a send waits here, cheaply, until a connection
+        # is free, and only then is signed and built — not inside the HTTP client with the rest of
+        # a claim, which would delay the first requests behind the preparation of all of them.
+        async with (
+            self._semaphore(message.concurrency_key, self.per_endpoint),
+            self._semaphore(origin_of(message.url), CONNECTIONS_PER_ORIGIN),
+        ):
             return await self.webhook.send(message)
 
     def _start(self, batch: list[tuple[Claimed, Message]]) -> None:

@@ -64,6 +64,12 @@ def _target(url: str) -> tuple[URL, str]:
     return parsed, (parsed.host or "").rstrip(".")
 
 
+@lru_cache(maxsize=8192)
+def origin_of(url: str) -> str:
+    """scheme://host:port of a URL: the key of its connection pool (CONNECTIONS_PER_ORIGIN)."""
+    return str(_target(url)[0].origin())
+
+
 @lru_cache(maxsize=64)
 def _encoded(body: str) -> bytes:
     return body.encode()
