@@ -1,0 +1,368 @@
+"""The delivery pump: claim, send concurrently, record — one per Celery task."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from exchange.choices import Channel
+from exchange.models import Event
+from exchange.services.deliveries.claims import (
+    CLAIM_BATCH,
+    EMAIL_KEY,
+    Claimed,
+    deliveries_adopt,
+    deliveries_claim,
+    deliveries_release,
+    due,
+)
+from exchange.services.deliveries.recording import deliveries_record
+from exchange.services.deliveries.rendering import RenderedEvent, email_content, webhook_body
+from exchange.services.delivery_log import delivery_attempts_log
+from exchange.transports.base import Message, Outcome, short_error
+from exchange.transports.email import EmailMessage, EmailTransport
+from exchange.transports.webhook import (
+    CONNECTIONS_PER_ORIGIN,
+    WebhookMessage,
+    WebhookTransport,
+    origin_of,
+    webhook_session,
+)
+
+logger = logging.getLogger(__name__)
+
+PUMP_MAX_SECONDS = 60.0
+RECORD_BATCH = 100
+RECORD_DELAY = 0.1
+EMAIL_CONCURRENCY = 4
+
+
+
+class _Sender:
+    """An asyncio event loop in its own thread, sending with one HTTP session for the whole pump.
+
+    The pump hands over each claim as one batch (one wake-up of the loop, not one per message);
+    each send is a task, and its outcome goes back through a queue.
+    """
+
+    def __init__(self, *, timeout: float, per_endpoint: int) -> None:
+        self.timeout = timeout
+        self.per_endpoint = per_endpoint
+        self.results: queue.SimpleQueue[tuple[Claimed, Outcome]] = queue.SimpleQueue()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="delivery-sender", daemon=True)
+        self.semaphores: dict[str, asyncio.Semaphore] = {}
+        self.tasks: set[asyncio.Task[Outcome]] = set()
+
+    def start(self) -> None:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self._open(), self.loop).result(timeout=30)
+
+    async def _open(self) -> None:
+        self.session = webhook_session(timeout=self.timeout)
+        self.webhook = WebhookTransport(session=self.session, timeout=self.timeout)
+        self.email = EmailTransport()
+
+    def _semaphore(self, key: str, limit: int) -> asyncio.Semaphore:
+        semaphore = self.semaphores.get(key)
+        if semaphore is None:
+            semaphore = self.semaphores[key] = asyncio.Semaphore(limit)
+        return semaphore
+
+    async def _send(self, message: Message) -> Outcome:
+        if message.channel == Channel.EMAIL:
+            async with self._semaphore(EMAIL_KEY, EMAIL_CONCURRENCY):
+                return await self.email.send(message)
+        assert isinstance(message, WebhookMessage)
+        # The endpoint's cap, then its origin's pool: a send waits here, cheaply, until a connection
+        # is free, and only then is signed and built — not inside the HTTP client with the rest of
+        # a claim, which would delay the first requests behind the preparation of all of them.
+        async with (
+            self._semaphore(message.concurrency_key, self.per_endpoint),
+            self._semaphore(origin_of(message.url), CONNECTIONS_PER_ORIGIN),
+        ):
+            return await self.webhook.send(message)
+
+    def _start(self, batch: list[tuple[Claimed, Message]]) -> None:
+        for item, message in batch:
+            task = self.loop.create_task(self._send(message))
+            self.tasks.add(task)
+            task.add_done_callback(functools.partial(self._done, item))
+
+    def _done(self, item: Claimed, task: asyncio.Task[Outcome]) -> None:
+        self.tasks.discard(task)
+        try:
+            outcome = task.result()
+        except BaseException as exc:  # a bug or a cancellation: an attempt that failed
+            outcome = Outcome(timezone.now(), ok=False, error=short_error(f"{type(exc).__name__}: {exc}"))
+        self.results.put((item, outcome))
+
+    def submit(self, batch: list[tuple[Claimed, Message]]) -> None:
+        if batch:
+            self.loop.call_soon_threadsafe(self._start, batch)
+
+    def close(self) -> None:
+        try:
+            asyncio.run_coroutine_threadsafe(self.session.close(), self.loop).result(timeout=10)
+        except Exception:  # closing is best effort: the process may be on its way out
+            logger.debug("closing the webhook session failed", exc_info=True)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        if not self.thread.is_alive():
+            self.loop.close()
+
+
+class _Recorder:
+    """Records result batches in a thread of its own (with its own database connection), so that
+    claiming and sending never wait for recording. A batch that fails to record is logged; its
+    deliveries keep their leases, which expire, and are sent again (at least once)."""
+
+    def __init__(self, record: Any) -> None:
+        self.record = record
+        self.batches: queue.Queue[list[tuple[Claimed, Outcome]] | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, name="delivery-recorder", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def submit(self, batch: list[tuple[Claimed, Outcome]]) -> None:
+        self.batches.put(batch)
+
+    def idle(self) -> bool:
+        return self.batches.unfinished_tasks == 0
+
+    def _run(self) -> None:
+        try:
+            while True:
+                batch = self.batches.get()
+                try:
+                    if batch is None:
+                        return
+                    self.record(batch)
+                except Exception:
+                    logger.exception("Recording %d delivery results failed; their leases will expire", len(batch or ()))
+                finally:
+                    self.batches.task_done()
+        finally:
+            connection.close()  # this thread's own connection
+
+    def close(self) -> None:
+        self.batches.put(None)
+        self.thread.join(timeout=PUMP_MAX_SECONDS)
+
+
+@dataclass
+class PumpStats:
+    sent: int = 0
+    succeeded: int = 0
+    failed: int = 0
+
+
+class DeliveryPump:
+    def __init__(
+        self,
+        *,
+        max_seconds: float = PUMP_MAX_SECONDS,
+        max_in_flight: int | None = None,
+        per_endpoint: int | None = None,
+        adopt: tuple[str | uuid.UUID, str | uuid.UUID] | None = None,
+    ) -> None:
+        # `adopt`: (event id, lease) of deliveries fan-out wrote leased to this pump; it sends them first.
+        self.adopt = (uuid.UUID(str(adopt[0])), uuid.UUID(str(adopt[1]))) if adopt else None
+        self.token = self.adopt[1] if self.adopt else uuid.uuid4()
+        self.max_seconds = max_seconds
+        self.max_in_flight = max_in_flight or settings.DELIVERY_MAX_IN_FLIGHT
+        self.per_endpoint = per_endpoint or settings.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT
+        self.events: dict[uuid.UUID, RenderedEvent] = {}
+        self.in_flight: Counter[str] = Counter()
+        self.in_flight_total = 0
+        self.stats = PumpStats()
+
+    def _limit(self, key: str) -> int:
+        return EMAIL_CONCURRENCY if key == EMAIL_KEY else self.per_endpoint
+
+    def _rendered(self, event_ids: Iterable[uuid.UUID]) -> None:
+        missing = [pk for pk in set(event_ids) if pk not in self.events]
+        for event in Event.objects.filter(pk__in=missing):
+            self.events[event.pk] = RenderedEvent(event=event, body=webhook_body(event))
+
+    def _prepare(self, claimed: list[Claimed]) -> tuple[list[tuple[Claimed, Message]], list[tuple[Claimed, Outcome]]]:
+        self._rendered(item.event_id for item in claimed)
+        now = timezone.now()
+        ready: list[tuple[Claimed, Message]] = []
+        refused: list[tuple[Claimed, Outcome]] = []
+        for item in claimed:
+            rendered = self.events.get(item.event_id)
+            if rendered is None:
+                refused.append((item, Outcome(now, ok=False, permanent=True, error="the event no longer exists")))
+                continue
+            # A member suspended since fan-out receives nothing more (SPEC §2), retries included.
+            if not item.member_active:
+                refused.append((item, Outcome(now, ok=False, permanent=True, error="the member is suspended")))
+                continue
+            if item.channel == Channel.WEBHOOK:
+                if not item.endpoint_enabled:
+                    refused.append((item, Outcome(now, ok=False, permanent=True, error="the endpoint is disabled")))
+                    continue
+                message: Message = WebhookMessage(
+                    delivery_id=item.id, channel=Channel.WEBHOOK, concurrency_key=item.concurrency_key,
+                    url=item.url, body=rendered.body, msg_id=f"msg_{item.id.hex}", secrets=item.secrets,
+                )
+            else:
+                if rendered.email is None:
+                    rendered.email = email_content(rendered.event)
+                subject, text, html = rendered.email
+                message = EmailMessage(
+                    delivery_id=item.id, channel=Channel.EMAIL, concurrency_key=EMAIL_KEY, to=item.email,
+                    subject=subject, text=text, html=html, message_id=f"msg_{item.id.hex}",
+                )
+            ready.append((item, message))
+        return ready, refused
+
+    def _claim(self) -> list[tuple[Claimed, Message]]:
+        free = self.max_in_flight - self.in_flight_total
+        if free <= 0:
+            return []
+        saturated = [key for key, count in self.in_flight.items() if count >= self._limit(key)]
+        claimed: list[Claimed] = []
+        if self.adopt:
+            claimed = deliveries_adopt(token=self.token, event_id=self.adopt[0])
+            self.adopt = None
+        if not claimed:
+            claimed = deliveries_claim(
+                token=self.token,
+                limit=min(free, CLAIM_BATCH),
+                exclude_endpoints=[key for key in saturated if key != EMAIL_KEY],
+                exclude_email=EMAIL_KEY in saturated,
+                per_target=max(self.per_endpoint, EMAIL_CONCURRENCY),
+            )
+        if not claimed:
+            return []
+        # Keep only what can start at once: more for one endpoint than its free slots would wait
+        # in this process while its lease runs down. The rest goes back for another claim.
+        keep: list[Claimed] = []
+        release: list[uuid.UUID] = []
+        planned = Counter(self.in_flight)
+        for item in claimed:
+            key = item.concurrency_key
+            if planned[key] < self._limit(key):
+                planned[key] += 1
+                keep.append(item)
+            else:
+                release.append(item.id)
+        deliveries_release(token=self.token, ids=release)
+        ready, refused = self._prepare(keep)
+        if refused:
+            deliveries_record(token=self.token, results=refused)
+            self.stats.failed += len(refused)
+        return ready
+
+    def _drain(self, sender: _Sender, wait: float) -> list[tuple[Claimed, Outcome]]:
+        drained: list[tuple[Claimed, Outcome]] = []
+        try:
+            drained.append(sender.results.get(timeout=wait) if wait > 0 else sender.results.get_nowait())
+        except queue.Empty:
+            return drained
+        while True:
+            try:
+                drained.append(sender.results.get_nowait())
+            except queue.Empty:
+                break
+        for item, outcome in drained:
+            self.in_flight_total -= 1
+            self.in_flight[item.concurrency_key] -= 1
+            if self.in_flight[item.concurrency_key] <= 0:
+                del self.in_flight[item.concurrency_key]
+            if outcome.ok:
+                self.stats.succeeded += 1
+            else:
+                self.stats.failed += 1
+        return drained
+
+    def _record(self, results: list[tuple[Claimed, Outcome]]) -> None:
+        gone = deliveries_record(token=self.token, results=results)
+        delivery_attempts_log(results)
+        if gone:
+            from exchange.services.endpoints import endpoint_disable
+
+            for endpoint_id in gone:
+                endpoint_disable(endpoint_id=endpoint_id, reason="The receiver answered 410 Gone.")
+
+    def run(self) -> PumpStats:
+        """Claim, send and record until nothing is due, nothing is in flight and nothing is unrecorded.
+
+        Database work is batched so that it stays a small fraction of the sending: results are
+        recorded RECORD_BATCH at a time (or after RECORD_DELAY) by the recorder thread, and new
+        work is claimed when half the slots are free (or when nothing is in flight).
+        """
+        sender = _Sender(timeout=float(settings.WEBHOOK_TIMEOUT_SECONDS), per_endpoint=self.per_endpoint)
+        sender.start()
+        # Recording runs beside claiming, on a connection of its own — unless the caller holds a
+        # transaction (tests), whose rows another connection could not see: then it runs here.
+        recorder = None if connection.in_atomic_block else _Recorder(self._record)
+        if recorder is not None:
+            recorder.start()
+        record = recorder.submit if recorder is not None else self._record
+        deadline = time.monotonic() + self.max_seconds
+        # Claim when half the slots are free: fewer, larger claims (each costs a round trip and a
+        # scan of the due window), while the other half keeps the connections busy meanwhile.
+        claim_threshold = max(1, self.max_in_flight // 2)
+        next_claim_at = 0.0
+        unrecorded: list[tuple[Claimed, Outcome]] = []
+        oldest_unrecorded = 0.0
+        try:
+            while True:
+                now = time.monotonic()
+                in_flight = self.in_flight_total
+                free = self.max_in_flight - in_flight
+                claiming = now < deadline and now >= next_claim_at and (free >= claim_threshold or in_flight == 0)
+                drained = self._drain(sender, 0.0 if claiming else (RECORD_DELAY / 2 if in_flight else 0.0))
+                if drained:
+                    if not unrecorded:
+                        oldest_unrecorded = time.monotonic()
+                    unrecorded.extend(drained)
+                    next_claim_at = 0.0  # slots were freed: look for more work now
+                if unrecorded and (
+                    len(unrecorded) >= RECORD_BATCH
+                    or not self.in_flight
+                    or time.monotonic() - oldest_unrecorded >= RECORD_DELAY
+                ):
+                    record(unrecorded)
+                    unrecorded = []
+                ready: list[tuple[Claimed, Message]] = []
+                if claiming:
+                    ready = self._claim()
+                    for item, _message in ready:
+                        self.in_flight[item.concurrency_key] += 1
+                    self.in_flight_total += len(ready)
+                    sender.submit(ready)
+                    self.stats.sent += len(ready)
+                    if not ready:
+                        next_claim_at = time.monotonic() + 0.5
+                if not ready and not drained and not self.in_flight and not unrecorded:
+                    if recorder is not None and not recorder.idle():
+                        time.sleep(0.01)  # what is being recorded may be due again at once
+                        continue
+                    if time.monotonic() >= deadline or not due(timezone.now()).exists():
+                        break
+                    time.sleep(max(0.0, min(0.5, next_claim_at - time.monotonic())))
+        finally:
+            if unrecorded:
+                record(unrecorded)
+            if recorder is not None:
+                recorder.close()
+            sender.close()
+        return self.stats
