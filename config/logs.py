@@ -215,3 +215,38 @@ class ExpectedAnswers(logging.Filter):
             record.exc_info = None
             record.exc_text = None
         return True
+
+
+def logging_settings(*, log_format: str, log_level: str) -> dict[str, Any]:
+    """Django's LOGGING (settings.LOGGING): one console handler in the chosen format, every record
+    carrying the request id and member, and the filters above."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "request_context": {"()": "config.logs.RequestContextFilter"},
+            "outage": {"()": "config.logs.OutageFilter"},
+            "expected_answers": {"()": "config.logs.ExpectedAnswers"},
+        },
+        "formatters": {
+            "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(member)s] %(message)s"},
+            "json": {"()": "config.logs.JsonLogFormatter"},
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": log_format,
+                "filters": ["request_context", "outage"],
+            },
+        },
+        "root": {"handlers": ["console"], "level": log_level},
+        "loggers": {
+            "django.db.backends": {"level": "INFO"},
+            # One line per webhook request is noise at fan-out rates; failures are in the delivery log.
+            "httpx": {"level": "WARNING"},
+            "httpcore": {"level": "WARNING"},
+            # Expected answers (403, 404) without tracebacks; kombu's embedded-transport hostname notice dropped.
+            "django.request": {"filters": ["expected_answers"]},
+            "kombu.connection": {"filters": ["expected_answers"]},
+        },
+    }

@@ -16,6 +16,8 @@ from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
 
 from config import env
+from config.beat import beat_schedule
+from config.logs import logging_settings
 
 django_stubs_ext.monkeypatch()  # lets admin/queryset generics be subscripted at run time
 
@@ -332,70 +334,16 @@ OUTBOX_SWEEP_INTERVAL = max(1.0, min(OUTBOX_SWEEP_SECONDS, DELIVERY_LEASE_SECOND
 # carries the same webhook-id, by which receivers de-duplicate.
 DELIVERY_LEASE_HOLD_SECONDS = max(1.0, DELIVERY_LEASE_SECONDS - OUTBOX_SWEEP_INTERVAL)
 
-# --- Periodic tasks (`celery -A config beat`) ---------------------------------------------------------
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "acknowledgements-overdue": {
-        "task": "alerts.acknowledgements_overdue_sweep",
-        "schedule": float(ACK_OVERDUE_SWEEP_SECONDS),
-    },
-}
-# Signals are evaluated after each publication; this catches up on any evaluation a lost message skipped.
-CELERY_BEAT_SCHEDULE["signals-evaluate-all"] = {
-    "task": "alerts.signals_evaluate_all",
-    "schedule": float(env.positive_int("SIGNAL_SWEEP_SECONDS", 3600)),
-}
-# Fan-out's outbox sweeper: undispatched events, due deliveries nobody holds, failing endpoints.
-CELERY_BEAT_SCHEDULE["exchange-outbox-sweep"] = {
-    "task": "exchange.outbox_sweep",
-    "schedule": OUTBOX_SWEEP_INTERVAL,
-    "options": {"expires": OUTBOX_SWEEP_INTERVAL},
-}
-
-# Signed audit checkpoints (SPEC §8): the audit head signed with the network's key, as an event.
-CELERY_BEAT_SCHEDULE["exchange-audit-checkpoint"] = {
-    "task": "exchange.audit_checkpoint",
-    "schedule": float(AUDIT_CHECKPOINT_SECONDS),
-    "options": {"expires": float(AUDIT_CHECKPOINT_SECONDS)},
-}
-
-# Retention (exchange/services/retention.py): old events and their deliveries, idempotency records,
-# expired sessions; in small batches.
-CELERY_BEAT_SCHEDULE["exchange-retention-sweep"] = {
-    "task": "exchange.retention_sweep",
-    "schedule": float(RETENTION_SWEEP_SECONDS),
-    "options": {"expires": float(RETENTION_SWEEP_SECONDS)},
-}
+# --- Periodic tasks (`celery -A config beat`; what each task is for: config/beat.py) -------------------
+CELERY_BEAT_SCHEDULE = beat_schedule(
+    ack_overdue_sweep_seconds=ACK_OVERDUE_SWEEP_SECONDS,
+    signal_sweep_seconds=env.positive_int("SIGNAL_SWEEP_SECONDS", 3600),
+    outbox_sweep_interval=OUTBOX_SWEEP_INTERVAL,
+    audit_checkpoint_seconds=AUDIT_CHECKPOINT_SECONDS,
+    retention_sweep_seconds=RETENTION_SWEEP_SECONDS,
+)
 
 # SQLite ignores the covering columns of the subscription-matching index; PostgreSQL uses them.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "request_context": {"()": "config.logs.RequestContextFilter"},
-        "outage": {"()": "config.logs.OutageFilter"},
-        "expected_answers": {"()": "config.logs.ExpectedAnswers"},
-    },
-    "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(member)s] %(message)s"},
-        "json": {"()": "config.logs.JsonLogFormatter"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT,
-            "filters": ["request_context", "outage"],
-        },
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "INFO"},
-        # One line per webhook request is noise at fan-out rates; failures are in the delivery log.
-        "httpx": {"level": "WARNING"},
-        "httpcore": {"level": "WARNING"},
-        # Expected answers (403, 404) without tracebacks; kombu's embedded-transport hostname notice dropped.
-        "django.request": {"filters": ["expected_answers"]},
-        "kombu.connection": {"filters": ["expected_answers"]},
-    },
-}
+LOGGING = logging_settings(log_format=LOG_FORMAT, log_level=LOG_LEVEL)
