@@ -14,7 +14,7 @@ from alerts.choices import AuthorizationStatus, ClinicalArea, Metric, metric_ran
 from alerts.models import Authorization, BaselineMetric, Tool, ToolIdentifier
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import User
-from exchange.services.audit import audit_record
+from exchange.services.audit import audit_record, audit_record_change
 from exchange.services.chain import audited_write
 
 
@@ -128,10 +128,8 @@ def tool_update(*, actor: User, tool: Tool, **changes: Any) -> Tool:
         pairs = _identifiers_check(identifiers, exclude_tool=tool.pk)
         tool.identifiers.all().delete()
         ToolIdentifier.objects.bulk_create([ToolIdentifier(tool=tool, system=s, value=v) for s, v in pairs])
-    after = tool_state(tool)
-    if after != before:
-        audit_record(actor=actor, action="tool.updated", object_type="tool", object_id=tool.pk,
-                     before=before, after=after)
+    audit_record_change(actor=actor, action="tool.updated", object_type="tool", object_id=tool.pk,
+                        before=before, after=tool_state(tool))
     return tool
 
 
@@ -237,8 +235,6 @@ def authorization_update(*, actor: User, authorization: Authorization, **changes
         BaselineMetric.objects.bulk_create(
             [BaselineMetric(authorization=authorization, metric=m, value=v) for m, v in rows]
         )
-    after = authorization_state(authorization)
-    if after != before:
-        audit_record(actor=actor, action="authorization.updated", object_type="authorization",
-                     object_id=authorization.pk, before=before, after=after)
+    audit_record_change(actor=actor, action="authorization.updated", object_type="authorization",
+                        object_id=authorization.pk, before=before, after=authorization_state(authorization))
     return authorization

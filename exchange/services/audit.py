@@ -92,6 +92,26 @@ def audit_record(
     return AuditEntry.objects.create(id=entry_id, hash=digest, **fields)
 
 
+def audit_record_change(
+    *,
+    actor: Any,
+    action: str,
+    object_type: str,
+    object_id: Any,
+    before: Any,
+    after: Any,
+    member_code: str | None = None,
+) -> AuditEntry | None:
+    """Append an update's entry only if it changed what the entries show: a write that changed
+    nothing leaves no entry."""
+    if after == before:
+        return None
+    return audit_record(
+        actor=actor, action=action, object_type=object_type, object_id=object_id, before=before, after=after,
+        member_code=member_code,
+    )
+
+
 @dataclass(frozen=True)
 class ChainProblem:
     entry_id: int

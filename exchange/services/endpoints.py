@@ -14,10 +14,11 @@ from exchange.errors import Conflict, ValidationFailed
 from exchange.models import Delivery, Event, Member, User, WebhookEndpoint
 from exchange.netguard import UnsafeDestination, url_check
 from exchange.selectors import one_or_404
-from exchange.services.audit import audit_record
+from exchange.services.audit import audit_record, audit_record_change
 from exchange.services.chain import audited_write
 from exchange.services.deliveries import first_attempt_at
 from exchange.services.events import event_record
+from exchange.services.owned import owned_delete, owned_locked
 from exchange.signing import secret_fingerprint, secret_generate
 
 
@@ -72,7 +73,7 @@ def endpoint_update(*, actor: User | None, endpoint: WebhookEndpoint, **changes:
     unknown = set(changes) - {"url", "description", "enabled"}
     if unknown:
         raise ValidationFailed(f"Cannot change {', '.join(sorted(unknown))} of a webhook endpoint.")
-    endpoint = WebhookEndpoint.objects.select_for_update(of=("self",)).select_related("member").get(pk=endpoint.pk)
+    endpoint = owned_locked(endpoint)
     before = endpoint_public_state(endpoint)
     fields: list[str] = []
     if "url" in changes and changes["url"] != endpoint.url:
@@ -95,32 +96,23 @@ def endpoint_update(*, actor: User | None, endpoint: WebhookEndpoint, **changes:
     if not fields:
         return endpoint
     endpoint.save(update_fields=[*fields, "updated_at"])
-    after = endpoint_public_state(endpoint)
-    if after != before:
-        audit_record(
-            actor=actor, action="webhook_endpoint.updated", object_type="webhook_endpoint", object_id=endpoint.pk,
-            before=before, after=after, member_code=endpoint.member.code,
-        )
+    audit_record_change(
+        actor=actor, action="webhook_endpoint.updated", object_type="webhook_endpoint", object_id=endpoint.pk,
+        before=before, after=endpoint_public_state(endpoint), member_code=endpoint.member.code,
+    )
     return endpoint
 
 
 @audited_write
 def endpoint_delete(*, actor: User | None, endpoint: WebhookEndpoint) -> None:
-    endpoint = WebhookEndpoint.objects.select_for_update(of=("self",)).select_related("member").get(pk=endpoint.pk)
-    before = endpoint_public_state(endpoint)
-    code = endpoint.member.code
-    pk = endpoint.pk
-    endpoint.delete()
-    audit_record(
-        actor=actor, action="webhook_endpoint.deleted", object_type="webhook_endpoint", object_id=pk,
-        before=before, member_code=code,
-    )
+    endpoint = owned_locked(endpoint)
+    owned_delete(actor=actor, row=endpoint, object_type="webhook_endpoint", before=endpoint_public_state(endpoint))
 
 
 @audited_write
 def endpoint_rotate_secret(*, actor: User | None, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     """A new secret signs from now on; the old one also signs for WEBHOOK_SECRET_OVERLAP_SECONDS."""
-    endpoint = WebhookEndpoint.objects.select_for_update(of=("self",)).select_related("member").get(pk=endpoint.pk)
+    endpoint = owned_locked(endpoint)
     before = endpoint_public_state(endpoint)
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_secret_expires_at = timezone.now() + timedelta(seconds=settings.WEBHOOK_SECRET_OVERLAP_SECONDS)

@@ -12,7 +12,7 @@ from django.db.models import Model
 from exchange.choices import MemberStatus, Role
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.models import Member, User
-from exchange.services.audit import audit_record
+from exchange.services.audit import audit_record, audit_record_change
 from exchange.services.chain import audited_write
 from exchange.services.provenance import NETWORK_CODE, signing_key_create
 
@@ -86,14 +86,13 @@ def member_update(*, actor: User | None, member: Member, **changes: Any) -> Memb
     _full_clean(member)
     member.save(update_fields=[*changes.keys(), "updated_at"])
     after = _member_state(member)
-    if after != before:
-        action = "member.updated"
-        if before["status"] != after["status"]:
-            action = "member.suspended" if member.status == MemberStatus.SUSPENDED else "member.reinstated"
-        audit_record(
-            actor=actor, action=action, object_type="member", object_id=member.code,
-            before=before, after=after, member_code=member.code,
-        )
+    action = "member.updated"
+    if before["status"] != after["status"]:
+        action = "member.suspended" if member.status == MemberStatus.SUSPENDED else "member.reinstated"
+    audit_record_change(
+        actor=actor, action=action, object_type="member", object_id=member.code,
+        before=before, after=after, member_code=member.code,
+    )
     return member
 
 
@@ -164,10 +163,8 @@ def user_update(*, actor: User | None, user: User, **changes: Any) -> User:
                 errors={"role": ["last active admin"]},
             )
     user.save(update_fields=list(changes.keys()))
-    after = _user_state(user)
-    if after != before:
-        audit_record(actor=actor, action="user.updated", object_type="user", object_id=user.pk,
-                     before=before, after=after, member_code=user.member.code if user.member else "")
+    audit_record_change(actor=actor, action="user.updated", object_type="user", object_id=user.pk,
+                        before=before, after=_user_state(user), member_code=user.member.code if user.member else "")
     return user
 
 
