@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
@@ -32,6 +32,20 @@ ProblemSerializer = inline_serializer(
         ),
     },
 )
+
+
+class TypedFieldSchema(OpenApiSerializerFieldExtension):
+    """A field that only types its input (exchange.api.serializers.TypedField) is documented as the
+    values its service accepts: the field it is `shown_as`, with its help text, lengths and formats."""
+
+    target_class = "exchange.api.serializers.TypedField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> Any:
+        shown_as = self.target.shown_as
+        schema = auto_schema._map_serializer_field(shown_as, direction)
+        auto_schema._insert_field_validators(shown_as, schema)
+        return schema
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):

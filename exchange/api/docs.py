@@ -109,7 +109,9 @@ OPERATIONS: dict[str, OperationDoc] = {
         "Creates a subscription: the event types wanted (empty: all) and filters on alert type, minimum "
         "severity, tools, manufacturers, clinical areas, jurisdictions, publishers, or tools authorised in "
         "your member's country. Every event your member may see that matches is recorded as a notification "
-        "and delivered to the listed webhook endpoints and e-mail addresses. Admins only (`admin`). Records an "
+        "and delivered to the listed webhook endpoints and e-mail addresses. Values are normalised (codes "
+        "upper-case, names and addresses lower-case, blanks and repeats dropped); a `400` lists every refused "
+        "field in `errors`, each message naming the refused value. Admins only (`admin`). Records an "
         "audit entry; answers `201` with `Location`. Accepts `Idempotency-Key`.",
         request_example("High-severity radiology alerts by webhook", {
             "name": "Radiology: high and critical",

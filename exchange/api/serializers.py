@@ -95,3 +95,28 @@ class TokenCreateSerializer(serializers.Serializer[Any]):
         help_text="Defaults to every scope the user's role allows.",
     )
     expires_days = serializers.IntegerField(min_value=1, max_value=3650, required=False, allow_null=True)
+
+
+
+class TypedField:
+    """A field that only gives its input a type, for a service that checks the values itself (so
+    that its messages reach the caller). `shown_as` is the field the schema shows, with its help
+    text: the values that service accepts (vocabulary, lengths, format). See config/schema.py."""
+
+    def __init__(self, *args: Any, shown_as: serializers.Field[Any, Any, Any, Any], **kwargs: Any) -> None:
+        self.shown_as = shown_as
+        super().__init__(*args, **kwargs)
+
+
+class TypedString(TypedField, serializers.CharField):
+    """A string, or blank or null where the field shown allows them."""
+
+    def __init__(self, *, shown_as: serializers.CharField | serializers.ChoiceField, **kwargs: Any) -> None:
+        super().__init__(shown_as=shown_as, allow_blank=shown_as.allow_blank, allow_null=shown_as.allow_null, **kwargs)
+
+
+class TypedStrings(TypedField, serializers.ListField):
+    """A list of strings; blank ones too, which the service drops or refuses."""
+
+    def __init__(self, *, shown_as: serializers.ListField, **kwargs: Any) -> None:
+        super().__init__(shown_as=shown_as, child=serializers.CharField(allow_blank=True), **kwargs)

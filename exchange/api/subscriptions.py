@@ -12,12 +12,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from exchange.api.idempotency import IdempotentCreateMixin
+from exchange.api.serializers import TypedString, TypedStrings
 from exchange.choices import EVENT_TYPE_BITS, Scope
 from exchange.models import Subscription
 from exchange.permissions import request_member, request_user
 from exchange.selectors import subscriptions_of
-from exchange.services.subscriptions import (
+from exchange.services.subscription_rules import (
+    MAX_EMAIL_RECIPIENTS,
+    MAX_FILTER_VALUES,
+    MAX_VALUE_LENGTH,
+    NAME_MAX_LENGTH,
     SUBSCRIBABLE_EVENT_TYPES,
+)
+from exchange.services.subscriptions import (
     subscription_create,
     subscription_delete,
     subscription_get,
@@ -43,41 +50,42 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
         return sorted(str(link.endpoint_id) for link in subscription.endpoint_links.all())
 
 
-def _strings(help_text: str, **kwargs: Any) -> serializers.ListField:
-    return serializers.ListField(
-        child=serializers.CharField(max_length=200), required=False, max_length=200, help_text=help_text, **kwargs
-    )
+def _strings(help_text: str, item: serializers.Field[Any, Any, Any, Any], *, max_items: int = MAX_FILTER_VALUES) -> TypedStrings:
+    return TypedStrings(shown_as=serializers.ListField(child=item, max_length=max_items, help_text=help_text), required=False)
 
 
+def _text() -> serializers.CharField:
+    return serializers.CharField(max_length=MAX_VALUE_LENGTH)
+
+
+# The fields only type the body; exchange.services.subscription_rules checks the values and names every
+# refused field in the problem's `errors`. The schema shows the values it accepts (`shown_as`).
 class SubscriptionWriteSerializer(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=200)
+    name = TypedString(shown_as=serializers.CharField(max_length=NAME_MAX_LENGTH))
     active = serializers.BooleanField(required=False, help_text="A paused subscription (false) matches nothing.")
-    event_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(SUBSCRIBABLE_EVENT_TYPES)), required=False,
-        help_text="Event types wanted; empty means every type.",
+    event_types = _strings(
+        "Event types wanted; empty means every type.", serializers.ChoiceField(choices=list(SUBSCRIBABLE_EVENT_TYPES))
     )
-    alert_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(ALERT_TYPES)), required=False,
-        help_text="Only alerts of these types; empty means no filter.",
+    alert_types = _strings(
+        "Only alerts of these types; empty means no filter.", serializers.ChoiceField(choices=list(ALERT_TYPES))
     )
-    min_severity = serializers.ChoiceField(
-        choices=list(SEVERITIES), required=False, allow_null=True,
-        help_text="Only alerts at least this severe (low < medium < high < critical); null means no filter.",
+    min_severity = TypedString(
+        shown_as=serializers.ChoiceField(
+            choices=list(SEVERITIES), allow_null=True,
+            help_text="Only alerts at least this severe (low < medium < high < critical); null means no filter.",
+        ),
+        required=False,
     )
-    tools = _strings("AI tool ids (UUIDs); empty means no filter.")
-    manufacturers = _strings("Manufacturer names (compared ignoring case); empty means no filter.")
-    clinical_areas = _strings("Clinical areas (radiology, pathology, …); empty means no filter.")
-    jurisdictions = _strings("Affected jurisdictions (ISO 3166-1 alpha-2, or EU); empty means no filter.")
-    publishers = _strings("Publishing member codes; empty means no filter.")
+    tools = _strings("AI tool ids (UUIDs); empty means no filter.", _text())
+    manufacturers = _strings("Manufacturer names (compared ignoring case); empty means no filter.", _text())
+    clinical_areas = _strings("Clinical areas (radiology, pathology, …); empty means no filter.", _text())
+    jurisdictions = _strings("Affected jurisdictions (ISO 3166-1 alpha-2, or EU); empty means no filter.", _text())
+    publishers = _strings("Publishing member codes; empty means no filter.", _text())
     authorised_in_my_jurisdiction = serializers.BooleanField(
         required=False, help_text="Only what concerns a tool authorised in your member's country."
     )
-    webhook_endpoints = serializers.ListField(
-        child=serializers.UUIDField(), required=False, help_text="Your member's webhook endpoints to deliver to."
-    )
-    email_recipients = serializers.ListField(
-        child=serializers.EmailField(), required=False, max_length=20, help_text="Addresses to e-mail."
-    )
+    webhook_endpoints = _strings("Your member's webhook endpoints to deliver to.", serializers.UUIDField())
+    email_recipients = _strings("Addresses to e-mail.", serializers.EmailField(), max_items=MAX_EMAIL_RECIPIENTS)
 
 
 class SubscriptionFilter(django_filters.FilterSet):
@@ -148,15 +156,10 @@ class SubscriptionViewSet(
         subscription = self.get_object()
         form = SubscriptionWriteSerializer(data=request.data, partial=partial)
         form.is_valid(raise_exception=True)
-        changes = dict(form.validated_data)
-        if not partial:  # PUT replaces: what is left out returns to its default
-            defaults: dict[str, Any] = {
-                "active": True, "event_types": [], "alert_types": [], "min_severity": None, "tools": [],
-                "manufacturers": [], "clinical_areas": [], "jurisdictions": [], "publishers": [],
-                "authorised_in_my_jurisdiction": False, "webhook_endpoints": [], "email_recipients": [],
-            }
-            changes = {**defaults, **changes}
-        subscription = subscription_update(actor=request_user(request), subscription=subscription, **changes)
+        # PUT replaces: what is left out returns to its default.
+        subscription = subscription_update(
+            actor=request_user(request), subscription=subscription, replace=not partial, **form.validated_data
+        )
         return self._respond(subscription)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -13,11 +13,15 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from exchange.choices import EventType, Role, Scope
 from exchange.portal.access import split_codes
-from exchange.services.subscriptions import SUBSCRIBABLE_EVENT_TYPES
-from exchange.vocabularies import ALERT_TYPES
+from exchange.services.subscription_rules import NAME_MAX_LENGTH, SUBSCRIBABLE_EVENT_TYPES
+from exchange.vocabularies import ALERT_TYPES, SEVERITIES
 
-SEVERITY_CHOICES = [("", "Any severity"), ("low", "Low or above"), ("medium", "Medium or above"),
-                    ("high", "High or above"), ("critical", "Critical only")]
+
+def _severity_choices() -> list[tuple[str, str]]:
+    """"Any severity", then each severity "or above", the most severe "only" (SEVERITIES is ordered)."""
+    *lower, highest = SEVERITIES
+    return [("", "Any severity"), *((s, f"{s.capitalize()} or above") for s in lower),
+            (highest, f"{highest.capitalize()} only")]
 
 
 class SignInForm(AuthenticationForm):
@@ -75,7 +79,10 @@ class TokenCreateForm(forms.Form):
 
 
 class SubscriptionForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    """The browser's subscription form. Choices render the checkboxes and the select; what a value may
+    be is exchange.services.subscription_rules, whose errors service_errors shows on the fields."""
+
+    name = forms.CharField(max_length=NAME_MAX_LENGTH)
     active = forms.BooleanField(label="Active (a paused subscription matches nothing)", required=False, initial=True)
     event_types = forms.MultipleChoiceField(
         label="Events", required=False, widget=forms.CheckboxSelectMultiple,
@@ -87,7 +94,7 @@ class SubscriptionForm(forms.Form):
         choices=[(t, t.replace("_", " ").capitalize()) for t in ALERT_TYPES],
         help_text="None ticked: every alert type.",
     )
-    min_severity = forms.ChoiceField(label="Minimum severity", required=False, choices=SEVERITY_CHOICES)
+    min_severity = forms.ChoiceField(label="Minimum severity", required=False, choices=_severity_choices)
     tools = forms.CharField(label="Tools", required=False,
                             widget=forms.TextInput(attrs={"data-picker": "tools", "autocomplete": "off"}),
                             help_text="Search by name or manufacturer and choose. None chosen: every tool.")
