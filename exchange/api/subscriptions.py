@@ -7,14 +7,14 @@ from typing import Any
 import django_filters
 from django.db.models import F, Q, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.api.serializers import TypedString, TypedStrings
+from exchange.api.viewsets import CreateListRetrieveViewSet, MemberScopedMixin
 from exchange.choices import EVENT_TYPE_BITS, Scope
-from exchange.models import Subscription
+from exchange.models import Member, Subscription
 from exchange.permissions import request_member, request_user
 from exchange.selectors import subscriptions_of
 from exchange.services.subscription_rules import (
@@ -110,18 +110,14 @@ class SubscriptionFilter(django_filters.FilterSet):
     partial_update=extend_schema(request=SubscriptionWriteSerializer, responses=SubscriptionSerializer),
     destroy=extend_schema(responses={204: None}),
 )
-class SubscriptionViewSet(
-    IdempotentCreateMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet[Subscription],
-):
+class SubscriptionViewSet(MemberScopedMixin[Subscription], CreateListRetrieveViewSet[Subscription]):
     """Subscriptions of the caller's member: what it hears about, and through which channels.
 
     Every match goes to the member's notifications, and to the subscription's webhook endpoints and
     e-mail recipients. Admins manage them; any member user may read them.
     """
 
+    model = Subscription
     serializer_class = SubscriptionSerializer
     required_scopes = {
         "list": Scope.READ, "retrieve": Scope.READ, "create": Scope.ADMIN, "update": Scope.ADMIN,
@@ -131,10 +127,8 @@ class SubscriptionViewSet(
     search_fields = ("name",)
     cursor_ordering = ("-created_at", "-id")
 
-    def get_queryset(self) -> QuerySet[Subscription]:
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller, only the model
-            return Subscription.objects.none()
-        return subscriptions_of(member=request_member(self.request))
+    def member_queryset(self, member: Member) -> QuerySet[Subscription]:
+        return subscriptions_of(member=member)
 
     def get_object(self) -> Subscription:
         subscription = subscription_get(member=request_member(self.request), subscription_id=self.kwargs["pk"])
