@@ -2,6 +2,7 @@
 #
 #   make demo    run the service on the embedded default (SQLite + filesystem broker) with demo data
 #   make test    run the whole test suite (needs local PostgreSQL and Redis)
+#   make coverage  the whole suite with line and branch coverage (report in the terminal and var/coverage/)
 #   make lint    ruff and mypy
 #   make smoke   start the real processes on a throw-away embedded database and probe them
 #
@@ -14,11 +15,12 @@ export VENV
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help install demo test lint smoke
+.PHONY: help install demo test coverage lint smoke
 
 help:
 	@echo "make demo    run the service with demo data on http://127.0.0.1:$(PORT)/ (embedded SQLite + filesystem broker)"
 	@echo "make test    run the whole test suite against local PostgreSQL and Redis"
+	@echo "make coverage  the whole suite with line and branch coverage (var/coverage/index.html)"
 	@echo "make lint    ruff check . and mypy ."
 	@echo "make smoke   end-to-end smoke test of gunicorn + Celery on a throw-away embedded database"
 
@@ -30,11 +32,16 @@ demo: install
 
 # The test database is created by pytest-django (test_<name>); each URL can be overridden from
 # the environment, e.g. `DATABASE_URL=postgres://me@db.local/sax make test`.
-test: install
-	DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sax}" \
+TEST_ENV = DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sax}" \
 	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/14}" \
-	REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/13}" \
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/13}"
+
+test: install
+	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Not part of .ci/run (which stays fast): run it before and after a refactor and compare the totals.
+coverage: install
+	$(TEST_ENV) $(VENV)/bin/pytest --cov --cov-report=term --cov-report=html $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
