@@ -22,9 +22,14 @@ logger = logging.getLogger(__name__)
 
 
 def deliveries_kick(
-    *, deliveries: int = 1, countdown: float | None = None, adopt: tuple[uuid.UUID, uuid.UUID] | None = None
+    *,
+    deliveries: int = 1,
+    countdown: float | None = None,
+    adopt: tuple[uuid.UUID, uuid.UUID] | None = None,
+    running: int = 0,
 ) -> None:
-    """Queue enough delivery pumps for `deliveries` new or due deliveries (at most DELIVERY_PUMPS).
+    """Queue enough delivery pumps for `deliveries` new or due deliveries: at most DELIVERY_PUMPS,
+    less the `running` pumps already queued for the same work, and at least one.
 
     `adopt` is (event id, lease) of deliveries fan-out wrote already leased: the first pump reads
     them instead of claiming them; if it cannot be queued, they are released for any pump to claim.
@@ -33,7 +38,7 @@ def deliveries_kick(
     """
     from exchange.services.deliveries import CLAIM_BATCH, deliveries_release_adoption
 
-    pumps = max(1, min(settings.DELIVERY_PUMPS, math.ceil(max(deliveries, 1) / CLAIM_BATCH)))
+    pumps = max(1, min(settings.DELIVERY_PUMPS - running, math.ceil(max(deliveries, 1) / CLAIM_BATCH)))
     if countdown:
         if not cache.add(f"sax:pump-wakeup:{int(time.time() + countdown)}", 1, timeout=int(countdown) + 60):
             return

@@ -46,82 +46,99 @@ def _chunks(items: list[Any], size: int = CHUNK) -> list[list[Any]]:
 
 
 def event_fan_out(*, event_id: str | uuid.UUID) -> FanOut | None:
-    """Create the notifications and deliveries of one event, once. None if there is nothing to do."""
+    """Create the notifications and deliveries of one event, once. None if there is nothing to do.
+
+    Two transactions, so that sending starts before the last row is written: the first writes the
+    notifications and the first DELIVERY_MAX_IN_FLIGHT webhook deliveries, already leased to the
+    pump it queues on commit (which reads them instead of claiming them); the second writes the
+    other deliveries, marks the event dispatched and queues pumps for them. A crash between the two
+    leaves the event undispatched: a re-run (a redelivered task, the sweeper) writes what is
+    missing — every row has a unique key — and nothing twice.
+    """
     try:
         event_id = uuid.UUID(str(event_id))
     except ValueError:
         return None
+    from exchange import tasks
+
+    lease = uuid.uuid4()
+    first = members = 0
+    subscription_ids: list[uuid.UUID] = []
     with transaction.atomic():
-        event = Event.objects.select_for_update(of=("self",)).filter(pk=event_id).first()
-        if event is None or event.dispatched_at is not None:
+        event = _undispatched(event_id)
+        if event is None:
             return None
-        created = 0
-        members = 0
-        # The first webhook deliveries are written already leased to the pump queued below, which
-        # reads them instead of claiming them: one statement less before the first request.
-        lease = uuid.uuid4()
         if event.type != EventType.PING:  # a ping's one delivery is created with it
             matches = subscriptions_matching(event)
             by_member: dict[int, list[str]] = defaultdict(list)
             for subscription_id, member_id in matches:
                 by_member[member_id].append(str(subscription_id))
             members = InboxTransport().deliver(event=event, subscriptions_by_member=by_member)
-            created = _create_deliveries(event, [subscription_id for subscription_id, _ in matches], lease=lease)
+            subscription_ids = [subscription_id for subscription_id, _ in matches]
+            first = _create_deliveries(event, subscription_ids, lease=lease)
+        if first:
+            transaction.on_commit(lambda: tasks.deliveries_kick(deliveries=first, adopt=(event_id, lease)))
+    with transaction.atomic():
+        event = _undispatched(event_id)
+        if event is None:  # a concurrent run finished it
+            return FanOut(event_id=event_id, members=members, deliveries=first, lease=lease if first else None)
+        rest = _create_deliveries(event, subscription_ids, lease=None) if subscription_ids else 0
         event.dispatched_at = timezone.now()
         event.save(update_fields=["dispatched_at"])
-        pending = created or Delivery.objects.filter(event=event).exists()
-        if pending:
-            from exchange import tasks
-
-            transaction.on_commit(
-                lambda: tasks.deliveries_kick(deliveries=max(created, 1), adopt=(event.pk, lease) if created else None)
-            )
-    return FanOut(event_id=event.pk, members=members, deliveries=created, lease=lease if created else None)
+        if rest or (not first and Delivery.objects.filter(event=event).exists()):
+            # The first pump, if any, takes its share of these too once it has sent what it adopted.
+            transaction.on_commit(lambda: tasks.deliveries_kick(deliveries=max(rest, 1), running=int(bool(first))))
+    return FanOut(event_id=event_id, members=members, deliveries=first + rest, lease=lease if first else None)
 
 
-# PostgreSQL: the webhook deliveries of an event written by the database in one statement, from the
+def _undispatched(event_id: uuid.UUID) -> Event | None:
+    """The event, locked, unless it is gone or already dispatched."""
+    event = Event.objects.select_for_update(of=("self",)).filter(pk=event_id).first()
+    return None if event is None or event.dispatched_at is not None else event
+
+
+# PostgreSQL: webhook deliveries of an event written by the database in one statement, from the
 # matching subscriptions' enabled endpoints (of the subscription's own member), unique per
-# (event, endpoint) — no Python object per delivery. The first `lease_limit` are written leased.
+# (event, endpoint) — no Python object per delivery: the first `limit` by endpoint id, leased to
+# `lease` (or, with no lease, all of them, those already written skipped).
 _WEBHOOK_DELIVERIES_SQL = """
 INSERT INTO exchange_delivery (id, event_id, member_id, channel, endpoint_id, email, state, attempt_count,
                                schedule_position, next_attempt_at, last_error, created_at, lease_until, lease_token)
 SELECT gen_random_uuid(), %(event)s, targets.member_id, %(webhook)s, targets.endpoint_id, '', %(pending)s, 0, 0,
-       %(due)s, '', %(now)s,
-       CASE WHEN targets.rank <= %(lease_limit)s THEN %(lease_until)s::timestamptz END,
-       CASE WHEN targets.rank <= %(lease_limit)s THEN %(lease)s::uuid END
+       %(due)s, '', %(now)s, %(lease_until)s::timestamptz, %(lease)s::uuid
 FROM (
-    SELECT endpoint_id, member_id, row_number() OVER (ORDER BY endpoint_id) AS rank
-    FROM (
-        SELECT DISTINCT e.id AS endpoint_id, e.member_id
-        FROM exchange_subscription s
-        JOIN exchange_subscriptionendpoint se ON se.subscription_id = s.id
-        JOIN exchange_webhookendpoint e ON e.id = se.endpoint_id AND e.member_id = s.member_id
-        WHERE s.id = ANY(string_to_array(%(subscriptions)s, ',')::uuid[]) AND e.enabled
-    ) AS endpoints
+    SELECT DISTINCT e.id AS endpoint_id, e.member_id
+    FROM exchange_subscription s
+    JOIN exchange_subscriptionendpoint se ON se.subscription_id = s.id
+    JOIN exchange_webhookendpoint e ON e.id = se.endpoint_id AND e.member_id = s.member_id
+    WHERE s.id = ANY(string_to_array(%(subscriptions)s, ',')::uuid[]) AND e.enabled
 ) AS targets
 ORDER BY targets.endpoint_id
+LIMIT %(limit)s
 ON CONFLICT DO NOTHING
 """
 
 
-def _create_deliveries(event: Event, subscription_ids: list[uuid.UUID], *, lease: uuid.UUID) -> int:
-    """Write the event's deliveries; the first DELIVERY_MAX_IN_FLIGHT webhook deliveries are leased
-    to `lease` (the pump queued on commit adopts them). Returns how many were created."""
+def _create_deliveries(event: Event, subscription_ids: list[uuid.UUID], *, lease: uuid.UUID | None) -> int:
+    """With a lease: the first DELIVERY_MAX_IN_FLIGHT webhook deliveries, leased to it. Without: all
+    the event's webhook and e-mail deliveries not yet written. Returns how many were created."""
     now = timezone.now()
     due = first_attempt_at(now)
-    lease_until = now + timedelta(seconds=settings.DELIVERY_LEASE_HOLD_SECONDS)
-    lease_limit = settings.DELIVERY_MAX_IN_FLIGHT
+    lease_until = now + timedelta(seconds=settings.DELIVERY_LEASE_HOLD_SECONDS) if lease else None
+    limit = settings.DELIVERY_MAX_IN_FLIGHT if lease else None
     created = 0
     emails: set[tuple[int, str]] = set()
     endpoints: set[tuple[uuid.UUID, int]] = set()
     postgres = connection.vendor == "postgresql"
     for chunk in _chunks(subscription_ids):
+        if limit is not None and created >= limit:
+            break
         if postgres:
             with connection.cursor() as cursor:
                 cursor.execute(_WEBHOOK_DELIVERIES_SQL, {
                     "event": event.pk, "webhook": Channel.WEBHOOK, "pending": DeliveryState.PENDING, "due": due,
                     "now": now, "subscriptions": ",".join(str(pk) for pk in chunk),
-                    "lease": lease, "lease_until": lease_until, "lease_limit": lease_limit if not created else 0,
+                    "lease": lease, "lease_until": lease_until, "limit": None if limit is None else limit - created,
                 })
                 created += max(cursor.rowcount, 0)
         else:
@@ -132,22 +149,26 @@ def _create_deliveries(event: Event, subscription_ids: list[uuid.UUID], *, lease
                     endpoint__member_id=F("subscription__member_id"),
                 ).values_list("endpoint_id", "endpoint__member_id")
             )
-        for member_id, recipients in Subscription.objects.filter(pk__in=chunk).exclude(email_recipients=[]).values_list(
-            "member_id", "email_recipients"
-        ):
-            emails.update((member_id, address) for address in recipients or [])
+        if lease is None:
+            for member_id, recipients in Subscription.objects.filter(pk__in=chunk).exclude(
+                email_recipients=[]
+            ).values_list("member_id", "email_recipients"):
+                emails.update((member_id, address) for address in recipients or [])
     rows = [
         Delivery(event=event, member_id=member_id, channel=Channel.WEBHOOK, endpoint_id=endpoint_id,
-                 next_attempt_at=due, created_at=now,
-                 **({"lease_token": lease, "lease_until": lease_until} if rank < lease_limit else {}))
-        for rank, (endpoint_id, member_id) in enumerate(sorted(endpoints))
+                 next_attempt_at=due, created_at=now, lease_token=lease, lease_until=lease_until)
+        for endpoint_id, member_id in sorted(endpoints)[:limit]
     ] + [
         Delivery(event=event, member_id=member_id, channel=Channel.EMAIL, email=address,
                  next_attempt_at=due, created_at=now)
         for member_id, address in sorted(emails)
     ]
+    if not rows:
+        return created
+    # SQLite: bulk_create cannot tell which rows a conflict skipped, so count what is there.
+    before = Delivery.objects.filter(event=event).count()
     Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=CHUNK)
-    return created + len(rows)
+    return created + Delivery.objects.filter(event=event).count() - before
 
 
 def outbox_sweep() -> dict[str, int]:

@@ -166,7 +166,7 @@ def no_broker(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Broker:
     settings.WEBHOOK_RETRY_SCHEDULE = [0, 0]
     broker = Broker()
 
-    def kick(deliveries: int = 1, countdown: float | None = None, adopt: Any = None) -> None:
+    def kick(deliveries: int = 1, countdown: float | None = None, **_: Any) -> None:
         broker.kicks += 1
 
     monkeypatch.setattr(tasks.event_dispatch, "delay", lambda event_id: broker.dispatched.append(str(event_id)))

@@ -32,7 +32,7 @@ def kicks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     calls: list[tuple[str, Any]] = []
     helpers.ADOPTIONS.clear()
 
-    def kick(deliveries: int = 1, countdown: float | None = None, adopt: Any = None) -> None:
+    def kick(deliveries: int = 1, countdown: float | None = None, **_: Any) -> None:
         calls.append(("pump", deliveries))
 
     monkeypatch.setattr(tasks.event_dispatch, "delay", lambda event_id: calls.append(("dispatch", str(event_id))))

@@ -81,3 +81,61 @@ def test_a_pump_that_cannot_be_queued_releases_what_fan_out_leased_to_it(
     assert delivery.lease_until is None
     assert DeliveryPump(max_seconds=5).run().succeeded == 1  # any pump can send it at once
     assert len(receiver.received("/fda")) == 1
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: each queues its pumps when it happens
+def test_the_first_pump_is_queued_before_the_other_deliveries_are_written(
+    network: Network, receiver: Receiver, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.DELIVERY_MAX_IN_FLIGHT = 2
+    settings.DELIVERY_PUMPS = 2
+    subscribe(network.fda, [hook(network.fda, receiver, f"/fda/{index}") for index in range(5)])
+    event = record()
+    queued: list[tuple[dict[str, Any], int]] = []  # (the pump's arguments, deliveries written when queued)
+    monkeypatch.setattr(
+        tasks.deliveries_pump, "apply_async",
+        lambda kwargs=None, **options: queued.append((kwargs or {}, Delivery.objects.filter(event=event).count())),
+    )
+
+    fanout = event_fan_out(event_id=event.pk)
+
+    assert fanout is not None
+    assert fanout.deliveries == 5
+    # One pump adopting the two leased deliveries, queued when only they were written; then one more
+    # (DELIVERY_PUMPS = 2 in all) for the other three, once they are.
+    assert queued == [({"event_id": str(event.pk), "lease": str(fanout.lease)}, 2), ({}, 5)]
+
+
+def test_a_crash_between_the_two_transactions_loses_nothing_and_sends_nothing_twice(
+    network: Network, receiver: Receiver, settings: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from exchange.services import fanout as fanout_module
+
+    settings.DELIVERY_MAX_IN_FLIGHT = 2
+    subscribe(network.fda, [hook(network.fda, receiver, f"/fda/{index}") for index in range(5)],
+              email_recipients=["duty@fda.test"])
+    event = record()
+    write = fanout_module._create_deliveries
+
+    def crash_before_the_rest(event: Any, subscription_ids: Any, *, lease: Any) -> int:
+        if lease is None:
+            raise RuntimeError("the worker died here")
+        return write(event, subscription_ids, lease=lease)
+
+    monkeypatch.setattr(fanout_module, "_create_deliveries", crash_before_the_rest)
+    with pytest.raises(RuntimeError):
+        event_fan_out(event_id=event.pk)
+    first = list(Delivery.objects.filter(event=event).values_list("id", "lease_token"))
+    assert len(first) == 2
+    lease = first[0][1]
+    assert DeliveryPump(max_seconds=5, adopt=(event.pk, lease)).run().succeeded == 2  # the first pump ran
+    monkeypatch.setattr(fanout_module, "_create_deliveries", write)
+
+    again = event_fan_out(event_id=event.pk)  # the redelivered task, or the sweeper
+
+    assert again is not None
+    assert again.deliveries == 4  # the three other webhooks and the e-mail
+    assert DeliveryPump(max_seconds=5).run().succeeded == 4
+    paths = sorted(request.path for request in receiver.received())
+    assert paths == [f"/fda/{index}" for index in range(5)]  # each endpoint once
+    assert Delivery.objects.filter(event=event).count() == 6

@@ -24,7 +24,7 @@ def _no_broker(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
 
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
     monkeypatch.setattr(tasks.event_dispatch, "delay", lambda event_id: None)
-    monkeypatch.setattr(tasks, "deliveries_kick", lambda deliveries=1, countdown=None, adopt=None: None)
+    monkeypatch.setattr(tasks, "deliveries_kick", lambda deliveries=1, countdown=None, **_: None)
 
 
 def test_users_are_added_and_their_role_changed(network: Network, page: Callable[[User], Client]) -> None:
