@@ -117,7 +117,7 @@ class WebhookTransport:
             "webhook-id": message.msg_id,
             "webhook-timestamp": str(timestamp),
             "webhook-signature": signature_header(
-                secrets=list(message.secrets), msg_id=message.msg_id, timestamp=timestamp, body=message.body
+                secrets=list(message.secrets), msg_id=message.msg_id, timestamp=timestamp, body=_encoded(message.body)
             ),
         }
         try:
