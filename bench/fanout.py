@@ -142,9 +142,9 @@ def aiohttp_client(urls: list[str], body: str, secret: str, concurrency: int, re
                         await response.read()
                         response.raise_for_status()
 
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             await asyncio.gather(*(worker() for _ in range(concurrency)))
-            return time.perf_counter() - started
+            return time.perf_counter() - started, time.process_time() - cpu
 
     result.put(asyncio.run(main()))
 
@@ -176,9 +176,9 @@ def httpx_client(urls: list[str], body: str, secret: str, concurrency: int, resu
                     })
                     response.raise_for_status()
 
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             await asyncio.gather(*(worker() for _ in range(concurrency)))
-            return time.perf_counter() - started
+            return time.perf_counter() - started, time.process_time() - cpu
 
     result.put(asyncio.run(main()))
 
@@ -209,6 +209,36 @@ def machine() -> str:
         pass
     return (f"{cpu}, {os.cpu_count()} CPUs{memory}, {platform.system()} {platform.release()}, "
             f"Python {platform.python_version()}")
+
+
+def cpu_seconds(root: int | None = None, name: str | None = None) -> float:
+    """CPU time (user + system) of process `root` and its descendants, or of every process called
+    `name`, from /proc (Linux); 0.0 where /proc cannot be read."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    names: dict[int, str] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm_end = text.rfind(")")
+        fields = text[comm_end + 2:].split()
+        pid = int(stat.parent.name)
+        names[pid] = text[text.find("(") + 1: comm_end]
+        parents[pid] = int(fields[1])
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    if name is not None:
+        return sum(cpu for pid, cpu in used.items() if names.get(pid) == name)
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return sum(used.get(pid, 0.0) for pid in tree)
 
 
 def wait_for(predicate: Any, timeout: float, what: str) -> Any:
@@ -327,6 +357,7 @@ def main() -> None:
 
         def fan_out_once(n: int) -> tuple[float, Any]:
             receiver_call(port, "/_reset")
+            cpu_before = (cpu_seconds(worker.pid), cpu_seconds(name="postgres"), cpu_seconds(receiver.pid))
             started = time.time()
             event = publish()
             committed = time.time()
@@ -353,17 +384,24 @@ def main() -> None:
                       f"fan-out rows {1000 * (dispatched - started):.0f}, first send {1000 * (sends['first'].timestamp() - started):.0f}, "
                       f"first received {1000 * (stats['first'] - started):.0f}, last send {1000 * (sends['last'].timestamp() - started):.0f}, "
                       f"last received {1000 * elapsed:.0f}", flush=True)
+                used = [after - before for before, after in zip(cpu_before, (
+                    cpu_seconds(worker.pid), cpu_seconds(name="postgres"), cpu_seconds(receiver.pid)), strict=True)]
+                print(f"{'':>9}   CPU per delivery (µs): worker {1e6 * used[0] / n:.0f}, PostgreSQL (every backend on "
+                      f"the machine) {1e6 * used[1] / n:.0f}, receiver {1e6 * used[2] / n:.0f}", flush=True)
             return elapsed, event
+
+        client_cpu: dict[tuple[str, int], list[float]] = defaultdict(list)  # CPU seconds per request
 
         def plain_once(client: Any, urls: list[str], body: str, concurrency: int) -> float:
             receiver_call(port, "/_reset")
             result = context.Queue()
             process = context.Process(target=client, args=(urls, body, secret_generate(), concurrency, result))
             process.start()
-            elapsed = result.get(timeout=300)
+            elapsed, cpu = result.get(timeout=300)
             process.join(30)
             stats = receiver_call(port, "/_stats")
             assert stats["unique"] == len(urls), stats
+            client_cpu[(client.__name__, concurrency)].append(cpu / len(urls))
             return float(elapsed)
 
         def load() -> str:
@@ -415,6 +453,9 @@ def main() -> None:
             print(f"{'':>9}   fan-out runs: {' '.join(f'{x:.3f}' for x in fan)}; aiohttp by concurrency: "
                   + "; ".join(f"{c}: {statistics.median(t):.3f}" for c, t in sorted(by_concurrency.items())),
                   flush=True)
+            if args.timeline:
+                print(f"{'':>9}   CPU per request of the aiohttp client at {concurrency} (µs): "
+                      f"{1e6 * statistics.median(client_cpu[('aiohttp_client', concurrency)]):.0f}", flush=True)
             if n == args.sizes[0]:
                 print(f"{'':>9}   body: {len(body.encode()):,} bytes", flush=True)
     finally:
