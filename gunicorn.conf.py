@@ -29,6 +29,13 @@ def on_starting(server: Any) -> None:
     os.makedirs(directory, exist_ok=True)
 
 
+def post_worker_init(worker: Any) -> None:
+    """The application is loaded: collections skip it from now on (config/heap.py)."""
+    from config.heap import freeze_loaded_heap
+
+    freeze_loaded_heap()
+
+
 def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 

@@ -75,6 +75,16 @@ app.autodiscover_tasks()
 HEARTBEAT_TASKS = frozenset({"exchange.outbox_sweep"})
 
 
+@signals.worker_process_init.connect
+def _freeze_the_loaded_heap(**kwargs: Any) -> None:
+    """Collections skip what start-up loaded (config/heap.py); the tasks' services are loaded first."""
+    import exchange.services.deliveries  # imported lazily by the tasks
+    import exchange.services.fanout  # noqa: F401
+    from config.heap import freeze_loaded_heap
+
+    freeze_loaded_heap()
+
+
 @signals.before_task_publish.connect
 def _add_request_id(headers: dict[str, Any] | None = None, **kwargs: Any) -> None:
     from config.logs import task_publish_add_request_id
