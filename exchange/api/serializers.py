@@ -109,14 +109,15 @@ class TypedField:
 
 
 class TypedString(TypedField, serializers.CharField):
-    """A string, or blank or null where the field shown allows them."""
+    """A string as sent (not trimmed: the service decides), or blank or null where the field shown allows them."""
 
     def __init__(self, *, shown_as: serializers.CharField | serializers.ChoiceField, **kwargs: Any) -> None:
-        super().__init__(shown_as=shown_as, allow_blank=shown_as.allow_blank, allow_null=shown_as.allow_null, **kwargs)
+        super().__init__(shown_as=shown_as, allow_blank=shown_as.allow_blank, allow_null=shown_as.allow_null,
+                         trim_whitespace=False, **kwargs)
 
 
 class TypedStrings(TypedField, serializers.ListField):
-    """A list of strings; blank ones too, which the service drops or refuses."""
+    """A list of strings as sent, blank ones too, which the service refuses by name."""
 
     def __init__(self, *, shown_as: serializers.ListField, **kwargs: Any) -> None:
-        super().__init__(shown_as=shown_as, child=serializers.CharField(allow_blank=True), **kwargs)
+        super().__init__(shown_as=shown_as, child=serializers.CharField(allow_blank=True, trim_whitespace=False), **kwargs)

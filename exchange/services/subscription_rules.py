@@ -80,8 +80,16 @@ def _flag(value: Any, member: Member) -> bool:
     return bool(value)
 
 
+def _refuse_blanks(values: list[Any]) -> list[Any]:
+    """A list's values as given; an empty or blank one is refused (as the API always did), not dropped."""
+    if any(not str(v).strip() for v in values):
+        raise _Refused("values may not be blank")
+    return values
+
+
 def _event_types(value: Any, member: Member) -> list[str]:
-    types = _unique(str(t).strip() for t in _listed(value))
+    # Exactly as listed: an integrator's typo (" alert.published", "Alert.Published") is a 400, not a guess.
+    types = _unique(str(t) for t in _refuse_blanks(_listed(value)))
     _refuse_any([
         f"unknown event type {t!r}; choose among {', '.join(SUBSCRIBABLE_EVENT_TYPES)}"
         for t in types if t not in SUBSCRIBABLE_EVENT_TYPES
@@ -92,7 +100,7 @@ def _event_types(value: Any, member: Member) -> list[str]:
 def _min_severity(value: Any, member: Member) -> str | None:
     if value in (None, ""):
         return None
-    severity = str(value).lower()
+    severity = str(value)
     if severity not in SEVERITIES:
         raise _Refused(f"choose one of {', '.join(SEVERITIES)} (or null)")
     return severity
@@ -127,7 +135,7 @@ _VALUES_REFUSED: dict[str, Callable[[list[str]], list[str]]] = {
 
 def _list_filter(list_filter: ListFilter) -> Callable[[Any, Member], list[str]]:
     def clean(value: Any, member: Member) -> list[str]:
-        values = _unique(list_filter.normalise(v) for v in _listed(value) if str(v).strip())
+        values = _unique(list_filter.normalise(v) for v in _refuse_blanks(_listed(value)))
         if any(len(v) > MAX_VALUE_LENGTH for v in values):
             raise _Refused(f"values are at most {MAX_VALUE_LENGTH} characters")
         refused = _VALUES_REFUSED.get(list_filter.field)
@@ -138,7 +146,7 @@ def _list_filter(list_filter: ListFilter) -> Callable[[Any, Member], list[str]]:
 
 
 def _email_recipients(value: Any, member: Member) -> list[str]:
-    addresses = _unique(str(e).strip().lower() for e in _listed(value) if str(e).strip())
+    addresses = _unique(str(e).strip().lower() for e in _refuse_blanks(_listed(value)))
     messages = [f"at most {MAX_EMAIL_RECIPIENTS} addresses"] if len(addresses) > MAX_EMAIL_RECIPIENTS else []
     for address in addresses:
         try:

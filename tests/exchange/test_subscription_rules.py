@@ -78,9 +78,9 @@ def test_the_serializer_still_refuses_what_has_the_wrong_type(hc_admin: Any) -> 
     assert not Subscription.objects.exists()
 
 
-def test_the_api_stores_values_as_the_service_normalises_them(hc_admin: Any) -> None:
-    body = {**BODY, "min_severity": "HIGH", "event_types": [" alert.published", "alert.published"],
-            "publishers": ["mhra", ""], "email_recipients": ["Vigilance@HC.example ", ""]}
+def test_the_api_stores_codes_and_addresses_as_the_service_normalises_them(hc_admin: Any) -> None:
+    body = {**BODY, "min_severity": "high", "event_types": ["alert.published", "alert.published"],
+            "publishers": ["mhra"], "email_recipients": ["Vigilance@HC.example "]}
 
     response = hc_admin.post("/api/v1/subscriptions/", body)
 
@@ -88,6 +88,14 @@ def test_the_api_stores_values_as_the_service_normalises_them(hc_admin: Any) -> 
     data = response.json()
     assert (data["min_severity"], data["event_types"]) == ("high", ["alert.published"])
     assert (data["publishers"], data["email_recipients"]) == (["MHRA"], ["vigilance@hc.example"])
+
+
+def test_enumerated_values_are_taken_exactly_and_blank_values_are_refused(hc_admin: Any) -> None:
+    for change in [{"min_severity": "HIGH"}, {"event_types": [" alert.published"]}, {"publishers": ["MHRA", ""]},
+                   {"jurisdictions": ["  "]}, {"email_recipients": [""]}]:
+        problem = assert_problem(hc_admin.post("/api/v1/subscriptions/", {**BODY, **change}), 400, "validation-error")
+        assert list(problem["errors"]) == list(change), change
+    assert not Subscription.objects.exists()
 
 
 def test_a_write_that_changes_nothing_leaves_no_audit_entry(hc_admin: Any) -> None:
