@@ -21,23 +21,15 @@ CELERY_BROKER_URL when redis-server is not on PATH).
 from __future__ import annotations
 
 import argparse
-import asyncio
-import base64
-import hashlib
-import hmac
-import json
 import multiprocessing
 import os
-import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -45,213 +37,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-# --- the receiver: an asyncio protocol server in its own process, answering 204 at once ---------------
-
-
-def serve(port: int, ready: Any) -> None:
-    stats: dict[str, Any] = {"count": 0, "paths": set(), "first": None, "last": None}
-    no_content = b"HTTP/1.1 204 No Content\r\n\r\n"
-
-    class Handler(asyncio.Protocol):
-        def connection_made(self, transport: Any) -> None:
-            self.transport = transport
-            self.buffer = b""
-
-        def data_received(self, data: bytes) -> None:
-            self.buffer += data
-            while True:
-                end = self.buffer.find(b"\r\n\r\n")
-                if end < 0:
-                    return
-                head = self.buffer[:end]
-                length = 0
-                lower = head.lower()
-                at = lower.find(b"\r\ncontent-length:")
-                if at >= 0:
-                    stop = lower.find(b"\r\n", at + 2)
-                    length = int(lower[at + 17: stop if stop >= 0 else len(lower)])
-                if len(self.buffer) < end + 4 + length:
-                    return
-                self.buffer = self.buffer[end + 4 + length:]
-                path = head[: head.find(b"\r\n")].split(b" ")[1]
-                if path == b"/_stats":
-                    body = json.dumps({"count": stats["count"], "unique": len(stats["paths"]),
-                                       "first": stats["first"], "last": stats["last"]}).encode()
-                    self.transport.write(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
-                elif path == b"/_reset":
-                    stats.update(count=0, paths=set(), first=None, last=None)
-                    self.transport.write(no_content)
-                else:
-                    now = time.time()
-                    stats["count"] += 1
-                    stats["paths"].add(path)
-                    stats["first"] = stats["first"] or now
-                    stats["last"] = now
-                    self.transport.write(no_content)
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        server = await loop.create_server(Handler, "127.0.0.1", port, backlog=4096)
-        ready.set()
-        async with server:
-            await server.serve_forever()
-
-    asyncio.run(main())
-
-
-def receiver_call(port: int, path: str) -> dict[str, Any]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=b"", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"{}") if path == "/_stats" else {}
-
-
-# --- the plain clients: the same signed bodies, in their own process ------------------------------------
-
-
-def _signer(secret: str) -> Any:
-    """Standard Webhooks signing as any plain client would do it: HMAC-SHA256 of id.timestamp.body."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-
-    def sign(msg_id: str, timestamp: int, body: bytes) -> str:
-        digest = hmac.new(key, b"%s.%d.%s" % (msg_id.encode(), timestamp, body), hashlib.sha256).digest()
-        return "v1," + base64.b64encode(digest).decode()
-
-    return sign
-
-
-def aiohttp_client(urls: list[str], body: str, secret: str, concurrency: int, result: Any) -> None:
-    import aiohttp
-
-    sign = _signer(secret)
-    data = body.encode()
-
-    async def main() -> float:
-        connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            pending = iter(enumerate(urls))
-
-            async def worker() -> None:
-                for index, url in pending:
-                    msg_id = f"msg_plain{index}"
-                    timestamp = int(time.time())
-                    async with session.post(url, data=data, headers={
-                        "content-type": "application/json", "webhook-id": msg_id,
-                        "webhook-timestamp": str(timestamp), "webhook-signature": sign(msg_id, timestamp, data),
-                    }) as response:
-                        await response.read()
-                        response.raise_for_status()
-
-            started, cpu = time.perf_counter(), time.process_time()
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
-            return time.perf_counter() - started, time.process_time() - cpu
-
-    result.put(asyncio.run(main()))
-
-
-def httpx_client(urls: list[str], body: str, secret: str, concurrency: int, result: Any) -> None:
-    import importlib.util
-
-    # The same environment fix the exchange's sender used to apply: without sniffio installed,
-    # httpcore retries a failed import several times per request.
-    if importlib.util.find_spec("sniffio") is None:
-        sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
-    import httpx
-
-    sign = _signer(secret)
-    data = body.encode()
-
-    async def main() -> float:
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        async with httpx.AsyncClient(limits=limits, timeout=15, trust_env=False) as client:
-            pending = iter(enumerate(urls))
-
-            async def worker() -> None:
-                for index, url in pending:
-                    msg_id = f"msg_plain{index}"
-                    timestamp = int(time.time())
-                    response = await client.post(url, content=data, headers={
-                        "content-type": "application/json", "webhook-id": msg_id,
-                        "webhook-timestamp": str(timestamp), "webhook-signature": sign(msg_id, timestamp, data),
-                    })
-                    response.raise_for_status()
-
-            started, cpu = time.perf_counter(), time.process_time()
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
-            return time.perf_counter() - started, time.process_time() - cpu
-
-    result.put(asyncio.run(main()))
-
-
-# --- the run ----------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        memory = f", {pages / 2**30:.0f} GiB RAM"
-    except (ValueError, OSError):
-        pass
-    return (f"{cpu}, {os.cpu_count()} CPUs{memory}, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}")
-
-
-def cpu_seconds(root: int | None = None, name: str | None = None) -> float:
-    """CPU time (user + system) of process `root` and its descendants, or of every process called
-    `name`, their reaped children included, from /proc (Linux); 0.0 where /proc cannot be read."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    parents: dict[int, int] = {}
-    used: dict[int, float] = {}
-    names: dict[int, str] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        comm_end = text.rfind(")")
-        fields = text[comm_end + 2:].split()
-        pid = int(stat.parent.name)
-        names[pid] = text[text.find("(") + 1: comm_end]
-        parents[pid] = int(fields[1])
-        # Own time, and that of children already reaped: PostgreSQL's postmaster reaps backends whose
-        # connections closed (a Celery task closes its connection when it ends).
-        used[pid] = (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / ticks
-    if name is not None:
-        return sum(cpu for pid, cpu in used.items() if names.get(pid) == name)
-    tree, grew = {root}, True
-    while grew:
-        grew = False
-        for pid, parent in parents.items():
-            if parent in tree and pid not in tree:
-                tree.add(pid)
-                grew = True
-    return sum(used.get(pid, 0.0) for pid in tree)
-
-
-def wait_for(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(0.02)
+from bench.fanoutlib.clients import aiohttp_client, httpx_client  # noqa: E402
+from bench.fanoutlib.receiver import receiver_call, serve  # noqa: E402
+from bench.fanoutlib.system import cpu_seconds, free_port, machine, wait_for  # noqa: E402
 
 
 def main() -> None:

@@ -5,11 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from exchange.models import Event
+from standardwebhooks.webhooks import Webhook
+
+from exchange.models import Event, WebhookEndpoint
 from exchange.services.chain import audited_transaction
 from exchange.services.deliveries import DeliveryPump, PumpStats
+from exchange.services.endpoints import endpoint_create
 from exchange.services.events import event_record
 from exchange.services.fanout import FanOut, event_fan_out
+from exchange.services.subscriptions import subscription_create
+from tests.factories import Regulator
+from tests.integration.receiver import Receiver
 
 TOOL_A = "0b7e3c1e-8f0e-4c59-9d2a-1c2b3d4e5f60"
 TOOL_B = "5d1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
@@ -83,3 +89,20 @@ def pump(max_seconds: float = 10.0, **kwargs: Any) -> PumpStats:
         stats.failed += run.failed
     ADOPTIONS.clear()
     return stats
+
+
+def hook(regulator: Regulator, receiver: Receiver, path: str | None = None) -> WebhookEndpoint:
+    return endpoint_create(
+        actor=regulator.admin, member=regulator.member, url=receiver.url(path or f"/{regulator.code.lower()}")
+    )
+
+
+def subscribe(regulator: Regulator, endpoints: list[WebhookEndpoint] = (), **filters: Any) -> Any:  # type: ignore[assignment]
+    return subscription_create(
+        actor=regulator.admin, member=regulator.member, name="watch",
+        webhook_endpoints=[str(e.pk) for e in endpoints], **filters,
+    )
+
+
+def verify(endpoint: WebhookEndpoint, request: Any) -> dict[str, Any]:
+    return Webhook(endpoint.secret).verify(request.body, request.headers)

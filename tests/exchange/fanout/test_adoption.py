@@ -16,8 +16,7 @@ from exchange import tasks
 from exchange.models import Delivery, DeliveryAttempt
 from exchange.services.deliveries import DeliveryPump, deliveries_claim
 from exchange.services.fanout import event_fan_out
-from tests.exchange.fanout.helpers import record
-from tests.exchange.fanout.test_delivery import hook, subscribe
+from tests.exchange.fanout.helpers import hook, record, subscribe
 from tests.factories import Network
 from tests.integration.conftest import celery_broker, free_port
 from tests.integration.receiver import Receiver

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,33 +16,25 @@ from standardwebhooks.webhooks import Webhook
 
 from exchange.models import Delivery, DeliveryAttempt, Event, Notification, WebhookEndpoint
 from exchange.services.deliveries import deliveries_claim, webhook_body
-from exchange.services.endpoints import endpoint_create, endpoint_rotate_secret, endpoints_disable_failing
-from exchange.services.fanout import event_fan_out, outbox_sweep
+from exchange.services.endpoints import endpoint_rotate_secret
+from exchange.services.fanout import event_fan_out
 from exchange.services.members import member_update
-from exchange.services.subscriptions import subscription_create
 from tests.exchange.fanout import helpers
-from tests.exchange.fanout.helpers import TOOL_B, alert_facets, fan_out, publish, pump, record
-from tests.factories import Network, Regulator
+from tests.exchange.fanout.helpers import (
+    TOOL_B,
+    alert_facets,
+    fan_out,
+    hook,
+    publish,
+    pump,
+    record,
+    subscribe,
+    verify,
+)
+from tests.factories import Network
 from tests.integration.receiver import Receiver, Reply
 
 pytestmark = pytest.mark.django_db
-
-
-def hook(regulator: Regulator, receiver: Receiver, path: str | None = None) -> WebhookEndpoint:
-    return endpoint_create(
-        actor=regulator.admin, member=regulator.member, url=receiver.url(path or f"/{regulator.code.lower()}")
-    )
-
-
-def subscribe(regulator: Regulator, endpoints: list[WebhookEndpoint] = (), **filters: Any) -> Any:  # type: ignore[assignment]
-    return subscription_create(
-        actor=regulator.admin, member=regulator.member, name="watch",
-        webhook_endpoints=[str(e.pk) for e in endpoints], **filters,
-    )
-
-
-def verify(endpoint: WebhookEndpoint, request: Any) -> dict[str, Any]:
-    return Webhook(endpoint.secret).verify(request.body, request.headers)
 
 
 def test_a_matching_event_reaches_the_receiver_signed(network: Network, receiver: Receiver) -> None:
@@ -311,67 +302,6 @@ def test_concurrency_per_endpoint_is_capped(network: Network, receiver: Receiver
 
     assert stats.succeeded == 6
     assert time.monotonic() - started >= 0.85  # 6 sends, 2 at a time, 0.3 s each
-
-
-def test_a_lease_held_by_a_dead_worker_expires_and_the_delivery_is_sent(network: Network, receiver: Receiver) -> None:
-    import uuid
-
-    endpoint = hook(network.fda, receiver)
-    subscribe(network.fda, [endpoint])
-    publish()
-    helpers.ADOPTIONS.clear()  # the pump fan-out queued takes its deliveries, then dies
-    Delivery.objects.update(lease_until=None, lease_token=None)
-    dead = deliveries_claim(token=uuid.uuid4(), limit=10)
-    assert len(dead) == 1
-
-    assert pump().sent == 0  # leased: nobody else sends it
-    Delivery.objects.update(lease_until=timezone.now() - timedelta(seconds=1))
-    assert pump().succeeded == 1
-    assert len(receiver.received("/fda")) == 1
-
-
-def test_endpoints_failing_for_too_long_are_disabled(network: Network, receiver: Receiver, settings: Any) -> None:
-    settings.WEBHOOK_DISABLE_AFTER_SECONDS = 3600
-    stale = hook(network.fda, receiver, "/stale")
-    recent = hook(network.fda, receiver, "/recent")
-    WebhookEndpoint.objects.filter(pk=stale.pk).update(failing_since=timezone.now() - timedelta(hours=2))
-    WebhookEndpoint.objects.filter(pk=recent.pk).update(failing_since=timezone.now() - timedelta(minutes=5))
-
-    assert endpoints_disable_failing() == 1
-
-    stale.refresh_from_db()
-    recent.refresh_from_db()
-    assert not stale.enabled
-    assert "3600 seconds" in stale.disabled_reason
-    assert recent.enabled
-    assert Event.objects.filter(type="endpoint.disabled", object_id=str(stale.pk)).count() == 1
-
-
-def test_the_sweeper_fans_out_events_left_undispatched(network: Network, kicks: Any, settings: Any) -> None:
-    subscribe(network.fda)
-    event = record()
-    assert outbox_sweep()["events"] == 0  # too fresh: its own dispatch may still be on the way
-    Event.objects.filter(pk=event.pk).update(created_at=timezone.now() - timedelta(seconds=settings.OUTBOX_SWEEP_INTERVAL + 1))
-
-    assert outbox_sweep()["events"] == 1
-    assert Notification.objects.filter(event=event).exists()
-    assert Event.objects.get(pk=event.pk).dispatched_at is not None
-
-
-def test_the_sweeper_queues_a_pump_for_due_deliveries(network: Network, receiver: Receiver, kicks: Any) -> None:
-    from exchange import tasks
-
-    endpoint = hook(network.fda, receiver)
-    subscribe(network.fda, [endpoint])
-    publish()
-    kicks.clear()  # the pump fan-out queued is lost with the deliveries it was to adopt ...
-    Delivery.objects.update(lease_until=timezone.now() - timedelta(seconds=1))  # ... and their lease runs out
-
-    result = outbox_sweep()
-
-    assert result["pump"] == 1
-    assert ("pump", 1) in kicks
-    assert tasks is not None
 
 
 def test_facets_are_what_subscriptions_filter_on_not_the_payload(network: Network, receiver: Receiver) -> None:

@@ -1,0 +1,1 @@
+"""Parts of bench/fanout.py: the fast receiver, the plain clients, and measuring the machine."""
