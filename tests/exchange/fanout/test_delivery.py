@@ -15,11 +15,10 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from exchange.models import Delivery, DeliveryAttempt, Event, Notification, WebhookEndpoint
-from exchange.services.deliveries import deliveries_claim, webhook_body
+from exchange.services.deliveries import webhook_body
 from exchange.services.endpoints import endpoint_rotate_secret
 from exchange.services.fanout import event_fan_out
 from exchange.services.members import member_update
-from tests.exchange.fanout import helpers
 from tests.exchange.fanout.helpers import (
     TOOL_B,
     alert_facets,
@@ -323,24 +322,3 @@ def test_a_member_suspended_after_fan_out_receives_nothing_more(network: Network
     assert receiver.received() == []
     assert mail.outbox == []
     assert set(Delivery.objects.values_list("state", "last_error")) == {("failed", "the member is suspended")}
-
-
-def test_a_claim_takes_at_most_a_few_of_one_endpoints_backlog(network: Network, receiver: Receiver) -> None:
-    import uuid
-
-    backlog = hook(network.fda, receiver, "/backlog")
-    other = hook(network.hc, receiver, "/other")
-    subscribe(network.fda, [backlog])
-    for _ in range(20):
-        publish(audience_kind="members", audience_codes=["FDA"])
-    subscribe(network.hc, [other])
-    publish(audience_kind="members", audience_codes=["HC"])
-    helpers.ADOPTIONS.clear()  # the pumps fan-out queued were lost, and their leases ran out
-    Delivery.objects.update(lease_until=None, lease_token=None)
-
-    claimed = deliveries_claim(token=uuid.uuid4(), limit=200, per_target=8)
-
-    assert sorted(c.endpoint_id == backlog.pk for c in claimed).count(True) == 8
-    assert [c.endpoint_id for c in claimed].count(other.pk) == 1
-    Delivery.objects.update(lease_until=None, lease_token=None)
-    assert pump(per_endpoint=8).succeeded == 21

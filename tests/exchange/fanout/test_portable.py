@@ -80,6 +80,7 @@ def test_a_failure_is_retried_with_the_same_webhook_id_and_the_endpoint_heals(
 
 
 def test_a_claim_takes_at_most_a_few_of_one_endpoints_backlog(path: str, network: Network, receiver: Receiver) -> None:
+    """One endpoint's backlog never fills a claim: at most `per_target` of it, the others still served."""
     backlog = hook(network.fda, receiver, "/backlog")
     other = hook(network.hc, receiver, "/other")
     subscribe(network.fda, [backlog])
