@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,10 +41,12 @@ class Claimed:
     url: str = ""
     endpoint_enabled: bool = False
     secrets: tuple[str, ...] = ()  # the current secret, and the previous one during its overlap
+    # What its concurrency is counted by: its endpoint, or e-mail. Computed once: the pump reads it
+    # several times per send.
+    concurrency_key: str = field(init=False)
 
-    @property
-    def concurrency_key(self) -> str:
-        return str(self.endpoint_id) if self.endpoint_id else EMAIL_KEY
+    def __post_init__(self) -> None:
+        self.concurrency_key = str(self.endpoint_id) if self.endpoint_id else EMAIL_KEY
 
 
 _CLAIM_FIELDS = (

@@ -51,7 +51,6 @@ DRAIN_PAUSE = 0.005
 EMAIL_CONCURRENCY = 4
 
 
-
 class _Sender:
     """An asyncio event loop in its own thread, sending with one HTTP session for the whole pump.
 
@@ -288,9 +287,10 @@ class DeliveryPump:
                 break
         for item, outcome in drained:
             self.in_flight_total -= 1
-            self.in_flight[item.concurrency_key] -= 1
-            if self.in_flight[item.concurrency_key] <= 0:
-                del self.in_flight[item.concurrency_key]
+            key = item.concurrency_key
+            self.in_flight[key] -= 1
+            if self.in_flight[key] <= 0:
+                del self.in_flight[key]
             if outcome.ok:
                 self.stats.succeeded += 1
             else:
