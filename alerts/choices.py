@@ -142,3 +142,11 @@ class SignalKind(models.TextChoices):
 class SignalStatus(models.TextChoices):
     OPEN = "open", "Open"
     CLOSED = "closed", "Closed"
+
+
+class TranslationSource(models.TextChoices):
+    """Who wrote a translation (SPEC §10.5)."""
+
+    PUBLISHER = "publisher", "The publishing member"
+    MEMBER = "member", "A member of the audience"
+    MACHINE = "machine", "Machine translation"

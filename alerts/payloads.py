@@ -17,7 +17,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from alerts.models import Alert, AlertRevision, Report, ReportMetric, Signal
+from alerts.models import Alert, AlertRevision, AlertTranslation, Report, ReportMetric, Signal
 
 
 def _when(value: datetime | None) -> str | None:
@@ -48,6 +48,7 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
         "status": alert.status,
         "revision": alert.revision,
         "publisher": alert.publisher.code,
+        "language": alert.language,
         "title": alert.title,
         "summary": alert.summary,
         "description": alert.description,
@@ -73,7 +74,30 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
         "updated_at": _when(alert.updated_at),
         "closed_at": _when(alert.closed_at),
         "withdrawn_at": _when(alert.withdrawn_at),
+        "translations": [translation_payload(row) for row in alert.translations.all()],
     }
+
+
+def translation_signed_payload(translation: AlertTranslation) -> dict[str, Any]:
+    """A translation as read without `signature` and `outdated`: what the translating member signs (SPEC §10.5)."""
+    return {
+        "alert": str(translation.alert_id),
+        "language": translation.language,
+        "title": translation.title,
+        "summary": translation.summary,
+        "recommended_actions": translation.recommended_actions,
+        "description": translation.description,
+        "source": translation.source,
+        "member": translation.member.code,
+        "revision": translation.revision,
+        "created_at": _when(translation.created_at),
+    }
+
+
+def translation_payload(translation: AlertTranslation) -> dict[str, Any]:
+    """A translation as `GET /api/v1/alerts/{id}/translations/` and the alert's `translations` show it."""
+    return {**translation_signed_payload(translation), "outdated": translation.outdated,
+            "signature": translation.signature}
 
 
 def revision_signed_payload(revision: AlertRevision) -> dict[str, Any]:

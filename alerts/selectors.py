@@ -26,6 +26,7 @@ from alerts.models import (
     AlertRecipient,
     AlertRevision,
     AlertTool,
+    AlertTranslation,
     Authorization,
     BaselineMetric,
     Report,
@@ -71,6 +72,7 @@ def alerts_with_details(queryset: QuerySet[Alert]) -> QuerySet[Alert]:
         Prefetch("affected_tool_rows", queryset=AlertTool.objects.select_related("tool")),
         "jurisdiction_rows",
         Prefetch("recipient_rows", queryset=AlertRecipient.objects.select_related("member")),
+        Prefetch("translations", queryset=AlertTranslation.objects.select_related("member")),
     )
 
 

@@ -8,10 +8,11 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from alerts.choices import AlertType, Distribution, Severity
+from alerts.choices import AlertType, Distribution, Severity, TranslationSource
 from alerts.jurisdictions import is_jurisdiction
+from alerts.languages import language_tag_normalise, translation_for
 from alerts.models import Alert, AlertRevision
-from alerts.payloads import revision_payload
+from alerts.payloads import revision_payload, translation_payload
 
 imdrf_code_validator = RegexValidator(
     r"^[A-G][0-9]{2,6}$", "IMDRF adverse-event codes look like A0901 or E0102 (a letter A–G and 2–6 digits)."
@@ -32,8 +33,63 @@ class AffectedToolSerializer(serializers.Serializer[Any]):
     manufacturer = serializers.CharField(read_only=True)
 
 
+class SignatureSerializer(serializers.Serializer[Any]):
+    """The publisher's signature: a compact JWS with detached payload (`header..signature`, alg EdDSA), and the kid of
+    the publisher's key in its JWKS at /api/v1/members/{code}/keys/."""
+
+    kid = serializers.CharField()
+    jws = serializers.CharField()
+
+
+class TranslationSerializer(serializers.Serializer[Any]):
+    """A translation as read; `signature` is the translating member's, over this object without
+    `signature` and `outdated`, as RFC 8785 canonical JSON."""
+
+    alert = serializers.UUIDField(read_only=True)
+    language = serializers.CharField(read_only=True, help_text="BCP 47 tag.")
+    title = serializers.CharField(read_only=True)
+    summary = serializers.CharField(read_only=True)
+    recommended_actions = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    source = serializers.ChoiceField(choices=TranslationSource.choices, read_only=True)
+    member = serializers.CharField(read_only=True, help_text="The translating member's code.")
+    revision = serializers.IntegerField(read_only=True, help_text="The alert revision translated.")
+    created_at = serializers.DateTimeField(read_only=True)
+    outdated = serializers.BooleanField(read_only=True, help_text="A material amendment followed the revision translated.")
+    signature = SignatureSerializer(read_only=True, allow_null=True)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return translation_payload(instance)
+
+
+class TranslationInputSerializer(serializers.Serializer[Any]):
+    language = serializers.CharField(max_length=35, help_text="BCP 47 tag, other than the alert's own language.")
+    title = serializers.CharField(max_length=300)
+    summary = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    recommended_actions = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
+    description = serializers.CharField(max_length=50000, required=False, allow_blank=True, default="")
+    source = serializers.ChoiceField(
+        choices=TranslationSource.choices, required=False,
+        help_text="`publisher` (the publishing member only), `member` (default for the audience) or `machine`.",
+    )
+
+
+def validate_language_tag(value: str) -> str:
+    tag = language_tag_normalise(value)
+    if tag is None:
+        raise serializers.ValidationError("Not a BCP 47 language tag (e.g. en, fr, pt-BR).")
+    return tag
+
+
 class AlertSerializer(serializers.ModelSerializer[Alert]):
+    """An alert as read. With `?lang=` (or Accept-Language) the serializer's context carries `language`
+    and the answer adds `localized`: the translation that reader is shown, or null."""
+
     publisher = serializers.CharField(source="publisher.code", read_only=True)
+    translations = TranslationSerializer(many=True, read_only=True)
+    localized = serializers.SerializerMethodField(
+        help_text="Only with ?lang= or Accept-Language: the translation into that language, or null."
+    )
     affected_tools = serializers.SerializerMethodField()
     affected_jurisdictions = serializers.SerializerMethodField()
     recipients = serializers.SerializerMethodField()
@@ -41,13 +97,24 @@ class AlertSerializer(serializers.ModelSerializer[Alert]):
     class Meta:
         model = Alert
         fields = (
-            "id", "reference", "status", "revision", "publisher", "title", "summary", "description",
+            "id", "reference", "status", "revision", "publisher", "language", "title", "summary", "description",
             "alert_type", "severity", "affected_tools", "affected_jurisdictions", "hazard", "harm",
             "recommended_actions", "imdrf_codes", "publisher_reference", "distribution", "recipients",
             "resolution", "withdrawal_reason", "created_at", "published_at", "updated_at", "closed_at",
-            "withdrawn_at",
+            "withdrawn_at", "translations", "localized",
         )
         read_only_fields = fields
+
+    def to_representation(self, instance: Alert) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if "language" not in self.context:
+            data.pop("localized", None)
+        return data
+
+    @extend_schema_field(TranslationSerializer(allow_null=True))
+    def get_localized(self, alert: Alert) -> dict[str, Any] | None:
+        chosen = translation_for(alert.translations.all(), language=self.context.get("language"), original=alert.language)
+        return None if chosen is None else translation_payload(chosen)
 
     @extend_schema_field(AffectedToolSerializer(many=True))
     def get_affected_tools(self, alert: Alert) -> list[dict[str, Any]]:
@@ -69,6 +136,9 @@ class AlertSerializer(serializers.ModelSerializer[Alert]):
 class AlertInputSerializer(serializers.Serializer[Any]):
     """Fields a publisher writes in a draft (all) or an amendment (any subset)."""
 
+    language = serializers.CharField(
+        max_length=35, required=False, help_text="BCP 47 tag of the text (default en).",
+    )
     title = serializers.CharField(max_length=300)
     summary = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     description = serializers.CharField(max_length=50000, required=False, allow_blank=True, default="")
@@ -91,6 +161,9 @@ class AlertInputSerializer(serializers.Serializer[Any]):
         child=serializers.CharField(max_length=16), required=False, default=list, max_length=500,
         help_text="Member codes; only with distribution 'restricted'.",
     )
+
+    def validate_language(self, value: str) -> str:
+        return validate_language_tag(value)
 
     def validate_affected_jurisdictions(self, value: list[str]) -> list[str]:
         return sorted({validate_jurisdiction_code(code) for code in value})
@@ -128,14 +201,6 @@ class CloseSerializer(serializers.Serializer[Any]):
 
 class WithdrawSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=20000)
-
-
-class SignatureSerializer(serializers.Serializer[Any]):
-    """The publisher's signature: a compact JWS with detached payload (`header..signature`, alg EdDSA), and the kid of
-    the publisher's key in its JWKS at /api/v1/members/{code}/keys/."""
-
-    kid = serializers.CharField()
-    jws = serializers.CharField()
 
 
 class RevisionSerializer(serializers.ModelSerializer[AlertRevision]):

@@ -27,17 +27,22 @@ from alerts.api.alert_serializers import (
     AmendSerializer,
     CloseSerializer,
     RevisionSerializer,
+    TranslationInputSerializer,
+    TranslationSerializer,
     WithdrawSerializer,
 )
 from alerts.api.export_views import AlertExportActions
 from alerts.filters import ALERT_SEARCH_FIELDS, AlertFilter
-from alerts.models import Alert, AlertRevision
+from alerts.languages import requested_language
+from alerts.models import Alert, AlertRevision, AlertTranslation
+from alerts.payloads import translation_payload
 from alerts.services import acknowledgements as ack_services
 from alerts.services import alerts as services
+from alerts.services import translations as translation_services
 from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.api.viewsets import MemberScopedMixin
 from exchange.choices import Scope
-from exchange.errors import NotFound, PermissionRefused
+from exchange.errors import NotFound, PermissionRefused, ValidationFailed
 from exchange.models import Member
 from exchange.permissions import request_member, request_user
 from exchange.selectors import one_or_404
@@ -118,7 +123,16 @@ class AlertAcknowledgementActions:
         return Response(ack_services.ack_render(fresh, alert_id=alert.pk))
 
 
+LANG_PARAMETER = OpenApiParameter(
+    "lang", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
+    description="A BCP 47 language tag (e.g. fr): adds `localized`, the translation a reader of that language is "
+                "shown, or null. Without it, Accept-Language does the same.",
+)
+
+
 @extend_schema_view(
+    list=extend_schema(parameters=[LANG_PARAMETER]),
+    retrieve=extend_schema(parameters=[LANG_PARAMETER]),
     create=extend_schema(request=AlertInputSerializer, responses={201: AlertSerializer}),
     partial_update=extend_schema(request=AlertInputSerializer, responses=AlertSerializer),
     destroy=extend_schema(responses={204: None}),
@@ -136,6 +150,7 @@ class AlertViewSet(
     model = Alert
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
+    query_parameters = ("lang",)
     search_fields = ALERT_SEARCH_FIELDS
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
     required_scopes = {
@@ -148,6 +163,7 @@ class AlertViewSet(
         "withdraw": Scope.PUBLISH,
         "acknowledge": Scope.ACKNOWLEDGE,
         "extend_deadline": Scope.PUBLISH,
+        "translate": Scope.DRAFT,
     }
     cursor_ordering: tuple[str, ...] = ("-created_at", "-pk")
     path_id_description = "The alert's id (a UUID) or its reference (e.g. SAX-2026-000018)."
@@ -162,16 +178,54 @@ class AlertViewSet(
         lookup = {"reference": key.upper()} if REFERENCE.match(key) else {"pk": key}
         return one_or_404(self.get_queryset(), detail="No such alert (or not visible to your member).", **lookup)
 
+    def get_serializer_context(self) -> dict[str, Any]:
+        """Adds the reader's language (`?lang=`, else Accept-Language) when it asked for one."""
+        context = super().get_serializer_context()
+        asked = self.request.query_params.get("lang")
+        language = requested_language(query_value=asked, accept_language=self.request.headers.get("Accept-Language"))
+        if asked is not None and language is None:
+            raise ValidationFailed(
+                "lang: not a BCP 47 language tag (e.g. fr, ja, pt-BR).", errors={"lang": ["not a language tag"]}
+            )
+        if language is not None:
+            context["language"] = language
+        return context
+
     def _fresh(self, alert: Alert) -> Alert:
         return selectors.alerts_with_details(Alert.objects.filter(pk=alert.pk)).get()
 
     def _answer(self, alert: Alert, code: int = status.HTTP_200_OK) -> Response:
         fresh = self._fresh(alert)
-        return _with_etag(fresh, AlertSerializer(fresh).data, code)
+        return _with_etag(fresh, AlertSerializer(fresh, context=self.get_serializer_context()).data, code)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         alert = self.get_object()
-        return _with_etag(alert, AlertSerializer(alert).data)
+        return _with_etag(alert, AlertSerializer(alert, context=self.get_serializer_context()).data)
+
+    @extend_schema(responses=TranslationSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def translations(self, request: Request, pk: str | None = None) -> Response:
+        """Translations of the alert, each signed by the member that wrote it."""
+        alert = self.get_object()
+        return Response([translation_payload(row) for row in alert.translations.all()])
+
+    @extend_schema(request=TranslationInputSerializer, responses={201: TranslationSerializer, 200: TranslationSerializer})
+    @translations.mapping.post
+    def translate(self, request: Request, pk: str | None = None) -> Response:
+        """Add the caller's member's translation (any member of the audience); posting the same language
+        again replaces the member's own translation (200)."""
+        alert = self.get_object()
+        form = TranslationInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        translation, created = translation_services.translation_add(
+            actor=request_user(request), alert=alert, data=dict(form.validated_data)
+        )
+        fresh = AlertTranslation.objects.select_related("member").get(pk=translation.pk)
+        location = request.build_absolute_uri(request.path)
+        return Response(
+            translation_payload(fresh), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            headers={"Location": location} if created else {},
+        )
 
     def create_object(self, request: Request) -> Response:
         form = AlertInputSerializer(data=request.data)

@@ -119,7 +119,10 @@ OPERATIONS: dict[str, OperationDoc] = {
     ),
     "alerts_retrieve": doc(
         "Read one safety alert",
-        "The alert as it stands now (its latest revision once published). Any member user (`read`)."
+        "The alert as it stands now (its latest revision once published), with `language` (the BCP 47 tag of "
+        "its authoritative text) and `translations`. With `?lang=fr` (or `Accept-Language: fr`) the answer adds "
+        "`localized`: the translation a reader of that language is shown (the exact tag first, then the same "
+        "language; current before outdated; the publisher's own first), or `null`. Any member user (`read`)."
         + VISIBILITY + BY_REFERENCE + ETAG,
     ),
     "alerts_partial_update": doc(
@@ -201,6 +204,30 @@ OPERATIONS: dict[str, OperationDoc] = {
         "For the publishing member: moves one member's acknowledgement deadline later (`{\"member\", "
         "\"deadline\"}`). Publishers (`publish`). Records an audit entry." + BY_REFERENCE,
         request_example("One more week", {"member": "HC", "deadline": "2026-04-15T17:00:00Z"}),
+    ),
+    "alerts_translations_list": doc(
+        "List an alert's translations",
+        "Every translation of the alert: `language`, the translated `title`, `summary`, "
+        "`recommended_actions` and `description`, who wrote it (`member`, `source`: `publisher`, `member` or "
+        "`machine`), the `revision` it translates, `outdated` once a material amendment followed that revision, "
+        "and the translating member's `signature` (a detached JWS over the translation without `signature` and "
+        "`outdated`, as RFC 8785 canonical JSON; keys at `/api/v1/members/{code}/keys/`). The publisher's text "
+        "stays authoritative. Any member user (`read`)." + VISIBILITY + BY_REFERENCE,
+    ),
+    "alerts_translations_create": doc(
+        "Translate an alert",
+        "Adds your member's translation of a published or closed alert into another language (`language`, a "
+        "BCP 47 tag other than the alert's own; `title` required). Any member that sees the alert may translate "
+        "it; `source` is `publisher` (the publishing member only), `member` (the default for others) or "
+        "`machine`. Your member's translation is signed with its key. Posting the same language again replaces "
+        "your member's own translation of it (`200`); a new one answers `201`. A draft or a withdrawn alert "
+        "answers `409`. Assessors and above (`draft`). Records an audit entry; no event." + VISIBILITY
+        + BY_REFERENCE,
+        request_example("A French translation", {
+            "language": "fr", "title": "Nodules manqués après la mise à jour du micrologiciel du scanner",
+            "summary": "La sensibilité pour les nodules de moins de 6 mm a baissé.",
+            "recommended_actions": "Relire en double les scanners acquis après la mise à jour.", "source": "member",
+        }),
     ),
     "alerts_cap_retrieve": doc(
         "Export an alert as CAP 1.2",

@@ -10,6 +10,7 @@ from alerts.models.alerts import (
 from alerts.models.registry import Authorization, BaselineMetric, Tool, ToolIdentifier
 from alerts.models.reports import Report, ReportMetric, ReportRecipient, ReportSubgroup, Signal, SignalView
 from alerts.models.terminology import ImdrfRelease, ImdrfTerm, TermStatus
+from alerts.models.translations import AlertTranslation
 
 __all__ = [
     "Acknowledgement",
@@ -19,6 +20,7 @@ __all__ = [
     "AlertRecipient",
     "AlertRevision",
     "AlertTool",
+    "AlertTranslation",
     "Authorization",
     "BaselineMetric",
     "ImdrfRelease",

@@ -21,6 +21,9 @@ class Alert(models.Model):
     revision = models.PositiveIntegerField(default=0, help_text="0 while a draft; 1 once published.")
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every change: the ETag.")
 
+    language = models.CharField(
+        max_length=35, default="en", help_text="BCP 47 tag of the authoritative text."
+    )
     title = models.CharField(max_length=300)
     summary = models.TextField(blank=True)
     description = models.TextField(blank=True)

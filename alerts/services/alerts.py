@@ -26,6 +26,7 @@ from alerts.selectors import alert_audience, alerts_with_details, tools_authoris
 from alerts.services.distribution import recipients_resolve
 from alerts.services.provenance import revision_sign
 from alerts.services.terminology import imdrf_codes_check
+from alerts.services.translations import translations_mark_outdated
 from exchange.errors import (
     Conflict,
     PermissionRefused,
@@ -39,10 +40,12 @@ from exchange.services.chain import audited_write
 from exchange.services.events import event_record
 
 CONTENT_FIELDS = (
-    "title", "summary", "description", "alert_type", "severity", "hazard", "harm", "recommended_actions",
+    "language", "title", "summary", "description", "alert_type", "severity", "hazard", "harm", "recommended_actions",
     "imdrf_codes", "publisher_reference", "distribution",
 )
 RELATED_FIELDS = ("affected_tools", "affected_jurisdictions", "recipients")
+# Fields added to revisions after some were written: an earlier revision without one had this value.
+_ADDED_LATER = {"language": "en"}
 
 def alert_render(alert: Alert) -> dict[str, Any]:
     """The alert as the REST API shows it, re-read with its rows (rendered once per event)."""
@@ -229,7 +232,11 @@ def _write_revision(
     previous: dict[str, Any] | None,
 ) -> AlertRevision:
     snapshot = {key: content[key] for key in (*CONTENT_FIELDS, *RELATED_FIELDS)}
-    changed = sorted(k for k in snapshot if previous is None or previous.get(k) != snapshot[k])
+    changed = sorted(
+        k for k in snapshot if previous is None or previous.get(k, _ADDED_LATER.get(k)) != snapshot[k]
+    )
+    # A revision keeps what was published; translations are added later by the audience (SPEC §10.5).
+    content = {key: value for key, value in content.items() if key != "translations"}
     revision = AlertRevision(
         alert=alert, number=alert.revision, content=content, change_summary=change_summary,
         material=material, changed_fields=changed if previous is not None else [], created_by=actor,
@@ -317,6 +324,7 @@ def alert_amend(
                                        "change_summary": revision.change_summary, "material": material})
     _record_event("alert.amended", alert, _with_signed_revision(payload, revision))
     if material:
+        translations_mark_outdated(alert=alert, revision=revision.number)
         _request_acknowledgements(alert, actor)
     return alert
 
