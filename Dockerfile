@@ -17,6 +17,7 @@ RUN groupadd --system --gid 10001 sax \
 WORKDIR /app
 COPY . /app
 RUN pip install -e . \
+    && python scripts/compile_catalogues.py \
     && rm -rf /app/var /app/staticfiles \
     && mkdir -p /app/var /app/staticfiles
 

@@ -46,3 +46,6 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
     rm -f "$log"
     touch "$STAMP"
 fi
+
+# The translation catalogues (SPEC §10.5): compiled whenever a .po is newer than its .mo.
+"$VENV/bin/python" scripts/compile_catalogues.py
