@@ -130,7 +130,8 @@ LANGUAGE_CODE = "en-gb"
 # The portal, e-mails and public pages are offered in these languages (SPEC §10.5). A signed-in user's
 # own `language` wins; signed out, the switcher's cookie, then Accept-Language.
 LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español"), ("ja", "日本語")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# One catalogue folder per part of the portal (each its own django.po per language); Django merges them.
+LOCALE_PATHS = sorted(path for path in (BASE_DIR / "locale").glob("*") if path.is_dir()) or [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

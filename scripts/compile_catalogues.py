@@ -22,7 +22,7 @@ def main() -> int:
         print("compile_catalogues: polib is missing; run scripts/bootstrap.sh (pip install -e .)", file=sys.stderr)
         return 1
     count = 0
-    for po_path in sorted(ROOT.glob("*/locale/*/LC_MESSAGES/*.po")) + sorted(ROOT.glob("locale/*/LC_MESSAGES/*.po")):
+    for po_path in sorted(p for p in ROOT.glob("**/locale/**/LC_MESSAGES/*.po") if ".venv" not in p.parts):
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue

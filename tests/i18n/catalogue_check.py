@@ -133,7 +133,7 @@ _MARK = "\x1f"
 def catalogue(language: str, domain: str = "django") -> dict[tuple[str, str], polib.POEntry]:
     """Every entry of every catalogue of `language` (project and app locale folders), by (context, msgid)."""
     entries: dict[tuple[str, str], polib.POEntry] = {}
-    for po_path in sorted(ROOT.glob(f"**/locale/{language}/LC_MESSAGES/{domain}.po")):
+    for po_path in sorted(ROOT.glob(f"**/locale/**/{language}/LC_MESSAGES/{domain}.po")):
         if ".venv" in po_path.parts:
             continue
         for entry in polib.pofile(str(po_path)):
