@@ -28,7 +28,8 @@ class XmlSafeGenerator(SimplerXMLGenerator):
         super().characters(xml_safe(content))
 
     def startElement(self, name: str, attrs: Any) -> None:
-        super().startElement(name, {key: xml_safe(value) for key, value in (attrs or {}).items()})
+        safe: Any = {key: xml_safe(value) for key, value in (attrs or {}).items()}
+        super().startElement(name, safe)
 
 
 class CapLinkedAtomFeed(Atom1Feed):

@@ -84,7 +84,7 @@ def _read_chunked(request: HttpRequest, limit: int) -> HttpResponse | None:
         return _refuse(request, 413, slug="payload-too-large",
                        detail=f"The body is over {limit} bytes, the limit (API_MAX_BODY_BYTES).")
     request.META["CONTENT_LENGTH"] = str(len(data))
-    request._stream = LimitedStream(BytesIO(data), len(data))  # type: ignore[attr-defined]
+    request._stream = LimitedStream(BytesIO(data), len(data))  # type: ignore[assignment]
     return None
 
 

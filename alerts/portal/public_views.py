@@ -60,6 +60,6 @@ def public_alert_detail(request: HttpRequest, reference: str) -> HttpResponse:
         **CHOICES, "alert": alert, "latest": latest,
         "affected_tools": list(alert.affected_tool_rows.all()),
         "jurisdictions": [row.jurisdiction for row in alert.jurisdiction_rows.all()],
-        "cap_url": _cap_url(alert.reference),
+        "cap_url": _cap_url(alert.reference or reference),
     }
     return _public(render(request, "alerts/public/alert_detail.html", context))

@@ -111,8 +111,9 @@ class WholeItem:
     """
 
     def run_validation(self, data: Any = empty) -> Any:
-        if data is not empty and getattr(self, "parent", None) is not None and getattr(self.root, "partial", False):
-            whole = type(self)(data=data, context=getattr(self, "context", {}))
+        this: Any = self
+        if data is not empty and this.parent is not None and getattr(this.root, "partial", False):
+            whole = type(this)(data=data, context=this.context)
             whole.is_valid(raise_exception=True)
             return whole.validated_data
         return super().run_validation(data)  # type: ignore[misc]
