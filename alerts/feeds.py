@@ -11,10 +11,25 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.xmlutils import SimplerXMLGenerator
 
 from alerts.interop.cap import CAP_CONTENT_TYPE
 from alerts.models import Alert
 from alerts.selectors import alerts_public, alerts_with_details
+from exchange.text import xml_safe
+
+
+class XmlSafeGenerator(SimplerXMLGenerator):
+    """Every text and attribute value written through `xml_safe`: what a member typed (a title, a
+    resolution, a tool's manufacturer, its own name) can hold characters XML cannot carry, and one
+    such alert must not take the feed down for every reader."""
+
+    def characters(self, content: str) -> None:
+        super().characters(xml_safe(content))
+
+    def startElement(self, name: str, attrs: Any) -> None:
+        safe: Any = {key: xml_safe(value) for key, value in (attrs or {}).items()}
+        super().startElement(name, safe)
 
 
 class CapLinkedAtomFeed(Atom1Feed):
@@ -23,6 +38,14 @@ class CapLinkedAtomFeed(Atom1Feed):
     Entry summaries are `type="text"` (SPEC §6): Django's default is `type="html"`, which would hand
     feed readers markup built from what a publisher typed.
     """
+
+    def write(self, outfile: Any, encoding: str) -> None:
+        handler = XmlSafeGenerator(outfile, encoding, short_empty_elements=True)
+        handler.startDocument()
+        handler.startElement("feed", self.root_attributes())
+        self.add_root_elements(handler)
+        self.write_items(handler)
+        handler.endElement("feed")
 
     def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
         description = item.get("description")

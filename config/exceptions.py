@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from exchange.errors import ServiceError, error_paths
+from exchange.text import printable_tree
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_BASE = "/problems/"
@@ -44,6 +45,9 @@ def _first_message(errors: Any) -> str:
 def problem(
     status: int, *, slug: str, detail: str, title: str | None = None, errors: Any = None, **extra: Any
 ) -> dict[str, Any]:
+    """The problem+json body. Every string in it is made printable: messages quote what the client
+    sent (`"\ud800" is not a valid choice.`), and a value that cannot be encoded must not turn a
+    400 into a 500."""
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + slug,
         "title": title or HTTPStatus(status).phrase,
@@ -53,7 +57,7 @@ def problem(
     if errors:
         body["errors"] = errors
     body.update(extra)
-    return body
+    return dict(printable_tree(body))
 
 
 def _unsupported_media_type(exc: exceptions.UnsupportedMediaType, context: dict[str, Any]) -> Exception:

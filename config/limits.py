@@ -1,7 +1,9 @@
 """Bounds on what a request may carry (SPEC §6, "Bad input"): every hostile input is a 4xx, never a 5xx.
 
 - `RequestLimitsMiddleware`: a body over `API_MAX_BODY_BYTES` is `413` before any parser reads it
-  (JSON, CSV and multipart alike); a NUL character in a query parameter or a form field is `400`
+  (JSON, CSV and multipart alike); a chunked body without `Content-Length` is read here, up to the
+  limit (`413` beyond it), where the server hands it over de-chunked (gunicorn), and refused with
+  `411` where it cannot (a server that would pass the chunks on raw, or nothing at all); a NUL character in a query parameter or a form field is `400`
   naming the field (PostgreSQL cannot store NUL in text, and would answer the query with an error).
 - `config.parsers.StrictJSONParser`: JSON nested deeper than `MAX_JSON_DEPTH` levels, or holding a NUL in any
   string or key, is `400` naming where.
@@ -13,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from io import BytesIO
 from typing import Any
 
 import django_filters
 from django import forms
 from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 
 from config.exceptions import PROBLEM_CONTENT_TYPE, problem
@@ -53,6 +57,11 @@ class RequestLimitsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = settings.API_MAX_BODY_BYTES
         length = _declared_length(request)
+        if length is None and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            refused = _read_chunked(request, limit)
+            if refused is not None:
+                return refused
+            length = _declared_length(request)
         if length is not None and length > limit:
             return _refuse(request, 413, slug="payload-too-large",
                            detail=f"The body is {length} bytes; the limit is {limit} bytes (API_MAX_BODY_BYTES).")
@@ -61,6 +70,22 @@ class RequestLimitsMiddleware:
         if refused is None and request.method == "POST" and content_type.startswith("application/x-www-form-urlencoded"):
             refused = _refuse_nul(request, request.POST)
         return refused or self.get_response(request)
+
+
+def _read_chunked(request: HttpRequest, limit: int) -> HttpResponse | None:
+    """Read a chunked body the server de-chunked (it says so with `wsgi.input_terminated`) into the
+    request, as if it had come with its `Content-Length`; 413 past the limit, 411 if it cannot be read."""
+    stream = request.META.get("wsgi.input")
+    if stream is None or not request.META.get("wsgi.input_terminated"):
+        return _refuse(request, 411, slug="length-required",
+                       detail="Send the body with a Content-Length header (this server cannot read chunked bodies).")
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        return _refuse(request, 413, slug="payload-too-large",
+                       detail=f"The body is over {limit} bytes, the limit (API_MAX_BODY_BYTES).")
+    request.META["CONTENT_LENGTH"] = str(len(data))
+    request._stream = LimitedStream(BytesIO(data), len(data))  # type: ignore[assignment]
+    return None
 
 
 def _refuse_nul(request: HttpRequest, fields: QueryDict) -> HttpResponse | None:

@@ -59,6 +59,15 @@ LATENCY = Histogram(
 _LOCAL_TASKS = Counter("sax_local_task_outcomes_total", "Celery task outcomes (this process).", ["task", "outcome"])
 
 
+# The methods a request is counted under; anything a client invents is counted as "other", so that
+# no client can grow the number of series.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+
+
+def method_label(method: str | None) -> str:
+    return method if method in KNOWN_METHODS else "other"
+
+
 def _view_name(request: HttpRequest) -> str:
     match = getattr(request, "resolver_match", None)
     if match is None:
@@ -79,7 +88,7 @@ class MetricsMiddleware:
         view = _view_name(request)
         status = str(response.status_code)
         try:
-            REQUESTS.labels(view, request.method or "", status).inc()
+            REQUESTS.labels(view, method_label(request.method), status).inc()
             LATENCY.labels(view, status).observe(elapsed)
         except Exception:  # metrics must never fail a request
             logger.debug("recording request metrics failed", exc_info=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from base64 import b64decode
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
@@ -14,6 +16,9 @@ from rest_framework.exceptions import NotFound, ValidationError
 from config.limits import utc_or_error
 from config.parsers import NUL
 from config.query import query_parameters_check
+
+# The longest position a list hands out (a timestamp, an id, a number) is far shorter.
+MAX_POSITION = 100
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -59,6 +64,7 @@ class CursorPagination(pagination.CursorPagination):
 
     def decode_cursor(self, request: Any) -> Any:
         invalid = ValidationError({"cursor": ["Invalid cursor: use the `next` or `previous` link as given."]})
+        self._shape_check(request.query_params.get(self.cursor_query_param), invalid)
         try:
             cursor = super().decode_cursor(request)
         except NotFound as exc:
@@ -68,6 +74,27 @@ class CursorPagination(pagination.CursorPagination):
             # must be refused here, not by the database.
             self._position_check(cursor.position, invalid)
         return cursor
+
+    @staticmethod
+    def _shape_check(encoded: str | None, invalid: ValidationError) -> None:
+        """Only what this paginator writes: `o` and `r` small numbers, `p` a short position, nothing
+        else (`AAAA` decodes to NUL bytes; `o=1&p=9999…` is no position a list hands out)."""
+        if encoded is None:
+            return
+        try:
+            text = b64decode(encoded.encode("ascii"), validate=False).decode("ascii")
+        except (ValueError, UnicodeError) as exc:
+            raise invalid from exc
+        if not text or any(not 0x20 <= ord(char) < 0x7F for char in text):
+            raise invalid
+        tokens = parse_qs(text, keep_blank_values=True)
+        if not tokens or set(tokens) - {"o", "r", "p"} or any(len(values) != 1 for values in tokens.values()):
+            raise invalid
+        for key in ("o", "r"):
+            if key in tokens and not (tokens[key][0].isdigit() and len(tokens[key][0]) <= 9):
+                raise invalid
+        if len(tokens.get("p", [""])[0]) > MAX_POSITION:
+            raise invalid
 
     def _position_check(self, position: Any, invalid: ValidationError) -> None:
         if NUL in str(position):

@@ -6,16 +6,15 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Exists, F, Model, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, Model, OuterRef, Prefetch, QuerySet, Subquery
 
-from exchange.choices import AudienceKind
 from exchange.errors import NotFound
 from exchange.models import (
     ApiToken,
     Delivery,
     DeliveryAttempt,
     Event,
-    EventAudience,
+    FeedEntry,
     Member,
     Notification,
     Subscription,
@@ -27,12 +26,26 @@ from exchange.models import (
 T = TypeVar("T", bound=Model)
 
 
+def feed_of(*, member: Member) -> QuerySet[FeedEntry]:
+    """The member's feed: the events it may see (SPEC §3, §4), each with the member's own number
+    (`sequence`, 1, 2, 3 … without gaps), with its event; nothing for a suspended member."""
+    if not member.is_active:
+        return FeedEntry.objects.none()
+    return FeedEntry.objects.filter(member=member).select_related("event")
+
+
 def events_visible_to(*, member: Member) -> QuerySet[Event]:
-    """Events whose recorded audience includes the member (SPEC §3, §4); nothing for a suspended one."""
+    """Events in the member's feed (its audience when recorded included it, active)."""
     if not member.is_active:
         return Event.objects.none()
-    listed = Exists(EventAudience.objects.filter(event=OuterRef("pk"), member=member))
-    return Event.objects.filter(Q(audience_kind__in=[AudienceKind.NETWORK, AudienceKind.PUBLIC]) | Q(listed))
+    return Event.objects.filter(Exists(FeedEntry.objects.filter(event=OuterRef("pk"), member=member)))
+
+
+def member_sequence() -> Subquery:
+    """For a query over rows with `event_id` and `member_id`: the event's number in that member's feed."""
+    return Subquery(
+        FeedEntry.objects.filter(event_id=OuterRef("event_id"), member_id=OuterRef("member_id")).values("sequence")[:1]
+    )
 
 
 def one_or_404(queryset: QuerySet[T], *, detail: str, **lookup: Any) -> T:
@@ -71,10 +84,10 @@ def subscriptions_of(*, member: Member) -> QuerySet[Subscription]:
 
 
 def deliveries_of(*, member: Member | int) -> QuerySet[Delivery]:
-    """With the event's type and sequence, and every attempt in order."""
+    """With the event's type and its sequence in the member's feed, and every attempt in order."""
     return (
         Delivery.objects.filter(member=member)
-        .annotate(event_type=F("event__type"), event_sequence=F("event__sequence"))
+        .annotate(event_type=F("event__type"), event_sequence=member_sequence())
         .prefetch_related(Prefetch("attempts", queryset=DeliveryAttempt.objects.order_by("at", "id")))
     )
 

@@ -13,6 +13,7 @@ from alerts.jurisdictions import is_jurisdiction
 from alerts.languages import language_tag_normalise, translation_for
 from alerts.models import Alert, AlertRevision
 from alerts.payloads import revision_payload, translation_payload
+from exchange.api.serializers import WholeItem
 
 imdrf_code_validator = RegexValidator(
     r"^[A-G][0-9]{2,6}$", "IMDRF adverse-event codes look like A0901 or E0102 (a letter A–G and 2–6 digits)."
@@ -26,7 +27,7 @@ def validate_jurisdiction_code(value: str) -> str:
     return code
 
 
-class AffectedToolSerializer(serializers.Serializer[Any]):
+class AffectedToolSerializer(WholeItem, serializers.Serializer[Any]):
     tool = serializers.UUIDField()
     versions = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     name = serializers.CharField(read_only=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.db.models import Count, QuerySet
@@ -36,6 +35,7 @@ from alerts.filters import ALERT_SEARCH_FIELDS, AlertFilter
 from alerts.languages import requested_language
 from alerts.models import Alert, AlertRevision, AlertTranslation
 from alerts.payloads import translation_payload
+from alerts.references import reference_normalise
 from alerts.services import acknowledgements as ack_services
 from alerts.services import alerts as services
 from alerts.services import translations as translation_services
@@ -57,7 +57,6 @@ AckListSerializer = inline_serializer(
     },
 )
 
-REFERENCE = re.compile(r"^SAX-[0-9]{4}-[0-9]{6}$", re.IGNORECASE)
 
 ETAG_HEADER = OpenApiParameter(
     "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
@@ -166,16 +165,17 @@ class AlertViewSet(
         "translate": Scope.DRAFT,
     }
     cursor_ordering: tuple[str, ...] = ("-created_at", "-pk")
-    path_id_description = "The alert's id (a UUID) or its reference (e.g. SAX-2026-000018)."
+    path_id_description = "The alert's id (a UUID) or its reference (e.g. SAX-2026-7K3QZP, or an older SAX-2026-000018)."
     extra_problem_codes = {"amend": ["412", "428"], "partial_update": ["412"]}
 
     def member_queryset(self, member: Member) -> QuerySet[Alert]:
         return selectors.alerts_with_details(selectors.alerts_visible_to(member=member))
 
     def get_object(self) -> Alert:
-        """By id or by reference: `alerts/SAX-2026-000018/` is the same alert as `alerts/{id}/`."""
+        """By id or by reference: `alerts/SAX-2026-7K3QZP/` is the same alert as `alerts/{id}/`."""
         key = self.kwargs["pk"]
-        lookup = {"reference": key.upper()} if REFERENCE.match(key) else {"pk": key}
+        reference = reference_normalise(key)
+        lookup = {"reference": reference} if reference else {"pk": key}
         return one_or_404(self.get_queryset(), detail="No such alert (or not visible to your member).", **lookup)
 
     def get_serializer_context(self) -> dict[str, Any]:

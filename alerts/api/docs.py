@@ -12,7 +12,7 @@ REPORT_VISIBILITY = (
     " Visibility: your member sees its own reports (drafts included) and published reports whose distribution "
     "includes it; anything else answers `404`."
 )
-BY_REFERENCE = " `{id}` is the alert's id or its reference (e.g. `SAX-2026-000018`)."
+BY_REFERENCE = " `{id}` is the alert's id or its reference (e.g. `SAX-2026-7K3QZP`; older six-digit references such as `SAX-2026-000018` still resolve)."
 ETAG = (
     " The answer carries `ETag`, the version of the stored alert: it changes with every write (draft edits, "
     "publication, each amendment, closing, withdrawal), so it is not the revision number; an alert at "
@@ -138,7 +138,7 @@ OPERATIONS: dict[str, OperationDoc] = {
     ),
     "alerts_publish_create": doc(
         "Publish a draft",
-        "Releases the draft to its distribution as revision 1 with a reference `SAX-YYYY-NNNNNN`. Publishers of "
+        "Releases the draft to its distribution as revision 1 with a reference `SAX-YYYY-XXXXXX` (six random Crockford base32 characters). Publishers of "
         "the publishing member (`publish`). Records the revision, an audit entry and the event `alert.published` "
         "(delivered to matching subscriptions)." + ACK_EFFECT + BY_REFERENCE,
     ),

@@ -12,12 +12,13 @@ from alerts.api.ack_serializers import AcknowledgementSerializer
 from alerts.api.alert_serializers import SignatureSerializer
 from alerts.choices import Distribution, Metric, SignalStatus
 from alerts.models import Report, ReportMetric, Signal
+from exchange.api.serializers import WholeItem
 
 # A list serializer's validators are what the schema shows as `minItems` (allow_empty alone is not shown).
 AT_LEAST_ONE = [MinLengthValidator(1)]
 
 
-class MetricInputSerializer(serializers.Serializer[Any]):
+class MetricInputSerializer(WholeItem, serializers.Serializer[Any]):
     metric = serializers.ChoiceField(choices=Metric.choices)
     value = serializers.FloatField()
     ci_low = serializers.FloatField(required=False, allow_null=True, default=None)
@@ -26,7 +27,7 @@ class MetricInputSerializer(serializers.Serializer[Any]):
     denominator = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
 
 
-class SubgroupInputSerializer(serializers.Serializer[Any]):
+class SubgroupInputSerializer(WholeItem, serializers.Serializer[Any]):
     label = serializers.CharField(max_length=100)  # type: ignore[assignment]
     dimension = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     metrics: serializers.ListSerializer[Any] = serializers.ListSerializer(

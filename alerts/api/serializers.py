@@ -8,10 +8,11 @@ from rest_framework import serializers
 
 from alerts.choices import AuthorizationStatus, ClinicalArea, Metric
 from alerts.models import Authorization, BaselineMetric, Tool, ToolIdentifier
+from exchange.api.serializers import WholeItem
 from exchange.models import Member, country_validator
 
 
-class IdentifierSerializer(serializers.ModelSerializer[ToolIdentifier]):
+class IdentifierSerializer(WholeItem, serializers.ModelSerializer[ToolIdentifier]):
     system = serializers.CharField(max_length=64, help_text="e.g. fda-510k, udi-di, ukca, ce")
     value = serializers.CharField(max_length=128)
 
@@ -21,7 +22,7 @@ class IdentifierSerializer(serializers.ModelSerializer[ToolIdentifier]):
         validators: list[Any] = []  # uniqueness is the service's to judge (409 naming the holder)
 
 
-class BaselineSerializer(serializers.ModelSerializer[BaselineMetric]):
+class BaselineSerializer(WholeItem, serializers.ModelSerializer[BaselineMetric]):
     metric = serializers.ChoiceField(choices=Metric.choices)
     value = serializers.FloatField()
 

@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from alerts.choices import AlertType, Distribution, Severity
-from alerts.interop.common import Links, Message, alert_messages, jurisdiction_name, utc_iso, xml_text
+from alerts.interop.common import Links, Message, alert_messages, jurisdiction_name, utc_iso
 from alerts.models import Alert, AlertRevision
+from exchange.text import xml_safe
 
 CAP_NAMESPACE = "urn:oasis:names:tc:emergency:cap:1.2"
 CAP_CONTENT_TYPE = "application/cap+xml"
@@ -87,7 +88,7 @@ class _Builder:
     def element(self, parent: Any, name: str, text: str | None = None) -> Any:
         node = etree.SubElement(parent, f"{{{CAP_NAMESPACE}}}{name}")
         if text is not None:
-            node.text = xml_text(text)
+            node.text = xml_safe(text)
         return node
 
     def pair(self, parent: Any, name: str, value_name: str, value: str) -> None:

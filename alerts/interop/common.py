@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -10,15 +9,6 @@ import pycountry
 
 from alerts.choices import AlertStatus, Distribution
 from alerts.models import Alert, AlertRevision
-
-# XML 1.0 allows tab, newline, carriage return and the characters from U+0020 on, except the
-# surrogates and U+FFFE/U+FFFF. Text is stored as given (SPEC §6), so anything else a publisher
-# managed to store is shown as U+FFFD rather than making the message unreadable.
-_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def xml_text(value: str | None) -> str:
-    return _NOT_XML.sub("\ufffd", value or "")
 
 
 def jurisdiction_name(code: str) -> str:

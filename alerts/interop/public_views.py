@@ -10,12 +10,14 @@ from django.views.decorators.http import require_safe
 
 from alerts.interop.cap import CAP_CONTENT_TYPE
 from alerts.interop.exports import alert_cap_export
+from alerts.references import reference_normalise
 from alerts.selectors import alerts_public
 
 
 @require_safe
 def public_alert_cap(request: HttpRequest, reference: str) -> HttpResponse:
-    alert = alerts_public().filter(reference=reference.upper()).first()
+    normalised = reference_normalise(reference)  # not shaped like a reference (a NUL, say): not found
+    alert = alerts_public().filter(reference=normalised).first() if normalised else None
     if alert is None:
         raise Http404("No public alert with this reference.")
     body = alert_cap_export(alert=alert, site=request.build_absolute_uri("/").rstrip("/"))

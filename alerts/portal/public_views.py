@@ -16,6 +16,7 @@ from django.utils.cache import patch_cache_control
 from alerts.choices import AlertStatus, AlertType, Severity
 from alerts.filters import search_q
 from alerts.models import Alert
+from alerts.references import reference_normalise
 from alerts.selectors import alerts_public, alerts_with_details
 from exchange.portal.pages import paginate
 
@@ -51,7 +52,7 @@ def _cap_url(reference: str) -> str | None:
 def public_alert_detail(request: HttpRequest, reference: str) -> HttpResponse:
     """One public alert at its latest revision: what it says, its state, the tools it concerns."""
     try:
-        alert = alerts_with_details(alerts_public()).get(reference=reference)
+        alert = alerts_with_details(alerts_public()).get(reference=reference_normalise(reference) or "")
     except Alert.DoesNotExist as exc:
         raise Http404("No public alert has this reference.") from exc
     latest = alert.revisions.order_by("-number").first()
@@ -59,6 +60,6 @@ def public_alert_detail(request: HttpRequest, reference: str) -> HttpResponse:
         **CHOICES, "alert": alert, "latest": latest,
         "affected_tools": list(alert.affected_tool_rows.all()),
         "jurisdictions": [row.jurisdiction for row in alert.jurisdiction_rows.all()],
-        "cap_url": _cap_url(reference),
+        "cap_url": _cap_url(alert.reference or reference),
     }
     return _public(render(request, "alerts/public/alert_detail.html", context))

@@ -18,10 +18,10 @@ from alerts.models import (
     AlertRecipient,
     AlertRevision,
     AlertTool,
-    ReferenceCounter,
     Tool,
 )
 from alerts.payloads import alert_payload, revision_payload
+from alerts.references import reference_new
 from alerts.selectors import alert_audience, alerts_with_details, tools_authorised_in
 from alerts.services.distribution import recipients_resolve
 from alerts.services.provenance import revision_sign
@@ -218,13 +218,20 @@ def alert_draft_delete(*, actor: User, alert: Alert) -> None:
     audit_record(actor=actor, action="alert.draft_deleted", object_type="alert", object_id=alert_id, before=before)
 
 
+REFERENCE_ATTEMPTS = 20
+
+
 def _allocate_reference(year: int) -> str:
-    """SAX-YYYY-NNNNNN, gap-free: the counter row is locked until the publishing transaction ends."""
-    ReferenceCounter.objects.bulk_create([ReferenceCounter(year=year, last=0)], ignore_conflicts=True)
-    counter = ReferenceCounter.objects.select_for_update(of=("self",)).get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"SAX-{year}-{counter.last:06d}"
+    """SAX-YYYY-XXXXXX, random (alerts.references), unused: drawn again on a collision.
+
+    Publications hold the chain lock (@audited_write), so no other one can take the reference
+    between the check and the save; the unique constraint on `Alert.reference` still guards it.
+    """
+    for _ in range(REFERENCE_ATTEMPTS):
+        reference = reference_new(year)
+        if not Alert.objects.filter(reference=reference).exists():
+            return reference
+    raise RuntimeError(f"no free alert reference for {year} after {REFERENCE_ATTEMPTS} draws")
 
 
 def _write_revision(
@@ -249,7 +256,7 @@ def _write_revision(
 
 @audited_write
 def alert_publish(*, actor: User, alert: Alert) -> Alert:
-    # @audited_write took the chain lock first, before the alert row and the year's reference counter.
+    # @audited_write took the chain lock first, before the alert row.
     alert = _locked_for_publisher(actor, alert, "publish")
     if alert.status != AlertStatus.DRAFT:
         raise Conflict(f"Alert {alert.reference} is already {alert.status}; it can be published once.")

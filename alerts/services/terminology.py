@@ -57,6 +57,9 @@ class ImportOutcome:
     problems: list[str] = field(default_factory=list)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class TerminologyImportFailed(Exception):
     """The file was refused whole; `problems` lists every problem found."""
 
@@ -77,6 +80,9 @@ def _text(value: Any, *, where: str, name: str, problems: list[str], required: b
         return ""
     if "\x00" in value:
         problems.append(f"{where}: '{name}' contains a NUL character.")
+        return ""
+    if _SURROGATE.search(value):
+        problems.append(f"{where}: '{name}' contains a lone surrogate (not text that can be stored).")
         return ""
     return value.strip()
 
@@ -136,6 +142,9 @@ def parse_records(data: Any) -> tuple[list[ParsedTerm], list[str]]:
         fields: dict[str, Any] = {}
         names: dict[str, str] = {}
         for name, value in record.items():
+            if not _json_safe(name):
+                problems.append(f"{where}: a field name holds a NUL character or a lone surrogate.")
+                continue
             normalised = _key(name)
             if normalised in fields:
                 problems.append(f"{where}: field {name!r} is given twice (field names are compared ignoring case).")
@@ -176,20 +185,29 @@ def parse_records(data: Any) -> tuple[list[ParsedTerm], list[str]]:
 
 
 def _json_safe(value: Any) -> bool:
-    return "\x00" not in json.dumps(value, ensure_ascii=False)
+    text = json.dumps(value, ensure_ascii=False)  # writes a NUL as the escape \u0000, which PostgreSQL refuses
+    return "\\u0000" not in text and not _SURROGATE.search(text)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def load_json(raw: bytes) -> tuple[Any, list[str]]:
+    """The document, or the problems that keep it from being read: not UTF-8, not JSON (NaN and
+    Infinity included), nested too deeply, a number of more digits than Python reads."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return None, [f"The file is not UTF-8 text (byte {exc.start})."]
     try:
-        return json.loads(text), []
+        return json.loads(text, parse_constant=_no_constant), []
     except json.JSONDecodeError as exc:
         return None, [f"The file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."]
     except RecursionError:
         return None, ["The file is not valid JSON: nested too deeply."]
+    except ValueError as exc:  # NaN, Infinity, or an integer of thousands of digits
+        return None, [f"The file is not valid JSON here: {str(exc).split(';')[0]}."]
 
 
 @audited_write  # the one lock order: the audit chain first, then rows (here the release's)

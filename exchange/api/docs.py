@@ -223,7 +223,9 @@ OPERATIONS: dict[str, OperationDoc] = {
     ),
     "events_list": doc(
         "Read the event feed",
-        "The events the caller's member may see, in ascending `sequence`: `?after=<sequence>` continues "
+        "The events the caller's member may see, in ascending `sequence` — the member's own numbering, 1, 2, "
+        "3 … without gaps (the same number as `data.sequence` in the webhooks it receives), so a gap always "
+        "means a missed event and says nothing about events hidden from you: `?after=<sequence>` continues "
         "where you stopped (`last_sequence`), `?limit=` caps the page, `?type=` keeps one event type. Each "
         "event's `data` carries the object exactly as this API shows it, as webhooks do. Any member user "
         "(`read`). Changes nothing. Unknown query parameters answer `400`.",

@@ -1,7 +1,8 @@
 """The events feed: `GET /api/v1/events/?after=<sequence>&limit=<n>` in ascending sequence.
 
-Sequences are allocated under the chain lock and become visible in order, so a reader that
-resumes after the last sequence it saw never misses an event.
+`sequence` is the event's number in the caller's member's own feed (1, 2, 3 … without gaps),
+allocated under the chain lock and visible in order: a reader that resumes after the last sequence it
+saw never misses an event, and a gap means one it missed.
 """
 
 from __future__ import annotations
@@ -17,28 +18,31 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from config.query import query_parameters_check
-from exchange.models import Event
+from exchange.models import Event, FeedEntry
 from exchange.permissions import request_member
-from exchange.selectors import events_visible_to
+from exchange.selectors import feed_of
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
 
-def event_data(event: Event) -> dict[str, Any]:
-    """What `data` carries, in the feed as in webhooks: event id, sequence and the object."""
-    return {"event_id": str(event.pk), "sequence": event.sequence, **(event.payload or {})}
+def event_data(event: Event, sequence: int) -> dict[str, Any]:
+    """What `data` carries, in the feed as in webhooks: event id, the member's sequence and the object."""
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    return {"event_id": str(event.pk), "sequence": sequence, **{k: v for k, v in payload.items() if k not in ("event_id", "sequence")}}
 
 
 class EventSerializer(serializers.Serializer[Any]):
-    id = serializers.UUIDField()
-    sequence = serializers.IntegerField()
-    type = serializers.CharField()
-    created_at = serializers.DateTimeField()
+    """One entry of a member's feed: the event, numbered in that member's feed."""
+
+    id = serializers.UUIDField(source="event.id")
+    sequence = serializers.IntegerField(help_text="The event's number in your member's feed: 1, 2, 3 … without gaps.")
+    type = serializers.CharField(source="event.type")
+    created_at = serializers.DateTimeField(source="event.created_at")
     data = serializers.SerializerMethodField()  # type: ignore[assignment]
 
-    def get_data(self, event: Event) -> dict[str, Any]:
-        return event_data(event)
+    def get_data(self, entry: FeedEntry) -> dict[str, Any]:
+        return event_data(entry.event, entry.sequence)
 
 
 class EventPageSerializer(serializers.Serializer[Any]):
@@ -48,8 +52,8 @@ class EventPageSerializer(serializers.Serializer[Any]):
 
 
 class QuerySerializer(serializers.Serializer[Any]):
-    after = serializers.IntegerField(min_value=0, required=False, default=0)
-    limit = serializers.IntegerField(min_value=1, required=False, default=DEFAULT_LIMIT)
+    after = serializers.IntegerField(min_value=0, max_value=2**63 - 1, required=False, default=0)
+    limit = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False, default=DEFAULT_LIMIT)
     type = serializers.CharField(required=False, max_length=64)
 
 
@@ -71,9 +75,9 @@ class EventFeedView(APIView):
         query.is_valid(raise_exception=True)
         after: int = query.validated_data["after"]
         limit: int = min(query.validated_data["limit"], MAX_LIMIT)
-        events = events_visible_to(member=request_member(request)).filter(sequence__gt=after)
+        events = feed_of(member=request_member(request)).filter(sequence__gt=after)
         if "type" in query.validated_data:
-            events = events.filter(type=query.validated_data["type"])
+            events = events.filter(event__type=query.validated_data["type"])
         page = list(events.order_by("sequence")[:limit])
         last = page[-1].sequence if page else after
         next_url = None

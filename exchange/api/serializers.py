@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from exchange.choices import Role, Scope, sorted_scopes
 from exchange.models import ApiToken, Member, User
@@ -96,6 +97,26 @@ class TokenCreateSerializer(serializers.Serializer[Any]):
     )
     expires_days = serializers.IntegerField(min_value=1, max_value=3650, required=False, allow_null=True)
 
+
+
+class WholeItem:
+    """Mixin for a serializer nested in another (an item of `affected_tools`, `identifiers`, …): each
+    item present is validated whole, exactly as on creation, also inside a partial update.
+
+    DRF's fields skip a missing required value whenever the *root* serializer is partial, nested ones
+    included, so `PATCH {"affected_tools": [{}]}` would pass items without their required keys to the
+    service. A partial update may leave out a whole field; an item it sends is an item, so it is
+    validated by a standalone copy of its serializer (its own root, never partial).
+    `tests/api/test_partial_updates.py` checks that every nested serializer of the API uses this.
+    """
+
+    def run_validation(self, data: Any = empty) -> Any:
+        this: Any = self
+        if data is not empty and this.parent is not None and getattr(this.root, "partial", False):
+            whole = type(this)(data=data, context=this.context)
+            whole.is_valid(raise_exception=True)
+            return whole.validated_data
+        return super().run_validation(data)  # type: ignore[misc]
 
 
 class TypedField:

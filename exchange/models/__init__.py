@@ -7,7 +7,7 @@ is the way to import one (and the path migrations use).
 
 from exchange.models.audit import AuditCheckpoint, AuditEntry, SigningKey
 from exchange.models.deliveries import Delivery, DeliveryAttempt
-from exchange.models.events import Event, EventAudience, Notification
+from exchange.models.events import Event, EventAudience, FeedEntry, MemberFeed, Notification
 from exchange.models.housekeeping import Heartbeat, IdempotencyRecord
 from exchange.models.members import (
     ApiToken,
@@ -34,9 +34,11 @@ __all__ = [
     "Dimension",
     "Event",
     "EventAudience",
+    "FeedEntry",
     "Heartbeat",
     "IdempotencyRecord",
     "Member",
+    "MemberFeed",
     "Notification",
     "SigningKey",
     "Subscription",

@@ -1,4 +1,5 @@
-"""Events (the outbox), the members each is addressed to, and the notifications they became."""
+"""Events (the outbox), the members each is addressed to, each member's numbering of the events it
+may see, and the notifications they became."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from exchange.models.members import Member
 class Event(models.Model):
     """Outbox row: one change others may care about, recorded in the transaction that made it.
 
-    `sequence` is allocated under the chain lock, so sequences become visible in order: a reader
-    that resumes after the last sequence it saw never misses one.
+    `sequence` is the network-wide order, internal only (retention and the outbox sweep use it): what
+    a member is shown is its own numbering, `FeedEntry.sequence`, which reveals nothing about the
+    events hidden from it.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -60,13 +62,47 @@ class EventAudience(models.Model):
         constraints = [models.UniqueConstraint(fields=["member", "event"], name="event_audience_unique")]
 
 
+class FeedEntry(models.Model):
+    """An event a member may see, and its number in that member's feed: 1, 2, 3 … without gaps.
+
+    Written with the event, under the chain lock (exchange.services.events), for every member in
+    its audience that is active then; numbers come from `MemberFeed`, so they become visible in
+    order and a gap in what a member read always means an event it missed.
+    """
+
+    # No single-column indexes: the two unique constraints lead with each foreign key.
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="feed_entries", db_index=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="feed_entries", db_index=False)
+    sequence = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "sequence"], name="feed_entry_member_sequence_unique"),
+            models.UniqueConstraint(fields=["event", "member"], name="feed_entry_event_member_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} #{self.sequence}"
+
+
+class MemberFeed(models.Model):
+    """The last number given in a member's feed. A counter, not a max over `FeedEntry`: retention
+    removes old entries, and a member's numbering must never restart."""
+
+    member = models.OneToOneField(Member, on_delete=models.CASCADE, primary_key=True, related_name="feed")
+    last_sequence = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.member_id} #{self.last_sequence}"
+
+
 class Notification(models.Model):
     """An event a member's subscriptions matched: the portal's and API's notifications list."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="notifications")
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="notifications")
-    sequence = models.BigIntegerField(help_text="The event's sequence: notifications are listed by it.")
+    sequence = models.BigIntegerField(help_text="The event's sequence in this member's feed: notifications are listed by it.")
     subscriptions = models.JSONField(default=list, help_text="Ids of the subscriptions that matched.")
     created_at = models.DateTimeField(default=timezone.now)
 

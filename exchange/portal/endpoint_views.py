@@ -22,6 +22,7 @@ from exchange.models import Delivery, DeliveryAttempt, WebhookEndpoint
 from exchange.portal.access import Portal, member_view, service_errors
 from exchange.portal.forms import EndpointEditForm, EndpointForm, RecoverForm
 from exchange.portal.pages import api_validate, changed_values, paginate, render_form_page, render_page
+from exchange.selectors import member_sequence
 from exchange.services import deliveries as delivery_services
 from exchange.services import endpoints as endpoint_services
 
@@ -67,7 +68,7 @@ def _secret_page(
 def _deliveries(portal: Portal, endpoint: WebhookEndpoint) -> Any:
     return (
         Delivery.objects.filter(member=portal.member, endpoint=endpoint)
-        .annotate(event_type=F("event__type"), event_sequence=F("event__sequence"))
+        .annotate(event_type=F("event__type"), event_sequence=member_sequence())
         .prefetch_related(Prefetch("attempts", queryset=DeliveryAttempt.objects.order_by("at", "id")))
         .order_by("-created_at", "-id")
     )

@@ -20,7 +20,7 @@ from typing import Any
 from django.db import connection
 
 from exchange.choices import EVENT_TYPE_BITS, AudienceKind, MemberStatus
-from exchange.models import Dimension, Event, EventAudience, Member, Subscription, SubscriptionTerm
+from exchange.models import Dimension, Event, FeedEntry, Member, Subscription, SubscriptionTerm
 from exchange.vocabularies import SEVERITIES
 
 
@@ -147,7 +147,7 @@ def _matching_sql(event: Event) -> tuple[str, list[Any]] | None:
     subscriptions = Subscription._meta.db_table
     terms = SubscriptionTerm._meta.db_table
     members = Member._meta.db_table
-    audience = EventAudience._meta.db_table
+    audience = FeedEntry._meta.db_table
 
     def common(alias: str) -> tuple[str, list[Any]]:
         parts = [f"{alias}.active", "m.status = %s"]
@@ -169,9 +169,9 @@ def _matching_sql(event: Event) -> tuple[str, list[Any]] | None:
                 params.extend(facets.authorised_in)
             else:
                 parts.append(f"NOT {alias}.authorised_in_my_jurisdiction")
-        if event.audience_kind == AudienceKind.MEMBERS:
-            parts.append(f"m.id IN (SELECT a.member_id FROM {audience} a WHERE a.event_id = %s)")  # noqa: S608
-            params.append(Event._meta.pk.get_db_prep_value(event.pk, connection))
+        # The audience: the members whose feed the event was numbered in when it was recorded.
+        parts.append(f"m.id IN (SELECT a.member_id FROM {audience} a WHERE a.event_id = %s)")  # noqa: S608
+        params.append(Event._meta.pk.get_db_prep_value(event.pk, connection))
         return " AND ".join(parts), params
 
     applicable = 0

@@ -25,7 +25,15 @@ from django.contrib.sessions.models import Session
 from django.db import connection, transaction
 from django.utils import timezone
 
-from exchange.models import Delivery, DeliveryAttempt, Event, EventAudience, IdempotencyRecord, Notification
+from exchange.models import (
+    Delivery,
+    DeliveryAttempt,
+    Event,
+    EventAudience,
+    FeedEntry,
+    IdempotencyRecord,
+    Notification,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +86,7 @@ def _events_batch_delete(ids: list[Any]) -> tuple[int, int]:
         deliveries = _delete_where_in(Delivery._meta.db_table, "event_id", placeholders, ids)
         _delete_where_in(Notification._meta.db_table, "event_id", placeholders, ids)
         _delete_where_in(EventAudience._meta.db_table, "event_id", placeholders, ids)
+        _delete_where_in(FeedEntry._meta.db_table, "event_id", placeholders, ids)
         events = _delete_where_in(Event._meta.db_table, "id", placeholders, ids)
     return events, deliveries
 

@@ -199,7 +199,7 @@ def test_webhook_payloads_carry_the_signed_revision_and_report(
                                             "report.published"]).order_by("sequence")
     assert [e.type for e in events] == ["alert.published", "alert.amended", "alert.closed", "report.published"]
     for event in events:
-        data = json.loads(webhook_body(event))["data"]  # exactly what a receiver gets
+        data = json.loads(webhook_body(event, 1))["data"]  # exactly what a receiver gets
         if event.type == "report.published":
             verify_offline(fda_api, "MHRA", data["signed_content"], data["signature"])
             continue

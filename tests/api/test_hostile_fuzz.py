@@ -117,3 +117,83 @@ def test_hostile_requests_to_every_operation_never_get_a_5xx(world: dict[str, An
     else:
         response = getattr(client, method)(path, query, **headers)
     assert response.status_code < 500, (method, path, query, response.content[:300])
+
+
+# --- partial updates: create bodies with items removed --------------------------------------------
+
+
+def _pruned(value: Any) -> st.SearchStrategy[Any]:
+    """`value` with any keys (at any depth, nested items included) left out, and now and then a leaf
+    replaced by a hostile one: what a partial update, a replacement or an amendment may be sent."""
+    if isinstance(value, dict):
+        keys = sorted(value)
+        return st.lists(st.sampled_from(keys), unique=True, max_size=len(keys)).flatmap(
+            lambda kept: st.fixed_dictionaries({key: _pruned(value[key]) for key in kept}) if kept else st.just({})
+        )
+    if isinstance(value, list):
+        if not value:
+            return st.just([])
+        return st.lists(st.one_of(*[_pruned(item) for item in value]), max_size=len(value) + 1)
+    return st.one_of(st.just(value), SCALARS)
+
+
+@pytest.fixture
+def updatable(network: Network, api: Any, settings: Any) -> dict[str, Any]:
+    """Objects of every kind the API updates, with the create body of each collection."""
+    from exchange.services.endpoints import endpoint_create
+    from exchange.services.subscriptions import subscription_create
+    from tests.alerts.factories import alert_draft_make, alert_payload
+    from tests.alerts.reports.conftest import report_payload
+
+    settings.API_RATE_LIMIT = None
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    actor = network.mhra.admin
+    tool = tool_make(actor=actor)
+    authorization = authorization_make(actor=actor, tool=tool)
+    draft = alert_draft_make(actor=actor, tools=[tool])
+    published = alert_published_make(actor=actor, tools=[tool])
+    report = report_make(by=network.mhra, tool=tool)
+    endpoint = endpoint_create(actor=actor, member=network.mhra.member, url="http://127.0.0.1:9/hook")
+    subscription = subscription_create(actor=actor, member=network.mhra.member, name="watch",
+                                       webhook_endpoints=[str(endpoint.pk)])
+    alert_body = alert_payload(tools=[tool])
+    tool_body = {"name": "Nodule AI", "manufacturer": "Quillfeather Imaging Ltd", "clinical_area": "radiology",
+                 "intended_purpose": "Flags nodules.", "identifiers": [{"system": "udi-di", "value": "0123"}]}
+    subscription_body = {"name": "watch", "event_types": ["alert.published"], "alert_types": ["recall"],
+                         "severities": ["high"], "tools": [str(tool.pk)], "webhook_endpoints": [str(endpoint.pk)],
+                         "email_recipients": ["duty@mhra.test"], "active": True}
+    return {
+        "token": api(actor).token,
+        "targets": [
+            ("patch", f"/api/v1/alerts/{draft.pk}/", alert_body),
+            ("post", f"/api/v1/alerts/{published.pk}/amend/",
+             {**alert_body, "change_summary": "Narrowed.", "material": True}),
+            ("put", f"/api/v1/alerts/{published.pk}/acknowledgement/",
+             {"state": "acknowledged", "comment": "c", "decision": "adopt", "rationale": "r"}),
+            ("put", f"/api/v1/reports/{report.pk}/acknowledgement/", {"state": "acknowledged", "comment": "c"}),
+            ("patch", f"/api/v1/tools/{tool.pk}/", tool_body),
+            ("patch", f"/api/v1/tools/{tool.pk}/authorizations/{authorization.pk}/",
+             {"jurisdiction": "GB", "reference": "UKCA-1", "status": "authorised", "date": "2025-03-01",
+              "baseline": [{"metric": "sensitivity", "value": 0.9}]}),
+            ("put", f"/api/v1/subscriptions/{subscription.pk}/", subscription_body),
+            ("patch", f"/api/v1/subscriptions/{subscription.pk}/", subscription_body),
+            ("patch", f"/api/v1/users/{network.mhra.viewer.pk}/", {"role": "assessor", "full_name": "V",
+                                                                    "is_active": True}),
+            ("patch", f"/api/v1/webhook-endpoints/{endpoint.pk}/",
+             {"url": "http://127.0.0.1:9/other", "description": "d", "enabled": True}),
+            ("post", "/api/v1/reports/", report_payload(tool)),
+        ],
+    }
+
+
+@hypothesis.settings(max_examples=150, deadline=None, derandomize=True, database=None,
+                     suppress_health_check=list(hypothesis.HealthCheck))
+@hypothesis.given(data=st.data())
+def test_partial_bodies_built_from_the_create_schemas_never_get_a_5xx(
+    updatable: dict[str, Any], data: st.DataObject
+) -> None:
+    method, path, whole = data.draw(st.sampled_from(updatable["targets"]), label="operation")
+    body = data.draw(_pruned(whole), label="body")
+    response = getattr(APIClient(), method)(path, json.dumps(body), content_type="application/json",
+                                            HTTP_AUTHORIZATION=f"Bearer {updatable['token']}")
+    assert response.status_code < 500, (method, path, body, response.content[:300])

@@ -133,6 +133,16 @@ def test_metrics_name_every_series_of_spec_9(metrics_token: str, network: Networ
     assert "FDA" not in text
 
 
+def test_invented_http_methods_are_counted_as_other(metrics_token: str, network: Network, api: Any) -> None:
+    caller: ApiCaller = api(network.fda.viewer)
+    for method in ("FOO", "BREW", "X" * 60):
+        assert caller.client.generic(method, "/api/v1/alerts/").status_code < 500
+    text = Client().get("/metrics", headers={"Authorization": f"Bearer {metrics_token}"}).content.decode()
+
+    assert 'method="other"' in text
+    assert not any(f'method="{method}"' in text for method in ("FOO", "BREW", "X" * 60))
+
+
 def test_the_request_id_is_echoed_or_made_and_a_bad_one_is_replaced(network: Network, api: Any) -> None:
     caller: ApiCaller = api(network.fda.viewer)
     given = caller.get("/api/v1/alerts/", HTTP_X_REQUEST_ID="trace-42.abc")

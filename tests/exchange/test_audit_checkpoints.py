@@ -215,7 +215,7 @@ def test_a_whole_webhook_body_is_accepted_as_the_checkpoint(network: Network, tm
 
     audit_checkpoint_create()
     path = tmp_path / "webhook.json"
-    path.write_text(webhook_body(Event.objects.get(type="audit.checkpoint")))
+    path.write_text(webhook_body(Event.objects.get(type="audit.checkpoint"), 1))
 
     assert "are all present and unchanged" in _verify(path)
 

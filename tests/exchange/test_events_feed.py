@@ -17,7 +17,7 @@ from alerts.models import Alert, ReferenceCounter, Tool
 from alerts.services import acknowledgements
 from alerts.services import alerts as alert_services
 from exchange.errors import ServiceError
-from exchange.models import AuditEntry, Event
+from exchange.models import AuditEntry, Event, FeedEntry
 from exchange.services.members import member_update
 from tests.alerts.factories import (
     alert_amended_make,
@@ -258,9 +258,14 @@ def test_data_carries_event_id_sequence_and_the_alert(network: Network, api: Any
                                             "material": False, "changed_fields": ["severity"]}
 
 
+def _last_of(regulator: Any) -> int:
+    """The last number in the regulator's own feed (SPEC §4: each member numbers its events 1, 2, 3 …)."""
+    return FeedEntry.objects.filter(member=regulator.member).aggregate(m=Max("sequence"))["m"] or 0
+
+
 def test_paging_after_the_last_sequence(network: Network, api: Any, tool: Tool) -> None:
     caller = api(network.tga.viewer)
-    start = Event.objects.aggregate(m=Max("sequence"))["m"] or 0
+    start = _last_of(network.tga)
     for _ in range(5):
         alert_published_make(actor=network.mhra.publisher, tools=[tool])
 
@@ -305,13 +310,17 @@ def test_a_reader_resuming_after_its_last_sequence_sees_every_event_once_in_orde
     settings.API_RATE_LIMIT = None  # the reader polls as fast as it can
     writers, per_writer = 8, 5
     publishers = [network[code].publisher for code in ("MHRA", "FDA", "HC", "TGA")]
+    # Every other alert is restricted to two members that are not the reader: the network's order has
+    # holes for the reader, its own numbering none.
     drafts = [
-        [alert_draft_make(actor=publishers[w % len(publishers)], tools=[tool], title=f"Feed alert {w}.{i}")
+        [alert_draft_make(actor=publishers[w % len(publishers)], tools=[tool], title=f"Feed alert {w}.{i}",
+                          **({"distribution": "restricted", "recipients": ["MHRA", "FDA"]} if i % 2 else {}))
          for i in range(per_writer)]
         for w in range(writers)
     ]
     reader = api(network.smc.viewer)
-    start = Event.objects.aggregate(m=Max("sequence"))["m"] or 0
+    start = _last_of(network.smc)
+    global_start = Event.objects.aggregate(m=Max("sequence"))["m"] or 0
 
     request_acknowledgements = acknowledgements.acknowledgements_request
 
@@ -369,8 +378,18 @@ def test_a_reader_resuming_after_its_last_sequence_sees_every_event_once_in_orde
     reader_thread.join(timeout=120)
 
     assert not errors, errors
-    final = list(Event.objects.filter(sequence__gt=start).order_by("sequence").values_list("sequence", flat=True))
-    assert len(final) == writers * per_writer
-    assert final == list(range(start + 1, start + 1 + writers * per_writer))  # sequences are gap-free
+    assert Event.objects.filter(sequence__gt=global_start).count() == writers * per_writer
+    visible = writers * len(range(0, per_writer, 2))
+    final = list(
+        FeedEntry.objects.filter(member=network.smc.member, sequence__gt=start)
+        .order_by("sequence").values_list("sequence", flat=True)
+    )
+    assert final == list(range(start + 1, start + 1 + visible))  # the reader's numbers are gap-free
+    # In commit order: the network's order of the reader's events is its numbers' order.
+    in_network_order = list(
+        FeedEntry.objects.filter(member=network.smc.member, sequence__gt=start)
+        .order_by("event__sequence").values_list("sequence", flat=True)
+    )
+    assert in_network_order == final
     assert seen == final  # each exactly once, ascending, none missed
     assert seen_while_writing, "the reader should have read while the writers were committing"

@@ -163,7 +163,7 @@ def provenance_everywhere(
         response = reader.get(path)
         assert response.status_code == 200, (path, response.status_code)
         texts.append(response.content.decode())
-    texts += [webhook_body(event) for event in Event.objects.all()]
+    texts += [webhook_body(event, 1) for event in Event.objects.all()]
     texts += [record.getMessage() for record in caplog.records]
     return texts
 

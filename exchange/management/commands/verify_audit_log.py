@@ -9,6 +9,10 @@ from exchange.services.audit import audit_verify
 from exchange.services.checkpoints import CheckpointInvalid, checkpoint_verify, network_keys_from_jwks
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
 class Command(BaseCommand):
     help = (
         "Check the audit log's hash chain; exits non-zero and names the first bad entry. With --checkpoint "
@@ -56,9 +60,11 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot read the {what} file {path}: {exc.strerror}.") from exc
         try:
-            return json.loads(text)
-        except ValueError as exc:
-            raise CommandError(f"The {what} file {path} is not JSON: {exc}.") from exc
+            return json.loads(text, parse_constant=_no_constant)
+        except RecursionError as exc:
+            raise CommandError(f"The {what} file {path} is not JSON this command reads: nested too deeply.") from exc
+        except ValueError as exc:  # not JSON, NaN or Infinity, or an integer of thousands of digits
+            raise CommandError(f"The {what} file {path} is not JSON: {str(exc).split(';')[0]}.") from exc
 
     def _with_checkpoint(self, path: str, jwks_path: str | None) -> None:
         data = self._read_json(path, "checkpoint")

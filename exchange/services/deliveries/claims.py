@@ -17,7 +17,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from exchange.choices import OPEN_DELIVERY_STATES, Channel, DeliveryState, MemberStatus
-from exchange.models import Delivery, Member, WebhookEndpoint
+from exchange.models import Delivery, FeedEntry, Member, WebhookEndpoint
 
 CLAIM_BATCH = 200
 CLAIM_WINDOW = 10  # a claim of n ranks at most the first 10 n due deliveries
@@ -41,6 +41,7 @@ class Claimed:
     url: str = ""
     endpoint_enabled: bool = False
     secrets: tuple[str, ...] = ()  # the current secret, and the previous one during its overlap
+    sequence: int | None = None  # the event's number in the member's feed: the payload's `data.sequence`
     # What its concurrency is counted by: its endpoint, or e-mail. Computed once: the pump reads it
     # several times per send.
     concurrency_key: str = field(init=False)
@@ -56,15 +57,17 @@ _CLAIM_FIELDS = (
 assert {DeliveryState.PENDING, DeliveryState.RETRYING} == set(OPEN_DELIVERY_STATES)
 
 # What sending a leased delivery `c` needs: its row, whether its member is active, its endpoint's URL
-# and secrets (the previous one during its overlap).
+# and secrets (the previous one during its overlap), and the event's number in the member's feed.
 _TARGETS_SQL = """
 SELECT c.id, c.event_id, c.member_id, c.channel, c.endpoint_id, c.email, c.attempt_count,
        c.schedule_position, m.status = %(active)s, COALESCE(e.url, ''), COALESCE(e.enabled, false),
        COALESCE(e.secret, ''),
        CASE WHEN e.previous_secret <> '' AND e.previous_secret_expires_at > %(now)s
-            THEN e.previous_secret ELSE '' END
+            THEN e.previous_secret ELSE '' END,
+       f.sequence
 FROM {source} c JOIN exchange_member m ON m.id = c.member_id
 LEFT JOIN exchange_webhookendpoint e ON e.id = c.endpoint_id
+LEFT JOIN exchange_feedentry f ON f.event_id = c.event_id AND f.member_id = c.member_id
 """
 
 # PostgreSQL: one statement ranks the first due rows per endpoint, locks those still free (SKIP
@@ -164,7 +167,7 @@ def _claimed(rows: Iterable[tuple[Any, ...]]) -> list[Claimed]:
     """Claimed deliveries from rows shaped as _TARGETS_SQL selects them."""
     return [
         Claimed(*row[:8], member_active=row[8], url=row[9], endpoint_enabled=row[10],
-                secrets=tuple(secret for secret in row[11:13] if secret))
+                secrets=tuple(secret for secret in row[11:13] if secret), sequence=row[13])
         for row in rows
     ]
 
@@ -228,6 +231,12 @@ def _targets_portable(rows: list[tuple[Any, ...]], now: datetime) -> list[Claime
     active = set(
         Member.objects.filter(pk__in={row[2] for row in rows}, status=MemberStatus.ACTIVE).values_list("pk", flat=True)
     )
+    numbers = {
+        (event_id, member_id): sequence
+        for event_id, member_id, sequence in FeedEntry.objects.filter(
+            event_id__in={row[1] for row in rows}, member_id__in={row[2] for row in rows}
+        ).values_list("event_id", "member_id", "sequence")
+    }
     claimed = []
     for row in rows:
         endpoint = endpoints.get(row[4]) if row[4] else None
@@ -243,6 +252,7 @@ def _targets_portable(rows: list[tuple[Any, ...]], now: datetime) -> list[Claime
         claimed.append(Claimed(
             *row, member_active=row[2] in active, url=endpoint.url if endpoint else "",
             endpoint_enabled=bool(endpoint and endpoint.enabled), secrets=secrets,
+            sequence=numbers.get((row[1], row[2])),
         ))
     return claimed
 

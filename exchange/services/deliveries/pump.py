@@ -30,7 +30,7 @@ from exchange.services.deliveries.claims import (
     due,
 )
 from exchange.services.deliveries.recording import deliveries_record
-from exchange.services.deliveries.rendering import RenderedEvent, email_content, webhook_body
+from exchange.services.deliveries.rendering import RenderedEvent, email_content
 from exchange.services.delivery_log import delivery_attempts_log
 from exchange.transports.base import Message, Outcome, short_error
 from exchange.transports.email import EmailMessage, EmailTransport
@@ -197,7 +197,7 @@ class DeliveryPump:
     def _rendered(self, event_ids: Iterable[uuid.UUID]) -> None:
         missing = [pk for pk in set(event_ids) if pk not in self.events]
         for event in Event.objects.filter(pk__in=missing):
-            self.events[event.pk] = RenderedEvent(event=event, body=webhook_body(event))
+            self.events[event.pk] = RenderedEvent.of(event)
 
     def _prepare(self, claimed: list[Claimed]) -> tuple[list[tuple[Claimed, Message]], list[tuple[Claimed, Outcome]]]:
         self._rendered(item.event_id for item in claimed)
@@ -217,9 +217,13 @@ class DeliveryPump:
                 if not item.endpoint_enabled:
                     refused.append((item, Outcome(now, ok=False, permanent=True, error="the endpoint is disabled")))
                     continue
+                if item.sequence is None:  # never numbered in the member's feed: not the member's to see
+                    refused.append((item, Outcome(now, ok=False, permanent=True, error="the event is not in the member's feed")))
+                    continue
                 message: Message = WebhookMessage(
                     delivery_id=item.id, channel=Channel.WEBHOOK, concurrency_key=item.concurrency_key,
-                    url=item.url, body=rendered.body, msg_id=f"msg_{item.id.hex}", secrets=item.secrets,
+                    url=item.url, body=rendered.body_for(item.sequence), msg_id=f"msg_{item.id.hex}",
+                    secrets=item.secrets,
                 )
             else:
                 if rendered.email is None:

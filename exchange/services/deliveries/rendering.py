@@ -17,13 +17,31 @@ def _iso(at: datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
 
 
-def webhook_body(event: Event) -> str:
-    """`{"type", "timestamp", "data": {"event_id", "sequence", ...the object...}}`, compact JSON."""
-    data: dict[str, Any] = {"event_id": str(event.pk), "sequence": event.sequence}
+# Stands for the receiving member's sequence while the body is rendered once per event.
+_SEQUENCE_MARK = -8_191_543_219_876_543
+_SEQUENCE_TEXT = f'"sequence":{_SEQUENCE_MARK}'
+
+
+def _webhook_template(event: Event) -> tuple[str, str]:
+    """The body rendered once per event, split where the receiving member's sequence goes.
+
+    `data` opens with `event_id` then `sequence`, and JSON escapes every quote inside a string, so
+    the first `"sequence":<mark>` of the text is that key.
+    """
+    data: dict[str, Any] = {"event_id": str(event.pk), "sequence": _SEQUENCE_MARK}
     payload = event.payload if isinstance(event.payload, dict) else {}
     data.update({key: value for key, value in payload.items() if key not in data})
     body = {"type": event.type, "timestamp": _iso(event.created_at), "data": data}
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    head, _, tail = text.partition(_SEQUENCE_TEXT)
+    return head + '"sequence":', tail
+
+
+def webhook_body(event: Event, sequence: int) -> str:
+    """`{"type", "timestamp", "data": {"event_id", "sequence", ...the object...}}`, compact JSON, where
+    `sequence` is the event's number in the receiving member's feed."""
+    head, tail = _webhook_template(event)
+    return f"{head}{int(sequence)}{tail}"
 
 
 def email_content(event: Event) -> tuple[str, str, str]:
@@ -58,6 +76,18 @@ def email_content(event: Event) -> tuple[str, str, str]:
 
 @dataclass
 class RenderedEvent:
+    """An event rendered once for all its deliveries; each webhook body differs only by the
+    receiving member's sequence, put in by `body_for`."""
+
     event: Event
-    body: str
+    head: str
+    tail: str
     email: tuple[str, str, str] | None = None
+
+    @classmethod
+    def of(cls, event: Event) -> RenderedEvent:
+        head, tail = _webhook_template(event)
+        return cls(event=event, head=head, tail=tail)
+
+    def body_for(self, sequence: int) -> str:
+        return f"{self.head}{int(sequence)}{self.tail}"

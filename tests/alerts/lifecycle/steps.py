@@ -9,7 +9,7 @@ from alerts.models import Tool
 from tests.alerts.factories import alert_payload
 from tests.helpers import ApiCaller
 
-REFERENCE = re.compile(r"^SAX-(\d{4})-(\d{6})$")
+REFERENCE = re.compile(r"^SAX-(\d{4})-([0-9A-HJKMNP-TV-Z]{6})$")  # six Crockford base32 characters
 
 
 def api_draft(caller: ApiCaller, tool: Tool, **overrides: Any) -> dict[str, Any]:

@@ -58,11 +58,31 @@ def test_the_demo_receiver_checks_signatures_and_shows_what_arrived(
     body = {"type": "alert.published", "data": {"reference": "SAX-2026-000001", "title": "Missed nodules"}}
     assert _post(Client(), endpoint, body).status_code == 204
     forged = _post(Client(), endpoint, body, secret="whsec_" + "WllZWVlZWVlZWVlZWVlZWVlZWVlZWVk=")
-    assert forged.status_code == 204
+    assert forged.status_code == 401  # refused, and not stored
     shown = page(network.mhra.admin).get("/demo/webhook-receiver/").content.decode()
-    assert shown.count("SAX-2026-000001") == 2
-    assert shown.count("Not verified") == 1
+    assert shown.count("SAX-2026-000001") == 1
     assert shown.count(">Valid<") == 1
+    # Another member sees none of MHRA's messages.
+    assert "SAX-2026-000001" not in page(network.fda.admin).get("/demo/webhook-receiver/").content.decode()
     assert Client().get("/demo/webhook-receiver/").status_code == 302  # the list is for signed-in members
     settings.DEBUG = False
     assert Client().post("/demo/webhook-receiver/", "{}", content_type="application/json").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_demo_receivers_file_stays_bounded(settings: Any, tmp_path: Any, network: Any) -> None:
+    from exchange.portal import demo_receiver
+
+    settings.DEBUG = True
+    settings.VAR_DIR = tmp_path
+    endpoint = WebhookEndpoint.objects.create(member=network.mhra.member, url=RECEIVER,
+                                              secret="whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=")
+    for number in range(demo_receiver.KEEP + 15):
+        body = {"type": "alert.published", "data": {"reference": f"SAX-2026-{number:06d}"}}
+        assert _post(Client(), endpoint, body).status_code == 204
+    for _ in range(5):
+        assert Client().post("/demo/webhook-receiver/", "{}", content_type="application/json").status_code == 401
+
+    lines = (tmp_path / "demo-webhooks.jsonl").read_text().splitlines()
+    assert len(lines) == demo_receiver.KEEP
+    assert json.loads(lines[-1])["summary"] == f"SAX-2026-{demo_receiver.KEEP + 14:06d}"
