@@ -10,6 +10,7 @@ from alerts.models.alerts import (
 from alerts.models.registry import Authorization, BaselineMetric, Tool, ToolIdentifier
 from alerts.models.reports import Report, ReportMetric, ReportRecipient, ReportSubgroup, Signal, SignalView
 from alerts.models.terminology import ImdrfRelease, ImdrfTerm, TermStatus
+from alerts.models.versions import ToolVersion
 
 __all__ = [
     "Acknowledgement",
@@ -33,4 +34,5 @@ __all__ = [
     "TermStatus",
     "Tool",
     "ToolIdentifier",
+    "ToolVersion",
 ]
