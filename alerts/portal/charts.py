@@ -251,3 +251,37 @@ def charts_for(performance: dict[str, Any], own_jurisdiction: str = "") -> list[
 
     return [chart_for(metric, own_jurisdiction, versions_of(metric["metric"]))
             for metric in performance.get("metrics") or []]
+
+
+FIX_WIDTH = 360
+FIX_HEIGHT = 150
+VERDICT_TEXT = {
+    "improved": "Improved: the fixed versions' interval lies wholly on the better side.",
+    "not_improved": "Not improved: the fixed versions do credibly no better than the affected ones.",
+    "insufficient_evidence": "Not enough to judge: an interval is missing or the intervals overlap.",
+}
+
+
+def fix_chart(row: dict[str, Any]) -> dict[str, Any]:
+    """Geometry of one metric's before/after chart of a fix check (two points with their intervals)."""
+    sides = [(label, row.get(key)) for label, key in (("Affected", "affected"), ("Fixed", "fixed"))]
+    values = [v for _, side in sides if side for v in (side["value"], side["ci_low"], side["ci_high"]) if v is not None]
+    chart: dict[str, Any] = {"metric": row["metric"], "title": str(dict(Metric.choices).get(row["metric"], row["metric"])),
+                             "width": FIX_WIDTH, "height": FIX_HEIGHT, "points": [], "verdict": row["verdict"],
+                             "verdict_text": VERDICT_TEXT[row["verdict"]], "lower_is_better": row["lower_is_better"],
+                             "row": row}
+    if not values:
+        return chart
+    holder = Chart(metric=row["metric"], title=chart["title"], height=FIX_HEIGHT, plot_bottom=FIX_HEIGHT - 30)
+    scale = _scale(row["metric"], values, holder)
+    chart["y_ticks"] = scale.ticks()
+    for index, (label, side) in enumerate(sides):
+        if not side:
+            continue
+        x = 120 + index * 140
+        chart["points"].append({
+            "label": label, "x": x, "y": round(scale.y(side["value"]), 1), "value": side["value"],
+            "ci_top": round(scale.y(side["ci_high"]), 1) if side["ci_high"] is not None else None,
+            "ci_bottom": round(scale.y(side["ci_low"]), 1) if side["ci_low"] is not None else None,
+        })
+    return chart
