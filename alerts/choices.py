@@ -45,6 +45,9 @@ class Metric(models.TextChoices):
     FALSE_NEGATIVE_RATE = "false_negative_rate", "False negative rate"
     DICE = "dice", "Dice coefficient"
     KAPPA = "kappa", "Cohen's kappa"
+    HALLUCINATION_RATE = "hallucination_rate", "Hallucination rate"
+    OMISSION_RATE = "omission_rate", "Omission rate"
+    MAJOR_ERROR_RATE = "major_error_rate", "Major error rate"
 
 
 # Metrics whose value is a proportion in [0, 1] (the others are unbounded or signed).
@@ -52,7 +55,8 @@ PROPORTION_METRICS = frozenset(
     {
         Metric.SENSITIVITY, Metric.SPECIFICITY, Metric.PPV, Metric.NPV, Metric.AUROC, Metric.AUPRC,
         Metric.ACCURACY, Metric.F1, Metric.BRIER_SCORE, Metric.FALSE_ALARM_RATE,
-        Metric.FALSE_NEGATIVE_RATE, Metric.DICE,
+        Metric.FALSE_NEGATIVE_RATE, Metric.DICE, Metric.HALLUCINATION_RATE, Metric.OMISSION_RATE,
+        Metric.MAJOR_ERROR_RATE,
     }
 )
 # The signed metrics' ranges (SPEC §6); a metric in neither set is bounded by ±100.
@@ -67,7 +71,16 @@ def metric_range(metric: str) -> tuple[float, float]:
 
 
 # Metrics where a lower value is better (a signal is raised when they rise above the baseline).
-LOWER_IS_BETTER = frozenset({Metric.BRIER_SCORE, Metric.FALSE_ALARM_RATE, Metric.FALSE_NEGATIVE_RATE})
+# The one place that says a metric's direction: trends, signals, charts and the fix check read it
+# through `lower_is_better`.
+LOWER_IS_BETTER = frozenset({
+    Metric.BRIER_SCORE, Metric.FALSE_ALARM_RATE, Metric.FALSE_NEGATIVE_RATE, Metric.HALLUCINATION_RATE,
+    Metric.OMISSION_RATE, Metric.MAJOR_ERROR_RATE,
+})
+
+
+def lower_is_better(metric: str) -> bool:
+    return metric in LOWER_IS_BETTER
 
 
 class AlertType(models.TextChoices):

@@ -56,7 +56,8 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
         "severity": alert.severity,
         "affected_tools": [
             {"tool": str(row.tool_id), "name": row.tool.name, "manufacturer": row.tool.manufacturer,
-             "versions": row.versions}
+             "versions": row.versions, "fixed_in": row.fixed_in or None,
+             "affected_versions": list(row.affected_versions or []), "versions_note": row.versions_note}
             for row in alert.affected_tool_rows.all()
         ],
         "affected_jurisdictions": sorted(row.jurisdiction for row in alert.jurisdiction_rows.all()),
@@ -180,6 +181,8 @@ def signal_payload(signal: Signal) -> dict[str, Any]:
         "metric": signal.metric,
         "kind": signal.kind,
         "subgroup": signal.subgroup,
+        "version": signal.version,
+        "period": signal.period,
         "status": signal.status,
         "reference_value": _float(signal.reference_value),
         "reference_source": signal.reference_source,

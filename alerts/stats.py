@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from scipy.stats import binomtest, norm
 
+from alerts.choices import lower_is_better
+
 Z95 = float(norm.ppf(0.975))
 MIN_SE = 1e-6
 SANE_LIMIT = 1e6  # far beyond any metric's range (SPEC §6); keeps sums finite
@@ -49,37 +51,65 @@ def _sane(number: float | None) -> bool:
     return number is not None and math.isfinite(number) and abs(number) <= SANE_LIMIT
 
 
+def _counted(items: list[Measurement]) -> Pooled | None:
+    """Every report gives numerator and denominator: sum the counts, a Wilson interval on the sums."""
+    if not all(m.numerator is not None and m.denominator for m in items):
+        return None
+    k = sum(m.numerator or 0 for m in items)
+    n = sum(m.denominator or 0 for m in items)
+    low, high = wilson_interval(k, n)
+    return Pooled(k / n, low, high, len(items), n, "counts")
+
+
+def _weight(m: Measurement) -> float | None:
+    """Inverse variance from the reported interval, else from the counts; None when neither is usable."""
+    if m.ci_low is not None and m.ci_high is not None and _sane(m.ci_low) and _sane(m.ci_high) \
+            and m.ci_high > m.ci_low:
+        low, high = m.ci_low, m.ci_high
+    elif m.numerator is not None and m.denominator:
+        low, high = wilson_interval(m.numerator, m.denominator)
+    else:
+        return None
+    # A floor on the standard error: an interval a hair wide must not weigh infinitely.
+    se = max((high - low) / (2 * Z95), MIN_SE)
+    return 1 / (se * se)
+
+
+def _mean(items: list[Measurement], sample: int) -> Pooled:
+    """No weight at all: a plain mean, without an interval (never judged credibly worse)."""
+    return Pooled(math.fsum(m.value for m in items) / len(items), None, None, len(items), sample, "mean")
+
+
 def pool(measurements: Iterable[Measurement]) -> Pooled | None:
-    items = list(measurements)
+    items = [m for m in measurements if _sane(m.value)]  # rows stored before values were bounded stay out
     if not items:
         return None
-    items = [m for m in items if _sane(m.value)]  # rows stored before values were bounded stay out
-    if not items:
-        return None
-    if all(m.numerator is not None and m.denominator for m in items):
-        k = sum(m.numerator or 0 for m in items)
-        n = sum(m.denominator or 0 for m in items)
-        low, high = wilson_interval(k, n)
-        return Pooled(k / n, low, high, len(items), n, "counts")
-    weighted = []
-    for m in items:
-        if m.ci_low is not None and m.ci_high is not None and _sane(m.ci_low) and _sane(m.ci_high) \
-                and m.ci_high > m.ci_low:
-            # A floor on the standard error: an interval a hair wide must not weigh infinitely.
-            se = max((m.ci_high - m.ci_low) / (2 * Z95), MIN_SE)
-            weighted.append((m.value, 1 / (se * se)))
-        elif m.numerator is not None and m.denominator:
-            low, high = wilson_interval(m.numerator, m.denominator)
-            se = max((high - low) / (2 * Z95), MIN_SE)
-            weighted.append((m.value, 1 / (se * se)))
+    counted = _counted(items)
+    if counted is not None:
+        return counted
+    weighted = [(m.value, w) for m in items if (w := _weight(m)) is not None]
     sample = sum(m.denominator or 0 for m in items)
-    if not weighted:
-        return Pooled(sum(m.value for m in items) / len(items), None, None, len(items), sample, "mean")
     total = math.fsum(w for _, w in weighted)
-    if total <= 0:
-        return Pooled(math.fsum(m.value for m in items) / len(items), None, None, len(items), sample, "mean")
+    if not weighted or total <= 0:
+        return _mean(items, sample)
     value = math.fsum(v * w for v, w in weighted) / total
     half = Z95 / math.sqrt(total)
     if not all(math.isfinite(x) for x in (value, half)):  # never inf or nan, whatever was stored
-        return Pooled(math.fsum(m.value for m in items) / len(items), None, None, len(items), sample, "mean")
+        return _mean(items, sample)
     return Pooled(value, value - half, value + half, len(items), sample, "inverse_variance")
+
+
+def has_interval(pooled: Pooled | None) -> bool:
+    """Enough to judge: a figure with an interval (from counts, a reported interval or a sample)."""
+    return pooled is not None and pooled.ci_low is not None and pooled.ci_high is not None
+
+
+def credibly_worse(metric: str, pooled: Pooled, reference: float, margin: float = 0.0) -> bool:
+    """The one rule for "credibly worse than a reference": the whole 95% interval lies on the wrong
+    side of it by more than `margin`, in the metric's own direction. A figure without an interval
+    is never credibly worse (it is "not enough to judge")."""
+    if pooled.ci_low is None or pooled.ci_high is None:
+        return False
+    if lower_is_better(metric):
+        return pooled.ci_low > reference + margin
+    return pooled.ci_high < reference - margin

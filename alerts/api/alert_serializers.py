@@ -29,7 +29,19 @@ def validate_jurisdiction_code(value: str) -> str:
 
 class AffectedToolSerializer(WholeItem, serializers.Serializer[Any]):
     tool = serializers.UUIDField()
-    versions = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    versions = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default="",
+        help_text="A PEP 440 specifier (>=3.2,<3.4) or a comma-separated list of registered versions; empty: all.",
+    )
+    fixed_in = serializers.CharField(
+        max_length=50, required=False, allow_blank=True, allow_null=True, default="",
+        help_text="A registered version, outside `versions`, that fixes the problem.",
+    )
+    affected_versions = serializers.ListField(
+        child=serializers.CharField(), read_only=True,
+        help_text="The registered versions `versions` matched, in version order.",
+    )
+    versions_note = serializers.CharField(read_only=True, help_text="Free-text versions kept from before specifiers.")
     name = serializers.CharField(read_only=True)
     manufacturer = serializers.CharField(read_only=True)
 
@@ -121,7 +133,8 @@ class AlertSerializer(serializers.ModelSerializer[Alert]):
     def get_affected_tools(self, alert: Alert) -> list[dict[str, Any]]:
         return [
             {"tool": str(row.tool_id), "name": row.tool.name, "manufacturer": row.tool.manufacturer,
-             "versions": row.versions}
+             "versions": row.versions, "fixed_in": row.fixed_in or None,
+             "affected_versions": list(row.affected_versions or []), "versions_note": row.versions_note}
             for row in alert.affected_tool_rows.all()
         ]
 

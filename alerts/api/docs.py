@@ -77,8 +77,38 @@ OPERATIONS: dict[str, OperationDoc] = {
     "tools_performance_retrieve": doc(
         "A tool's pooled real-world performance",
         "Per metric: the declared baselines, the pooled value over every published, current report your member "
-        "may see (a superseded report no longer counts), per period and per subgroup. Any member user (`read`). "
+        "may see (a superseded report no longer counts), per period and per subgroup, and `by_version`: each "
+        "version's own trend. `?version=` narrows everything to one version (a registered one where the tool has "
+        "versions, else `400` listing them). Each metric says `lower_is_better`. Any member user (`read`). "
         "Changes nothing.",
+    ),
+    "tools_versions_list": doc(
+        "A tool's versions",
+        "Every registered version of the tool in version order (PEP 440 where every version parses as one, "
+        "otherwise by release date then registration), withdrawn ones marked, with any change control plan "
+        "(`pccp`) the change was made under. Any member user (`read`). Changes nothing.",
+    ),
+    "tools_versions_create": doc(
+        "Register a version of a tool",
+        "Any member may register a version; a version already registered (`3.4` and `3.4.0` are the same) "
+        "answers `409`. Versions are never edited or removed: withdraw a mistaken one. Assessors and above "
+        "(`draft`). Records an audit entry; answers `201` with `Location`. Accepts `Idempotency-Key`.",
+        request_example("A retrained release under an FDA PCCP", {
+            "version": "3.4.0", "released_on": "2026-05-01", "change_summary": "Retrained on 2025 scanner data",
+            "significant": False, "pccp": {"authorised_by": "FDA", "reference": "PCCP-K231234"}}),
+    ),
+    "tools_versions_withdraw_create": doc(
+        "Withdraw a mistaken version",
+        "Marks the version withdrawn with a reason: it stays listed but no longer counts for specifiers, "
+        "reports or fix checks. Assessors and above (`draft`). Records an audit entry.",
+    ),
+    "alerts_fix_check_retrieve": doc(
+        "Did the fix work?",
+        "For an alert whose affected tool names `fixed_in`: per metric, the pooled performance of the affected "
+        "versions and of `fixed_in` and later, each with its 95% interval, the difference, and a verdict decided "
+        "by the intervals (`improved`, `not_improved`, `insufficient_evidence`; a figure without an interval "
+        "decides nothing). Pools only the published, current reports your member may see. Any member user "
+        "(`read`)." + VISIBILITY + BY_REFERENCE,
     ),
     "tools_authorizations_list": doc(
         "Where a tool is on the market",

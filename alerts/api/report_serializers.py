@@ -112,7 +112,7 @@ class SignalSerializer(serializers.ModelSerializer[Signal]):
     class Meta:
         model = Signal
         fields = (
-            "id", "tool", "tool_name", "metric", "kind", "subgroup", "status", "reference_value",
+            "id", "tool", "tool_name", "metric", "kind", "subgroup", "version", "period", "status", "reference_value",
             "reference_source", "pooled_value", "ci_low", "ci_high", "sample", "margin", "reports",
             "created_at", "updated_at", "closed_at",
         )
@@ -147,16 +147,24 @@ class BaselinePointSerializer(serializers.Serializer[Any]):
 
 class MetricTrendSerializer(serializers.Serializer[Any]):
     metric = serializers.CharField()
+    lower_is_better = serializers.BooleanField(help_text="The metric's direction: true where lower is better.")
     baselines = BaselinePointSerializer(many=True)
     overall = PooledSerializer(allow_null=True)
     periods = PeriodSerializer(many=True)
     subgroups = SubgroupPooledSerializer(many=True)
 
 
+class VersionTrendSerializer(serializers.Serializer[Any]):
+    version = serializers.CharField()
+    metrics = MetricTrendSerializer(many=True, help_text="As `metrics`, from the reports on this version only.")
+
+
 class PerformanceSerializer(serializers.Serializer[Any]):
     tool = serializers.UUIDField()
+    version = serializers.CharField(allow_null=True, help_text="The version asked for with `?version=`, or null.")
     reports = serializers.IntegerField(help_text="Published, current reports the caller may see.")
     metrics = MetricTrendSerializer(many=True)
+    by_version = VersionTrendSerializer(many=True, help_text="Each version's own trend, in version order.")
 
 
 class ImportResultSerializer(serializers.Serializer[Any]):

@@ -38,12 +38,16 @@ class AuthorizationSerializer(serializers.ModelSerializer[Authorization]):
     reference = serializers.CharField(max_length=100)
     status = serializers.ChoiceField(choices=AuthorizationStatus.choices, default=AuthorizationStatus.AUTHORISED)
     baseline = BaselineSerializer(many=True, required=False)
+    versions = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default="",
+        help_text="The versions authorised: a PEP 440 specifier or a list of registered versions; empty: all.",
+    )
     recorded_by: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
         model = Authorization
         fields = (
-            "id", "tool", "jurisdiction", "reference", "status", "date", "baseline", "recorded_by",
+            "id", "tool", "jurisdiction", "reference", "status", "date", "baseline", "versions", "recorded_by",
             "created_at", "updated_at",
         )
         read_only_fields = ("id", "tool", "recorded_by", "created_at", "updated_at")

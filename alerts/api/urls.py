@@ -1,7 +1,15 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from alerts.api import alert_views, inbox_views, report_views, stats_views, terminology_views, views
+from alerts.api import (
+    alert_views,
+    inbox_views,
+    report_views,
+    stats_views,
+    terminology_views,
+    version_views,
+    views,
+)
 
 router = SimpleRouter()
 router.register("tools", views.ToolViewSet, basename="tool")
@@ -18,6 +26,12 @@ urlpatterns = [
         "acknowledgement-stats/", stats_views.AcknowledgementStatsView.as_view(), name="acknowledgement-stats",
     ),
     path("tools/<str:pk>/performance/", views.ToolPerformanceView.as_view(), name="tool-performance"),
+    path("tools/<str:tool_pk>/versions/", version_views.ToolVersionListView.as_view(), name="tool-version-list"),
+    path(
+        "tools/<str:tool_pk>/versions/<str:pk>/withdraw/", version_views.ToolVersionWithdrawView.as_view(),
+        name="tool-version-withdraw",
+    ),
+    path("alerts/<str:pk>/fix-check/", version_views.AlertFixCheckView.as_view(), name="alert-fix-check"),
     path(
         "tools/<str:tool_pk>/authorizations/",
         authorizations.as_view({"get": "list", "post": "create"}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -106,7 +106,10 @@ class ToolPerformanceView(GenericAPIView[Tool]):
     pagination_class = None
     filter_backends: list[Any] = []
 
-    @extend_schema(responses=PerformanceSerializer)
+    @extend_schema(responses=PerformanceSerializer, parameters=[OpenApiParameter(
+        "version", str, description="Only the reports on this version (a registered version where the tool has any)."
+    )])
     def get(self, request: Request, pk: str) -> Response:
         tool = one_or_404(Tool.objects.all(), detail="No such tool.", pk=pk)
-        return Response(tool_performance(tool=tool, member=request_member(request)))
+        version = request.query_params.get("version") or None
+        return Response(tool_performance(tool=tool, member=request_member(request), version=version))

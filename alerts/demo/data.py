@@ -92,13 +92,45 @@ TOOLS = [
      [("fda-510k", "K230456"), ("ce", "CE-PEA-4401")],
      {"US": {"sensitivity": 0.96, "specificity": 0.92}, "DE": {"sensitivity": 0.95, "specificity": 0.92},
       "JP": {"sensitivity": 0.96, "specificity": 0.93}, "GB": {"sensitivity": 0.95, "specificity": 0.92}}),
+    ("RadReport Draft", "Thornquist Language Health", "radiology",
+     "Large-language-model assistant drafting chest radiograph reports for radiologist sign-off",
+     [("ukca", "UKCA-TLH-0508")],
+     {"GB": {"hallucination_rate": 0.03, "major_error_rate": 0.015}, "US": {"hallucination_rate": 0.03}}),
 ]
 
+# Registered versions (SPEC §10.2), in the order released: (version, released on, change summary,
+# significant, PCCP as (member code, reference) or None).
+VERSIONS: dict[str, list[tuple[str, str, str, bool, tuple[str, str] | None]]] = {
+    "RadReport Draft": [
+        ("3.1.0", "2025-03-03", "First release authorised in GB and the US.", True, None),
+        ("3.2.0", "2025-09-15", "Longer context window; new prompt template for comparison studies.", False,
+         ("FDA", "PCCP-K250771")),
+        ("3.3.1", "2026-01-20", "Retrained on 2025 report corpus.", False, ("MHRA", "PCCP-UK-0042")),
+        ("3.4.0", "2026-05-04", "Grounding check against the image findings; fixes invented prior comparisons.",
+         True, ("FDA", "PCCP-K250771")),
+    ],
+}
+
 # Safety alerts about the fictional tools above, one dict each. `ref` is the publisher's own reference
-# (what makes seeding idempotent); `tools` are (tool name, affected versions). The lifecycle is
+# (what makes seeding idempotent); `tools` are (tool name, affected versions[, fixed in]). The lifecycle is
 # `draft` (stays a draft), else published, then each of `amendments` as (changes, change summary,
 # material), then `close` (resolution) and/or `withdraw` (reason).
 ALERTS: list[dict[str, Any]] = [
+    {
+        "ref": "MHRA-DSI-2026-031", "publisher": "MHRA", "alert_type": "software_defect", "severity": "medium",
+        "distribution": "network",
+        "title": "RadReport Draft 3.2 and 3.3 invent comparisons with prior studies",
+        "summary": "Drafts from versions 3.2 and 3.3 describe changes since a prior radiograph that does not "
+                   "exist; version 3.4.0 checks every comparison against the studies on file.",
+        "description": "Blinded review of 1,200 drafts found statements such as 'unchanged since the previous "
+                       "film' for patients with no earlier imaging. The manufacturer traced it to the prompt "
+                       "template introduced in 3.2.0 and released a fix in 3.4.0.",
+        "tools": [("RadReport Draft", ">=3.2,<3.4", "3.4.0")], "jurisdictions": ["GB", "US"],
+        "hazard": "A report asserts stability of a finding that was never compared.",
+        "harm": "Delayed work-up of a new abnormality.",
+        "actions": "Install 3.4.0; until then, check every comparison statement in drafts against the record.",
+        "imdrf": ["A0901"],
+    },
     {
         "ref": "MHRA-DSI-2026-014", "publisher": "MHRA", "alert_type": "performance_degradation",
         "severity": "high", "distribution": "network",
@@ -457,6 +489,16 @@ def _m(metric: str, numerator: int, denominator: int) -> dict[str, Any]:
             "denominator": denominator}
 
 
+def _radreport(key: str, publisher: str, version: str, country: str, period: tuple[str, str],
+               hallucinated: int, major: int, reports: int) -> dict[str, Any]:
+    """A RadReport Draft audit: drafts with an invented finding, and with a major error, out of `reports`."""
+    return {"key": key, "publisher": publisher, "tool": "RadReport Draft", "tool_version": version,
+            "period_start": period[0], "period_end": period[1], "setting": "Emergency department chest radiographs",
+            "country": country, "population": "Adults", "sample_size": reports,
+            "method": "Blinded review of drafts against the signed report", "distribution": "network",
+            "metrics": [_m("hallucination_rate", hallucinated, reports), _m("major_error_rate", major, reports)]}
+
+
 # Real-world performance reports. MammoRead Assist drifts below its declared sensitivity in two
 # jurisdictions and does worse still in women over 70: the demo shows both kinds of signal.
 REPORTS: list[dict[str, Any]] = [
@@ -493,4 +535,9 @@ REPORTS: list[dict[str, Any]] = [
      "country": "GB", "population": "Adults with palpitations", "sample_size": 3000,
      "method": "Comparison with 14-day patch Holter", "distribution": "network",
      "metrics": [_m("sensitivity", 291, 300), _m("specificity", 2565, 2700)]},
+    # RadReport Draft: 3.2 and 3.3 invent prior comparisons; 3.4.0 fixes it, so the fix check says "improved".
+    _radreport("mhra-radreport-3.2", "MHRA", "3.2.0", "GB", ("2025-10-01", "2025-12-31"), 58, 21, 1200),
+    _radreport("fda-radreport-3.3", "FDA", "3.3.1", "US", ("2026-01-01", "2026-04-30"), 71, 24, 1500),
+    _radreport("mhra-radreport-3.4", "MHRA", "3.4.0", "GB", ("2026-05-01", "2026-08-31"), 14, 9, 1400),
+    _radreport("fda-radreport-3.4", "FDA", "3.4.0", "US", ("2026-05-01", "2026-08-31"), 16, 11, 1300),
 ]

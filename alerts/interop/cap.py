@@ -126,20 +126,13 @@ def _note(alert: Alert, message: Message) -> str | None:
     return None
 
 
-def cap_message(
-    alert: Alert,
-    *,
-    links: Links,
-    imdrf_terms: dict[str, str] | None = None,
-    signature: Callable[[AlertRevision | None], str | None] | None = None,
-) -> bytes:
-    """The alert's current CAP message, as UTF-8 XML bytes."""
-    revisions = list(alert.revisions.all())
-    history = alert_messages(alert, revisions)
-    message, earlier = history[-1], history[:-1]
-    sender = _sender(alert, links)
-    b = _Builder()
-    root = etree.Element(f"{{{CAP_NAMESPACE}}}alert", nsmap=b.nsmap)
+def _versions_text(row: Any) -> str:
+    """What an affected tool's row says of versions: the registered versions matched, else the
+    specifier as given, else every version."""
+    return ", ".join(row.affected_versions or []) or row.versions or "all"
+
+
+def _header(b: _Builder, root: Any, alert: Alert, message: Message, earlier: list[Message], sender: str) -> None:
     b.element(root, "identifier", message.identifier)
     b.element(root, "sender", sender)
     b.element(root, "sent", utc_iso(message.sent))
@@ -147,6 +140,17 @@ def cap_message(
     msg_type = {"draft": "Alert", "withdrawn": "Cancel"}.get(message.kind)
     b.element(root, "msgType", msg_type or ("Alert" if not earlier else "Update"))
     b.element(root, "source", f"{NETWORK_NAME}, published by {alert.publisher.code} ({alert.publisher.name})")
+    _scope(b, root, alert)
+    note = _note(alert, message)
+    if note:
+        b.element(root, "note", note)
+    if earlier:
+        b.element(root, "references", " ".join(f"{sender},{m.identifier},{utc_iso(m.sent)}" for m in earlier))
+    if alert.reference:
+        b.element(root, "incidents", alert.reference)
+
+
+def _scope(b: _Builder, root: Any, alert: Alert) -> None:
     if alert.distribution == Distribution.PUBLIC:
         b.element(root, "scope", "Public")
     elif alert.distribution == Distribution.NETWORK:
@@ -157,15 +161,9 @@ def cap_message(
         # Member codes contain no spaces, so CAP's space-separated list needs no quoting.
         codes = sorted(row.member.code for row in alert.recipient_rows.all())
         b.element(root, "addresses", " ".join(codes) or alert.publisher.code)
-    note = _note(alert, message)
-    if note:
-        b.element(root, "note", note)
-    if earlier:
-        b.element(root, "references", " ".join(f"{sender},{m.identifier},{utc_iso(m.sent)}" for m in earlier))
-    if alert.reference:
-        b.element(root, "incidents", alert.reference)
 
-    info = b.element(root, "info")
+
+def _info_head(b: _Builder, info: Any, alert: Alert, message: Message, links: Links) -> None:
     b.element(info, "language", "en")
     b.element(info, "category", "Health")
     b.element(info, "event", f"{AlertType(alert.alert_type).label} — AI medical tool")
@@ -187,6 +185,27 @@ def cap_message(
         b.element(info, "instruction", alert.recommended_actions)
     b.element(info, "web", links.page(alert))
     b.element(info, "contact", f"{alert.publisher.name} ({alert.publisher.code})")
+
+
+def _tool_parameters(b: _Builder, info: Any, alert: Alert) -> None:
+    for index, row in enumerate(alert.affected_tool_rows.all(), start=1):
+        tool = row.tool
+        b.pair(info, "parameter", f"tool-{index}", f"{tool.name} ({tool.manufacturer})")
+        b.pair(info, "parameter", f"tool-{index}-id", str(tool.pk))
+        b.pair(info, "parameter", f"tool-{index}-versions", row.versions or "all")
+        for identifier in tool.identifiers.all():
+            b.pair(info, "parameter", f"tool-{index}-identifier", f"{identifier.system}|{identifier.value}")
+    # SPEC §10.2: the affected versions and the fixing version, one of each per tool in tool order.
+    for row in alert.affected_tool_rows.all():
+        b.pair(info, "parameter", "affected-versions", _versions_text(row))
+        if row.fixed_in:
+            b.pair(info, "parameter", "fixed-in", row.fixed_in)
+
+
+def _parameters(
+    b: _Builder, info: Any, alert: Alert, message: Message, imdrf_terms: dict[str, str] | None,
+    signature: Callable[[AlertRevision | None], str | None] | None,
+) -> None:
     b.pair(info, "parameter", "sax-alert-id", str(alert.pk))
     if alert.reference:
         b.pair(info, "parameter", "sax-reference", alert.reference)
@@ -196,13 +215,7 @@ def cap_message(
         b.pair(info, "parameter", "sax-revision", str(message.revision.number))
     if alert.publisher_reference:
         b.pair(info, "parameter", "publisher-reference", alert.publisher_reference)
-    for index, row in enumerate(alert.affected_tool_rows.all(), start=1):
-        tool = row.tool
-        b.pair(info, "parameter", f"tool-{index}", f"{tool.name} ({tool.manufacturer})")
-        b.pair(info, "parameter", f"tool-{index}-id", str(tool.pk))
-        b.pair(info, "parameter", f"tool-{index}-versions", row.versions or "all")
-        for identifier in tool.identifiers.all():
-            b.pair(info, "parameter", f"tool-{index}-identifier", f"{identifier.system}|{identifier.value}")
+    _tool_parameters(b, info, alert)
     for code in alert.imdrf_codes or []:
         term = (imdrf_terms or {}).get(code)
         if term:
@@ -211,11 +224,32 @@ def cap_message(
     if jws:
         b.pair(info, "parameter", "jws-signature", jws)
 
+
+def _area(b: _Builder, info: Any, alert: Alert) -> None:
     area = b.element(info, "area")
     codes = sorted(row.jurisdiction for row in alert.jurisdiction_rows.all())
     b.element(area, "areaDesc", ", ".join(jurisdiction_name(code) for code in codes)
               or "Every jurisdiction where the affected tools are used")
     for code in codes:
         b.pair(area, "geocode", "ISO3166-1", code)  # EU: ISO's exceptionally reserved alpha-2 code
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
+
+def cap_message(
+    alert: Alert,
+    *,
+    links: Links,
+    imdrf_terms: dict[str, str] | None = None,
+    signature: Callable[[AlertRevision | None], str | None] | None = None,
+) -> bytes:
+    """The alert's current CAP message, as UTF-8 XML bytes."""
+    revisions = list(alert.revisions.all())
+    history = alert_messages(alert, revisions)
+    message, earlier = history[-1], history[:-1]
+    b = _Builder()
+    root = etree.Element(f"{{{CAP_NAMESPACE}}}alert", nsmap=b.nsmap)
+    _header(b, root, alert, message, earlier, _sender(alert, links))
+    info = b.element(root, "info")
+    _info_head(b, info, alert, message, links)
+    _parameters(b, info, alert, message, imdrf_terms, signature)
+    _area(b, info, alert)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))

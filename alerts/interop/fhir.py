@@ -101,7 +101,15 @@ def _identifiers(tool: Tool, links: Links) -> dict[str, list[dict[str, Any]]]:
     return {"identifier": plain, "regulatoryIdentifier": regulatory, "udiDeviceIdentifier": udi}
 
 
-def _device_definition(tool: Tool, versions: str, links: Links) -> dict[str, Any]:
+def _versions(row: Any) -> list[dict[str, Any]]:
+    """DeviceDefinition.version: each affected registered version, else the specifier as given (SPEC §10.2)."""
+    affected = [{"type": {"text": "Affected version"}, "value": v} for v in row.affected_versions or []]
+    specifier = [{"type": {"text": "Affected versions"}, "value": row.versions or "all"}]
+    fixed = [{"type": {"text": "Fixed in"}, "value": row.fixed_in}] if row.fixed_in else []
+    return specifier + affected + fixed
+
+
+def _device_definition(tool: Tool, versions: list[dict[str, Any]], links: Links) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "DeviceDefinition",
         "id": str(tool.pk),
@@ -109,7 +117,7 @@ def _device_definition(tool: Tool, versions: str, links: Links) -> dict[str, Any
         "manufacturer": _ref(_uuid("manufacturer", tool.manufacturer.strip().lower()), tool.manufacturer),
         "deviceName": [{"name": tool.name, "type": "registered-name"}],
         "classification": [{"type": {"text": tool.get_clinical_area_display()}}],
-        "version": [{"type": {"text": "Affected versions"}, "value": versions or "all"}],
+        "version": versions,
     }
     if tool.intended_purpose:
         resource["description"] = tool.intended_purpose
@@ -133,7 +141,7 @@ def fhir_bundle(
     for row in rows:
         manufacturers.setdefault(row.tool.manufacturer.strip().lower(),
                                  _organization_manufacturer(row.tool.manufacturer, links))
-    devices = [_device_definition(row.tool, row.versions, links) for row in rows]
+    devices = [_device_definition(row.tool, _versions(row), links) for row in rows]
 
     status = {AlertStatus.WITHDRAWN: "entered-in-error", AlertStatus.DRAFT: "preparation"}.get(
         AlertStatus(alert.status), "completed")

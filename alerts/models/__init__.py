@@ -11,6 +11,7 @@ from alerts.models.registry import Authorization, BaselineMetric, Tool, ToolIden
 from alerts.models.reports import Report, ReportMetric, ReportRecipient, ReportSubgroup, Signal, SignalView
 from alerts.models.terminology import ImdrfRelease, ImdrfTerm, TermStatus
 from alerts.models.translations import AlertTranslation
+from alerts.models.versions import ToolVersion
 
 __all__ = [
     "Acknowledgement",
@@ -35,4 +36,5 @@ __all__ = [
     "TermStatus",
     "Tool",
     "ToolIdentifier",
+    "ToolVersion",
 ]

@@ -87,6 +87,11 @@ class AlertTool(models.Model):
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="affected_tool_rows")
     tool = models.ForeignKey(Tool, on_delete=models.PROTECT, related_name="+")
     versions = models.CharField(max_length=100, blank=True, help_text="Affected versions, e.g. >=2.0,<2.4")
+    fixed_in = models.CharField(max_length=50, blank=True, default="", help_text="The version that fixes it.")
+    affected_versions = models.JSONField(default=list, blank=True,
+                                         help_text="The registered versions `versions` matched when written, in order.")
+    versions_note = models.TextField(blank=True, default="",
+                                     help_text="Free-text versions from before specifiers, kept when they do not parse.")
 
     class Meta:
         ordering = ("id",)

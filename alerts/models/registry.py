@@ -61,6 +61,8 @@ class Authorization(models.Model):
     reference = models.CharField(max_length=100)
     status = models.CharField(max_length=16, choices=AuthorizationStatus.choices, default=AuthorizationStatus.AUTHORISED)
     date = models.DateField()
+    versions = models.CharField(max_length=100, blank=True, default="",
+                                help_text="The versions authorised (a specifier, SPEC §10.2); empty: all.")
     recorded_by = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

@@ -107,6 +107,10 @@ class Signal(models.Model):
     metric = models.CharField(max_length=32, choices=Metric.choices)
     kind = models.CharField(max_length=20, choices=SignalKind.choices)
     subgroup = models.CharField(max_length=100, blank=True, help_text="Subgroup label, for subgroup signals.")
+    version = models.CharField(max_length=50, null=True, blank=True,
+                               help_text="The tool version the evidence is about; null: all versions.")
+    period = models.CharField(max_length=10, blank=True, default="",
+                              help_text="The reporting period the evidence is about (e.g. 2026-H1); blank: all.")
     status = models.CharField(max_length=16, choices=SignalStatus.choices, default=SignalStatus.OPEN)
     reference_value = models.FloatField(help_text="The baseline (or the whole's pooled value) compared against.")
     reference_source = models.CharField(max_length=200, blank=True)

@@ -19,6 +19,10 @@ TOOL_ROWS_MIN = 3
 METRIC_ROWS = 4
 
 
+
+# The <datalist> of registered versions the version fields suggest from (alerts/_version_datalist.html).
+VERSION_LIST_ID = "registered-versions"
+
 class AlertForm(forms.Form):
     """Draft (and amend) a safety alert: SPEC §2 fields, one row per affected tool."""
 
@@ -65,7 +69,11 @@ class AlertForm(forms.Form):
             )
             self.fields[f"versions_{index}"] = forms.CharField(
                 label=f"Affected versions of tool {index + 1}", max_length=100, required=False,
-                widget=forms.TextInput(attrs={"placeholder": ">=2.0,<2.4"}),
+                widget=forms.TextInput(attrs={"placeholder": ">=2.0,<2.4", "list": VERSION_LIST_ID}),
+            )
+            self.fields[f"fixed_in_{index}"] = forms.CharField(
+                label=f"Fixed in (tool {index + 1})", max_length=50, required=False,
+                widget=forms.TextInput(attrs={"placeholder": "3.4.0", "list": VERSION_LIST_ID}),
             )
 
     def _imdrf_pick_by_term(self) -> None:
@@ -85,12 +93,12 @@ class AlertForm(forms.Form):
         )
         self.initial["imdrf_codes"] = current_codes
 
-    def tool_row_fields(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
-        return [(self[f"tool_{i}"], self[f"versions_{i}"]) for i in range(self.tool_rows)]
+    def tool_row_fields(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField]]:
+        return [(self[f"tool_{i}"], self[f"versions_{i}"], self[f"fixed_in_{i}"]) for i in range(self.tool_rows)]
 
     def content_fields(self) -> list[forms.BoundField]:
         skip = {"recipients", "distribution"}
-        return [f for f in self if not f.name.startswith(("tool_", "versions_")) and f.name not in skip
+        return [f for f in self if not f.name.startswith(("tool_", "versions_", "fixed_in_")) and f.name not in skip
                 and f.name not in self.extra_field_names]
 
     def api_body(self) -> dict[str, Any]:
@@ -104,7 +112,8 @@ class AlertForm(forms.Form):
         for index in range(self.tool_rows):
             tool = data.get(f"tool_{index}")
             if tool:
-                tools.append({"tool": tool, "versions": data.get(f"versions_{index}", "")})
+                tools.append({"tool": tool, "versions": data.get(f"versions_{index}", ""),
+                              "fixed_in": data.get(f"fixed_in_{index}", "")})
         restricted = data["distribution"] == Distribution.RESTRICTED
         return {
             "title": data["title"],
@@ -138,6 +147,7 @@ class AlertForm(forms.Form):
         for index, row in enumerate(rendered.get("affected_tools") or []):
             initial[f"tool_{index}"] = str(row["tool"])
             initial[f"versions_{index}"] = row.get("versions", "")
+            initial[f"fixed_in_{index}"] = row.get("fixed_in") or ""
         return initial
 
 
@@ -220,7 +230,10 @@ class ReportForm(forms.Form):
     """Submit a real-world performance report: the whole population's metrics, one row each."""
 
     tool = forms.ChoiceField(label="AI tool")
-    tool_version = forms.CharField(label="Tool version", max_length=50)
+    tool_version = forms.CharField(
+        label="Tool version", max_length=50, widget=forms.TextInput(attrs={"list": VERSION_LIST_ID}),
+        help_text="A registered version of the tool, where it has any (suggested as you type).",
+    )
     period_start = forms.DateField(label="Period start", widget=forms.DateInput(attrs={"type": "date"}))
     period_end = forms.DateField(label="Period end", widget=forms.DateInput(attrs={"type": "date"}))
     setting = forms.CharField(label="Care setting", max_length=300)

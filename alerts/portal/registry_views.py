@@ -28,6 +28,7 @@ from alerts.filters import TOOL_SEARCH_FIELDS, SignalFilter, ToolFilter, search_
 from alerts.portal.charts import charts_for
 from alerts.services.performance import tool_performance
 from alerts.services.signals import signal_draft_alert
+from alerts.services.versions import tool_versions
 from exchange.choices import Scope
 from exchange.portal.access import Portal, member_view, service_errors
 from exchange.portal.pages import page_or_404, paginate, render_page
@@ -88,6 +89,7 @@ def tool_detail(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
         "signals": list(signals),
         "performance": performance,
         "charts": charts_for(performance, own_jurisdiction=member.country),
+        "versions": tool_versions(tool),
     }
     return render_page(request, portal, "alerts/tool_detail.html", context, section="tools")
 

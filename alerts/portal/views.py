@@ -29,6 +29,7 @@ from alerts.choices import (
     Severity,
 )
 from alerts.models import Acknowledgement, Alert, AlertRevision
+from alerts.portal.charts import fix_chart
 from alerts.portal.forms import (
     AcknowledgeForm,
     AlertForm,
@@ -40,6 +41,7 @@ from alerts.portal.forms import (
 from alerts.portal.revisions import revision_changes
 from alerts.services import acknowledgements as ack_services
 from alerts.services import alerts as alert_services
+from alerts.services.fixcheck import alert_fix_check
 from alerts.services.provenance import revisions_verified_keys
 from exchange.choices import MemberStatus, Scope
 from exchange.models import Member
@@ -86,6 +88,14 @@ def member_choices(portal: Portal) -> list[tuple[str, str]]:
 # --- an alert's page --------------------------------------------------------------------------------
 
 
+def _fix_check_context(portal: Portal, alert: Alert) -> dict[str, Any]:
+    """Did the fix work? Only for a released alert that names the version fixing it."""
+    if alert.status == AlertStatus.DRAFT or not any(row.fixed_in for row in alert.affected_tool_rows.all()):
+        return {}
+    fix_check = alert_fix_check(alert=alert, member=portal.member)
+    return {"fix_check": fix_check, "fix_charts": [fix_chart(row) for row in fix_check["metrics"]]}
+
+
 def _detail_context(portal: Portal, alert: Alert, **forms: Any) -> dict[str, Any]:
     is_publisher = alert.publisher_id == portal.member.pk
     revisions = list(AlertRevision.objects.filter(alert=alert).order_by("number").select_related("created_by"))
@@ -100,6 +110,7 @@ def _detail_context(portal: Portal, alert: Alert, **forms: Any) -> dict[str, Any
         "affected_tools": list(alert.affected_tool_rows.all()),
         "jurisdictions": [row.jurisdiction for row in alert.jurisdiction_rows.all()],
         "recipients": [row.member for row in alert.recipient_rows.all()],
+        **_fix_check_context(portal, alert),
     }
     if is_publisher and alert.status != AlertStatus.DRAFT:
         acks = ack_services.acknowledgements_of_alert(alert=alert)

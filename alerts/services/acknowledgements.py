@@ -15,6 +15,7 @@ from alerts.choices import ACK_COMPLETE, ACK_STATE_RANK, AckState, AlertStatus
 from alerts.models import Acknowledgement, AcknowledgementEntry, Alert
 from alerts.selectors import alert_audience_members
 from alerts.services import alerts as alert_services
+from alerts.services.versions import jurisdictions_covered
 from alerts.tasks import acknowledgement_reminder_send
 from exchange.choices import AudienceKind, Role
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
@@ -65,6 +66,8 @@ def ack_render(ack: Acknowledgement, *, alert_id: Any = None) -> dict[str, Any]:
 def _requested_member_ids(alert: Alert) -> set[int]:
     """Audience members with a matching subscription, or in an affected jurisdiction (SPEC §2)."""
     jurisdictions = set(alert.jurisdiction_rows.values_list("jurisdiction", flat=True))
+    # A jurisdiction whose authorisations cover none of the affected versions is told, not asked.
+    jurisdictions -= set(jurisdictions_covered(list(alert.affected_tool_rows.all()))[1])
     audience = dict(alert_audience_members(alert).exclude(pk=alert.publisher_id).values_list("pk", "country"))
     wanted = {pk for pk, country in audience.items() if country in jurisdictions}
     if len(wanted) == len(audience):

@@ -22,11 +22,12 @@ from alerts.models import (
 )
 from alerts.payloads import alert_payload, revision_payload
 from alerts.references import reference_new
-from alerts.selectors import alert_audience, alerts_with_details, tools_authorised_in
+from alerts.selectors import alert_audience, alerts_with_details
 from alerts.services.distribution import recipients_resolve
 from alerts.services.provenance import revision_sign
 from alerts.services.terminology import imdrf_codes_check
 from alerts.services.translations import translations_mark_outdated
+from alerts.services.versions import affected_tool_check, jurisdictions_covered, known_versions_of
 from exchange.errors import (
     Conflict,
     PermissionRefused,
@@ -75,7 +76,8 @@ def _check_if_match(alert: Alert, if_match: str | None, *, required: bool) -> No
         )
 
 
-def _resolve_tools(items: Iterable[dict[str, Any]]) -> list[tuple[Tool, str]]:
+def _resolve_tools(items: Iterable[dict[str, Any]]) -> list[AlertTool]:
+    """The affected-tool rows, each checked against the tool's registered versions (SPEC §10.2)."""
     items = list(items)
     ids = [str(item["tool"]) for item in items]
     tools = {str(tool.pk): tool for tool in Tool.objects.filter(pk__in=ids)}
@@ -85,7 +87,15 @@ def _resolve_tools(items: Iterable[dict[str, Any]]) -> list[tuple[Tool, str]]:
             f"affected_tools: no tool with id {missing[0]} in the registry.",
             errors={"affected_tools": [f"unknown tool {tool_id}" for tool_id in missing]},
         )
-    return [(tools[str(item["tool"])], (item.get("versions") or "").strip()) for item in items]
+    known = known_versions_of(ids)
+    rows = []
+    for index, item in enumerate(items):
+        tool = tools[str(item["tool"])]
+        versions, fixed_in, affected = affected_tool_check(
+            index, tool, item.get("versions") or "", item.get("fixed_in") or "", known[str(tool.pk)],
+        )
+        rows.append(AlertTool(tool=tool, versions=versions, fixed_in=fixed_in, affected_versions=affected))
+    return rows
 
 
 def _apply_content(alert: Alert, data: dict[str, Any]) -> None:
@@ -103,9 +113,11 @@ def _apply_content(alert: Alert, data: dict[str, Any]) -> None:
         raise ValidationFailed("title: must not be blank.", errors={"title": ["must not be blank"]})
     alert.save()
     if "affected_tools" in data:
-        pairs = _resolve_tools(data["affected_tools"])
+        rows = _resolve_tools(data["affected_tools"])
         alert.affected_tool_rows.all().delete()
-        AlertTool.objects.bulk_create([AlertTool(alert=alert, tool=tool, versions=v) for tool, v in pairs])
+        for row in rows:
+            row.alert = alert
+        AlertTool.objects.bulk_create(rows)
     if "affected_jurisdictions" in data:
         alert.jurisdiction_rows.all().delete()
         AlertJurisdiction.objects.bulk_create(
@@ -131,7 +143,8 @@ def alert_facets(alert: Alert) -> dict[str, Any]:
         "manufacturers": sorted({row.tool.manufacturer.lower() for row in rows}),
         "clinical_areas": sorted({row.tool.clinical_area for row in rows}),
         "jurisdictions": sorted(alert.jurisdiction_rows.values_list("jurisdiction", flat=True)),
-        "authorised_in": tools_authorised_in(tool_ids),
+        # Where a current authorisation covers an affected version (SPEC §10.2), not merely the tool.
+        "authorised_in": jurisdictions_covered(rows)[0],
         "publisher": alert.publisher.code,
     }
 

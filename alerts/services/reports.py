@@ -28,6 +28,7 @@ from alerts.selectors import (
 from alerts.services.acknowledgements import ack_render, answer_apply
 from alerts.services.distribution import recipients_resolve
 from alerts.services.provenance import report_sign
+from alerts.services.versions import report_version_check
 from alerts.stats import wilson_interval
 from alerts.tasks import signals_evaluate
 from exchange.choices import AudienceKind
@@ -143,6 +144,7 @@ def report_draft_create(*, actor: User | None, member: Member, data: dict[str, A
     tool = Tool.objects.filter(pk=data["tool"]).first()
     if tool is None:
         raise _fail("tool", f"no tool with id {data['tool']} in the registry")
+    tool_version = report_version_check(tool, data["tool_version"])
     distribution = data.get("distribution") or Distribution.NETWORK
     recipients = recipients_resolve(codes=data.get("recipients") or [], distribution=distribution, publisher=member,
                                     noun="report")
@@ -159,7 +161,7 @@ def report_draft_create(*, actor: User | None, member: Member, data: dict[str, A
             raise _fail("supersede_reason", "say why the earlier report is corrected")
     now = timezone.now()
     report = Report.objects.create(
-        publisher=member, created_by=actor, tool=tool, tool_version=data["tool_version"].strip(),
+        publisher=member, created_by=actor, tool=tool, tool_version=tool_version,
         period_start=data["period_start"], period_end=data["period_end"], setting=data["setting"].strip(),
         country=data["country"], population=(data.get("population") or "").strip(), sample_size=data["sample_size"],
         method=(data.get("method") or "").strip(), data_source=(data.get("data_source") or "").strip(),

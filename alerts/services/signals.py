@@ -16,32 +16,37 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
 from alerts.choices import (
-    LOWER_IS_BETTER,
     AlertType,
     Distribution,
     ReportStatus,
     Severity,
-    SignalKind,
     SignalStatus,
 )
-from alerts.models import Report, ReportMetric, Signal, SignalView, Tool
+from alerts.models import Report, Signal, SignalView, Tool
 from alerts.payloads import signal_payload
 from alerts.selectors import (
-    baselines_current,
     report_audience_members,
     signals_with_details,
     tools_authorised_in,
 )
 from alerts.services.alerts import alert_draft_create
-from alerts.stats import Measurement, Pooled, pool
-from exchange.choices import AudienceKind, MemberStatus
+from alerts.services.signal_findings import (
+    Finding,
+    SignalKey,
+    baselines_of,
+    evidence_views,
+    findings_for,
+    signal_key,
+)
+from alerts.services.versions import known_versions
+from exchange.choices import AudienceKind
 from exchange.errors import Conflict
 from exchange.models import Member
 from exchange.services.audit import audit_record
@@ -49,103 +54,6 @@ from exchange.services.chain import audited_write
 from exchange.services.events import event_record
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Finding:
-    metric: str
-    kind: str
-    subgroup: str
-    reference_value: float
-    reference_source: str
-    pooled: Pooled
-    report_ids: frozenset[Any]
-
-
-def _measurement(row: ReportMetric) -> Measurement:
-    return Measurement(row.value, row.ci_low, row.ci_high, row.numerator, row.denominator)
-
-
-def evidence_views(tool: Tool) -> tuple[dict[Any, Report], dict[frozenset[Any], list[Member]]]:
-    """The tool's published reports, and the active members grouped by the evidence each may see.
-
-    A member's evidence is the same as `selectors.evidence_visible_to` (published reports it may
-    see, less those a correction *it may see* supersedes), computed for every member from one read
-    of the reports, so that each distinct evidence set is evaluated once, not once per member.
-    """
-    reports = {
-        r.pk: r for r in Report.objects.filter(tool=tool, status=ReportStatus.PUBLISHED)
-        .prefetch_related("metrics__subgroup", "recipient_rows")
-    }
-    members = list(Member.objects.filter(status=MemberStatus.ACTIVE).order_by("code"))
-    wide = (Distribution.NETWORK, Distribution.PUBLIC)
-    groups: dict[frozenset[Any], list[Member]] = defaultdict(list)
-    for member in members:
-        visible = {
-            pk for pk, r in reports.items()
-            if r.publisher_id == member.pk or r.distribution in wide
-            or any(row.member_id == member.pk for row in r.recipient_rows.all())
-        }
-        corrected = {reports[pk].supersedes_id for pk in visible if reports[pk].supersedes_id}
-        groups[frozenset(visible - corrected)].append(member)
-    return reports, groups
-
-
-def _credibly_worse(metric: str, pooled: Pooled, reference: float, margin: float) -> bool:
-    if pooled.ci_low is None or pooled.ci_high is None:
-        return False
-    if metric in LOWER_IS_BETTER:
-        return pooled.ci_low > reference + margin
-    return pooled.ci_high < reference - margin
-
-
-def baselines_of(tool: Tool) -> dict[str, list[tuple[float, str]]]:
-    baselines: dict[str, list[tuple[float, str]]] = defaultdict(list)
-    for b in baselines_current(tool=tool):
-        baselines[b.metric].append((b.value, b.authorization.jurisdiction))
-    return baselines
-
-
-def findings_for(
-    tool: Tool, reports: list[Report], margin: float, baselines: dict[str, list[tuple[float, str]]] | None = None,
-) -> list[Finding]:
-    if baselines is None:
-        baselines = baselines_of(tool)
-    whole: dict[str, list[tuple[Any, ReportMetric]]] = defaultdict(list)
-    groups: dict[tuple[str, str], list[tuple[Any, ReportMetric]]] = defaultdict(list)
-    for report in reports:
-        for row in report.metrics.all():
-            if row.subgroup is None:
-                whole[row.metric].append((report.pk, row))
-            else:
-                groups[(row.metric, row.subgroup.label)].append((report.pk, row))
-    findings: list[Finding] = []
-    pooled_whole: dict[str, Pooled] = {}
-    for metric, rows in whole.items():
-        pooled = pool(_measurement(r) for _, r in rows)
-        if pooled is None:
-            continue
-        pooled_whole[metric] = pooled
-        declared = baselines.get(metric)
-        if not declared:
-            continue
-        pick = max if metric in LOWER_IS_BETTER else min
-        reference, _ = pick(declared)
-        sources = sorted(j for v, j in declared if v == reference)
-        if _credibly_worse(metric, pooled, reference, margin):
-            findings.append(Finding(metric, SignalKind.BELOW_BASELINE, "", reference,
-                                    "baseline declared in " + ", ".join(sources), pooled,
-                                    frozenset(pk for pk, _ in rows)))
-    for (metric, label), rows in groups.items():
-        whole_pooled = pooled_whole.get(metric)
-        pooled = pool(_measurement(r) for _, r in rows)
-        if whole_pooled is None or pooled is None:
-            continue
-        if _credibly_worse(metric, pooled, whole_pooled.value, margin):
-            evidence = {pk for pk, _ in rows} | {pk for pk, _ in whole[metric]}
-            findings.append(Finding(metric, SignalKind.SUBGROUP_WORSE, label, whole_pooled.value,
-                                    "pooled value of the whole population", pooled, frozenset(evidence)))
-    return findings
 
 
 def signal_audience_codes(signal: Signal) -> list[str]:
@@ -186,29 +94,27 @@ def _same(signal: Signal, finding: Finding, values: dict[str, Any], report_ids: 
     return report_ids == set(finding.report_ids) and all(getattr(signal, f) == v for f, v in values.items())
 
 
-@audited_write
-def signals_evaluate(*, tool_id: Any) -> dict[str, int]:
-    """Raise, update and close the tool's signals, as each member's own evidence supports them.
+@dataclass
+class _Evaluation:
+    """What one evaluation of a tool's signals knows and has decided so far."""
 
-    Members are grouped by the evidence they may see; each distinct set is evaluated once. A member
-    sees a signal through its view: opened when its evidence raises the finding, closed when its
-    evidence no longer does. One signal row serves every member with the same finding on the same
-    reports; it is updated in place only when every member viewing it moves together, otherwise the
-    members whose evidence changed get a new signal and the others keep theirs untouched.
-    Serialised per tool by locking the tool row (after the chain lock, like every audited write).
-    """
-    tool = Tool.objects.select_for_update(of=("self",)).filter(pk=tool_id).first()
-    if tool is None:
-        return {"raised": 0, "updated": 0, "closed": 0}
-    margin = float(settings.SIGNAL_MARGIN)
-    reports, groups = evidence_views(tool)
-    baselines = baselines_of(tool)
+    tool: Tool
+    margin: float
+    now: Any
+    open_views: list[SignalView]
+    current: dict[tuple[int, SignalKey], SignalView]  # each member's open view per finding key
+    viewers: dict[Any, set[int]]  # signal id -> members viewing it
+    signal_reports: dict[Any, set[Any]]  # signal id -> its reports
+    counts: dict[str, int] = field(default_factory=lambda: {"raised": 0, "updated": 0, "closed": 0})
+    keep: set[tuple[int, SignalKey]] = field(default_factory=set)  # (member, key) views that stay or open
+    to_open: list[SignalView] = field(default_factory=list)
+    touched: dict[Any, Signal] = field(default_factory=dict)
+
+
+def _load(tool: Tool) -> _Evaluation:
     open_views = list(
         SignalView.objects.filter(signal__tool=tool, status=SignalStatus.OPEN).select_related("signal")
     )
-    current: dict[tuple[int, tuple[str, str, str]], SignalView] = {
-        (v.member_id, (v.signal.metric, v.signal.kind, v.signal.subgroup)): v for v in open_views
-    }
     viewers: dict[Any, set[int]] = defaultdict(set)
     for v in open_views:
         viewers[v.signal_id].add(v.member_id)
@@ -217,83 +123,136 @@ def signals_evaluate(*, tool_id: Any) -> dict[str, int]:
         signal__tool=tool, signal__views__status=SignalStatus.OPEN,
     ).values_list("signal_id", "report_id").distinct():
         signal_reports[signal_id].add(report_id)
+    return _Evaluation(
+        tool=tool, margin=float(settings.SIGNAL_MARGIN), now=timezone.now(), open_views=open_views,
+        current={(v.member_id, signal_key(v.signal)): v for v in open_views},
+        viewers=viewers, signal_reports=signal_reports,
+    )
 
-    now = timezone.now()
-    counts = {"raised": 0, "updated": 0, "closed": 0}
-    keep: set[tuple[int, tuple[str, str, str]]] = set()  # (member, key) views that stay or open
-    to_open: list[SignalView] = []
-    touched: dict[Any, Signal] = {}
-    for evidence, members in groups.items():
-        member_ids = {m.pk for m in members}
-        findings = findings_for(tool, [reports[pk] for pk in evidence], margin, baselines)
-        for finding in findings:
-            key = (finding.metric, finding.kind, finding.subgroup)
-            values = _values(finding, margin)
-            holders = {current[(m, key)].signal_id for m in member_ids if (m, key) in current}
-            candidates = {v.signal_id: v.signal for v in open_views if (v.signal.metric, v.signal.kind,
-                                                                        v.signal.subgroup) == key}
-            signal = next((c for c in candidates.values()
-                           if _same(c, finding, values, signal_reports[c.pk])), None)
-            if signal is None and len(holders) == 1:
-                only = candidates[next(iter(holders))]
-                everyone_moves = viewers[only.pk] <= member_ids and all((m, key) in current for m in member_ids)
-                if everyone_moves:  # the whole audience's evidence changed together: update in place
-                    for field, value in values.items():
-                        setattr(only, field, value)
-                    only.updated_at = now
-                    only.save(update_fields=[*values.keys(), "updated_at"])
-                    only.reports.set(finding.report_ids)
-                    signal_reports[only.pk] = set(finding.report_ids)
-                    audit_record(actor=None, action="signal.updated", object_type="signal", object_id=only.pk,
-                                 after={**values, "members": sorted(m.code for m in members)})
-                    counts["updated"] += 1
-                    signal = only
-            if signal is None:
-                signal = Signal.objects.create(tool=tool, metric=finding.metric, kind=finding.kind,
-                                               subgroup=finding.subgroup, created_at=now, updated_at=now, **values)
-                signal.reports.set(finding.report_ids)
-                signal_reports[signal.pk] = set(finding.report_ids)
-                open_views.append(SignalView(signal=signal, member_id=0))  # a candidate for the next group
-                touched[signal.pk] = signal
-                counts["raised"] += 1
-                audit_record(actor=None, action="signal.detected", object_type="signal", object_id=signal.pk,
-                             after={**values, "members": sorted(m.code for m in members)})
-                _detected(tool, signal, sorted(m.code for m in members))
-            for member_id in member_ids:
-                view = current.get((member_id, key))
-                if view is not None and view.signal_id == signal.pk:
-                    keep.add((member_id, key))
-                    continue
-                to_open.append(SignalView(signal=signal, member_id=member_id, opened_at=now))
-                keep.add((member_id, key))
-                viewers[signal.pk].add(member_id)
-                if view is not None:  # this member's evidence moved it from its old signal to this one
-                    _close_view(view, now)
-                    viewers[view.signal_id].discard(member_id)
-    for (member_id, key), view in current.items():
-        if (member_id, key) not in keep and view.status == SignalStatus.OPEN:
-            _close_view(view, now)
-            viewers[view.signal_id].discard(member_id)
-    SignalView.objects.bulk_create(to_open, ignore_conflicts=True)
+
+def _update_in_place(state: _Evaluation, finding: Finding, members: list[Member], member_ids: set[int],
+                     candidates: dict[Any, Signal], holders: set[Any]) -> Signal | None:
+    """The whole audience of the one signal these members hold moved together: update it in place."""
+    if len(holders) != 1:
+        return None
+    only = candidates[next(iter(holders))]
+    key = finding.key
+    if not (state.viewers[only.pk] <= member_ids and all((m, key) in state.current for m in member_ids)):
+        return None
+    values = _values(finding, state.margin)
+    for name, value in values.items():
+        setattr(only, name, value)
+    only.updated_at = state.now
+    only.save(update_fields=[*values.keys(), "updated_at"])
+    only.reports.set(finding.report_ids)
+    state.signal_reports[only.pk] = set(finding.report_ids)
+    audit_record(actor=None, action="signal.updated", object_type="signal", object_id=only.pk,
+                 after={**values, "members": sorted(m.code for m in members)})
+    state.counts["updated"] += 1
+    return only
+
+
+def _raise(state: _Evaluation, finding: Finding, members: list[Member]) -> Signal:
+    values = _values(finding, state.margin)
+    signal = Signal.objects.create(tool=state.tool, metric=finding.metric, kind=finding.kind,
+                                   subgroup=finding.subgroup, version=finding.version, period=finding.period,
+                                   created_at=state.now, updated_at=state.now, **values)
+    signal.reports.set(finding.report_ids)
+    state.signal_reports[signal.pk] = set(finding.report_ids)
+    state.open_views.append(SignalView(signal=signal, member_id=0))  # a candidate for the next group
+    state.touched[signal.pk] = signal
+    state.counts["raised"] += 1
+    codes = sorted(m.code for m in members)
+    audit_record(actor=None, action="signal.detected", object_type="signal", object_id=signal.pk,
+                 after={**values, "version": finding.version, "period": finding.period, "members": codes})
+    _detected(state.tool, signal, codes)
+    return signal
+
+
+def _show(state: _Evaluation, signal: Signal, key: SignalKey, member_ids: set[int]) -> None:
+    """Each member sees the signal through its view: kept, or opened (closing the one it replaces)."""
+    for member_id in member_ids:
+        view = state.current.get((member_id, key))
+        state.keep.add((member_id, key))
+        if view is not None and view.signal_id == signal.pk:
+            continue
+        state.to_open.append(SignalView(signal=signal, member_id=member_id, opened_at=state.now))
+        state.viewers[signal.pk].add(member_id)
+        if view is not None:  # this member's evidence moved it from its old signal to this one
+            _close_view(view, state.now)
+            state.viewers[view.signal_id].discard(member_id)
+
+
+def _apply(state: _Evaluation, finding: Finding, members: list[Member]) -> None:
+    member_ids = {m.pk for m in members}
+    key = finding.key
+    values = _values(finding, state.margin)
+    holders = {state.current[(m, key)].signal_id for m in member_ids if (m, key) in state.current}
+    candidates = {v.signal_id: v.signal for v in state.open_views if signal_key(v.signal) == key}
+    signal = next((c for c in candidates.values()
+                   if _same(c, finding, values, state.signal_reports[c.pk])), None)
+    if signal is None:
+        signal = _update_in_place(state, finding, members, member_ids, candidates, holders)
+    if signal is None:
+        signal = _raise(state, finding, members)
+    _show(state, signal, key, member_ids)
+
+
+def _close_unsupported(state: _Evaluation) -> None:
+    """Views whose member's evidence no longer raises the finding close; returning members reopen."""
+    for (member_id, key), view in state.current.items():
+        if (member_id, key) not in state.keep and view.status == SignalStatus.OPEN:
+            _close_view(view, state.now)
+            state.viewers[view.signal_id].discard(member_id)
+    SignalView.objects.bulk_create(state.to_open, ignore_conflicts=True)
     # A member whose evidence comes back to a signal it viewed before gets that same view back.
-    returning = {(o.signal_id, o.member_id) for o in to_open}
-    reopen = [v.pk for v in SignalView.objects.filter(signal__tool=tool, status=SignalStatus.CLOSED)
+    returning = {(o.signal_id, o.member_id) for o in state.to_open}
+    reopen = [v.pk for v in SignalView.objects.filter(signal__tool=state.tool, status=SignalStatus.CLOSED)
               .only("pk", "signal_id", "member_id") if (v.signal_id, v.member_id) in returning]
     if reopen:
-        SignalView.objects.filter(pk__in=reopen).update(status=SignalStatus.OPEN, closed_at=None, opened_at=now)
-    for v in open_views:
+        SignalView.objects.filter(pk__in=reopen).update(status=SignalStatus.OPEN, closed_at=None, opened_at=state.now)
+
+
+def _close_unviewed(state: _Evaluation) -> None:
+    """A signal nobody views any more closes."""
+    for v in state.open_views:
         signal = v.signal
-        if signal.pk in touched or not signal.pk or signal.status != SignalStatus.OPEN or viewers[signal.pk]:
+        if signal.pk in state.touched or not signal.pk or signal.status != SignalStatus.OPEN \
+                or state.viewers[signal.pk]:
             continue
         signal.status = SignalStatus.CLOSED
-        signal.closed_at = now
-        signal.updated_at = now
+        signal.closed_at = signal.updated_at = state.now
         signal.save(update_fields=["status", "closed_at", "updated_at"])
-        touched[signal.pk] = signal
+        state.touched[signal.pk] = signal
         audit_record(actor=None, action="signal.closed", object_type="signal", object_id=signal.pk,
                      after={"status": "closed"})
-        counts["closed"] += 1
-    return counts
+        state.counts["closed"] += 1
+
+
+@audited_write
+def signals_evaluate(*, tool_id: Any) -> dict[str, int]:
+    """Raise, update and close the tool's signals, as each member's own evidence supports them.
+
+    Members are grouped by the evidence they may see; each distinct set is evaluated once (overall,
+    per version and for the most recent period). A member sees a signal through its view: opened
+    when its evidence raises the finding, closed when its evidence no longer does. One signal row
+    serves every member with the same finding on the same reports; it is updated in place only when
+    every member viewing it moves together, otherwise the members whose evidence changed get a new
+    signal and the others keep theirs untouched. Serialised per tool by locking the tool row (after
+    the chain lock, like every audited write).
+    """
+    tool = Tool.objects.select_for_update(of=("self",)).filter(pk=tool_id).first()
+    if tool is None:
+        return {"raised": 0, "updated": 0, "closed": 0}
+    state = _load(tool)
+    reports, groups = evidence_views(tool)
+    baselines, known = baselines_of(tool), known_versions(tool)
+    for evidence, members in groups.items():
+        for finding in findings_for(tool, [reports[pk] for pk in evidence], state.margin, baselines, known):
+            _apply(state, finding, members)
+    _close_unsupported(state)
+    _close_unviewed(state)
+    return state.counts
 
 
 def _close_view(view: SignalView, now: Any) -> None:
@@ -328,6 +287,11 @@ def signals_sweep() -> dict[str, Any]:
     return {"evaluated": evaluated, "failed": failed}
 
 
+def _versions_of(signal: Signal, reports: list[Report]) -> str:
+    """The versions the evidence is about: the signal's own version, else every version reported."""
+    return (signal.version or ", ".join(sorted({r.tool_version for r in reports})))[:100]
+
+
 def signal_draft_alert(*, actor: Any, signal: Signal) -> Any:
     """A draft alert pre-filled with the evidence, distributed no wider than the evidence itself."""
     member = actor.member
@@ -354,7 +318,7 @@ def signal_draft_alert(*, actor: Any, signal: Signal) -> Any:
         "description": "\n".join(lines),
         "alert_type": AlertType.BIAS_OR_INEQUITY if signal.subgroup else AlertType.PERFORMANCE_DEGRADATION,
         "severity": severity,
-        "affected_tools": [{"tool": tool.pk, "versions": ", ".join(sorted({r.tool_version for r in reports}))[:100]}],
+        "affected_tools": [{"tool": tool.pk, "versions": _versions_of(signal, reports)}],
         "affected_jurisdictions": sorted({r.country for r in reports}),
         "distribution": Distribution.NETWORK if wide else Distribution.RESTRICTED,
         "recipients": recipients,

@@ -12,6 +12,7 @@ from django.db.models.functions import Lower
 
 from alerts.choices import AuthorizationStatus, ClinicalArea, Metric, metric_range
 from alerts.models import Authorization, BaselineMetric, Tool, ToolIdentifier
+from alerts.services.versions import authorization_versions_check
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import User
 from exchange.services.audit import audit_record, audit_record_change
@@ -140,6 +141,7 @@ def authorization_state(authorization: Authorization) -> dict[str, Any]:
         "reference": authorization.reference,
         "status": authorization.status,
         "date": authorization.date,
+        "versions": authorization.versions,
         "baseline": [{"metric": b.metric, "value": b.value} for b in authorization.baseline.all()],
     }
 
@@ -184,9 +186,11 @@ def authorization_record(
     date: date,
     status: str = AuthorizationStatus.AUTHORISED,
     baseline: Iterable[dict[str, Any]] = (),
+    versions: str = "",
 ) -> Authorization:
     jurisdiction = jurisdiction.strip().upper()
     _jurisdiction_check(actor, jurisdiction)
+    versions = authorization_versions_check(tool, versions)
     if status not in AuthorizationStatus.values:
         raise ValidationFailed(f"Unknown status {status!r}.", errors={"status": ["unknown"]})
     rows = _baseline_check(baseline)
@@ -199,7 +203,7 @@ def authorization_record(
         )
     authorization = Authorization(
         tool=tool, jurisdiction=jurisdiction, reference=reference.strip(), status=status, date=date,
-        recorded_by=actor.member,
+        versions=versions, recorded_by=actor.member,
     )
     try:
         with transaction.atomic():
@@ -222,6 +226,8 @@ def authorization_update(*, actor: User, authorization: Authorization, **changes
     baseline = changes.pop("baseline", None)
     if "status" in changes and changes["status"] not in AuthorizationStatus.values:
         raise ValidationFailed("Unknown status.", errors={"status": ["unknown"]})
+    if "versions" in changes:
+        changes["versions"] = authorization_versions_check(authorization.tool, changes["versions"] or "")
     if "jurisdiction" in changes and changes.pop("jurisdiction").strip().upper() != authorization.jurisdiction:
         raise ValidationFailed("The jurisdiction of an authorisation cannot change; record a new one.",
                                errors={"jurisdiction": ["cannot change"]})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from alerts.models import ToolVersion
 from alerts.selectors import inbox_for
 from exchange.portal.access import Portal
 
@@ -16,3 +17,9 @@ def inbox_count(portal: Portal | None) -> int:
     if portal is None:
         return 0
     return inbox_for(member=portal.member).filter(alert__isnull=False).count()
+
+
+@register.simple_tag
+def registered_versions() -> list[ToolVersion]:
+    """Every registered, not withdrawn version with its tool: what the version fields suggest."""
+    return list(ToolVersion.objects.filter(withdrawn=False).select_related("tool").order_by("tool__name", "created_at")[:1000])

@@ -239,7 +239,8 @@ def test_an_alert_reads_back_as_drafted(network: Network, api: Any, tool: Tool) 
     assert body["recipients"] == ["FDA", "HC"]
     assert body["affected_jurisdictions"] == ["GB", "US"]
     assert body["affected_tools"] == [{"tool": str(tool.pk), "name": tool.name, "manufacturer": tool.manufacturer,
-                                       "versions": ">=2.0,<2.4"}]
+                                       "versions": ">=2.0,<2.4", "fixed_in": None, "affected_versions": [],
+                                       "versions_note": ""}]
     assert {"id", "reference", "status", "revision", "publisher", "created_at", "published_at",
             "updated_at"} <= set(body)
 

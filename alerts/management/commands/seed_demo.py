@@ -9,14 +9,15 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from alerts.demo.data import ALERTS, DEMO_PASSWORD, MEMBERS, REPORTS, ROLES, TOOLS
+from alerts.demo.data import ALERTS, DEMO_PASSWORD, MEMBERS, REPORTS, ROLES, TOOLS, VERSIONS
 from alerts.demo.network import seed_answers, seed_subscriptions
-from alerts.models import Alert, Authorization, Report, Signal, Tool
+from alerts.models import Alert, Authorization, Report, Signal, Tool, ToolVersion
 from alerts.services.alerts import alert_amend, alert_close, alert_draft_create, alert_publish, alert_withdraw
 from alerts.services.reports import report_draft_create, report_publish
 from alerts.services.signals import signals_evaluate
 from alerts.services.terminology import TerminologyImportFailed, imdrf_release_import
 from alerts.services.tools import authorization_record, tool_register
+from alerts.services.versions import tool_version_register
 from exchange.errors import ServiceError
 from exchange.models import Member, User
 from exchange.services.members import member_create, user_create
@@ -88,6 +89,7 @@ class Command(BaseCommand):
                         baseline=[{"metric": m, "value": v} for m, v in metrics.items()],
                     )
             self.progress(step, len(TOOLS), f"{tool_name} ({manufacturer}) in {', '.join(baselines)}")
+        self._versions()
 
         self.stdout.write(self.style.MIGRATE_HEADING("IMDRF adverse-event terminology (sample)"))
         for sample in IMDRF_SAMPLES:
@@ -195,12 +197,31 @@ class Command(BaseCommand):
                 alert = alert_withdraw(actor=publisher, alert=alert, reason=spec["withdraw"])
         return alert, True
 
-    def _tools(self, pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
-        tools = {tool.name: tool for tool in Tool.objects.filter(name__in=[name for name, _ in pairs])}
-        missing = [name for name, _ in pairs if name not in tools]
+    def _versions(self) -> None:
+        """Registered versions (SPEC §10.2), each once: by the member of the tool's first jurisdiction."""
+        for tool_name, versions in VERSIONS.items():
+            tool = Tool.objects.get(name=tool_name)
+            registrant = tool.registered_by
+            actor = User.objects.get(email=f"publisher@{registrant.code.lower()}.example") if registrant else None
+            known = set(ToolVersion.objects.filter(tool=tool).values_list("version", flat=True))
+            for version, released_on, summary, significant, pccp in versions:
+                if version in known or actor is None:
+                    continue
+                tool_version_register(
+                    actor=actor, tool=tool, version=version, released_on=date.fromisoformat(released_on),
+                    change_summary=summary, significant=significant,
+                    pccp={"authorised_by": pccp[0], "reference": pccp[1]} if pccp else None,
+                )
+            self.stdout.write(f"  {tool_name}: versions {', '.join(v[0] for v in versions)}")
+
+    def _tools(self, items: list[tuple[str, ...]]) -> list[dict[str, Any]]:
+        names = [item[0] for item in items]
+        tools = {tool.name: tool for tool in Tool.objects.filter(name__in=names)}
+        missing = [name for name in names if name not in tools]
         if missing:
             raise CommandError(f"Demo alert names a tool that is not in the demo registry: {missing[0]}")
-        return [{"tool": tools[name].pk, "versions": versions} for name, versions in pairs]
+        return [{"tool": tools[item[0]].pk, "versions": item[1], "fixed_in": item[2] if len(item) > 2 else ""}
+                for item in items]
 
     def _staff(self) -> User:
         staff = User.objects.filter(email="secretariat@exchange.example").first()
