@@ -142,3 +142,32 @@ class SignalKind(models.TextChoices):
 class SignalStatus(models.TextChoices):
     OPEN = "open", "Open"
     CLOSED = "closed", "Closed"
+
+
+class AuthorizationRoute(models.TextChoices):
+    """How an authorisation was granted (SPEC §10.1): on the member's own assessment or by reliance."""
+
+    INDEPENDENT = "independent", "Independent"
+    RELIANCE = "reliance", "Reliance"
+
+
+class AuthorizationValidity(models.TextChoices):
+    FOLLOWS_REFERENCE = "follows_reference", "Follows the reference"
+    INDEPENDENT_AFTER_GRANT = "independent_after_grant", "Independent after grant"
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DECIDED = "decided", "Decided"
+
+
+class ReviewOutcome(models.TextChoices):
+    MAINTAIN = "maintain", "Maintain"
+    VARY = "vary", "Vary"
+    SUSPEND = "suspend", "Suspend"
+    REVOKE = "revoke", "Revoke"
+
+
+class ReviewTrigger(models.TextChoices):
+    ALERT = "alert", "Alert by the reference member"
+    AUTHORISATION_CHANGE = "authorisation_change", "Change of the reference authorisation"

@@ -25,6 +25,7 @@ from alerts.payloads import alert_payload, revision_payload
 from alerts.selectors import alert_audience, alerts_with_details, tools_authorised_in
 from alerts.services.distribution import recipients_resolve
 from alerts.services.provenance import revision_sign
+from alerts.services.reliance import reliance_reviews_for_alert
 from alerts.services.terminology import imdrf_codes_check
 from exchange.errors import (
     Conflict,
@@ -263,6 +264,7 @@ def alert_publish(*, actor: User, alert: Alert) -> Alert:
                  before={"status": AlertStatus.DRAFT}, after=_content_snapshot(alert, payload))
     _record_event("alert.published", alert, _with_signed_revision(payload, revision))
     _request_acknowledgements(alert, actor)
+    reliance_reviews_for_alert(actor=actor, alert=alert)
     return alert
 
 
@@ -318,6 +320,7 @@ def alert_amend(
     _record_event("alert.amended", alert, _with_signed_revision(payload, revision))
     if material:
         _request_acknowledgements(alert, actor)
+        reliance_reviews_for_alert(actor=actor, alert=alert)
     return alert
 
 
