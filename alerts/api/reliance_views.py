@@ -54,6 +54,9 @@ class RelianceReviewDetailView(MemberScopedMixin[RelianceReview], generics.Retri
     model = RelianceReview
     serializer_class = RelianceReviewSerializer
 
+    def member_queryset(self, member: Member) -> QuerySet[RelianceReview]:
+        return selectors.reliance_reviews_visible_to(member=member)
+
     def get_object(self) -> RelianceReview:
         return one_or_404(self.get_queryset(), detail="No such reliance review (or not visible to your member).",
                           pk=self.kwargs["pk"])
@@ -70,6 +73,9 @@ class RelianceReviewDecisionView(MemberScopedMixin[RelianceReview], generics.Gen
     required_scopes = {"POST": Scope.PUBLISH}
     pagination_class = None
     filter_backends: list[Any] = []
+
+    def member_queryset(self, member: Member) -> QuerySet[RelianceReview]:
+        return selectors.reliance_reviews_visible_to(member=member)
 
     @extend_schema(request=DecisionSerializer, responses=RelianceReviewSerializer)
     def post(self, request: Request, pk: str) -> Response:
