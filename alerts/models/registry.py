@@ -103,6 +103,13 @@ class Authorization(models.Model):
     def __str__(self) -> str:
         return f"{self.tool_id} in {self.jurisdiction}"
 
+    @property
+    def is_reference_lapsed(self) -> bool:
+        """`reference_lapsed` for templates: the rule lives in alerts.models.reliance.reference_lapsed."""
+        from alerts.models.reliance import reference_lapsed  # that module builds on this one
+
+        return reference_lapsed(self)
+
 
 class BaselineMetric(models.Model):
     authorization = models.ForeignKey(Authorization, on_delete=models.CASCADE, related_name="baseline")

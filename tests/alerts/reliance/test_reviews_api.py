@@ -320,7 +320,8 @@ def test_reviews_are_listed_by_status(network, api, reliance) -> None:
     decided_ids = [r["id"] for r in hc.get(REVIEWS, {"status": "decided"}).json()["results"]]
 
     assert decided_ids == [str(decided.pk)]
-    assert len(open_ids) == 1 and open_ids[0] != str(decided.pk)
+    assert len(open_ids) == 1
+    assert open_ids[0] != str(decided.pk)
     assert_problem(hc.get(REVIEWS, {"status": "pending"}), 400)
 
 

@@ -46,12 +46,16 @@ def test_a_reliance_authorisation_reads_back_with_its_reference(network: Network
     read = api(network.tga.viewer)
     assert read.get(_url(tool, Authorization.objects.get(pk=body["id"]))).json() == body
     listed = {a["jurisdiction"]: a for a in read.get(_url(tool)).json()["results"]}
-    assert listed["US"]["route"] == "independent" and listed["US"]["relies_on"] is None
-    assert listed["US"]["validity"] is None and listed["US"]["member"] == "FDA"
+    assert listed["US"]["route"] == "independent"
+    assert listed["US"]["relies_on"] is None
+    assert listed["US"]["validity"] is None
+    assert listed["US"]["member"] == "FDA"
     on_tool = {a["jurisdiction"]: a for a in read.get(f"/api/v1/tools/{tool.pk}/").json()["authorizations"]}
-    assert on_tool["CA"]["route"] == "reliance" and on_tool["CA"]["relies_on"]["member"] == "FDA"
+    assert on_tool["CA"]["route"] == "reliance"
+    assert on_tool["CA"]["relies_on"]["member"] == "FDA"
     entry = AuditEntry.objects.get(action="authorization.recorded", object_id=body["id"])
-    assert entry.after["route"] == "reliance" and entry.after["relies_on"] == str(fda.pk)
+    assert entry.after["route"] == "reliance"
+    assert entry.after["relies_on"] == str(fda.pk)
 
 
 def test_the_default_route_is_independent(network: Network, api, reference) -> None:
