@@ -75,7 +75,7 @@ class InboxAcknowledgementSerializer(AcknowledgementSerializer):
 class InboxItemSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(
         choices=[("alert", "alert"), ("report", "report"), ("reliance_review", "reliance_review")],
-        help_text="`reliance_review` items (open reliance reviews of your member, SPEC §10.1) come first on the "
+        help_text="`reliance_review` items (open reliance reviews of your member) come first on the "
         "first page, most urgent first; they carry `review` instead of `acknowledgement`.",
     )
     id = serializers.UUIDField()

@@ -67,7 +67,7 @@ class PublishedAlertSerializer(AlertSerializer):
     reliance_gaps = serializers.ListField(
         child=serializers.CharField(), read_only=True,
         help_text="Members whose authorisation of an affected tool relies on yours and who are outside the "
-        "audience (SPEC §10.1): widen the distribution to reach them; the service never does it by itself.",
+        "audience: widen the distribution to reach them; the service never does it by itself.",
     )
 
     class Meta(AlertSerializer.Meta):

@@ -95,7 +95,7 @@ OPERATIONS: dict[str, OperationDoc] = {
         "Record an authorisation in your jurisdiction",
         "Records that the tool is authorised (or suspended, withdrawn) in your member's own jurisdiction, with "
         "its reference and declared baseline metrics; another jurisdiction answers `403`. `route` is "
-        "`independent` (the default) or `reliance` (SPEC §10.1): a reliance authorisation names `relies_on`, "
+        "`independent` (the default) or `reliance`: a reliance authorisation names `relies_on`, "
         "another member's authorisation of the same tool that is `authorised` and itself independent, and "
         "`validity` (`follows_reference`, the default, or `independent_after_grant`). Relying on your own "
         "member's authorisation, on another tool's, on a reliance authorisation (`code: reliance-chain`) or on a "

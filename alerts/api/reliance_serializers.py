@@ -38,7 +38,7 @@ class ReviewTriggerSerializer(serializers.Serializer[Any]):
 
 
 class RelianceReviewSerializer(serializers.Serializer[Any]):
-    """A reliance review as read (Appendix B), rendered by `alerts.payloads.review_payload`."""
+    """A reliance review: the relying authorisation, its reference, the trigger, the deadline and the decision."""
 
     id = serializers.UUIDField()
     authorization = ReviewAuthorizationSerializer(help_text="The relying authorisation under review.")

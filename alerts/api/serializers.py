@@ -40,7 +40,7 @@ class BaselineSerializer(serializers.ModelSerializer[BaselineMetric]):
 
 
 class AuthorizationSerializer(serializers.ModelSerializer[Authorization]):
-    """An authorisation as written (`POST`, `PATCH`); it is read as `AuthorizationReadSerializer`."""
+    """An authorisation as written (`POST`, `PATCH`)."""
 
     tool = serializers.UUIDField(source="tool_id", read_only=True)
     jurisdiction = serializers.CharField(max_length=2, min_length=2, validators=[country_validator])
@@ -50,7 +50,7 @@ class AuthorizationSerializer(serializers.ModelSerializer[Authorization]):
     recorded_by: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(slug_field="code", read_only=True)
     route = serializers.ChoiceField(
         choices=AuthorizationRoute.choices, default=AuthorizationRoute.INDEPENDENT,
-        help_text="`reliance`: granted by reliance on another member's authorisation of the same tool (SPEC §10.1).",
+        help_text="`reliance`: granted by reliance on another member's authorisation of the same tool.",
     )
     relies_on = serializers.UUIDField(
         required=False, allow_null=True, default=None,
@@ -90,7 +90,7 @@ class RelianceReferenceSerializer(serializers.Serializer[Any]):
 
 
 class AuthorizationReadSerializer(serializers.Serializer[Any]):
-    """An authorisation as read (Appendix A and B): rendered by `alerts.payloads.authorization_payload`."""
+    """An authorisation: where the tool is on the market, by whose decision, and by which route."""
 
     id = serializers.UUIDField()
     tool = serializers.UUIDField()
