@@ -387,3 +387,23 @@ def test_open_reviews_head_the_inbox_most_urgent_first(network, api, reliance) -
     assert [item["severity"] for item in items[:2]] == ["critical", "low"]
     assert items[0]["review"]["relying_member"] == "HC"
     assert all(item["kind"] != "reliance_review" for item in api(network.tga.viewer).get("/api/v1/inbox/").json()["results"])
+
+
+# --- delivery like every event ----------------------------------------------------------------------
+
+
+def test_review_events_reach_subscriptions_of_their_audience_only(network, reliance) -> None:
+    from exchange.models import Notification
+    from exchange.services.fanout import event_fan_out
+    from exchange.services.subscriptions import subscription_create
+
+    for regulator in (network.hc, network.tga):
+        subscription_create(actor=regulator.admin, member=regulator.member, name="Reliance",
+                            event_types=["reliance.review_opened", "authorisation.changed"])
+    publish(network, reliance, severity="critical")
+    for event in Event.objects.filter(type="reliance.review_opened"):
+        event_fan_out(event_id=event.pk)
+
+    hc = Notification.objects.filter(member=network.hc.member, event__type="reliance.review_opened")
+    assert [n.event.payload["relying_member"] for n in hc] == ["HC"]
+    assert not Notification.objects.filter(member=network.tga.member, event__type="reliance.review_opened").exists()
