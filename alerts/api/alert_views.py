@@ -64,14 +64,14 @@ ETAG_HEADER = OpenApiParameter(
 class PublishedAlertSerializer(AlertSerializer):
     """The alert as its publisher reads it after publishing or amending."""
 
-    reliance_gaps = serializers.ListField(
-        child=serializers.CharField(), read_only=True,
-        help_text="Members whose authorisation of an affected tool relies on yours and who are outside the "
-        "audience: widen the distribution to reach them; the service never does it by itself.",
-    )
-
-    class Meta(AlertSerializer.Meta):
-        fields = (*AlertSerializer.Meta.fields, "reliance_gaps")
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields["reliance_gaps"] = serializers.ListField(
+            child=serializers.CharField(), read_only=True,
+            help_text="Members whose authorisation of an affected tool relies on yours and who are outside the "
+            "audience: widen the distribution to reach them; the service never does it by itself.",
+        )
+        return fields
 
 
 def _with_etag(alert: Alert, body: Any, code: int = status.HTTP_200_OK) -> Response:

