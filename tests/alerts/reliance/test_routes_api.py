@@ -80,6 +80,7 @@ def test_every_change_is_an_authorisation_changed_event_for_every_member(network
             (created["id"], "HC-MDL-2026-0101"), (str(fda.pk), "K250202-R"),
         ]
     event = Event.objects.filter(type="authorisation.changed", object_id=created["id"]).get()
+    assert event.payload == created  # rendered once: the event carries the authorisation as the API shows it
     assert event.audience_kind == "network"
     assert event.payload["relies_on"]["id"] == str(fda.pk)
     assert event.facets["tools"] == [str(tool.pk)]
