@@ -407,3 +407,20 @@ def test_review_events_reach_subscriptions_of_their_audience_only(network, relia
     hc = Notification.objects.filter(member=network.hc.member, event__type="reliance.review_opened")
     assert [n.event.payload["relying_member"] for n in hc] == ["HC"]
     assert not Notification.objects.filter(member=network.tga.member, event__type="reliance.review_opened").exists()
+
+
+def test_the_review_list_queries_do_not_grow_with_the_page_size(network, api, reliance) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for number in range(3):
+        publish(network, reliance, title=f"alert {number}")
+    fda = api(network.fda.viewer)
+    assert len(fda.get(REVIEWS).json()["results"]) == 6
+
+    with CaptureQueriesContext(connection) as small:
+        assert len(fda.get(REVIEWS, {"limit": 2}).json()["results"]) == 2
+    with CaptureQueriesContext(connection) as large:
+        assert len(fda.get(REVIEWS, {"limit": 6}).json()["results"]) == 6
+
+    assert len(large) == len(small), [q["sql"] for q in large.captured_queries]
