@@ -163,3 +163,32 @@ class TranslationSource(models.TextChoices):
     PUBLISHER = "publisher", "The publishing member"
     MEMBER = "member", "A member of the audience"
     MACHINE = "machine", "Machine translation"
+
+
+class AuthorizationRoute(models.TextChoices):
+    """How an authorisation was granted (SPEC §10.1): on the member's own assessment or by reliance."""
+
+    INDEPENDENT = "independent", "Independent"
+    RELIANCE = "reliance", "Reliance"
+
+
+class AuthorizationValidity(models.TextChoices):
+    FOLLOWS_REFERENCE = "follows_reference", "Follows the reference"
+    INDEPENDENT_AFTER_GRANT = "independent_after_grant", "Independent after grant"
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DECIDED = "decided", "Decided"
+
+
+class ReviewOutcome(models.TextChoices):
+    MAINTAIN = "maintain", "Maintain"
+    VARY = "vary", "Vary"
+    SUSPEND = "suspend", "Suspend"
+    REVOKE = "revoke", "Revoke"
+
+
+class ReviewTrigger(models.TextChoices):
+    ALERT = "alert", "Alert by the reference member"
+    AUTHORISATION_CHANGE = "authorisation_change", "Change of the reference authorisation"

@@ -17,7 +17,18 @@ from typing import Any
 
 from django.utils import timezone
 
-from alerts.models import Alert, AlertRevision, AlertTranslation, Report, ReportMetric, Signal
+from alerts.choices import ReviewTrigger
+from alerts.models import (
+    Alert,
+    AlertRevision,
+    AlertTranslation,
+    Authorization,
+    RelianceReview,
+    Report,
+    ReportMetric,
+    Signal,
+)
+from alerts.models.reliance import reference_lapsed
 
 
 def _when(value: datetime | None) -> str | None:
@@ -195,4 +206,78 @@ def signal_payload(signal: Signal) -> dict[str, Any]:
         "created_at": _when(signal.created_at),
         "updated_at": _when(signal.updated_at),
         "closed_at": _when(signal.closed_at),
+    }
+
+
+# --- reliance (SPEC §10.1, Appendix B) -------------------------------------------------------------
+
+
+def authorization_member_code(authorization: Authorization) -> str | None:
+    """The member whose decision the authorisation is: the one that recorded it."""
+    member = authorization.recorded_by
+    return None if member is None else member.code
+
+
+def authorization_payload(authorization: Authorization) -> dict[str, Any]:
+    """An authorisation as read (Appendix A and B); `relies_on` and `recorded_by` pre-fetched."""
+    reference = authorization.relies_on
+    body: dict[str, Any] = {
+        "id": str(authorization.pk),
+        "tool": str(authorization.tool_id),
+        "member": authorization_member_code(authorization),
+        "jurisdiction": authorization.jurisdiction,
+        "reference": authorization.reference,
+        "status": authorization.status,
+        "date": _day(authorization.date),
+        "baseline": [{"metric": b.metric, "value": _float(b.value)} for b in authorization.baseline.all()],
+        "route": authorization.route,
+        "relies_on": None if reference is None else {
+            "id": str(reference.pk),
+            "member": authorization_member_code(reference),
+            "jurisdiction": reference.jurisdiction,
+            "reference": reference.reference,
+            "status": reference.status,
+        },
+        "validity": authorization.validity,
+        "versions": authorization.versions,
+        "reference_lapsed": reference_lapsed(authorization),
+        "recorded_by": authorization_member_code(authorization),
+        "created_at": _when(authorization.created_at),
+        "updated_at": _when(authorization.updated_at),
+    }
+    return body
+
+
+def review_trigger(review: RelianceReview) -> dict[str, Any]:
+    if review.trigger_kind == ReviewTrigger.ALERT:
+        return {"kind": "alert", "alert": _id(review.alert_id), "revision": review.alert_revision}
+    return {"kind": "authorisation_change", "from": review.trigger_from, "to": review.trigger_to}
+
+
+def review_payload(review: RelianceReview, *, now: datetime | None = None) -> dict[str, Any]:
+    """A reliance review as read (Appendix B); its authorisations and members pre-fetched."""
+    relying, reference = review.authorization, review.reference_authorization
+    return {
+        "id": str(review.pk),
+        "authorization": {
+            "id": str(relying.pk), "tool": str(relying.tool_id), "jurisdiction": relying.jurisdiction,
+            "reference": relying.reference, "status": relying.status,
+        },
+        "relying_member": review.relying_member.code,
+        "reference_member": review.reference_member.code,
+        "reference_authorization": {
+            "id": str(reference.pk), "jurisdiction": reference.jurisdiction, "reference": reference.reference,
+            "status": reference.status,
+        },
+        "trigger": review_trigger(review),
+        "opened_at": _when(review.opened_at),
+        "deadline": _when(review.deadline),
+        "overdue": review.is_overdue(now),
+        "status": review.status,
+        "outcome": review.outcome,
+        "rationale": review.rationale or None,
+        "versions": review.versions or None,
+        "comment": review.comment or None,
+        "decided_by": review.decided_by_email or None,
+        "decided_at": _when(review.decided_at),
     }

@@ -19,7 +19,14 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from alerts.choices import SEVERITY_RANK, AlertStatus, AuthorizationStatus, Distribution, ReportStatus
+from alerts.choices import (
+    SEVERITY_RANK,
+    AlertStatus,
+    AuthorizationStatus,
+    Distribution,
+    ReportStatus,
+    ReviewStatus,
+)
 from alerts.models import (
     Acknowledgement,
     Alert,
@@ -29,6 +36,7 @@ from alerts.models import (
     AlertTranslation,
     Authorization,
     BaselineMetric,
+    RelianceReview,
     Report,
     ReportMetric,
     ReportRecipient,
@@ -36,6 +44,7 @@ from alerts.models import (
     Signal,
     Tool,
 )
+from alerts.models.reliance import latest_change_review_status
 from exchange.choices import AudienceKind
 from exchange.models import Member
 
@@ -44,12 +53,19 @@ def tools_list() -> QuerySet[Tool]:
     """The shared registry: every active member sees every tool."""
     return Tool.objects.select_related("registered_by").prefetch_related(
         "identifiers",
-        Prefetch("authorizations", queryset=Authorization.objects.prefetch_related("baseline")),
+        Prefetch("authorizations", queryset=authorizations_with_reliance(Authorization.objects.all())),
+    )
+
+
+def authorizations_with_reliance(queryset: QuerySet[Authorization]) -> QuerySet[Authorization]:
+    """Authorisations with what their payload reads: baseline, members, reference, `reference_lapsed`."""
+    return queryset.select_related("recorded_by", "relies_on__recorded_by").prefetch_related("baseline").annotate(
+        latest_change_review_status=latest_change_review_status(),
     )
 
 
 def authorizations_list(*, tool: Tool) -> QuerySet[Authorization]:
-    return Authorization.objects.filter(tool=tool).prefetch_related("baseline")
+    return authorizations_with_reliance(Authorization.objects.filter(tool=tool))
 
 
 def alert_visibility_q(member: Member) -> Q:
@@ -234,4 +250,26 @@ def alerts_for_export(queryset: QuerySet[Alert]) -> QuerySet[Alert]:
         "jurisdiction_rows",
         Prefetch("recipient_rows", queryset=AlertRecipient.objects.select_related("member")),
         Prefetch("revisions", queryset=AlertRevision.objects.order_by("number")),
+    )
+
+
+# --- reliance reviews (SPEC §10.1) ------------------------------------------------------------------
+
+
+def reliance_reviews_visible_to(*, member: Member | None) -> QuerySet[RelianceReview]:
+    """Reviews where the member is the relying or the reference member; nothing for anyone else."""
+    if member is None or not member.is_active:
+        return RelianceReview.objects.none()
+    return RelianceReview.objects.filter(Q(relying_member=member) | Q(reference_member=member)).select_related(
+        "authorization__tool", "reference_authorization", "relying_member", "reference_member",
+    )
+
+
+def reliance_reviews_open_for(*, member: Member) -> QuerySet[RelianceReview]:
+    """The member's own open reviews (it must decide them), most urgent first: they head its inbox."""
+    return (
+        reliance_reviews_visible_to(member=member)
+        .filter(relying_member=member, status=ReviewStatus.OPEN)
+        .select_related("alert")
+        .order_by("deadline", "opened_at", "id")
     )

@@ -6,15 +6,17 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 
-from alerts.models import Alert
+from alerts.models import Alert, RelianceReview
 from exchange.queueing import QueuedTask
 
 
 @shared_task(name="alerts.acknowledgements_overdue_sweep", base=QueuedTask, ignore_result=True, time_limit=120, soft_time_limit=100)
 def acknowledgements_overdue_sweep() -> int:
+    """Overdue acknowledgements, and overdue reliance reviews (SPEC §10.1: reminded the same way)."""
     from alerts.services.acknowledgements import acknowledgements_overdue_sweep as sweep
+    from alerts.services.reliance import reliance_reviews_overdue_sweep
 
-    return sweep()
+    return sweep() + reliance_reviews_overdue_sweep()
 
 
 @shared_task(
@@ -53,3 +55,31 @@ def signals_evaluate_all() -> None:
     from alerts.services.signals import signals_sweep
 
     signals_sweep()
+
+
+@shared_task(
+    name="alerts.reliance_review_reminder_send",
+    base=QueuedTask,
+    ignore_result=True,
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    max_retries=6,
+    time_limit=60,
+    soft_time_limit=50,
+)
+def reliance_review_reminder_send(review_id: str, email: str) -> None:
+    review = (
+        RelianceReview.objects.filter(pk=review_id)
+        .select_related("authorization__tool", "relying_member", "reference_member").first()
+    )
+    if review is None or review.status != "open":
+        return  # decided meanwhile: nothing to remind
+    tool = review.authorization.tool
+    subject = f"[Overdue] Reliance review of {tool.name} ({review.authorization.reference}) is past its deadline"
+    body = (
+        f"{review.relying_member.code}'s authorisation {review.authorization.reference} of {tool.name} "
+        f"({tool.manufacturer}) relies on {review.reference_member.code}'s, which acted: its review was due "
+        f"{review.deadline:%Y-%m-%d %H:%M} UTC.\n\n"
+        "Open the Exchange's Reliance page to maintain, vary, suspend or revoke the authorisation, with your rationale."
+    )
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])

@@ -176,6 +176,35 @@ def ack_deadlines(name: str) -> dict[str, int | None]:
     )
 
 
+# Reliance review deadlines in hours (SPEC §10.1): by the alert's severity, `change` for a change of
+# the reference authorisation, `lapsed` for a follows_reference authorisation whose reference lapsed.
+DEFAULT_RELIANCE_REVIEW_HOURS: dict[str, int] = {
+    "critical": 24, "high": 48, "medium": 72, "low": 168, "change": 72, "lapsed": 24,
+}
+
+
+def _review_hours(value: str) -> dict[str, int]:
+    result = dict(DEFAULT_RELIANCE_REVIEW_HOURS)
+    for part in value.split(","):
+        if not part.strip():
+            continue
+        key, separator, hours = part.partition("=")
+        key = key.strip().lower()
+        if not separator or key not in result:
+            raise ValueError(part)
+        result[key] = _positive_int(hours.strip())
+    return result
+
+
+def reliance_review_hours(name: str) -> dict[str, int]:
+    return _read(
+        name,
+        dict(DEFAULT_RELIANCE_REVIEW_HOURS),
+        _review_hours,
+        "key=hours pairs such as critical=24,high=48,medium=72,low=168,change=72 (and lapsed=24)",
+    )
+
+
 def _url(name: str, value: str, schemes: set[str]) -> str:
     scheme = value.split(":", 1)[0].lower()
     if scheme not in schemes:

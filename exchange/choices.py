@@ -68,6 +68,9 @@ class EventType(models.TextChoices):
     PING = "ping", "Ping (test message to one endpoint)"
     # Appended, never inserted: each type's bit is its position, stored in subscriptions' masks.
     AUDIT_CHECKPOINT = "audit.checkpoint", "Audit checkpoint"
+    AUTHORISATION_CHANGED = "authorisation.changed", "Authorisation recorded or changed"
+    RELIANCE_REVIEW_OPENED = "reliance.review_opened", "Reliance review opened"
+    RELIANCE_REVIEW_DECIDED = "reliance.review_decided", "Reliance review decided"
 
 
 # One bit per event type, in declaration order: a subscription stores the OR of the types it wants

@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from alerts.api.reliance_serializers import RelianceReviewSerializer
 from alerts.choices import AckState, RelianceDecision
 
 
@@ -72,7 +73,11 @@ class InboxAcknowledgementSerializer(AcknowledgementSerializer):
 
 
 class InboxItemSerializer(serializers.Serializer[Any]):
-    kind = serializers.ChoiceField(choices=[("alert", "alert"), ("report", "report")])
+    kind = serializers.ChoiceField(
+        choices=[("alert", "alert"), ("report", "report"), ("reliance_review", "reliance_review")],
+        help_text="`reliance_review` items (open reliance reviews of your member) come first on the "
+        "first page, most urgent first; they carry `review` instead of `acknowledgement`.",
+    )
     id = serializers.UUIDField()
     reference = serializers.CharField(allow_null=True)
     title = serializers.CharField()
@@ -80,4 +85,5 @@ class InboxItemSerializer(serializers.Serializer[Any]):
     alert_type = serializers.CharField(allow_null=True)
     publisher = serializers.CharField()
     published_at = serializers.DateTimeField(allow_null=True)
-    acknowledgement = InboxAcknowledgementSerializer()
+    acknowledgement = InboxAcknowledgementSerializer(required=False)
+    review = RelianceReviewSerializer(required=False)

@@ -39,6 +39,7 @@ from alerts.references import reference_normalise
 from alerts.services import acknowledgements as ack_services
 from alerts.services import alerts as services
 from alerts.services import translations as translation_services
+from alerts.services.reliance import reliance_gaps
 from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.api.viewsets import MemberScopedMixin
 from exchange.choices import Scope
@@ -62,6 +63,19 @@ ETAG_HEADER = OpenApiParameter(
     "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
     description="The alert's current ETag, from the ETag header of GET.",
 )
+
+
+class PublishedAlertSerializer(AlertSerializer):
+    """The alert as its publisher reads it after publishing or amending."""
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields["reliance_gaps"] = serializers.ListField(
+            child=serializers.CharField(), read_only=True,
+            help_text="Members whose authorisation of an affected tool relies on yours and who are outside the "
+            "audience: widen the distribution to reach them; the service never does it by itself.",
+        )
+        return fields
 
 
 def _with_etag(alert: Alert, body: Any, code: int = status.HTTP_200_OK) -> Response:
@@ -247,13 +261,19 @@ class AlertViewSet(
         services.alert_draft_delete(actor=request_user(request), alert=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, responses=AlertSerializer)
+    def _answer_to_publisher(self, alert: Alert) -> Response:
+        """Publish and amend answers add `reliance_gaps` (SPEC §10.1): for the publisher's eyes only."""
+        fresh = self._fresh(alert)
+        body = {**AlertSerializer(fresh).data, "reliance_gaps": reliance_gaps(alert=fresh)}
+        return _with_etag(fresh, body)
+
+    @extend_schema(request=None, responses=PublishedAlertSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str | None = None) -> Response:
         alert = services.alert_publish(actor=request_user(request), alert=self.get_object())
-        return self._answer(alert)
+        return self._answer_to_publisher(alert)
 
-    @extend_schema(request=AmendSerializer, responses=AlertSerializer, parameters=[ETAG_HEADER])
+    @extend_schema(request=AmendSerializer, responses=PublishedAlertSerializer, parameters=[ETAG_HEADER])
     @action(detail=True, methods=["post"])
     def amend(self, request: Request, pk: str | None = None) -> Response:
         alert = self.get_object()
@@ -266,7 +286,7 @@ class AlertViewSet(
             actor=request_user(request), alert=alert, data=data, change_summary=change_summary,
             material=material, if_match=request.headers.get("If-Match"),
         )
-        return self._answer(alert)
+        return self._answer_to_publisher(alert)
 
     @extend_schema(request=CloseSerializer, responses=AlertSerializer)
     @action(detail=True, methods=["post"])

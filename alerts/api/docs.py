@@ -22,6 +22,12 @@ ACK_EFFECT = (
     " Acknowledgements are then requested from every audience member where an affected tool is authorised, "
     "with a deadline set by severity; they appear in those members' inboxes."
 )
+RELIANCE_EFFECT = (
+    " Members whose authorisation of an affected tool relies on yours and who are in the audience get a "
+    "reliance review (a material amendment opens another); the answer adds `reliance_gaps`, the codes of "
+    "relying members outside the audience, for you alone: widen the distribution to reach them (the service "
+    "never does)."
+)
 
 ALERT_BODY = {
     "title": "Missed small nodules after scanner firmware 7.2",
@@ -118,17 +124,54 @@ OPERATIONS: dict[str, OperationDoc] = {
     "tools_authorizations_create": doc(
         "Record an authorisation in your jurisdiction",
         "Records that the tool is authorised (or suspended, withdrawn) in your member's own jurisdiction, with "
-        "its reference and declared baseline metrics; another jurisdiction answers `403`. Publishers (`publish`). "
-        "Records an audit entry; answers `201` with `Location`. Accepts `Idempotency-Key`.",
+        "its reference and declared baseline metrics; another jurisdiction answers `403`. `route` is "
+        "`independent` (the default) or `reliance`: a reliance authorisation names `relies_on`, "
+        "another member's authorisation of the same tool that is `authorised` and itself independent, and "
+        "`validity` (`follows_reference`, the default, or `independent_after_grant`). Relying on your own "
+        "member's authorisation, on another tool's, on a reliance authorisation (`code: reliance-chain`) or on a "
+        "suspended or withdrawn one answers `400` naming the field. Publishers (`publish`). Records an audit "
+        "entry and the event `authorisation.changed` (every active member); answers `201` with `Location`. "
+        "Accepts `Idempotency-Key`.",
         request_example("A UKCA marking", {"jurisdiction": "GB", "reference": "UKCA-2025-0042",
                                            "status": "authorised", "date": "2025-03-01",
                                            "baseline": [{"metric": "sensitivity", "value": 0.92}]}),
+        request_example("By reliance on FDA's authorisation", {
+            "jurisdiction": "CA", "reference": "HC-MDL-2026-0101", "status": "authorised", "date": "2026-02-01",
+            "route": "reliance", "relies_on": "5a7c1e2b-3d4f-4a6b-8c9d-0e1f2a3b4c5d",
+            "validity": "follows_reference"}),
     ),
     "tools_authorizations_retrieve": doc("Read one authorisation", "Any member user (`read`). Changes nothing."),
     "tools_authorizations_partial_update": doc(
         "Change an authorisation of your jurisdiction",
-        "Changes the status, reference, date or baselines of an authorisation your member recorded. Publishers "
-        "(`publish`). Records an audit entry.",
+        "Changes the status, reference, date, baselines or route of an authorisation your member recorded "
+        "(`{\"status\": \"suspended\"}`). Publishers (`publish`). Records an audit entry and, when something "
+        "changed, the event `authorisation.changed`. A change of the status (or versions) of an authorisation "
+        "others rely on opens a reliance review for each of them in the same transaction.",
+    ),
+    # --- reliance reviews (SPEC §10.1) ---------------------------------------------------------------
+    "reliance_reviews_list": doc(
+        "Reliance reviews of your member",
+        "Reviews where your member is the relying or the reference member, most urgent (earliest deadline) "
+        "first; `?status=open|decided`. A review opens, in the transaction of its trigger, for each authorisation "
+        "relying on another member's when that member publishes or materially amends an alert about the tool "
+        "whose audience includes the relying member (`trigger.kind: alert`), or changes the status or versions "
+        "of the reference authorisation (`authorisation_change`). Deadlines: `RELIANCE_REVIEW_HOURS`. Any member "
+        "user (`read`); other members' reviews are never listed." + LIST_NOTE,
+    ),
+    "reliance_reviews_retrieve": doc(
+        "Read one reliance review",
+        "The relying and the reference member read it; anyone else gets `404`. Any member user (`read`).",
+    ),
+    "reliance_reviews_decision_create": doc(
+        "Decide a reliance review",
+        "The relying member's decision: `maintain`, `vary` (with `versions` or a `comment`), `suspend` or "
+        "`revoke`, with a `rationale` (required; `400` naming the field otherwise). `suspend` and `revoke` change "
+        "your authorisation's status in the same transaction (audited, event `authorisation.changed`); every "
+        "decision records `reliance.review_decided` for the relying and the reference member. A decided review "
+        "answers `409`; the reference member `403`; anyone else `404`. Publishers and admins of the relying "
+        "member (`publish`).",
+        request_example("Suspend", {"outcome": "suspend",
+                                    "rationale": "FDA's finding applies to the firmware deployed in Canada."}),
     ),
     # --- alerts --------------------------------------------------------------------------------------
     "alerts_list": doc(
@@ -170,7 +213,7 @@ OPERATIONS: dict[str, OperationDoc] = {
         "Publish a draft",
         "Releases the draft to its distribution as revision 1 with a reference `SAX-YYYY-XXXXXX` (six random Crockford base32 characters). Publishers of "
         "the publishing member (`publish`). Records the revision, an audit entry and the event `alert.published` "
-        "(delivered to matching subscriptions)." + ACK_EFFECT + BY_REFERENCE,
+        "(delivered to matching subscriptions)." + ACK_EFFECT + RELIANCE_EFFECT + BY_REFERENCE,
     ),
     "alerts_amend_create": doc(
         "Amend a published alert",
@@ -179,7 +222,7 @@ OPERATIONS: dict[str, OperationDoc] = {
         "`428`, stale `412` (re-read and retry). The distribution may widen, never narrow, and recipients "
         "cannot be removed. Publishers of the publishing member (`publish`). Records the revision, an audit "
         "entry and the event `alert.amended`, whose data adds `amendment` (revision, summary, changed fields)."
-        + BY_REFERENCE + ETAG,
+        + RELIANCE_EFFECT + BY_REFERENCE + ETAG,
         request_example("A material correction", {"change_summary": "Firmware 7.3 is affected too.",
                                                   "material": True, "severity": "critical"}),
     ),

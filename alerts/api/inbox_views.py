@@ -12,10 +12,12 @@ from rest_framework.response import Response
 
 from alerts import selectors
 from alerts.api.ack_serializers import InboxItemSerializer
-from alerts.models import Acknowledgement
+from alerts.models import Acknowledgement, RelianceReview
+from alerts.payloads import review_payload
 from alerts.services.acknowledgements import ack_render
 from exchange.api.viewsets import MemberScopedMixin
 from exchange.models import Member
+from exchange.permissions import request_member
 
 
 def inbox_item(ack: Acknowledgement) -> dict[str, Any]:
@@ -47,6 +49,25 @@ def inbox_item(ack: Acknowledgement) -> dict[str, Any]:
     }
 
 
+def review_item(review: RelianceReview) -> dict[str, Any]:
+    """An open reliance review at the head of the relying member's inbox (SPEC §10.1)."""
+    tool = review.authorization.tool
+    trigger = f"{review.reference_member.code} alert {review.alert.reference}" if review.alert else (
+        f"{review.reference_member.code} authorisation {review.trigger_from or '—'} → {review.trigger_to or '—'}"
+    )
+    return {
+        "kind": "reliance_review",
+        "id": str(review.pk),
+        "reference": review.alert.reference if review.alert else None,
+        "title": f"Reliance review: {tool.name} ({review.authorization.reference}) — {trigger}",
+        "severity": review.severity or None,
+        "alert_type": None,
+        "publisher": review.reference_member.code,
+        "published_at": review.opened_at,
+        "review": review_payload(review),
+    }
+
+
 class InboxView(MemberScopedMixin[Acknowledgement], generics.ListAPIView[Acknowledgement]):
     """Alerts (and reports) whose acknowledgement is requested from the caller's member and not complete."""
 
@@ -60,4 +81,8 @@ class InboxView(MemberScopedMixin[Acknowledgement], generics.ListAPIView[Acknowl
     @extend_schema(responses=InboxItemSerializer(many=True))
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page: Any = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response([inbox_item(ack) for ack in page])
+        items = [inbox_item(ack) for ack in page]
+        if "cursor" not in request.query_params:  # open reliance reviews head the first page, most urgent first
+            reviews = selectors.reliance_reviews_open_for(member=request_member(request))
+            items = [review_item(review) for review in reviews] + items
+        return self.get_paginated_response(items)

@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 from alerts.api import (
     alert_views,
     inbox_views,
+    reliance_views,
     report_views,
     stats_views,
     terminology_views,
@@ -21,6 +22,11 @@ authorizations = views.AuthorizationViewSet
 urlpatterns = [
     *router.urls,
     path("inbox/", inbox_views.InboxView.as_view(), name="inbox"),
+    path("reliance/reviews/", reliance_views.RelianceReviewListView.as_view(), name="reliance-review-list"),
+    path("reliance/reviews/<str:pk>/", reliance_views.RelianceReviewDetailView.as_view(),
+         name="reliance-review-detail"),
+    path("reliance/reviews/<str:pk>/decision/", reliance_views.RelianceReviewDecisionView.as_view(),
+         name="reliance-review-decision"),
     path("imdrf-terms/", terminology_views.ImdrfTermListView.as_view(), name="imdrf-term-list"),
     path(
         "acknowledgement-stats/", stats_views.AcknowledgementStatsView.as_view(), name="acknowledgement-stats",

@@ -11,8 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alerts import selectors
-from alerts.api.alert_views import REFERENCE
 from alerts.models import Tool, ToolVersion
+from alerts.references import reference_normalise
 from alerts.services.fixcheck import alert_fix_check
 from alerts.services.versions import tool_version_register, tool_version_withdraw, tool_versions
 from exchange.api.idempotency import created_location, idempotent
@@ -139,7 +139,8 @@ class AlertFixCheckView(APIView):
     @extend_schema(operation_id="alerts_fix_check_retrieve", responses=FixCheckSerializer)
     def get(self, request: Request, pk: str) -> Response:
         member = request_member(request)
-        lookup = {"reference": pk.upper()} if REFERENCE.match(pk) else {"pk": pk}
+        reference = reference_normalise(pk)
+        lookup = {"reference": reference} if reference else {"pk": pk}
         alert = one_or_404(selectors.alerts_visible_to(member=member),
                            detail="No such alert (or not visible to your member).", **lookup)
         return Response(alert_fix_check(alert=alert, member=member))

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from alerts import selectors
 from alerts.api.report_serializers import PerformanceSerializer
-from alerts.api.serializers import AuthorizationSerializer, ToolSerializer
+from alerts.api.serializers import AuthorizationReadSerializer, AuthorizationSerializer, ToolSerializer
 from alerts.filters import TOOL_SEARCH_FIELDS, AuthorizationFilter, ToolFilter
 from alerts.models import Authorization, Tool
 from alerts.services.performance import tool_performance
@@ -56,12 +56,12 @@ class ToolViewSet(CreateListRetrieveViewSet[Tool]):
 
 
 @extend_schema_view(
-    create=extend_schema(request=AuthorizationSerializer, responses={201: AuthorizationSerializer}),
+    create=extend_schema(request=AuthorizationSerializer, responses={201: AuthorizationReadSerializer}),
 )
 class AuthorizationViewSet(CreateListRetrieveViewSet[Authorization]):
     """Where a tool is on the market. A member records authorisations for its own jurisdiction only."""
 
-    serializer_class = AuthorizationSerializer
+    serializer_class = AuthorizationReadSerializer
     required_scopes = {"create": Scope.PUBLISH, "partial_update": Scope.PUBLISH}
     filterset_class = AuthorizationFilter
     search_fields = ("reference",)
@@ -85,16 +85,16 @@ class AuthorizationViewSet(CreateListRetrieveViewSet[Authorization]):
         form.is_valid(raise_exception=True)
         authorization = authorization_record(actor=request_user(request), tool=tool, **form.validated_data)
         fresh = selectors.authorizations_list(tool=tool).get(pk=authorization.pk)
-        return Response(AuthorizationSerializer(fresh).data, status=status.HTTP_201_CREATED)
+        return Response(AuthorizationReadSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=AuthorizationSerializer, responses=AuthorizationSerializer)
+    @extend_schema(request=AuthorizationSerializer, responses=AuthorizationReadSerializer)
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         authorization = self.get_object()
         form = AuthorizationSerializer(authorization, data=request.data, partial=True)
         form.is_valid(raise_exception=True)
         authorization_update(actor=request_user(request), authorization=authorization, **form.validated_data)
         fresh = selectors.authorizations_list(tool=authorization.tool).get(pk=authorization.pk)
-        return Response(AuthorizationSerializer(fresh).data)
+        return Response(AuthorizationReadSerializer(fresh).data)
 
 
 class ToolPerformanceView(GenericAPIView[Tool]):

@@ -115,6 +115,14 @@ VERSIONS: dict[str, list[tuple[str, str, str, bool, tuple[str, str] | None]]] = 
 # (what makes seeding idempotent); `tools` are (tool name, affected versions[, fixed in]). The lifecycle is
 # `draft` (stays a draft), else published, then each of `amendments` as (changes, change summary,
 # material), then `close` (resolution) and/or `withdraw` (reason).
+# Authorisations granted by reliance on another member's (SPEC §10.1): (tool, jurisdiction) →
+# (the reference's jurisdiction, validity). The reference is recorded first (its jurisdiction comes
+# first in the tool's baselines above). FDA's recall of GlucoTrend Forecast then opens HC's review.
+RELIANCE = {
+    ("GlucoTrend Forecast", "CA"): ("US", "follows_reference"),
+    ("ArrhythmiaGuard", "GB"): ("US", "independent_after_grant"),
+}
+
 ALERTS: list[dict[str, Any]] = [
     {
         "ref": "MHRA-DSI-2026-031", "publisher": "MHRA", "alert_type": "software_defect", "severity": "medium",

@@ -8,6 +8,7 @@ from alerts.models.alerts import (
     ReferenceCounter,
 )
 from alerts.models.registry import Authorization, BaselineMetric, Tool, ToolIdentifier
+from alerts.models.reliance import RelianceReview
 from alerts.models.reports import Report, ReportMetric, ReportRecipient, ReportSubgroup, Signal, SignalView
 from alerts.models.terminology import ImdrfRelease, ImdrfTerm, TermStatus
 from alerts.models.translations import AlertTranslation
@@ -27,6 +28,7 @@ __all__ = [
     "ImdrfRelease",
     "ImdrfTerm",
     "ReferenceCounter",
+    "RelianceReview",
     "Report",
     "ReportMetric",
     "ReportRecipient",

@@ -8,7 +8,13 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from alerts.choices import AuthorizationStatus, ClinicalArea, Metric
+from alerts.choices import (
+    AuthorizationRoute,
+    AuthorizationStatus,
+    AuthorizationValidity,
+    ClinicalArea,
+    Metric,
+)
 from exchange.models import Member
 
 
@@ -64,6 +70,13 @@ class Authorization(models.Model):
     versions = models.CharField(max_length=100, blank=True, default="",
                                 help_text="The versions authorised (a specifier, SPEC §10.2); empty: all.")
     recorded_by = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # SPEC §10.1: granted on the member's own assessment, or by reliance on another member's
+    # (independent) authorisation of the same tool. The service checks the rules and names the field.
+    route = models.CharField(max_length=16, choices=AuthorizationRoute.choices, default=AuthorizationRoute.INDEPENDENT)
+    relies_on = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="relying",
+    )
+    validity = models.CharField(max_length=32, choices=AuthorizationValidity.choices, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -74,11 +87,30 @@ class Authorization(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status__in=AuthorizationStatus.values), name="authorization_status_valid"
             ),
+            # A reliance authorisation names its reference and validity; an independent one neither.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(route=AuthorizationRoute.INDEPENDENT, relies_on__isnull=True, validity__isnull=True)
+                    | models.Q(
+                        route=AuthorizationRoute.RELIANCE, relies_on__isnull=False,
+                        validity__in=AuthorizationValidity.values,
+                    )
+                ),
+                name="authorization_route_consistent",
+            ),
+            models.CheckConstraint(condition=~models.Q(relies_on=models.F("pk")), name="authorization_not_self_reliant"),
         ]
         indexes = [models.Index(fields=["jurisdiction", "status"], name="authorization_jur_idx")]
 
     def __str__(self) -> str:
         return f"{self.tool_id} in {self.jurisdiction}"
+
+    @property
+    def is_reference_lapsed(self) -> bool:
+        """`reference_lapsed` for templates: the rule lives in alerts.models.reliance.reference_lapsed."""
+        from alerts.models.reliance import reference_lapsed  # that module builds on this one
+
+        return reference_lapsed(self)
 
 
 class BaselineMetric(models.Model):

@@ -47,6 +47,8 @@ def inbox(request: HttpRequest, portal: Portal) -> HttpResponse:
         **CHOICES, "actions": actions, "for_information": for_information, "authorised_here": authorised,
         "can_ack": portal.can(Scope.ACKNOWLEDGE), "show": show,
         "inbox_filters": [(key, text) for key, (text, _) in INBOX_FILTERS.items()],
+        # Open reliance reviews come first, above alerts (SPEC §10.1), most urgent first.
+        "reliance_reviews": list(selectors.reliance_reviews_open_for(member=portal.member)),
     }
     return render_page(request, portal, "alerts/inbox.html", context, section="inbox")
 

@@ -10,6 +10,7 @@ from alerts.portal import (
     notification_views,
     picker_views,
     registry_views,
+    reliance_views,
     report_views,
     views,
 )
@@ -33,6 +34,8 @@ urlpatterns = [
     path("alerts/<uuid:pk>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
     path("alerts/<uuid:pk>/deadline/", views.alert_extend_deadline, name="alert-deadline"),
     path("tools/", registry_views.tool_list, name="tool-list"),
+    path("reliance/", reliance_views.reliance, name="reliance"),
+    path("reliance/reviews/<uuid:pk>/decide/", reliance_views.reliance_decide, name="reliance-decide"),
     path("tools/<uuid:pk>/", registry_views.tool_detail, name="tool-detail"),
     path("signals/", registry_views.signal_list, name="signal-list"),
     path("signals/<uuid:pk>/draft-alert/", registry_views.signal_draft, name="signal-draft-alert"),

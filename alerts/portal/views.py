@@ -43,6 +43,7 @@ from alerts.services import acknowledgements as ack_services
 from alerts.services import alerts as alert_services
 from alerts.services.fixcheck import alert_fix_check
 from alerts.services.provenance import revisions_verified_keys
+from alerts.services.reliance import reliance_gaps
 from exchange.choices import MemberStatus, Scope
 from exchange.models import Member
 from exchange.portal.access import Portal, member_view, safe_next, service_errors
@@ -283,7 +284,8 @@ def alert_publish(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse
     if alert.status != AlertStatus.DRAFT and not error:
         return redirect("portal:alert-detail", pk=alert.pk)
     audience = selectors.alert_audience_members(alert).exclude(pk=alert.publisher_id).order_by("code")
-    context = {**_detail_context(portal, alert), "audience": audience, "publish_error": error}
+    context = {**_detail_context(portal, alert), "audience": audience, "publish_error": error,
+               "reliance_gaps": reliance_gaps(alert=alert)}
     return render_page(request, portal, "alerts/alert_publish.html", context, section="alerts",
                        status=400 if error else 200)
 

@@ -25,6 +25,7 @@ from alerts.references import reference_new
 from alerts.selectors import alert_audience, alerts_with_details
 from alerts.services.distribution import recipients_resolve
 from alerts.services.provenance import revision_sign
+from alerts.services.reliance import reliance_reviews_for_alert
 from alerts.services.terminology import imdrf_codes_check
 from alerts.services.translations import translations_mark_outdated
 from alerts.services.versions import affected_tool_check, jurisdictions_covered, known_versions_of
@@ -290,6 +291,7 @@ def alert_publish(*, actor: User, alert: Alert) -> Alert:
                  before={"status": AlertStatus.DRAFT}, after=_content_snapshot(alert, payload))
     _record_event("alert.published", alert, _with_signed_revision(payload, revision))
     _request_acknowledgements(alert, actor)
+    reliance_reviews_for_alert(actor=actor, alert=alert)
     return alert
 
 
@@ -346,6 +348,7 @@ def alert_amend(
     if material:
         translations_mark_outdated(alert=alert, revision=revision.number)
         _request_acknowledgements(alert, actor)
+        reliance_reviews_for_alert(actor=actor, alert=alert)
     return alert
 
 

@@ -10,8 +10,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
-from alerts.choices import AuthorizationStatus, ClinicalArea, Metric, metric_range
+from alerts.choices import AuthorizationRoute, AuthorizationStatus, ClinicalArea, Metric, metric_range
 from alerts.models import Authorization, BaselineMetric, Tool, ToolIdentifier
+from alerts.services.reliance import (
+    REVIEWED_FIELDS,
+    authorization_changed_record,
+    reliance_reviews_for_change,
+    reliance_route_check,
+)
 from alerts.services.versions import authorization_versions_check
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import User
@@ -143,6 +149,9 @@ def authorization_state(authorization: Authorization) -> dict[str, Any]:
         "date": authorization.date,
         "versions": authorization.versions,
         "baseline": [{"metric": b.metric, "value": b.value} for b in authorization.baseline.all()],
+        "route": authorization.route,
+        "relies_on": str(authorization.relies_on_id) if authorization.relies_on_id else None,
+        "validity": authorization.validity,
     }
 
 
@@ -187,6 +196,9 @@ def authorization_record(
     status: str = AuthorizationStatus.AUTHORISED,
     baseline: Iterable[dict[str, Any]] = (),
     versions: str = "",
+    route: str = AuthorizationRoute.INDEPENDENT,
+    relies_on: Any = None,
+    validity: str | None = None,
 ) -> Authorization:
     jurisdiction = jurisdiction.strip().upper()
     _jurisdiction_check(actor, jurisdiction)
@@ -194,6 +206,10 @@ def authorization_record(
     if status not in AuthorizationStatus.values:
         raise ValidationFailed(f"Unknown status {status!r}.", errors={"status": ["unknown"]})
     rows = _baseline_check(baseline)
+    relies_on_row, validity = reliance_route_check(
+        tool_id=tool.pk, member=actor.member, jurisdiction=jurisdiction, route=route, relies_on=relies_on,
+        validity=validity,
+    )
     existing = Authorization.objects.filter(tool=tool, jurisdiction=jurisdiction).first()
     if existing is not None:
         raise Conflict(
@@ -203,7 +219,7 @@ def authorization_record(
         )
     authorization = Authorization(
         tool=tool, jurisdiction=jurisdiction, reference=reference.strip(), status=status, date=date,
-        versions=versions, recorded_by=actor.member,
+        versions=versions, recorded_by=actor.member, route=route, relies_on=relies_on_row, validity=validity,
     )
     try:
         with transaction.atomic():
@@ -215,6 +231,7 @@ def authorization_record(
     )
     audit_record(actor=actor, action="authorization.recorded", object_type="authorization",
                  object_id=authorization.pk, after=authorization_state(authorization))
+    authorization_changed_record(authorization)
     return authorization
 
 
@@ -224,6 +241,8 @@ def authorization_update(*, actor: User, authorization: Authorization, **changes
     _jurisdiction_check(actor, authorization.jurisdiction)
     before = authorization_state(authorization)
     baseline = changes.pop("baseline", None)
+    reviewed_before = {field: getattr(authorization, field, None) for field in REVIEWED_FIELDS}
+    _route_apply(actor, authorization, changes)
     if "status" in changes and changes["status"] not in AuthorizationStatus.values:
         raise ValidationFailed("Unknown status.", errors={"status": ["unknown"]})
     if "versions" in changes:
@@ -241,6 +260,29 @@ def authorization_update(*, actor: User, authorization: Authorization, **changes
         BaselineMetric.objects.bulk_create(
             [BaselineMetric(authorization=authorization, metric=m, value=v) for m, v in rows]
         )
-    audit_record_change(actor=actor, action="authorization.updated", object_type="authorization",
-                        object_id=authorization.pk, before=before, after=authorization_state(authorization))
+    entry = audit_record_change(actor=actor, action="authorization.updated", object_type="authorization",
+                                object_id=authorization.pk, before=before, after=authorization_state(authorization))
+    reviewed_after = {field: getattr(authorization, field, None) for field in REVIEWED_FIELDS}
+    if entry is not None or reviewed_after != reviewed_before:  # a change, not a repeat
+        event = authorization_changed_record(authorization)
+        reliance_reviews_for_change(actor=actor, reference=authorization, before=reviewed_before,
+                                    after=reviewed_after, event=event)
     return authorization
+
+
+def _route_apply(actor: User, authorization: Authorization, changes: dict[str, Any]) -> None:
+    """A PATCH that names route, relies_on or validity is checked as a whole, like a new authorisation."""
+    named = {"route", "relies_on", "validity"} & changes.keys()
+    if not named:
+        return
+    route = changes.pop("route", authorization.route)
+    relies_on = changes.pop("relies_on", authorization.relies_on_id)
+    validity = changes.pop("validity", authorization.validity)
+    if route == AuthorizationRoute.INDEPENDENT and named == {"route"}:
+        relies_on, validity = None, None  # back to independent: the link goes with the route
+    reference, validity = reliance_route_check(
+        tool_id=authorization.tool_id, member=authorization.recorded_by or actor.member,
+        jurisdiction=authorization.jurisdiction, route=route, relies_on=relies_on, validity=validity,
+        authorization=authorization,
+    )
+    changes.update({"route": route, "relies_on": reference, "validity": validity})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 
 from alerts.models import ToolVersion
-from alerts.selectors import inbox_for
+from alerts.selectors import inbox_for, reliance_reviews_open_for
 from exchange.portal.access import Portal
 
 register = template.Library()
@@ -16,7 +16,8 @@ def inbox_count(portal: Portal | None) -> int:
     """How many alerts await the member's action: the count next to "Inbox" in the navigation."""
     if portal is None:
         return 0
-    return inbox_for(member=portal.member).filter(alert__isnull=False).count()
+    reviews = reliance_reviews_open_for(member=portal.member).count()  # open reliance reviews head the inbox
+    return inbox_for(member=portal.member).filter(alert__isnull=False).count() + reviews
 
 
 @register.simple_tag

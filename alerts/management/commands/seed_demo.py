@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from alerts.demo.data import ALERTS, DEMO_PASSWORD, MEMBERS, REPORTS, ROLES, TOOLS, VERSIONS
+from alerts.demo.data import ALERTS, DEMO_PASSWORD, MEMBERS, RELIANCE, REPORTS, ROLES, TOOLS, VERSIONS
 from alerts.demo.network import seed_answers, seed_subscriptions
 from alerts.models import Alert, Authorization, Report, Signal, Tool, ToolVersion
 from alerts.services.alerts import alert_amend, alert_close, alert_draft_create, alert_publish, alert_withdraw
@@ -87,6 +87,7 @@ class Command(BaseCommand):
                         reference=f"{jurisdiction}-AI-{2024 + offset % 2}-{step:04d}",
                         date=date(2024 + offset % 2, 1 + (step * 3 + offset) % 12, 1 + step),
                         baseline=[{"metric": m, "value": v} for m, v in metrics.items()],
+                        **self._route(tool, jurisdiction),
                     )
             self.progress(step, len(TOOLS), f"{tool_name} ({manufacturer}) in {', '.join(baselines)}")
         self._versions()
@@ -136,6 +137,14 @@ class Command(BaseCommand):
                     user = User.objects.select_related("member").get(email=f"{role}@{code.lower()}.example")
                     issued = token_issue(actor=None, user=user, name="demo", expires_days=30)
                     self.stdout.write(f"  {user.email:<26} {issued.value}")
+
+    def _route(self, tool: Tool, jurisdiction: str) -> dict[str, Any]:
+        """A demo authorisation by reliance names its reference (recorded just before, same tool)."""
+        if (tool.name, jurisdiction) not in RELIANCE:
+            return {}
+        reference_jurisdiction, validity = RELIANCE[(tool.name, jurisdiction)]
+        reference = Authorization.objects.get(tool=tool, jurisdiction=reference_jurisdiction)
+        return {"route": "reliance", "relies_on": reference.pk, "validity": validity}
 
     def _imdrf(self, path: Path) -> str:
         """Load a sample file into the demo release unless its annexes are there (operators load IMDRF's own)."""
