@@ -68,6 +68,9 @@ class EventType(models.TextChoices):
     PING = "ping", "Ping (test message to one endpoint)"
     # Appended, never inserted: each type's bit is its position, stored in subscriptions' masks.
     AUDIT_CHECKPOINT = "audit.checkpoint", "Audit checkpoint"
+    REQUEST_OPENED = "request.opened", "Information request opened"
+    REQUEST_ANSWERED = "request.answered", "Information request answered"
+    REQUEST_CLOSED = "request.closed", "Information request closed"
 
 
 # One bit per event type, in declaration order: a subscription stores the OR of the types it wants

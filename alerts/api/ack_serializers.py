@@ -72,7 +72,7 @@ class InboxAcknowledgementSerializer(AcknowledgementSerializer):
 
 
 class InboxItemSerializer(serializers.Serializer[Any]):
-    kind = serializers.ChoiceField(choices=[("alert", "alert"), ("report", "report")])
+    kind = serializers.ChoiceField(choices=[("alert", "alert"), ("report", "report"), ("request", "request")])
     id = serializers.UUIDField()
     reference = serializers.CharField(allow_null=True)
     title = serializers.CharField()
@@ -80,4 +80,8 @@ class InboxItemSerializer(serializers.Serializer[Any]):
     alert_type = serializers.CharField(allow_null=True)
     publisher = serializers.CharField()
     published_at = serializers.DateTimeField(allow_null=True)
-    acknowledgement = InboxAcknowledgementSerializer()
+    acknowledgement = InboxAcknowledgementSerializer(allow_null=True, help_text="null for a request (kind `request`).")
+    due = serializers.DateField(required=False, help_text="kind `request`: the date the answer is due.")
+    request = serializers.DictField(
+        required=False, help_text="kind `request`: the request as `/api/v1/requests/{id}/` shows it.",
+    )

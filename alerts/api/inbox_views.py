@@ -12,10 +12,12 @@ from rest_framework.response import Response
 
 from alerts import selectors
 from alerts.api.ack_serializers import InboxItemSerializer
+from alerts.api.inquiry_views import inquiry_inbox_items
 from alerts.models import Acknowledgement
 from alerts.services.acknowledgements import ack_render
 from exchange.api.viewsets import MemberScopedMixin
 from exchange.models import Member
+from exchange.permissions import request_member
 
 
 def inbox_item(ack: Acknowledgement) -> dict[str, Any]:
@@ -60,4 +62,8 @@ class InboxView(MemberScopedMixin[Acknowledgement], generics.ListAPIView[Acknowl
     @extend_schema(responses=InboxItemSerializer(many=True))
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page: Any = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response([inbox_item(ack) for ack in page])
+        items = [inbox_item(ack) for ack in page]
+        if not request.query_params.get(self.paginator.cursor_query_param):  # type: ignore[union-attr]
+            # Requests awaiting our answer head the first page (they are few and each has a due date).
+            items = [*inquiry_inbox_items(request_member(request)), *items]
+        return self.get_paginated_response(items)

@@ -1,13 +1,14 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from alerts.api import alert_views, inbox_views, report_views, stats_views, terminology_views, views
+from alerts.api import alert_views, inbox_views, inquiry_views, report_views, stats_views, terminology_views, views
 
 router = SimpleRouter()
 router.register("tools", views.ToolViewSet, basename="tool")
 router.register("alerts", alert_views.AlertViewSet, basename="alert")
 router.register("reports", report_views.ReportViewSet, basename="report")
 router.register("signals", report_views.SignalViewSet, basename="signal")
+router.register("requests", inquiry_views.InquiryViewSet, basename="request")
 
 authorizations = views.AuthorizationViewSet
 urlpatterns = [

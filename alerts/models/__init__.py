@@ -7,6 +7,15 @@ from alerts.models.alerts import (
     AlertTool,
     ReferenceCounter,
 )
+from alerts.models.inquiries import (
+    Confidentiality,
+    Inquiry,
+    InquiryAddressee,
+    InquiryAnswer,
+    InquiryMessage,
+    InquiryStatus,
+    SubjectKind,
+)
 from alerts.models.registry import Authorization, BaselineMetric, Tool, ToolIdentifier
 from alerts.models.reports import Report, ReportMetric, ReportRecipient, ReportSubgroup, Signal, SignalView
 from alerts.models.terminology import ImdrfRelease, ImdrfTerm, TermStatus
@@ -21,8 +30,14 @@ __all__ = [
     "AlertTool",
     "Authorization",
     "BaselineMetric",
+    "Confidentiality",
     "ImdrfRelease",
     "ImdrfTerm",
+    "Inquiry",
+    "InquiryAddressee",
+    "InquiryAnswer",
+    "InquiryMessage",
+    "InquiryStatus",
     "ReferenceCounter",
     "Report",
     "ReportMetric",
@@ -30,6 +45,7 @@ __all__ = [
     "ReportSubgroup",
     "Signal",
     "SignalView",
+    "SubjectKind",
     "TermStatus",
     "Tool",
     "ToolIdentifier",
