@@ -1,7 +1,15 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from alerts.api import alert_views, inbox_views, inquiry_views, report_views, stats_views, terminology_views, views
+from alerts.api import (
+    alert_views,
+    inbox_views,
+    inquiry_views,
+    report_views,
+    stats_views,
+    terminology_views,
+    views,
+)
 
 router = SimpleRouter()
 router.register("tools", views.ToolViewSet, basename="tool")
