@@ -92,6 +92,12 @@ def _seen_by(member: Member, kind: str, subject: Subject) -> bool:
     return bool(_subjects_seen_by(member, kind).filter(pk=subject.pk).exists())
 
 
+def inquiry_candidates(*, asker: Member, kind: str, subject: Subject) -> list[Member]:
+    """The members the asker may ask about the subject: active, not itself, able to see it."""
+    others = Member.objects.filter(status=MemberStatus.ACTIVE).exclude(pk=asker.pk).order_by("code")
+    return [member for member in others if _seen_by(member, kind, subject)]
+
+
 def inquiry_audience(inquiry: Inquiry) -> tuple[str, list[str]]:
     """Who the request's events are for: the asker and the addressees, or the subject's audience
     computed by the subject's own visibility code (a public alert's: the network, not the public)."""
@@ -158,7 +164,10 @@ def _due(due: date | None) -> date:
     if due is None:
         return today + timedelta(days=DEFAULT_DUE_DAYS)
     if due < today:
-        raise ValidationFailed(f"due: {due.isoformat()} is in the past.", errors={"due": ["must be today or later"]})
+        raise ValidationFailed(
+            f"due: {due.isoformat()} is in the past; choose today or a later date.",
+            errors={"due": ["must be today or later"]},
+        )
     return due
 
 

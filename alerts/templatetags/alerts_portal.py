@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from alerts.inquiry_selectors import inquiries_awaiting
 from alerts.selectors import inbox_for
 from exchange.portal.access import Portal
 
@@ -12,7 +13,8 @@ register = template.Library()
 
 @register.simple_tag
 def inbox_count(portal: Portal | None) -> int:
-    """How many alerts await the member's action: the count next to "Inbox" in the navigation."""
+    """How many alerts (and requests) await the member's action: the count next to "Inbox" in the navigation."""
     if portal is None:
         return 0
-    return inbox_for(member=portal.member).filter(alert__isnull=False).count()
+    alerts = inbox_for(member=portal.member).filter(alert__isnull=False).count()
+    return alerts + inquiries_awaiting(member=portal.member).count()  # and the questions awaiting our answer

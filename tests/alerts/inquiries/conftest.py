@@ -15,6 +15,9 @@ from alerts.models import Alert, Tool
 from tests.alerts.factories import alert_published_make
 from tests.factories import Network
 from tests.helpers import ApiCaller, cached_callers
+from tests.portal_support import page
+
+__all__ = ["page"]
 
 Callers = Callable[..., ApiCaller]
 URL = "/api/v1/requests/"
