@@ -100,7 +100,7 @@ class Inquiry(models.Model):
 
     @property
     def subject_id(self) -> uuid.UUID:
-        return getattr(self, f"{self.subject_kind}_id")  # type: ignore[no-any-return]
+        return getattr(self, f"{self.subject_kind}_id")
 
 
 class InquiryAddressee(models.Model):

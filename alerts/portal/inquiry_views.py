@@ -45,7 +45,7 @@ def subject_label(subject: Alert | Report | Signal | Tool) -> tuple[str, str]:
         return label, reverse("portal:report-detail", args=[subject.pk])
     if isinstance(subject, Signal):
         url = reverse("portal:signal-list") + f"?tool={subject.tool_id}"
-        return f"Signal: {subject.get_metric_display()} of {subject.tool.name}", url  # type: ignore[attr-defined]
+        return f"Signal: {subject.get_metric_display()} of {subject.tool.name}", url
     return f"AI tool: {subject.name}", reverse("portal:tool-detail", args=[subject.pk])
 
 

@@ -104,13 +104,15 @@ def inquiry_audience(inquiry: Inquiry) -> tuple[str, list[str]]:
     parties = sorted({inquiry.asker.code, *(row.member.code for row in inquiry.addressees.all())})
     if inquiry.confidentiality == Confidentiality.ADDRESSEES:
         return AudienceKind.MEMBERS, parties
-    kind, codes = AudienceKind.NETWORK, []
-    if inquiry.subject_kind == SubjectKind.ALERT:
-        kind, codes = alert_audience(inquiry.subject)  # type: ignore[arg-type]
-    elif inquiry.subject_kind == SubjectKind.REPORT:
-        kind, codes = report_audience(inquiry.subject)  # type: ignore[arg-type]
-    elif inquiry.subject_kind == SubjectKind.SIGNAL:
-        kind, codes = AudienceKind.MEMBERS, signal_audience_codes(inquiry.subject)  # type: ignore[arg-type]
+    subject = inquiry.subject
+    kind: str = AudienceKind.NETWORK
+    codes: list[str] = []
+    if isinstance(subject, Alert):
+        kind, codes = alert_audience(subject)
+    elif isinstance(subject, Report):
+        kind, codes = report_audience(subject)
+    elif isinstance(subject, Signal):
+        kind, codes = AudienceKind.MEMBERS, signal_audience_codes(subject)
     if kind == AudienceKind.PUBLIC:
         kind = AudienceKind.NETWORK
     return kind, sorted(codes)

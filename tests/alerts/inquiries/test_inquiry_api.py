@@ -161,3 +161,25 @@ def test_restricted_alert_addressees_must_see_it(network: Network, tool: Tool, c
     assert "TGA" in body["detail"]
     assert "FDA," not in body["detail"]
     assert Inquiry.objects.count() == 0
+
+
+def test_the_list_costs_the_same_queries_whatever_its_size(network: Network, fda_alert: Alert, tool: Tool,
+                                                           callers: Callers) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cost(limit: int) -> int:
+        caller = callers("HC")
+        with CaptureQueriesContext(connection) as queries:
+            response = caller.get(URL, {"limit": limit})
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == limit
+        return len(queries)
+
+    for index in range(12):
+        request = asked(callers("HC"), {"alert": str(fda_alert.pk)} if index % 2 else {"tool": str(tool.pk)},
+                        ["FDA", "MHRA"], question=f"Question {index}")
+        callers("FDA").post(f"{URL}{request['id']}/answers/", {"text": f"Answer {index}"})
+        callers("HC").post(f"{URL}{request['id']}/messages/", {"text": f"Follow-up {index}"})
+
+    assert cost(2) == cost(12)
