@@ -14,9 +14,11 @@ from exchange.queueing import QueuedTask
 def acknowledgements_overdue_sweep() -> int:
     """Overdue acknowledgements, and overdue reliance reviews (SPEC §10.1: reminded the same way)."""
     from alerts.services.acknowledgements import acknowledgements_overdue_sweep as sweep
+    from alerts.services.inquiries import inquiries_overdue_sweep
     from alerts.services.reliance import reliance_reviews_overdue_sweep
 
-    return sweep() + reliance_reviews_overdue_sweep()
+    # Overdue answers to requests are reminded on the same beat.
+    return sweep() + reliance_reviews_overdue_sweep() + inquiries_overdue_sweep()
 
 
 @shared_task(
@@ -29,16 +31,25 @@ def acknowledgements_overdue_sweep() -> int:
     time_limit=60,
     soft_time_limit=50,  # must not exceed time_limit: the global soft limit (240 s) would make .delay() raise
 )
-def acknowledgement_reminder_send(alert_id: str, member_code: str, email: str) -> None:
-    alert = Alert.objects.filter(pk=alert_id).select_related("publisher").first()
-    if alert is None:
-        return
-    subject = f"[Overdue] {alert.reference}: acknowledgement by {member_code} is past its deadline"
-    body = (
-        f"The acknowledgement that {alert.publisher.code} requested from {member_code} for safety alert "
-        f"{alert.reference} — {alert.title} (severity {alert.severity}) — is past its deadline.\n\n"
-        "Open the Exchange inbox to record whether it was received, is being assessed, or what action was taken."
-    )
+def acknowledgement_reminder_send(alert_id: str, member_code: str, email: str, inquiry_id: str | None = None) -> None:
+    """The overdue reminder to one admin: of an acknowledgement, or (`inquiry_id`) of a request's answer."""
+    if inquiry_id:
+        from alerts.services.inquiries import inquiry_reminder_text
+
+        text = inquiry_reminder_text(inquiry_id=inquiry_id, member_code=member_code)
+        if text is None:
+            return
+        subject, body = text
+    else:
+        alert = Alert.objects.filter(pk=alert_id).select_related("publisher").first()
+        if alert is None:
+            return
+        subject = f"[Overdue] {alert.reference}: acknowledgement by {member_code} is past its deadline"
+        body = (
+            f"The acknowledgement that {alert.publisher.code} requested from {member_code} for safety alert "
+            f"{alert.reference} — {alert.title} (severity {alert.severity}) — is past its deadline.\n\n"
+            "Open the Exchange inbox to record whether it was received, is being assessed, or what action was taken."
+        )
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])  # one message per recipient
 
 

@@ -15,10 +15,11 @@ from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 from alerts.api.docs import OPERATIONS as ALERT_OPERATIONS
+from alerts.api.inquiry_docs import OPERATIONS as INQUIRY_OPERATIONS
 from exchange.api.docs import OPERATIONS as NETWORK_OPERATIONS
 from exchange.api.docs import OperationDoc
 
-OPERATION_DOCS: dict[str, OperationDoc] = {**NETWORK_OPERATIONS, **ALERT_OPERATIONS}
+OPERATION_DOCS: dict[str, OperationDoc] = {**NETWORK_OPERATIONS, **ALERT_OPERATIONS, **INQUIRY_OPERATIONS}
 
 ProblemSerializer = inline_serializer(
     name="Problem",

@@ -71,6 +71,9 @@ class EventType(models.TextChoices):
     AUTHORISATION_CHANGED = "authorisation.changed", "Authorisation recorded or changed"
     RELIANCE_REVIEW_OPENED = "reliance.review_opened", "Reliance review opened"
     RELIANCE_REVIEW_DECIDED = "reliance.review_decided", "Reliance review decided"
+    REQUEST_OPENED = "request.opened", "Information request opened"
+    REQUEST_ANSWERED = "request.answered", "Information request answered"
+    REQUEST_CLOSED = "request.closed", "Information request closed"
 
 
 # One bit per event type, in declaration order: a subscription stores the OR of the types it wants

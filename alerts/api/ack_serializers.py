@@ -74,9 +74,11 @@ class InboxAcknowledgementSerializer(AcknowledgementSerializer):
 
 class InboxItemSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(
-        choices=[("alert", "alert"), ("report", "report"), ("reliance_review", "reliance_review")],
-        help_text="`reliance_review` items (open reliance reviews of your member) come first on the "
-        "first page, most urgent first; they carry `review` instead of `acknowledgement`.",
+        choices=[("alert", "alert"), ("report", "report"), ("reliance_review", "reliance_review"),
+                 ("request", "request")],
+        help_text="On the first page, `reliance_review` items (open reliance reviews of your member, most urgent "
+        "first; they carry `review`) come first, then `request` items (requests awaiting your member's answer; "
+        "they carry `request` and `due`), then alerts and reports.",
     )
     id = serializers.UUIDField()
     reference = serializers.CharField(allow_null=True)
@@ -85,5 +87,11 @@ class InboxItemSerializer(serializers.Serializer[Any]):
     alert_type = serializers.CharField(allow_null=True)
     publisher = serializers.CharField()
     published_at = serializers.DateTimeField(allow_null=True)
-    acknowledgement = InboxAcknowledgementSerializer(required=False)
+    acknowledgement = InboxAcknowledgementSerializer(
+        required=False, allow_null=True, help_text="For alerts and reports; null for a request.",
+    )
     review = RelianceReviewSerializer(required=False)
+    due = serializers.DateField(required=False, help_text="kind `request`: the date the answer is due.")
+    request = serializers.DictField(
+        required=False, help_text="kind `request`: the request as `/api/v1/requests/{id}/` shows it.",
+    )

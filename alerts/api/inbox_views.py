@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from alerts import selectors
 from alerts.api.ack_serializers import InboxItemSerializer
+from alerts.api.inquiry_views import inquiry_inbox_items
 from alerts.models import Acknowledgement, RelianceReview
 from alerts.payloads import review_payload
 from alerts.services.acknowledgements import ack_render
@@ -82,7 +83,10 @@ class InboxView(MemberScopedMixin[Acknowledgement], generics.ListAPIView[Acknowl
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page: Any = self.paginate_queryset(self.get_queryset())
         items = [inbox_item(ack) for ack in page]
-        if "cursor" not in request.query_params:  # open reliance reviews head the first page, most urgent first
-            reviews = selectors.reliance_reviews_open_for(member=request_member(request))
-            items = [review_item(review) for review in reviews] + items
+        if not request.query_params.get(self.paginator.cursor_query_param):  # type: ignore[union-attr]
+            # The first page starts with what needs the member most: open reliance reviews (most urgent
+            # first), then requests awaiting its answer (few, each with a due date).
+            member = request_member(request)
+            reviews = [review_item(review) for review in selectors.reliance_reviews_open_for(member=member)]
+            items = [*reviews, *inquiry_inbox_items(member), *items]
         return self.get_paginated_response(items)

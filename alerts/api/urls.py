@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 from alerts.api import (
     alert_views,
     inbox_views,
+    inquiry_views,
     reliance_views,
     report_views,
     stats_views,
@@ -17,6 +18,7 @@ router.register("tools", views.ToolViewSet, basename="tool")
 router.register("alerts", alert_views.AlertViewSet, basename="alert")
 router.register("reports", report_views.ReportViewSet, basename="report")
 router.register("signals", report_views.SignalViewSet, basename="signal")
+router.register("requests", inquiry_views.InquiryViewSet, basename="request")
 
 authorizations = views.AuthorizationViewSet
 urlpatterns = [

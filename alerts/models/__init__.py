@@ -7,6 +7,15 @@ from alerts.models.alerts import (
     AlertTool,
     ReferenceCounter,
 )
+from alerts.models.inquiries import (
+    Confidentiality,
+    Inquiry,
+    InquiryAddressee,
+    InquiryAnswer,
+    InquiryMessage,
+    InquiryStatus,
+    SubjectKind,
+)
 from alerts.models.registry import Authorization, BaselineMetric, Tool, ToolIdentifier
 from alerts.models.reliance import RelianceReview
 from alerts.models.reports import Report, ReportMetric, ReportRecipient, ReportSubgroup, Signal, SignalView
@@ -25,8 +34,14 @@ __all__ = [
     "AlertTranslation",
     "Authorization",
     "BaselineMetric",
+    "Confidentiality",
     "ImdrfRelease",
     "ImdrfTerm",
+    "Inquiry",
+    "InquiryAddressee",
+    "InquiryAnswer",
+    "InquiryMessage",
+    "InquiryStatus",
     "ReferenceCounter",
     "RelianceReview",
     "Report",
@@ -35,6 +50,7 @@ __all__ = [
     "ReportSubgroup",
     "Signal",
     "SignalView",
+    "SubjectKind",
     "TermStatus",
     "Tool",
     "ToolIdentifier",

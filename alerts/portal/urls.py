@@ -6,6 +6,7 @@ from django.urls import path
 
 from alerts.portal import (
     dashboard_views,
+    inquiry_views,
     list_views,
     notification_views,
     picker_views,
@@ -46,4 +47,10 @@ urlpatterns = [
     path("reports/<uuid:pk>/publish/", report_views.report_publish, name="report-publish"),
     path("reports/<uuid:pk>/delete/", report_views.report_delete, name="report-delete"),
     path("reports/<uuid:pk>/acknowledge/", report_views.report_acknowledge, name="report-acknowledge"),
+    path("requests/", inquiry_views.inquiry_list, name="inquiry-list"),
+    path("requests/new/", inquiry_views.inquiry_create, name="inquiry-create"),
+    path("requests/<uuid:pk>/", inquiry_views.inquiry_detail, name="inquiry-detail"),
+    path("requests/<uuid:pk>/answer/", inquiry_views.inquiry_answer, name="inquiry-answer"),
+    path("requests/<uuid:pk>/message/", inquiry_views.inquiry_message, name="inquiry-message"),
+    path("requests/<uuid:pk>/close/", inquiry_views.inquiry_close, name="inquiry-close"),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from alerts.inquiry_selectors import inquiries_awaiting
 from alerts.models import ToolVersion
 from alerts.selectors import inbox_for, reliance_reviews_open_for
 from exchange.portal.access import Portal
@@ -13,11 +14,12 @@ register = template.Library()
 
 @register.simple_tag
 def inbox_count(portal: Portal | None) -> int:
-    """How many alerts await the member's action: the count next to "Inbox" in the navigation."""
+    """How many alerts (and requests) await the member's action: the count next to "Inbox" in the navigation."""
     if portal is None:
         return 0
     reviews = reliance_reviews_open_for(member=portal.member).count()  # open reliance reviews head the inbox
-    return inbox_for(member=portal.member).filter(alert__isnull=False).count() + reviews
+    alerts = inbox_for(member=portal.member).filter(alert__isnull=False).count()
+    return alerts + reviews + inquiries_awaiting(member=portal.member).count()  # and the questions awaiting our answer
 
 
 @register.simple_tag

@@ -1,0 +1,100 @@
+"""Reads of information requests (SPEC §10.3). Every read path of requests starts here.
+
+A member sees a request when it can see the request's subject (by the subjects' own visibility
+rules, evaluated now: a subject taken from its view takes its requests with it) and either the
+request is open to the subject's audience or the member is the asker or an addressee.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from alerts.models import (
+    Confidentiality,
+    Inquiry,
+    InquiryAddressee,
+    InquiryAnswer,
+    InquiryMessage,
+    InquiryStatus,
+    Signal,
+    SubjectKind,
+)
+from alerts.models.inquiries import overdue_addressee_q
+from alerts.selectors import alerts_visible_to, reports_visible_to
+from exchange.models import Member
+
+
+def signals_whole_to(*, member: Member) -> QuerySet[Signal]:
+    """Signals every report behind which the member may see (the audience of `signal.detected`)."""
+    hidden = Signal.reports.through.objects.filter(signal=OuterRef("pk")).exclude(
+        report__in=reports_visible_to(member=member)
+    )
+    return Signal.objects.exclude(Exists(hidden))
+
+
+def subject_visible_q(member: Member) -> Q:
+    """Requests whose subject the member may see now."""
+    return (
+        Q(subject_kind=SubjectKind.ALERT, alert__in=alerts_visible_to(member=member))
+        | Q(subject_kind=SubjectKind.REPORT, report__in=reports_visible_to(member=member))
+        | Q(subject_kind=SubjectKind.SIGNAL, signal__in=signals_whole_to(member=member))
+        | Q(subject_kind=SubjectKind.TOOL)  # the registry is every active member's
+    )
+
+
+def party_q(member: Member) -> Q:
+    """The member asked the request or is one of its addressees."""
+    addressed = Exists(InquiryAddressee.objects.filter(inquiry=OuterRef("pk"), member=member))
+    return Q(asker=member) | Q(addressed)
+
+
+def inquiries_visible_to(*, member: Member | None) -> QuerySet[Inquiry]:
+    if member is None or not member.is_active:
+        return Inquiry.objects.none()
+    return Inquiry.objects.filter(subject_visible_q(member)).filter(
+        Q(confidentiality=Confidentiality.AUDIENCE) | party_q(member)
+    )
+
+
+def inquiries_with_details(queryset: QuerySet[Inquiry]) -> QuerySet[Inquiry]:
+    return queryset.select_related(
+        "asker", "alert", "report__tool", "signal__tool", "tool"
+    ).prefetch_related(
+        Prefetch("addressees", queryset=InquiryAddressee.objects.select_related("member").order_by("member__code")),
+        Prefetch("answers", queryset=InquiryAnswer.objects.select_related("member").order_by("at", "id")),
+        Prefetch("messages", queryset=InquiryMessage.objects.select_related("member").order_by("at", "id")),
+    )
+
+
+def inquiries_asked_by(*, member: Member) -> QuerySet[Inquiry]:
+    return inquiries_visible_to(member=member).filter(asker=member)
+
+
+def inquiries_received_by(*, member: Member) -> QuerySet[Inquiry]:
+    return inquiries_visible_to(member=member).filter(
+        Exists(InquiryAddressee.objects.filter(inquiry=OuterRef("pk"), member=member))
+    )
+
+
+def inquiries_awaiting(*, member: Member) -> QuerySet[Inquiry]:
+    """Requests that await the member's answer (the inbox): addressed to it, not closed, not answered by it."""
+    waiting = InquiryAddressee.objects.filter(inquiry=OuterRef("pk"), member=member, answered_at__isnull=True)
+    return (
+        inquiries_visible_to(member=member)
+        .filter(Exists(waiting))
+        .exclude(status=InquiryStatus.CLOSED)
+        .order_by("due", "created_at", "id")
+    )
+
+
+def overdue_addressees(*, today: date | None = None) -> QuerySet[InquiryAddressee]:
+    """Every overdue addressee of the network (the reminder sweep), by the one rule."""
+    return InquiryAddressee.objects.filter(overdue_addressee_q(today))
+
+
+def inquiries_overdue_first(queryset: QuerySet[Inquiry], *, today: date | None = None) -> QuerySet[Inquiry]:
+    """The portal's lists: requests with an overdue addressee first, then by due date."""
+    late = InquiryAddressee.objects.filter(overdue_addressee_q(today), inquiry=OuterRef("pk"))
+    return queryset.annotate(has_overdue=Exists(late)).order_by("-has_overdue", "due", "-created_at", "id")
