@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django.db.models import Count, QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -30,10 +31,14 @@ from alerts.api.alert_serializers import (
     WithdrawSerializer,
 )
 from alerts.api.export_views import AlertExportActions
+from alerts.api.link_views import AlertLinkActions
+from alerts.api.search import RankedSearchFilter
 from alerts.filters import ALERT_SEARCH_FIELDS, AlertFilter
 from alerts.models import Alert, AlertRevision
+from alerts.search import SEARCH_RANK, alerts_search
 from alerts.services import acknowledgements as ack_services
 from alerts.services import alerts as services
+from config.query import KnownQueryParameters
 from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.api.viewsets import MemberScopedMixin
 from exchange.choices import Scope
@@ -126,6 +131,7 @@ class AlertAcknowledgementActions:
 class AlertViewSet(
     AlertAcknowledgementActions,
     AlertExportActions,
+    AlertLinkActions,
     MemberScopedMixin[Alert],
     IdempotentCreateMixin,
     mixins.ListModelMixin,
@@ -137,6 +143,9 @@ class AlertViewSet(
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
     search_fields = ALERT_SEARCH_FIELDS
+    filter_backends = [KnownQueryParameters, DjangoFilterBackend, RankedSearchFilter]
+    search_with = staticmethod(alerts_search)
+    cursor_rank = SEARCH_RANK
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
     required_scopes = {
         "create": Scope.DRAFT,
@@ -148,6 +157,8 @@ class AlertViewSet(
         "withdraw": Scope.PUBLISH,
         "acknowledge": Scope.ACKNOWLEDGE,
         "extend_deadline": Scope.PUBLISH,
+        "link_create": Scope.PUBLISH,
+        "link_delete": Scope.PUBLISH,
     }
     cursor_ordering: tuple[str, ...] = ("-created_at", "-pk")
     path_id_description = "The alert's id (a UUID) or its reference (e.g. SAX-2026-000018)."

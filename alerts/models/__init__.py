@@ -7,6 +7,7 @@ from alerts.models.alerts import (
     AlertTool,
     ReferenceCounter,
 )
+from alerts.models.links import AlertLink, LinkKind
 from alerts.models.registry import Authorization, BaselineMetric, Tool, ToolIdentifier
 from alerts.models.reports import Report, ReportMetric, ReportRecipient, ReportSubgroup, Signal, SignalView
 from alerts.models.terminology import ImdrfRelease, ImdrfTerm, TermStatus
@@ -16,6 +17,7 @@ __all__ = [
     "AcknowledgementEntry",
     "Alert",
     "AlertJurisdiction",
+    "AlertLink",
     "AlertRecipient",
     "AlertRevision",
     "AlertTool",
@@ -23,6 +25,7 @@ __all__ = [
     "BaselineMetric",
     "ImdrfRelease",
     "ImdrfTerm",
+    "LinkKind",
     "ReferenceCounter",
     "Report",
     "ReportMetric",
