@@ -2,7 +2,7 @@
 each with its reasons and a score, best first. Suggestions only: nothing here writes or merges.
 
 The candidate set is bounded (at most CANDIDATES alerts from each of the three sources, each found through
-an index on PostgreSQL: alert_tool_lookup_idx, alert_imdrf_codes_idx, alert_title_trgm_idx), so the cost
+an index on PostgreSQL: alert_tool_lookup_idx, alert_imdrf_codes_idx, the GiST trigram index alert_title_trgm_idx), so the cost
 does not grow with the number of alerts; bench/related.py measures it. On the embedded SQLite default the
 text measure is the overlap of the titles' words, over the newest visible alerts.
 """
@@ -16,9 +16,9 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.contrib.postgres.search import TrigramSimilarity
+from django.contrib.postgres.search import TrigramDistance, TrigramSimilarity
 from django.db import connection
-from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from alerts.choices import AlertStatus
 from alerts.models import Alert, AlertTool
@@ -28,7 +28,7 @@ from exchange.models import Member
 RELATED_LIMIT = 10
 CANDIDATES = 40
 FALLBACK_WINDOW = 500  # SQLite: the newest visible alerts compared by their words
-SIMILAR_TEXT = 0.3  # pg_trgm's own default threshold for `%`
+SIMILAR_TEXT = 0.3  # pg_trgm's own default threshold for `%`: below it, titles do not read alike
 # The score's parts add up to 1: a shared tool weighs most, then the share of this alert's codes, then text.
 WEIGHT_TOOL, WEIGHT_CODES, WEIGHT_TEXT = 0.45, 0.30, 0.25
 _WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
@@ -56,32 +56,28 @@ class Related:
     reasons: list[str] = field(default_factory=list)
 
 
-class TrigramMatch(Func):
-    """`title % 'text'`: pg_trgm's similarity above its threshold, answered by the trigram GIN index."""
-
-    arg_joiner = " %% "
-    template = "(%(expressions)s)"
-    output_field = BooleanField()
-
-
 def _candidates(visible: QuerySet[Alert], subject: Subject) -> set[Any]:
-    ids: set[Any] = set()
+    """Up to CANDIDATES alerts from each source, in one round trip (a UNION of index-backed queries)."""
     newest = ("-published_at", "-pk")
+    parts: list[QuerySet[Any]] = []
     if subject.tool_ids:
         sharing = AlertTool.objects.filter(alert=OuterRef("pk"), tool_id__in=subject.tool_ids)
-        ids |= set(visible.filter(Exists(sharing)).order_by(*newest).values_list("pk", flat=True)[:CANDIDATES])
-    if subject.codes and connection.vendor == "postgresql":
-        codes_q = reduce(or_, (Q(imdrf_codes__contains=[code]) for code in subject.codes))
-        ids |= set(visible.filter(codes_q).order_by(*newest).values_list("pk", flat=True)[:CANDIDATES])
-    if subject.title and connection.vendor == "postgresql":
-        similar = (
-            visible.filter(TrigramMatch(F("title"), Value(subject.title)))
-            .annotate(similarity=TrigramSimilarity("title", subject.title)).order_by("-similarity", "-pk")
-        )
-        ids |= set(similar.values_list("pk", flat=True)[:CANDIDATES])
+        parts.append(visible.filter(Exists(sharing)).order_by(*newest).values_list("pk", flat=True)[:CANDIDATES])
     if connection.vendor != "postgresql":
-        ids |= set(visible.order_by(*newest).values_list("pk", flat=True)[:FALLBACK_WINDOW])
-    return ids
+        parts.append(visible.order_by(*newest).values_list("pk", flat=True)[:FALLBACK_WINDOW])
+    else:
+        if subject.codes:
+            codes_q = reduce(or_, (Q(imdrf_codes__contains=[code]) for code in subject.codes))
+            parts.append(visible.filter(codes_q).order_by(*newest).values_list("pk", flat=True)[:CANDIDATES])
+        if subject.title:
+            # Nearest titles first, walked through the GiST trigram index (`<->`): bounded whatever the size
+            # (a second sort key would defeat the index).
+            nearest = visible.order_by(TrigramDistance("title", subject.title))
+            parts.append(nearest.values_list("pk", flat=True)[:CANDIDATES])
+    if not parts:
+        return set()
+    combined = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+    return set(combined)
 
 
 def _words(text: str) -> set[str]:
@@ -122,13 +118,14 @@ def related_for(*, member: Member, subject: Subject, limit: int = RELATED_LIMIT)
     ids = _candidates(visible, subject)
     if not ids:
         return []
-    rows: QuerySet[Alert] = Alert.objects.filter(pk__in=ids).select_related("publisher")
+    rows: QuerySet[Alert] = (
+        Alert.objects.filter(pk__in=ids).select_related("publisher")
+        .only("id", "reference", "title", "imdrf_codes", "published_at", "publisher__code")
+        .annotate(shares_tool=Exists(AlertTool.objects.filter(alert=OuterRef("pk"), tool_id__in=subject.tool_ids)))
+    )
     if connection.vendor == "postgresql" and subject.title:
         rows = rows.annotate(similarity=TrigramSimilarity("title", subject.title))
-    sharing_tool = set(
-        AlertTool.objects.filter(alert_id__in=ids, tool_id__in=subject.tool_ids).values_list("alert_id", flat=True)
-    ) if subject.tool_ids else set()
-    found = [r for r in (_score(subject, alert, alert.pk in sharing_tool) for alert in rows) if r is not None]
+    found = [r for r in (_score(subject, alert, bool(alert.shares_tool)) for alert in rows) if r is not None]
     found.sort(key=lambda r: (-r.score, -(r.alert.published_at.timestamp() if r.alert.published_at else 0)))
     return found[:limit]
 

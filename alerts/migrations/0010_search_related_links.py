@@ -29,7 +29,7 @@ FROM alerts_tool AS t WHERE t.id = r.tool_id
 INDEXES = {
     "alert_search_vector_idx": "alerts_alert USING gin (search_vector)",
     "report_search_vector_idx": "alerts_report USING gin (search_vector)",
-    "alert_title_trgm_idx": "alerts_alert USING gin (title gin_trgm_ops)",
+    "alert_title_trgm_idx": "alerts_alert USING gist (title gist_trgm_ops)",
     "alert_imdrf_codes_idx": "alerts_alert USING gin (imdrf_codes jsonb_path_ops)",
 }
 
