@@ -116,7 +116,7 @@ def reports_search(queryset: QuerySet[Any], raw: str) -> QuerySet[Any]:
     return ranked_fallback(queryset, text, REPORT_FIELDS)
 
 
-def ranked_first(queryset: QuerySet[M], *newest: str) -> QuerySet[M]:
+def ranked_first(queryset: QuerySet[M], *newest: Any) -> QuerySet[M]:
     """Best match first, then `newest` (the list's own order), when the queryset was searched."""
     if SEARCH_RANK in queryset.query.annotations:
         return queryset.order_by(f"-{SEARCH_RANK}", *newest)

@@ -6,6 +6,7 @@ from django.urls import path
 
 from alerts.portal import (
     dashboard_views,
+    link_views,
     list_views,
     notification_views,
     picker_views,
@@ -32,6 +33,8 @@ urlpatterns = [
     path("alerts/<uuid:pk>/withdraw/", views.alert_withdraw, name="alert-withdraw"),
     path("alerts/<uuid:pk>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
     path("alerts/<uuid:pk>/deadline/", views.alert_extend_deadline, name="alert-deadline"),
+    path("alerts/<uuid:pk>/links/", link_views.alert_link_add, name="alert-link-add"),
+    path("alerts/<uuid:pk>/links/<uuid:link_id>/remove/", link_views.alert_link_remove, name="alert-link-remove"),
     path("tools/", registry_views.tool_list, name="tool-list"),
     path("tools/<uuid:pk>/", registry_views.tool_detail, name="tool-detail"),
     path("signals/", registry_views.signal_list, name="signal-list"),

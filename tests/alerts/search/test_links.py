@@ -43,8 +43,10 @@ def test_create_list_remove_audited_without_events(alerts: dict[str, Alert], cal
     assert created.status_code == 201, created.content
     link = created.json()
     assert created["Location"].endswith(f"{links_url(alerts['mine'])}{link['id']}/")
-    assert link["kind"] == "duplicate_of" and link["direction"] == "outgoing"
-    assert link["alert"]["id"] == str(alerts["fda"].pk) and link["source"]["id"] == str(alerts["mine"].pk)
+    assert link["kind"] == "duplicate_of"
+    assert link["direction"] == "outgoing"
+    assert link["alert"]["id"] == str(alerts["fda"].pk)
+    assert link["source"]["id"] == str(alerts["mine"].pk)
     assert AuditEntry.objects.filter(action="alert.link_created", object_id=str(alerts["mine"].pk)).count() == 1
 
     assert [row["id"] for row in mhra.get(links_url(alerts["mine"])).json()["results"]] == [link["id"]]
@@ -56,7 +58,8 @@ def test_create_list_remove_audited_without_events(alerts: dict[str, Alert], cal
     assert mhra.delete(f"{links_url(alerts['mine'])}{link['id']}/").status_code == 204
     assert not AlertLink.objects.exists()
     removed = AuditEntry.objects.get(action="alert.link_removed")
-    assert removed.before["kind"] == "duplicate_of" and removed.object_id == str(alerts["mine"].pk)
+    assert removed.before["kind"] == "duplicate_of"
+    assert removed.object_id == str(alerts["mine"].pk)
     assert Event.objects.count() == events_before  # links are not news
     assert mhra.get(links_url(alerts["mine"])).json()["results"] == []
 
@@ -124,4 +127,5 @@ def test_idempotent_create(alerts: dict[str, Alert], callers: Callable[..., ApiC
     first = mhra.post(links_url(alerts["mine"]), body, HTTP_IDEMPOTENCY_KEY="link-1")
     again = mhra.post(links_url(alerts["mine"]), body, HTTP_IDEMPOTENCY_KEY="link-1")
     assert first.status_code == again.status_code == 201
-    assert first.json()["id"] == again.json()["id"] and AlertLink.objects.count() == 1
+    assert first.json()["id"] == again.json()["id"]
+    assert AlertLink.objects.count() == 1

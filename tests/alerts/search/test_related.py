@@ -57,7 +57,8 @@ def test_related_with_reasons_best_first(cluster: dict[str, Alert], callers: Cal
     assert str(cluster["stranger"].pk) not in by_id
     assert str(cluster["subject"].pk) not in by_id  # never itself
     scores = [row["score"] for row in results]
-    assert scores == sorted(scores, reverse=True) and all(0 < s <= 1 for s in scores)
+    assert scores == sorted(scores, reverse=True)
+    assert all(0 < s <= 1 for s in scores)
     assert results[0]["alert"] == {"id": str(cluster["twin"].pk), "reference": cluster["twin"].reference,
                                    "title": cluster["twin"].title, "publisher": "FDA"}
 
@@ -95,4 +96,5 @@ def test_the_embedded_default_measure(monkeypatch: pytest.MonkeyPatch, cluster: 
     assert set(by_id[cluster["twin"].pk].reasons) == {"same tool", "IMDRF code A0901", "similar text"}
     assert by_id[cluster["text_only"].pk].reasons == ["similar text"]
     assert by_id[cluster["tool_only"].pk].reasons == ["same tool"]
-    assert cluster["hidden"].pk not in by_id and cluster["stranger"].pk not in by_id
+    assert cluster["hidden"].pk not in by_id
+    assert cluster["stranger"].pk not in by_id
