@@ -74,10 +74,9 @@ def _candidates(visible: QuerySet[Alert], subject: Subject) -> set[Any]:
             # (a second sort key would defeat the index).
             nearest = visible.order_by(TrigramDistance("title", subject.title))
             parts.append(nearest.values_list("pk", flat=True)[:CANDIDATES])
-    if not parts:
-        return set()
-    combined = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
-    return set(combined)
+    if len(parts) > 1 and connection.features.supports_slicing_ordering_in_compound:
+        return set(parts[0].union(*parts[1:]))
+    return {pk for part in parts for pk in part}  # SQLite: no LIMIT inside a UNION
 
 
 def _words(text: str) -> set[str]:

@@ -12,8 +12,6 @@ from tests.alerts.factories import alert_draft_make, alert_published_make
 from tests.factories import Network
 from tests.helpers import ApiCaller, assert_problem
 
-pytestmark = pytest.mark.postgres
-
 
 def links_url(alert: Alert) -> str:
     return f"/api/v1/alerts/{alert.pk}/links/"

@@ -16,7 +16,6 @@ from tests.factories import Network
 from tests.portal_support import page
 
 __all__ = ["page"]
-pytestmark = pytest.mark.postgres
 PLAIN = {"title": "Routine notice", "summary": "Nothing unusual.", "description": "Ordinary.", "hazard": "",
          "harm": "", "recommended_actions": ""}
 
@@ -27,6 +26,7 @@ def _html(client: Client, path: str, data: dict[str, str] | None = None) -> str:
     return response.content.decode()
 
 
+@pytest.mark.postgres  # stems: "drifting" marks "drift" and "drifts"
 def test_search_results_are_ranked_and_marked(network: Network, tool: Tool, page: Callable[[User], Client]) -> None:
     by = network.mhra.publisher
     in_summary = alert_published_make(actor=by, tools=[tool], **{**PLAIN, "summary": "Zephyrine drifts in triage."})

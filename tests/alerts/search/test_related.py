@@ -6,14 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from alerts import related
 from alerts.models import Alert, Tool
 from tests.alerts.factories import alert_draft_make, alert_published_make
 from tests.factories import Network
 from tests.helpers import ApiCaller, assert_problem
-
-pytestmark = pytest.mark.postgres
 
 
 def _related(caller: ApiCaller, alert: Alert) -> list[dict[str, Any]]:
@@ -88,6 +87,7 @@ def test_the_embedded_default_measure(monkeypatch: pytest.MonkeyPatch, cluster: 
 
     class Sqlite:
         vendor = "sqlite"
+        features = connection.features
 
     monkeypatch.setattr(related, "connection", Sqlite())
     found = related.alerts_related(member=network.hc.member, alert=cluster["subject"])
