@@ -26,7 +26,7 @@ from alerts.selectors import alerts_visible_to
 from exchange.models import Member
 
 RELATED_LIMIT = 10
-CANDIDATES = 40
+CANDIDATES = 20  # from each source: enough for RELATED_LIMIT, and the nearest-title walk stays short
 FALLBACK_WINDOW = 500  # SQLite: the newest visible alerts compared by their words
 SIMILAR_TEXT = 0.3  # pg_trgm's own default threshold for `%`: below it, titles do not read alike
 # The score's parts add up to 1: a shared tool weighs most, then the share of this alert's codes, then text.

@@ -48,8 +48,9 @@ REPORT_FIELDS: tuple[tuple[tuple[str, ...], int], ...] = (
     (("setting", "population"), 4),
     (("method", "data_source", "supersede_reason"), 2),
 )
-# Matched whole as well, whatever the text-search parser makes of them: `SAX-2026-000018`, `DSI-2026-7`.
-ALERT_IDENTIFIERS = ("reference", "publisher_reference")
+# Matched whole as well, whatever the text-search parser makes of it: `SAX-2026-000018` (the publisher's own
+# reference is in the vector, weight A).
+ALERT_IDENTIFIERS = ("reference",)
 
 
 def search_text(raw: str) -> str:
@@ -69,8 +70,8 @@ def search_words(raw: str) -> list[str]:
 def _ranked_postgres(queryset: QuerySet[M], text: str, identifiers: tuple[str, ...]) -> QuerySet[M]:
     query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
     match = Q(search_vector=query)
-    for field in identifiers:
-        match |= Q(**{f"{field}__iexact": text})
+    for field in identifiers:  # exact and upper-case, so that the field's own B-tree index answers it
+        match |= Q(**{field: text.upper()})
     rank = Cast(Round(SearchRank(F("search_vector"), query) * Value(1_000_000.0)), IntegerField())
     return queryset.filter(match).annotate(**{SEARCH_RANK: rank})
 
