@@ -124,7 +124,7 @@ def related_for(*, member: Member, subject: Subject, limit: int = RELATED_LIMIT)
     )
     if connection.vendor == "postgresql" and subject.title:
         rows = rows.annotate(similarity=TrigramSimilarity("title", subject.title))
-    found = [r for r in (_score(subject, alert, bool(alert.shares_tool)) for alert in rows) if r is not None]
+    found = [r for r in (_score(subject, alert, bool(getattr(alert, "shares_tool", False))) for alert in rows) if r is not None]
     found.sort(key=lambda r: (-r.score, -(r.alert.published_at.timestamp() if r.alert.published_at else 0)))
     return found[:limit]
 

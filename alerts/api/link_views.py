@@ -44,10 +44,11 @@ class LinkSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=LinkKind.choices)
     note = serializers.CharField()
     alert = AlertSummarySerializer(help_text="The alert linked to.")
-    source = AlertSummarySerializer(help_text="The linking alert (its publisher made the link).")
+    # `source` and `label` are the JSON field names (DRF takes declared fields out of the class).
+    source = AlertSummarySerializer(help_text="The linking alert (its publisher made the link).")  # type: ignore[assignment]
     direction = serializers.ChoiceField(choices=["outgoing", "incoming"],
                                         help_text="Seen from the alert in the path.")
-    label = serializers.CharField(help_text='e.g. "marked as a duplicate of this by MHRA"')
+    label = serializers.CharField(help_text='e.g. "marked as a duplicate of this by MHRA"')  # type: ignore[assignment]
     created_at = serializers.DateTimeField()
 
 

@@ -28,4 +28,5 @@ class RankedSearchFilter(SearchFilter):
         search_with = getattr(view, "search_with", None)
         if not raw.strip() or search_with is None:
             return queryset
-        return search_with(queryset, raw)  # type: ignore[no-any-return]
+        searched: QuerySet[Any] = search_with(queryset, raw)
+        return searched
