@@ -33,7 +33,13 @@ class CursorPagination(pagination.CursorPagination):
 
     def get_ordering(self, request: Any, queryset: Any, view: Any) -> tuple[str, ...]:
         ordering = getattr(view, "cursor_ordering", None) or self.ordering
-        return (ordering,) if isinstance(ordering, str) else tuple(ordering)
+        ordering = (ordering,) if isinstance(ordering, str) else tuple(ordering)
+        # A searched list is best match first (the view names the rank annotation, a whole number so
+        # that the cursor's position compares exactly), then in its own order.
+        rank = getattr(view, "cursor_rank", None)
+        if rank and rank in getattr(getattr(queryset, "query", None), "annotations", {}):
+            return (f"-{rank}", *ordering)
+        return ordering
 
     def get_page_size(self, request: Any) -> int:
         raw = request.query_params.get(self.page_size_query_param)

@@ -251,6 +251,7 @@ SPECTACULAR_SETTINGS = {
         "ReportStatusEnum": "alerts.choices.ReportStatus",
         "SignalStatusEnum": "alerts.choices.SignalStatus",
         "AcknowledgementStateEnum": "alerts.choices.AckState",
+        "AlertLinkKindEnum": "alerts.models.links.LinkKind",
         # IMDRF terms and signing keys share the values active/retired: one enum serves both.
         "ActiveOrRetiredEnum": "exchange.choices.SigningKeyStatus",
     },

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -31,15 +32,19 @@ from alerts.api.alert_serializers import (
     WithdrawSerializer,
 )
 from alerts.api.export_views import AlertExportActions
+from alerts.api.link_views import AlertLinkActions
+from alerts.api.search import RankedSearchFilter
 from alerts.filters import ALERT_SEARCH_FIELDS, AlertFilter
 from alerts.languages import requested_language
 from alerts.models import Alert, AlertRevision, AlertTranslation
 from alerts.payloads import translation_payload
 from alerts.references import reference_normalise
+from alerts.search import SEARCH_RANK, alerts_search
 from alerts.services import acknowledgements as ack_services
 from alerts.services import alerts as services
 from alerts.services import translations as translation_services
 from alerts.services.reliance import reliance_gaps
+from config.query import KnownQueryParameters
 from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.api.viewsets import MemberScopedMixin
 from exchange.choices import Scope
@@ -153,6 +158,7 @@ LANG_PARAMETER = OpenApiParameter(
 class AlertViewSet(
     AlertAcknowledgementActions,
     AlertExportActions,
+    AlertLinkActions,
     MemberScopedMixin[Alert],
     IdempotentCreateMixin,
     mixins.ListModelMixin,
@@ -165,6 +171,9 @@ class AlertViewSet(
     filterset_class = AlertFilter
     query_parameters = ("lang",)
     search_fields = ALERT_SEARCH_FIELDS
+    filter_backends = [KnownQueryParameters, DjangoFilterBackend, RankedSearchFilter]
+    search_with = staticmethod(alerts_search)
+    cursor_rank = SEARCH_RANK
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
     required_scopes = {
         "create": Scope.DRAFT,
@@ -177,6 +186,8 @@ class AlertViewSet(
         "acknowledge": Scope.ACKNOWLEDGE,
         "extend_deadline": Scope.PUBLISH,
         "translate": Scope.DRAFT,
+        "link_create": Scope.PUBLISH,
+        "link_delete": Scope.PUBLISH,
     }
     cursor_ordering: tuple[str, ...] = ("-created_at", "-pk")
     path_id_description = "The alert's id (a UUID) or its reference (e.g. SAX-2026-7K3QZP, or an older SAX-2026-000018)."

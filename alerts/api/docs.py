@@ -178,8 +178,10 @@ OPERATIONS: dict[str, OperationDoc] = {
         "List safety alerts",
         "Alerts your member may see, newest first. Filters: `status`, `alert_type`, `severity` (each "
         "repeatable), `distribution`, `publisher`, `tool`, `jurisdiction`, `reference`, `published_after`, "
-        "`published_before`; `search` looks in titles, summaries, descriptions and references. Any member user "
-        "(`read`)." + VISIBILITY + LIST_NOTE,
+        "`published_before`; `search` is ranked full-text search (best match first: title above summary above "
+        "description, then newest; quotes, `or` and `-word` are understood, other punctuation is ignored, never an "
+        "error) over titles, summaries, descriptions, hazards and references. Any member user (`read`)."
+        + VISIBILITY + LIST_NOTE,
     ),
     "alerts_create": doc(
         "Draft a safety alert",
@@ -302,6 +304,36 @@ OPERATIONS: dict[str, OperationDoc] = {
             "recommended_actions": "Relire en double les scanners acquis après la mise à jour.", "source": "member",
         }),
     ),
+    "alerts_related_retrieve": doc(
+        "Possibly related alerts",
+        "Published alerts your member may see that share an affected tool, share IMDRF codes, or read alike "
+        "(trigram similarity of the titles), best first: `{\"results\": [{\"alert\": {\"id\", \"reference\", "
+        "\"title\", \"publisher\"}, \"score\", \"reasons\": [\"same tool\", \"IMDRF code A0901\", "
+        "\"similar text\"]}]}`, at most 10. Suggestions only: nothing is merged. Works for a draft (its publisher: "
+        "before you publish). Any member user (`read`). Changes nothing." + VISIBILITY + BY_REFERENCE,
+    ),
+    "alerts_links_retrieve": doc(
+        "Links of an alert",
+        "The links from this alert (`direction` `outgoing`) and to it (`incoming`, e.g. `label` \"marked as a "
+        "duplicate of this by MHRA\"), newest first; a link is listed only when your member may see both alerts. "
+        "Any member user (`read`)." + VISIBILITY + BY_REFERENCE,
+    ),
+    "alerts_links_create": doc(
+        "Link an alert to another",
+        "For the publishing member of this alert: links it to another alert your member may see (`alert`: its id "
+        "or reference) as `related`, `duplicate_of` or `follows_up`, with a `note`. An alert that does not exist "
+        "or is not visible is the same `400` naming `alert`; a second link to the same alert is `409`. Publishers "
+        "and admins (`publish`). Records an audit entry; no event (links are not news). Answers `201` with "
+        "`Location`. Accepts `Idempotency-Key`." + BY_REFERENCE,
+        request_example("Duplicate of an FDA alert", {"alert": "SAX-2026-000018", "kind": "duplicate_of",
+                                                      "note": "The same failure, reported first by FDA."}),
+    ),
+    "alerts_links_destroy": doc(
+        "Remove a link",
+        "For the publishing member of the linking alert (from either alert's path): removes the link. A link "
+        "your member may not see (either end hidden) is `404`. Publishers and admins (`publish`). Records an "
+        "audit entry; no event." + BY_REFERENCE,
+    ),
     "alerts_cap_retrieve": doc(
         "Export an alert as CAP 1.2",
         "The alert as an OASIS CAP 1.2 message (`application/cap+xml`) that validates against the CAP 1.2 XML "
@@ -339,8 +371,9 @@ OPERATIONS: dict[str, OperationDoc] = {
     "reports_list": doc(
         "List real-world performance reports",
         "Reports your member may see, newest first. Filters: `status`, `tool`, `publisher`, `country`, "
-        "`distribution`, `published_after`, `published_before`. Any member user (`read`)."
-        + REPORT_VISIBILITY + LIST_NOTE,
+        "`distribution`, `published_after`, `published_before`; `search` is ranked full-text search over the "
+        "tool's name and manufacturer, the setting, population, method and data source (best match first, then "
+        "newest). Any member user (`read`)." + REPORT_VISIBILITY + LIST_NOTE,
     ),
     "reports_create": doc(
         "Draft a performance report",

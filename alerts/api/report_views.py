@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, parsers, serializers, status, viewsets
@@ -26,12 +27,15 @@ from alerts.api.report_serializers import (
     ReportSerializer,
     SignalSerializer,
 )
+from alerts.api.search import RankedSearchFilter
 from alerts.choices import ReportStatus
 from alerts.filters import REPORT_SEARCH_FIELDS, ReportFilter, SignalFilter
 from alerts.models import Acknowledgement, Alert, Report, Signal
+from alerts.search import SEARCH_RANK, reports_search
 from alerts.services import reports as report_services
 from alerts.services.acknowledgements import ack_render
 from alerts.services.signals import signal_draft_alert
+from config.query import KnownQueryParameters
 from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.api.viewsets import MemberScopedMixin
 from exchange.choices import Scope
@@ -63,6 +67,9 @@ class ReportViewSet(
     serializer_class = ReportSerializer
     filterset_class = ReportFilter
     search_fields = REPORT_SEARCH_FIELDS
+    filter_backends = [KnownQueryParameters, DjangoFilterBackend, RankedSearchFilter]
+    search_with = staticmethod(reports_search)
+    cursor_rank = SEARCH_RANK
     http_method_names = ["get", "post", "put", "delete", "head", "options"]
     required_scopes = {
         "create": Scope.DRAFT,

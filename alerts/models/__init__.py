@@ -16,6 +16,7 @@ from alerts.models.inquiries import (
     InquiryStatus,
     SubjectKind,
 )
+from alerts.models.links import AlertLink, LinkKind
 from alerts.models.registry import Authorization, BaselineMetric, Tool, ToolIdentifier
 from alerts.models.reliance import RelianceReview
 from alerts.models.reports import Report, ReportMetric, ReportRecipient, ReportSubgroup, Signal, SignalView
@@ -28,6 +29,7 @@ __all__ = [
     "AcknowledgementEntry",
     "Alert",
     "AlertJurisdiction",
+    "AlertLink",
     "AlertRecipient",
     "AlertRevision",
     "AlertTool",
@@ -42,6 +44,7 @@ __all__ = [
     "InquiryAnswer",
     "InquiryMessage",
     "InquiryStatus",
+    "LinkKind",
     "ReferenceCounter",
     "RelianceReview",
     "Report",

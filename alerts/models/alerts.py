@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils import timezone
 
@@ -46,6 +47,9 @@ class Alert(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # PostgreSQL full-text search (SPEC §10.6): written by alerts.services.search with the text, GIN-indexed
+    # by migration (PostgreSQL only); always null on the embedded SQLite default, which searches by substring.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ("-created_at",)

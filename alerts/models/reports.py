@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils import timezone
 
@@ -41,6 +42,8 @@ class Report(models.Model):
         null=True, blank=True, help_text="The report's JSON as it was published: what `signature` signs."
     )
     signature = models.JSONField(null=True, blank=True, help_text='The publisher\'s {"kid", "jws"} (SPEC §8).')
+    # Full-text search on PostgreSQL (see Alert.search_vector): written by alerts.services.search.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ("-created_at",)

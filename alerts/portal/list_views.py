@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from alerts import selectors
 from alerts.choices import AuthorizationStatus, Distribution, Severity
-from alerts.filters import ALERT_SEARCH_FIELDS, AlertFilter, search_q
+from alerts.filters import AlertFilter
 from alerts.models import Acknowledgement, Alert, AlertTool
 from alerts.portal.views import CHOICES, tool_choices
+from alerts.search import alerts_search, ranked_first
 from exchange.choices import Scope
 from exchange.portal.access import Portal, member_view
 from exchange.portal.pages import paginate, render_page
@@ -122,10 +123,9 @@ def alert_list(request: HttpRequest, portal: Portal) -> HttpResponse:
     active_filters = _filters_for_display(filterset)
     queryset: QuerySet[Alert] = filterset.qs
     search = request.GET.get("search", "").strip()
-    if search:
-        queryset = queryset.filter(search_q(ALERT_SEARCH_FIELDS, search))
-    queryset = selectors.alerts_with_details(queryset).order_by(F("published_at").desc(nulls_first=True),
-                                                                "-created_at")
+    queryset = alerts_search(queryset, search)  # best match first when searched (alerts.search)
+    queryset = ranked_first(selectors.alerts_with_details(queryset), F("published_at").desc(nulls_first=True),
+                            "-created_at")
     page = paginate(request, queryset)
     answers = _my_answers(portal, list(page["page_obj"].object_list))
     rows = [(alert, answers.get(alert.pk)) for alert in page["page_obj"].object_list]

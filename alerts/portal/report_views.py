@@ -22,10 +22,11 @@ from alerts.choices import (
     RelianceDecision,
     ReportStatus,
 )
-from alerts.filters import REPORT_SEARCH_FIELDS, ReportFilter, search_q
+from alerts.filters import ReportFilter
 from alerts.models import Acknowledgement, BaselineMetric, Report
 from alerts.portal.forms import AcknowledgeForm, ReportForm, ReportImportForm
 from alerts.portal.views import acknowledge_input, member_choices, tool_choices
+from alerts.search import ranked_first, reports_search
 from alerts.services import reports as report_services
 from alerts.services.acknowledgements import ack_is_overdue
 from alerts.services.provenance import report_verified_key
@@ -57,9 +58,8 @@ def report_list(request: HttpRequest, portal: Portal) -> HttpResponse:
     filterset.form.fields["tool"].widget = forms.Select(choices=[("", "Any tool"), *tool_choices()])
     queryset = filterset.qs
     search = request.GET.get("search", "").strip()
-    if search:
-        queryset = queryset.filter(search_q(REPORT_SEARCH_FIELDS, search))
-    queryset = queryset.select_related("publisher", "tool").order_by("-published_at", "-created_at")
+    queryset = reports_search(queryset, search)  # best match first when searched (alerts.search)
+    queryset = ranked_first(queryset.select_related("publisher", "tool"), "-published_at", "-created_at")
     context = {**paginate(request, queryset), **CHOICES, "filterset": filterset, "search": search,
                "can_draft": portal.can(Scope.DRAFT), "can_import": portal.can(Scope.PUBLISH)}
     return render_page(request, portal, "alerts/report_list.html", context, section="reports")

@@ -7,6 +7,7 @@ from django.urls import path
 from alerts.portal import (
     dashboard_views,
     inquiry_views,
+    link_views,
     list_views,
     notification_views,
     picker_views,
@@ -34,6 +35,8 @@ urlpatterns = [
     path("alerts/<uuid:pk>/withdraw/", views.alert_withdraw, name="alert-withdraw"),
     path("alerts/<uuid:pk>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
     path("alerts/<uuid:pk>/deadline/", views.alert_extend_deadline, name="alert-deadline"),
+    path("alerts/<uuid:pk>/links/", link_views.alert_link_add, name="alert-link-add"),
+    path("alerts/<uuid:pk>/links/<uuid:link_id>/remove/", link_views.alert_link_remove, name="alert-link-remove"),
     path("tools/", registry_views.tool_list, name="tool-list"),
     path("reliance/", reliance_views.reliance, name="reliance"),
     path("reliance/reviews/<uuid:pk>/decide/", reliance_views.reliance_decide, name="reliance-decide"),

@@ -26,6 +26,7 @@ from alerts.selectors import alert_audience, alerts_with_details
 from alerts.services.distribution import recipients_resolve
 from alerts.services.provenance import revision_sign
 from alerts.services.reliance import reliance_reviews_for_alert
+from alerts.services.search import alerts_search_refresh
 from alerts.services.terminology import imdrf_codes_check
 from alerts.services.translations import translations_mark_outdated
 from alerts.services.versions import affected_tool_check, jurisdictions_covered, known_versions_of
@@ -113,6 +114,7 @@ def _apply_content(alert: Alert, data: dict[str, Any]) -> None:
     if "title" in data and not alert.title:
         raise ValidationFailed("title: must not be blank.", errors={"title": ["must not be blank"]})
     alert.save()
+    alerts_search_refresh(alert_ids=[alert.pk])  # the text changed: its search vector, in the same transaction
     if "affected_tools" in data:
         rows = _resolve_tools(data["affected_tools"])
         alert.affected_tool_rows.all().delete()
@@ -284,6 +286,7 @@ def alert_publish(*, actor: User, alert: Alert) -> Alert:
     alert.published_at = now
     _touch(alert)
     alert.save(update_fields=["reference", "status", "revision", "published_at", "version", "updated_at"])
+    alerts_search_refresh(alert_ids=[alert.pk])  # its reference is searchable from now on
     payload = alert_render(alert)  # rendered once: revision, audit entry and event share it
     revision = _write_revision(alert, actor, content=payload, change_summary="First publication.", material=True,
                                previous=None)

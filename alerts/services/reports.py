@@ -28,6 +28,7 @@ from alerts.selectors import (
 from alerts.services.acknowledgements import ack_render, answer_apply
 from alerts.services.distribution import recipients_resolve
 from alerts.services.provenance import report_sign
+from alerts.services.search import report_search_refresh
 from alerts.services.versions import report_version_check
 from alerts.stats import wilson_interval
 from alerts.tasks import signals_evaluate
@@ -168,6 +169,7 @@ def report_draft_create(*, actor: User | None, member: Member, data: dict[str, A
         distribution=distribution, supersedes=supersedes,
         supersede_reason=(data.get("supersede_reason") or "").strip(), created_at=now, updated_at=now,
     )
+    report_search_refresh(report=report)
     ReportRecipient.objects.bulk_create([ReportRecipient(report=report, member=m) for m in recipients])
     _write_metrics(report, None, cleaned["metrics"])
     for group in cleaned["subgroups"]:

@@ -217,7 +217,8 @@ def test_the_alert_search_uses_the_api_filterset(
     for query in ("severity=high", "severity=low", "jurisdiction=ca", "search=Alpha", "publisher=mhra",
                   "status=closed", f"tool={portal_tool.pk}"):
         titles_api = {row["title"] for row in caller.get(f"/api/v1/alerts/?{query}").json()["results"]}
-        body = client.get(f"/alerts/?{query}").content.decode()
+        # Searched words are marked in the titles (<mark>): compare the text.
+        body = client.get(f"/alerts/?{query}").content.decode().replace("<mark>", "").replace("</mark>", "")
         for title in ("Alpha high", "Beta low"):
             assert (title in body) == (title in titles_api), (query, title)
     invalid = client.get("/alerts/?published_after=yesterday")

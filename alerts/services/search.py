@@ -1,0 +1,56 @@
+"""Writes the full-text search vectors of alerts and reports (SPEC §10.6), on PostgreSQL.
+
+The services that write the text call these in their transaction (drafts, amendments, reports), so a
+search sees what was committed with it; no signal does it behind their back. The weights: an alert's
+title (with its references) A, summary B, description C, hazard, harm and recommended actions D; a
+report's tool A, setting and population B, method and data source C. Migration
+`0010_search_related_links` fills existing rows with the same weights in SQL. The embedded SQLite default
+keeps no vector: its search is a substring match (alerts/search.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.postgres.search import SearchVector
+from django.db import connection
+from django.db.models import TextField, Value
+
+from alerts.models import Alert, Report
+
+SEARCH_CONFIG = "english"
+
+
+def alert_vector() -> Any:
+    """The expression of an alert's vector, over its own columns (one UPDATE serves any number of rows)."""
+    return (
+        SearchVector("title", "reference", "publisher_reference", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("summary", weight="B", config=SEARCH_CONFIG)
+        + SearchVector("description", weight="C", config=SEARCH_CONFIG)
+        + SearchVector("hazard", "harm", "recommended_actions", weight="D", config=SEARCH_CONFIG)
+    )
+
+
+def alerts_search_refresh(*, alert_ids: Iterable[Any]) -> int:
+    """Re-compute the vectors of these alerts from their stored text; 0 (nothing to do) on SQLite."""
+    if connection.vendor != "postgresql":
+        return 0
+    return Alert.objects.filter(pk__in=list(alert_ids)).update(search_vector=alert_vector())
+
+
+def _text(value: str) -> Value:
+    return Value(value or "", output_field=TextField())
+
+
+def report_search_refresh(*, report: Report) -> None:
+    """The report's vector; its tool's name and manufacturer are read from the row the report points to."""
+    if connection.vendor != "postgresql":
+        return
+    tool = report.tool
+    vector = (
+        SearchVector(_text(f"{tool.name} {tool.manufacturer}"), weight="A", config=SEARCH_CONFIG)
+        + SearchVector("setting", "population", weight="B", config=SEARCH_CONFIG)
+        + SearchVector("method", "data_source", "supersede_reason", weight="C", config=SEARCH_CONFIG)
+    )
+    Report.objects.filter(pk=report.pk).update(search_vector=vector)
