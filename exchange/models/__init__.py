@@ -17,6 +17,7 @@ from exchange.models.members import (
     country_validator,
     member_code_validator,
 )
+from exchange.models.notices import EmailQuota, NotificationPreferences, PersonalEmail
 from exchange.models.subscriptions import (
     Dimension,
     Subscription,
@@ -32,12 +33,15 @@ __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "Dimension",
+    "EmailQuota",
     "Event",
     "EventAudience",
     "Heartbeat",
     "IdempotencyRecord",
     "Member",
     "Notification",
+    "NotificationPreferences",
+    "PersonalEmail",
     "SigningKey",
     "Subscription",
     "SubscriptionEndpoint",

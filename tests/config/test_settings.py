@@ -21,7 +21,7 @@ ENV_NAMES = (
     "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_DISABLE_AFTER_SECONDS", "DELIVERY_LEASE_SECONDS", "OUTBOX_SWEEP_SECONDS",
     "ACK_DEADLINE_HOURS", "SIGNAL_MARGIN", "SIGNING_KEYS_SECRET", "AUDIT_CHECKPOINT_SECONDS",
     "EVENT_RETENTION_DAYS", "METRICS_TOKEN", "LOG_FORMAT", "LOG_LEVEL",
-    "DATABASE_CONNECT_TIMEOUT", "API_MAX_BODY_BYTES",
+    "DATABASE_CONNECT_TIMEOUT", "API_MAX_BODY_BYTES", "SITE_URL", "EMAIL_IMMEDIATE_PER_HOUR",
 )
 
 
@@ -132,6 +132,7 @@ def test_debug_0_without_a_signing_keys_secret_stops_start_up_naming_it(bare_env
         runpy.run_path(str(BASE_DIR / "config" / "settings.py"))
 
     bare_env.setenv("SIGNING_KEYS_SECRET", "x" * 40)
+    bare_env.setenv("SITE_URL", "https://exchange.example")
     assert runpy.run_path(str(BASE_DIR / "config" / "settings.py"))["SIGNING_KEYS_SECRET"] == "x" * 40
 
 

@@ -30,7 +30,12 @@ from exchange.services.deliveries.claims import (
     due,
 )
 from exchange.services.deliveries.recording import deliveries_record
-from exchange.services.deliveries.rendering import RenderedEvent, email_content, webhook_body
+from exchange.services.deliveries.rendering import (
+    RenderedEvent,
+    email_content,
+    personal_contents,
+    webhook_body,
+)
 from exchange.services.delivery_log import delivery_attempts_log
 from exchange.transports.base import Message, Outcome, short_error
 from exchange.transports.email import EmailMessage, EmailTransport
@@ -194,17 +199,29 @@ class DeliveryPump:
     def _limit(self, key: str) -> int:
         return EMAIL_CONCURRENCY if key == EMAIL_KEY else self.per_endpoint
 
-    def _rendered(self, event_ids: Iterable[uuid.UUID]) -> None:
-        missing = [pk for pk in set(event_ids) if pk not in self.events]
+    def _rendered(self, event_ids: Iterable[uuid.UUID | None]) -> None:
+        missing = [pk for pk in set(event_ids) if pk is not None and pk not in self.events]
         for event in Event.objects.filter(pk__in=missing):
             self.events[event.pk] = RenderedEvent(event=event, body=webhook_body(event))
 
     def _prepare(self, claimed: list[Claimed]) -> tuple[list[tuple[Claimed, Message]], list[tuple[Claimed, Outcome]]]:
         self._rendered(item.event_id for item in claimed)
+        personal = personal_contents([item.id for item in claimed if item.event_id is None])
         now = timezone.now()
         ready: list[tuple[Claimed, Message]] = []
         refused: list[tuple[Claimed, Outcome]] = []
         for item in claimed:
+            if item.event_id is None:  # an e-mail to one person, written once (exchange.services.mail)
+                content = personal.get(item.id)
+                if content is None or not item.member_active:
+                    error = "the member is suspended" if content else "the e-mail no longer exists"
+                    refused.append((item, Outcome(now, ok=False, permanent=True, error=error)))
+                    continue
+                ready.append((item, EmailMessage(
+                    delivery_id=item.id, channel=Channel.EMAIL, concurrency_key=EMAIL_KEY, to=item.email,
+                    subject=content[0], text=content[1], html=content[2], message_id=f"msg_{item.id.hex}",
+                )))
+                continue
             rendered = self.events.get(item.event_id)
             if rendered is None:
                 refused.append((item, Outcome(now, ok=False, permanent=True, error="the event no longer exists")))

@@ -10,7 +10,7 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from exchange.choices import EventType
-from exchange.models import Event
+from exchange.models import Event, PersonalEmail
 
 
 def _iso(at: datetime) -> str:
@@ -61,3 +61,14 @@ class RenderedEvent:
     event: Event
     body: str
     email: tuple[str, str, str] | None = None
+
+
+def personal_contents(delivery_ids: list[Any]) -> dict[Any, tuple[str, str, str]]:
+    """Subject, text and HTML of e-mails to one person (rendered once when written), by delivery id."""
+    if not delivery_ids:
+        return {}
+    return {
+        delivery_id: (subject, text, html)
+        for delivery_id, subject, text, html in PersonalEmail.objects.filter(delivery_id__in=delivery_ids)
+        .values_list("delivery_id", "subject", "text", "html")
+    }
