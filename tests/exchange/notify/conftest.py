@@ -24,7 +24,7 @@ from exchange.models import Event
 from exchange.services.deliveries import DeliveryPump
 from exchange.services.fanout import event_fan_out
 from exchange.services.subscriptions import subscription_create
-from tests.factories import Network, Regulator, tool_make
+from tests.factories import Network, Regulator, tool_authorised_make, tool_make
 
 SITE = "https://exchange.example"
 
@@ -60,6 +60,12 @@ def send() -> None:
 
 def subscribe(regulator: Regulator, **filters: Any) -> Any:
     return subscription_create(actor=regulator.admin, member=regulator.member, name="everything", **filters)
+
+
+@pytest.fixture
+def tool(network: Network) -> Tool:
+    """LungScan AI, registered by MHRA and authorised in GB and the US."""
+    return tool_authorised_make(network=network)
 
 
 @pytest.fixture
