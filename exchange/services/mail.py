@@ -79,9 +79,10 @@ def render(*, subject: str, heading: str, groups: Grouped, preferences: Preferen
 
 def _delivery_for(user: User, now: datetime) -> Delivery:
     assert user.member_id is not None
+    # Due from the real clock, also when the caller acts "as if" at another time (send_digests --now).
     return Delivery.objects.create(
         event=None, member_id=user.member_id, channel=Channel.EMAIL, email=user.email,
-        next_attempt_at=first_attempt_at(now), created_at=now,
+        next_attempt_at=first_attempt_at(min(now, timezone.now())), created_at=now,
     )
 
 
