@@ -32,8 +32,8 @@ from exchange.services.deliveries.claims import (
 from exchange.services.deliveries.recording import deliveries_record
 from exchange.services.deliveries.rendering import (
     RenderedEvent,
-    email_content,
     personal_contents,
+    shared_mailbox_email,
     webhook_body,
 )
 from exchange.services.delivery_log import delivery_attempts_log
@@ -192,6 +192,8 @@ class DeliveryPump:
         self.max_in_flight = max_in_flight or settings.DELIVERY_MAX_IN_FLIGHT
         self.per_endpoint = per_endpoint or settings.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT
         self.events: dict[uuid.UUID, RenderedEvent] = {}
+        # A subscription mailbox's e-mail, told for its member: (event id, member id) -> content or None.
+        self.mailbox_emails: dict[tuple[uuid.UUID, int], tuple[str, str, str] | None] = {}
         self.in_flight: Counter[str] = Counter()
         self.in_flight_total = 0
         self.stats = PumpStats()
@@ -239,9 +241,15 @@ class DeliveryPump:
                     url=item.url, body=rendered.body, msg_id=f"msg_{item.id.hex}", secrets=item.secrets,
                 )
             else:
-                if rendered.email is None:
-                    rendered.email = email_content(rendered.event)
-                subject, text, html = rendered.email
+                key = (item.event_id, item.member_id)
+                if key not in self.mailbox_emails:
+                    self.mailbox_emails[key] = shared_mailbox_email(rendered.event, item.member_id)
+                content = self.mailbox_emails[key]
+                if content is None:
+                    refused.append((item, Outcome(now, ok=False, permanent=True,
+                                                  error="the member may no longer see it")))
+                    continue
+                subject, text, html = content
                 message = EmailMessage(
                     delivery_id=item.id, channel=Channel.EMAIL, concurrency_key=EMAIL_KEY, to=item.email,
                     subject=subject, text=text, html=html, message_id=f"msg_{item.id.hex}",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.template.loader import render_to_string
 
 from exchange.choices import EventType
@@ -33,8 +34,9 @@ def email_content(event: Event) -> tuple[str, str, str]:
         label = EventType(event.type).label
     except ValueError:
         label = event.type
-    title = str(payload.get("title") or payload.get("reference") or f"{event.object_type} {event.object_id}")
+    title = str(payload.get("title") or payload.get("reference") or payload.get("alert_title") or label)
     context = {
+        "notifications_link": settings.SITE_URL.rstrip("/") + "/notifications/",
         "event": event,
         "label": label,
         "title": title,
@@ -42,8 +44,8 @@ def email_content(event: Event) -> tuple[str, str, str]:
         "details": [
             (name, payload[key])
             for key, name in (
-                ("reference", "Reference"), ("publisher", "Published by"), ("severity", "Severity"),
-                ("alert_type", "Type"), ("status", "Status"), ("summary", "Summary"),
+                ("reference", "Reference"), ("publisher", "Published by"), ("alert_reference", "Alert"),
+                ("alert_title", "Title"), ("member", "Member"), ("summary", "Summary"),
                 ("recommended_actions", "Recommended actions"), ("disabled_reason", "Reason"),
                 ("url", "URL"),
             )
@@ -72,3 +74,29 @@ def personal_contents(delivery_ids: list[Any]) -> dict[Any, tuple[str, str, str]
         for delivery_id, subject, text, html in PersonalEmail.objects.filter(delivery_id__in=delivery_ids)
         .values_list("delivery_id", "subject", "text", "html")
     }
+
+
+def shared_mailbox_email(event: Event, member_id: int) -> tuple[str, str, str] | None:
+    """The e-mail of an event to a subscription's mailbox, told in words for that member by the app
+    that owns the object (exchange.notices), with a link and a footer; None when the member may no
+    longer see it. Events no person chooses (e.g. acknowledgement.updated) keep the generic e-mail."""
+    from exchange.models import Member
+    from exchange.notices import grouped, notice_item, notices_for
+    from exchange.services.mail import render
+    from exchange.services.preferences import Preferences
+
+    member = Member.objects.filter(pk=member_id).first()
+    if member is None:
+        return None
+    if notice_item(event.type, event.facets) is None:
+        return email_content(event)
+    notice = notices_for(member, [event]).get(event.pk)
+    if notice is None:
+        return None
+    rendered = render(
+        subject=f"{notice.what}: {notice.title}", heading=notice.what, groups=grouped([notice]),
+        preferences=Preferences(),
+        reason=(f"You receive this because a subscription of {member.code} in the AI Safety Alert Exchange sends "
+                "what it matches to this address; its admins manage the subscription."),
+    )
+    return rendered.subject, rendered.text, rendered.html
