@@ -65,7 +65,7 @@ def _digest_events(user: User, prefs: Preferences, now: datetime) -> list[Event]
     )
     since = previous or now - FIRST_DIGEST_LOOKBACK
     rows = (
-        Notification.objects.filter(member_id=user.member_id, created_at__gt=since, created_at__lte=now)
+        Notification.objects.filter(member_id=user.member_id or 0, created_at__gt=since, created_at__lte=now)
         .select_related("event").order_by("sequence")
     )
     return [
