@@ -72,6 +72,16 @@ def notice_item(event_type: str, facets: dict[str, object] | None) -> str | None
     return _ITEM_BY_TYPE.get(event_type)
 
 
+def addressed_to(event: Event, member_code: str) -> bool:
+    """Whether a request event is addressed to the member (its payload's `to`, SPEC Appendix B);
+    any other event counts as addressed."""
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    to = payload.get("to")
+    if not event.type.startswith("request.") or not isinstance(to, list):
+        return True
+    return member_code in {str(code).upper() for code in to}
+
+
 def event_label(event_type: str) -> str:
     """An event type in words ("Safety alert published"), from the one vocabulary of types."""
     try:
@@ -99,7 +109,8 @@ def _from_event(member: Member, events: Sequence[Event]) -> dict[uuid.UUID, Noti
         if event.pk not in visible or item is None:
             continue
         payload = event.payload if isinstance(event.payload, dict) else {}
-        title = str(payload.get("title") or payload.get("reference") or payload.get("description") or "")
+        title = str(payload.get("title") or payload.get("reference") or payload.get("question")
+                    or payload.get("description") or "")
         lines = tuple(
             (label, str(payload[key])) for key, label in (("url", "Address"), ("disabled_reason", "Reason"))
             if payload.get(key)

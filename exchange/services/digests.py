@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from exchange.choices import MailKind, MemberStatus, NoticeMode
 from exchange.models import Event, Notification, PersonalEmail, User
-from exchange.notices import grouped, notice_item, notices_for
+from exchange.notices import addressed_to, grouped, notice_item, notices_for
 from exchange.services.mail import hour_of, item_words, personal_email_write, render
 from exchange.services.preferences import Preferences, preferences_of_users
 
@@ -64,6 +64,7 @@ def _digest_events(user: User, prefs: Preferences, now: datetime) -> list[Event]
         .order_by("-period_end").values_list("period_end", flat=True).first()
     )
     since = previous or now - FIRST_DIGEST_LOOKBACK
+    code = user.member.code if user.member else ""
     rows = (
         Notification.objects.filter(member_id=user.member_id or 0, created_at__gt=since, created_at__lte=now)
         .select_related("event").order_by("sequence")
@@ -71,7 +72,7 @@ def _digest_events(user: User, prefs: Preferences, now: datetime) -> list[Event]
     return [
         row.event for row in rows
         if (item := notice_item(row.event.type, row.event.facets)) is not None
-        and prefs.mode(item) == NoticeMode.DAILY_DIGEST
+        and prefs.mode_for(item, addressed=addressed_to(row.event, code)) == NoticeMode.DAILY_DIGEST
     ]
 
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from exchange.choices import Channel, MailKind, MemberStatus, NoticeMode
 from exchange.models import Delivery, EmailQuota, Event, Member, PersonalEmail, User
-from exchange.notices import Grouped, Notice, grouped, notice_item, notices_for
+from exchange.notices import Grouped, Notice, addressed_to, grouped, notice_item, notices_for
 from exchange.services.deliveries.schedule import first_attempt_at
 from exchange.services.preferences import Preferences, preferences_of_users
 
@@ -191,7 +191,8 @@ def event_emails_write(*, event: Event, member_ids: Sequence[int], now: datetime
     preferences = preferences_of_users(user_ids=[u.pk for users in by_member.values() for u in users])
     members = {m.pk: m for m in Member.objects.filter(pk__in=by_member.keys())}
     for member_id, users in by_member.items():
-        wanting = [u for u in users if preferences[u.pk].mode(item) == NoticeMode.IMMEDIATE]
+        addressed = addressed_to(event, members[member_id].code)
+        wanting = [u for u in users if preferences[u.pk].mode_for(item, addressed=addressed) == NoticeMode.IMMEDIATE]
         if not wanting:
             continue
         notice = notices_for(members[member_id], [event]).get(event.pk)

@@ -54,6 +54,15 @@ class Preferences:
     def mode(self, item: str) -> str:
         return self.items.get(item, DEFAULT_ITEMS.get(item, NoticeMode.DAILY_DIGEST))
 
+    def mode_for(self, item: str, *, addressed: bool = True) -> str:
+        """The mode for one item of one event. A request not addressed to the user's member (one it
+        sees by its audience confidentiality) goes to the digest unless the user chose otherwise:
+        the default sends at once only requests addressed to the member (SPEC §10.4)."""
+        mode = self.mode(item)
+        if item == PreferenceItem.REQUEST and not addressed and item not in self.explicit and mode == NoticeMode.IMMEDIATE:
+            return NoticeMode.DAILY_DIGEST
+        return mode
+
     def as_json(self) -> dict[str, Any]:
         return {
             "timezone": self.timezone, "digest_hour": self.digest_hour, "language": self.language,
