@@ -153,7 +153,8 @@ def preferences_clean(data: Any) -> dict[str, Any]:
     if "items" in data:
         changes["items"] = _clean_items(data["items"], errors)
     if errors:
-        raise ValidationFailed("The notification preferences are not valid.", errors=errors)
+        detail = "; ".join(f"{name}: {messages[0]}" for name, messages in errors.items())
+        raise ValidationFailed(detail, errors=errors)
     return changes
 
 
