@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from alerts.choices import SEVERITY_RANK, AlertType, Metric, Severity, SignalKind
-from alerts.models import Acknowledgement, Alert, Report
+from alerts.models import Acknowledgement, Alert, Report, Signal
 from alerts.selectors import alerts_visible_to, reports_visible_to, signals_visible_to
 from exchange.models import Event, Member
 from exchange.notices import Notice, notice_item, register_describer
@@ -176,8 +176,24 @@ def describe_acknowledgements(member: Member, events: Sequence[Event]) -> dict[u
     return notices
 
 
+def _existing(model: Any) -> Any:
+    def exists(ids: list[str]) -> set[str]:
+        valid = [value for value in ids if _is_uuid(value)]
+        return {str(pk) for pk in model.objects.filter(pk__in=valid).values_list("pk", flat=True)}
+
+    return exists
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 def register() -> None:
-    register_describer("alert", describe_alerts)
-    register_describer("report", describe_reports)
-    register_describer("signal", describe_signals)
-    register_describer("acknowledgement", describe_acknowledgements)
+    register_describer("alert", describe_alerts, exists=_existing(Alert))
+    register_describer("report", describe_reports, exists=_existing(Report))
+    register_describer("signal", describe_signals, exists=_existing(Signal))
+    register_describer("acknowledgement", describe_acknowledgements, exists=_existing(Acknowledgement))

@@ -254,6 +254,9 @@ SPECTACULAR_SETTINGS = {
         "AcknowledgementStateEnum": "alerts.choices.AckState",
         # IMDRF terms and signing keys share the values active/retired: one enum serves both.
         "ActiveOrRetiredEnum": "exchange.choices.SigningKeyStatus",
+        # Notification preferences (SPEC §10.4): one mode per kind of item, and the languages.
+        "NoticeModeEnum": "exchange.choices.NoticeMode",
+        "LanguageEnum": "exchange.choices.Language",
     },
     # Served by the service itself: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -42,10 +42,22 @@ class Notice:
 Describer = Callable[[Member, Sequence[Event]], dict[uuid.UUID, Notice]]
 
 _DESCRIBERS: dict[str, Describer] = {}
+# object type -> (ids -> the ids of those that exist): tells "hidden from this member" from "no such object".
+_EXISTS: dict[str, Callable[[list[str]], set[str]]] = {}
 
 
-def register_describer(object_type: str, describer: Describer) -> None:
+def register_describer(
+    object_type: str, describer: Describer, *, exists: Callable[[list[str]], set[str]] | None = None
+) -> None:
     _DESCRIBERS[object_type] = describer
+    if exists is not None:
+        _EXISTS[object_type] = exists
+
+
+def object_exists(event: Event) -> bool:
+    """Whether the object an event concerns exists (True when its app registered no check)."""
+    check = _EXISTS.get(event.object_type)
+    return True if check is None else event.object_id in check([event.object_id])
 
 
 # The events whose kind of item a person chooses (SPEC §10.4); others (acknowledgement.updated,

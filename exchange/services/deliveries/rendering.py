@@ -81,7 +81,7 @@ def shared_mailbox_email(event: Event, member_id: int) -> tuple[str, str, str] |
     that owns the object (exchange.notices), with a link and a footer; None when the member may no
     longer see it. Events no person chooses (e.g. acknowledgement.updated) keep the generic e-mail."""
     from exchange.models import Member
-    from exchange.notices import grouped, notice_item, notices_for
+    from exchange.notices import grouped, notice_item, notices_for, object_exists
     from exchange.services.mail import render
     from exchange.services.preferences import Preferences
 
@@ -92,7 +92,8 @@ def shared_mailbox_email(event: Event, member_id: int) -> tuple[str, str, str] |
         return email_content(event)
     notice = notices_for(member, [event]).get(event.pk)
     if notice is None:
-        return None
+        # Hidden from the member now: nothing. No such object at all (nothing to hide): the event's own e-mail.
+        return None if object_exists(event) else email_content(event)
     rendered = render(
         subject=f"{notice.what}: {notice.title}", heading=notice.what, groups=grouped([notice]),
         preferences=Preferences(),

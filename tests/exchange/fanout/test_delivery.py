@@ -138,8 +138,16 @@ def test_email_is_one_message_per_recipient_with_text_and_html(network: Network)
 
 
 def test_a_mailbox_email_is_not_sent_once_the_member_may_no_longer_see_it(network: Network) -> None:
+    from alerts.models import Alert
+    from exchange.models import User
+    from tests.alerts.factories import alert_published_make
+    from tests.factories import tool_authorised_make
+
+    User.objects.filter(member=network.fda.member).update(is_active=False)  # the shared mailbox alone
     subscribe(network.fda, email_recipients=["vigilance@fda.test"])
-    publish()  # an alert event whose alert FDA cannot see (there is none)
+    alert = alert_published_make(actor=network.mhra.publisher, tools=[tool_authorised_make(network=network)])
+    fan_out(Event.objects.get(type="alert.published").pk)
+    Alert.objects.filter(pk=alert.pk).update(distribution="restricted")  # withdrawn from FDA's sight since
 
     pump()
 
