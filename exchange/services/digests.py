@@ -26,7 +26,7 @@ from django.utils import timezone
 from exchange.choices import MailKind, MemberStatus, NoticeMode
 from exchange.models import Event, Notification, PersonalEmail, User
 from exchange.notices import addressed_to, grouped, notice_item, notices_for
-from exchange.services.mail import hour_of, item_words, personal_email_write, render
+from exchange.services.mail import hour_of, item_words, kick_on_commit, personal_email_write, render
 from exchange.services.preferences import Preferences, preferences_of_users
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def digest_write(*, user: User, preferences: Preferences, key: str, now: datetim
             )
         mail = personal_email_write(
             user=user, kind=MailKind.DIGEST, key=key, rendered=rendered,
-            events=[e.pk for e in events if e.pk in notices], period_end=now, now=now,
+            events=[e.pk for e in events if e.pk in notices], period_end=now, now=now, kick=False,
         )
     if mail is None:
         return None
@@ -126,7 +126,7 @@ def _summary_write(user: User, hour: datetime, held: list[PersonalEmail], prefs:
                     "at once."),
         )
     written = personal_email_write(user=user, kind=MailKind.MORE, key=f"more:{user.pk}:{hour.isoformat()}",
-                                   rendered=rendered, events=[e.pk for e in events if e.pk in notices])
+                                   rendered=rendered, events=[e.pk for e in events if e.pk in notices], kick=False)
     PersonalEmail.objects.filter(pk__in=[mail.pk for mail in held]).update(held=False)
     return written is not None and rendered is not None
 
@@ -167,4 +167,6 @@ def digests_send(*, now: datetime | None = None) -> DigestRun:
             digests += 1
         elif result is False:
             empty += 1
-    return DigestRun(digests=digests, empty=empty, summaries=summaries_write(now=now))
+    summaries = summaries_write(now=now)
+    kick_on_commit(digests + summaries)  # one kick for all of them (no transaction is open here)
+    return DigestRun(digests=digests, empty=empty, summaries=summaries)

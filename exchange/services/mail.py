@@ -86,7 +86,8 @@ def _delivery_for(user: User, now: datetime) -> Delivery:
     )
 
 
-def _kick_on_commit(count: int) -> None:
+def kick_on_commit(count: int) -> None:
+    """Queue delivery pumps for `count` new e-mails once the transaction commits (at once outside one)."""
     if count:
         from exchange import tasks
 
@@ -95,7 +96,7 @@ def _kick_on_commit(count: int) -> None:
 
 def personal_email_write(
     *, user: User, kind: str, key: str, rendered: Rendered | None, events: Sequence[Any] = (), held: bool = False,
-    period_end: datetime | None = None, now: datetime | None = None,
+    period_end: datetime | None = None, now: datetime | None = None, kick: bool = True,
 ) -> PersonalEmail | None:
     """Write one e-mail to a person (and its delivery, unless it is held or empty), once per key.
 
@@ -116,7 +117,8 @@ def personal_email_write(
         if rendered is not None and not held:
             mail.delivery = _delivery_for(user, now)
             mail.save(update_fields=["delivery"])
-            _kick_on_commit(1)
+            if kick:  # callers writing many queue one pump for all of them
+                kick_on_commit(1)
     return mail
 
 
@@ -156,7 +158,7 @@ def immediate_email_write(*, user: User, event: Event, notice: Notice, preferenc
         )
         held = not _take_slot(user, now)
         return personal_email_write(user=user, kind=MailKind.IMMEDIATE, key=key, rendered=rendered,
-                                    events=[event.pk], held=held, now=now)
+                                    events=[event.pk], held=held, now=now, kick=False)
 
 
 def item_words(item: str) -> str:
@@ -202,6 +204,7 @@ def event_emails_write(*, event: Event, member_ids: Sequence[int], now: datetime
             if immediate_email_write(user=user, event=event, notice=notice, preferences=preferences[user.pk],
                                      now=now) is not None:
                 written += 1
+    kick_on_commit(written)
     return written
 
 
@@ -219,6 +222,8 @@ def reminder_email_write(*, users: Sequence[User], key: str, notice: Notice, rea
             continue
         rendered = render(subject=subject or f"{notice.what}: {notice.title}", heading=notice.what,
                           groups=grouped([notice]), preferences=preferences[user.pk], reason=reason)
-        if personal_email_write(user=user, kind=MailKind.REMINDER, key=f"{key}:{user.pk}", rendered=rendered):
+        if personal_email_write(user=user, kind=MailKind.REMINDER, key=f"{key}:{user.pk}", rendered=rendered,
+                                kick=False):
             written += 1
+    kick_on_commit(written)
     return written
