@@ -13,3 +13,7 @@ class AlertsConfig(AppConfig):
 
         vocabularies.ALERT_TYPES.register(AlertType.values)
         vocabularies.SEVERITIES.register(sorted(SEVERITY_RANK, key=SEVERITY_RANK.__getitem__))
+        # How alerts, reports, signals and acknowledgements read in e-mails (exchange.notices).
+        from alerts.notices import register
+
+        register()

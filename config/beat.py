@@ -13,6 +13,7 @@ def beat_schedule(
     outbox_sweep_interval: float,
     audit_checkpoint_seconds: int,
     retention_sweep_seconds: int,
+    digest_sweep_seconds: int = 300,
 ) -> dict[str, dict[str, object]]:
     return {
         "acknowledgements-overdue": {
@@ -43,5 +44,12 @@ def beat_schedule(
             "task": "exchange.retention_sweep",
             "schedule": float(retention_sweep_seconds),
             "options": {"expires": float(retention_sweep_seconds)},
+        },
+        # Daily digests that are due (each user's digest hour in its time zone) and the "and N more"
+        # e-mails of hours that ended (exchange/services/digests.py; `manage.py send_digests` runs the same).
+        "exchange-digests": {
+            "task": "exchange.digests_send",
+            "schedule": float(digest_sweep_seconds),
+            "options": {"expires": float(digest_sweep_seconds)},
         },
     }

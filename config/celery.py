@@ -29,7 +29,7 @@ QUEUE_DEFAULT = "default"
 TASK_ROUTES: dict[str, dict[str, str]] = {
     "exchange.event_dispatch": {"queue": QUEUE_FANOUT},
     "exchange.deliveries_pump": {"queue": QUEUE_SENDING},
-    "alerts.acknowledgement_reminder_send": {"queue": QUEUE_SENDING},
+    "exchange.digests_send": {"queue": QUEUE_DEFAULT},
 }
 
 def _survive_redis_loss_with_unacked_tasks() -> None:

@@ -307,3 +307,14 @@ def signing_keys_secret(name: str, fallback_file: os.PathLike[str], *, required:
     if required:
         raise MissingSetting(name, "when DEBUG=0: set it to at least 32 random characters, kept outside the database")
     return _generated_secret(fallback_file)
+
+
+def site_url(name: str, *, required: bool, default: str = "http://127.0.0.1:8000") -> str:
+    """The service's public base URL (SPEC §6): every absolute link is built from it, never from a
+    request's host. Required when the operator runs with DEBUG=0."""
+    value = raw(name)
+    if value is None:
+        if required:
+            raise MissingSetting(name, "when DEBUG=0: the public base URL, e.g. https://exchange.example")
+        return default
+    return _url(name, value, {"http", "https"}).rstrip("/")

@@ -32,6 +32,9 @@ SECRET_KEY = env.secret_key("SECRET_KEY", VAR_DIR / "secret_key")
 SIGNING_KEYS_SECRET = env.signing_keys_secret(
     "SIGNING_KEYS_SECRET", VAR_DIR / "signing_keys_secret", required=env.raw("DEBUG") is not None and not DEBUG
 )
+# The public base URL (SPEC §6): e-mails, feeds and exports build every absolute link from it.
+SITE_URL = env.site_url("SITE_URL", required=env.raw("DEBUG") is not None and not DEBUG)
+
 
 ALLOWED_HOSTS = env.string_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.string_list("CSRF_TRUSTED_ORIGINS", [])
@@ -193,6 +196,11 @@ for _key, _value in _email.items():
     if _key != "EMAIL_BACKEND":
         globals()[_key] = _value
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "AI Safety Alert Exchange <noreply@exchange.example>")
+# At most this many immediate e-mails reach one user in an hour; the rest wait for one "and N more"
+# e-mail at the end of that hour (SPEC §10.4).
+EMAIL_IMMEDIATE_PER_HOUR = env.positive_int("EMAIL_IMMEDIATE_PER_HOUR", 20)
+# How often beat looks for due digests and for hours whose held e-mails need their summary.
+DIGEST_SWEEP_SECONDS = env.positive_int("DIGEST_SWEEP_SECONDS", 300)
 
 # --- REST API ---------------------------------------------------------------------------------------
 API_RATE_LIMIT = env.rate("API_RATE_LIMIT", "600/min")
@@ -254,6 +262,9 @@ SPECTACULAR_SETTINGS = {
         "AlertLinkKindEnum": "alerts.models.links.LinkKind",
         # IMDRF terms and signing keys share the values active/retired: one enum serves both.
         "ActiveOrRetiredEnum": "exchange.choices.SigningKeyStatus",
+        # Notification preferences (SPEC §10.4): one mode per kind of item, and the languages.
+        "NoticeModeEnum": "exchange.choices.NoticeMode",
+        "LanguageEnum": "exchange.choices.Language",
     },
     # Served by the service itself: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -350,6 +361,7 @@ CELERY_BEAT_SCHEDULE = beat_schedule(
     outbox_sweep_interval=OUTBOX_SWEEP_INTERVAL,
     audit_checkpoint_seconds=AUDIT_CHECKPOINT_SECONDS,
     retention_sweep_seconds=RETENTION_SWEEP_SECONDS,
+    digest_sweep_seconds=DIGEST_SWEEP_SECONDS,
 )
 
 # SQLite ignores the covering columns of the subscription-matching index; PostgreSQL uses them.

@@ -105,3 +105,41 @@ class SigningKeyStatus(models.TextChoices):
 
     ACTIVE = "active", "Active"
     RETIRED = "retired", "Retired"
+
+
+class MailKind(models.TextChoices):
+    """The e-mails written to one person (exchange.models.PersonalEmail)."""
+
+    IMMEDIATE = "immediate", "Immediate notification"
+    DIGEST = "digest", "Daily digest"
+    MORE = "more", "Summary of the e-mails held back this hour"
+    REMINDER = "reminder", "Reminder"
+
+
+class NoticeMode(models.TextChoices):
+    """How a user wants one kind of item (SPEC §10.4, Appendix B)."""
+
+    IMMEDIATE = "immediate", "Immediately"
+    DAILY_DIGEST = "daily_digest", "In the daily digest"
+    OFF = "off", "Never"
+
+
+class PreferenceItem(models.TextChoices):
+    """The kinds of item a user sets a preference for, most urgent first (the digest's order)."""
+
+    ALERT_CRITICAL = "alert.critical", "Critical safety alerts"
+    ALERT_HIGH = "alert.high", "High-severity safety alerts"
+    RELIANCE_REVIEW = "reliance_review", "Reliance reviews"
+    REQUEST = "request", "Information requests"
+    PROBLEM = "problem", "Acknowledgement and delivery problems"
+    ALERT_MEDIUM = "alert.medium", "Medium-severity safety alerts"
+    ALERT_LOW = "alert.low", "Low-severity safety alerts"
+    SIGNAL = "signal", "Signals"
+    REPORT = "report", "Performance reports"
+
+
+class Language(models.TextChoices):
+    EN = "en", "English"
+    FR = "fr", "Français"
+    ES = "es", "Español"
+    JA = "ja", "日本語"

@@ -99,3 +99,13 @@ def retention_sweep() -> dict[str, int]:
     from exchange.services.retention import retention_sweep as sweep
 
     return asdict(sweep(max_seconds=180))
+
+
+@shared_task(name="exchange.digests_send", base=QueuedTask, ignore_result=True, soft_time_limit=240, time_limit=300)
+def digests_send() -> dict[str, int]:
+    """Periodic: every daily digest that is due and every hour's "and N more" (what `send_digests` runs)."""
+    from dataclasses import asdict
+
+    from exchange.services.digests import digests_send as send
+
+    return asdict(send())

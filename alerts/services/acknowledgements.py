@@ -13,16 +13,17 @@ from django.utils import timezone
 
 from alerts.choices import ACK_COMPLETE, ACK_STATE_RANK, AckState, AlertStatus
 from alerts.models import Acknowledgement, AcknowledgementEntry, Alert
+from alerts.notices import alert_notice
 from alerts.selectors import alert_audience_members
 from alerts.services import alerts as alert_services
 from alerts.services.versions import jurisdictions_covered
-from alerts.tasks import acknowledgement_reminder_send
 from exchange.choices import AudienceKind, Role
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import Event, Member, User
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_transaction, audited_write
 from exchange.services.events import event_record
+from exchange.services.mail import reminder_email_write
 from exchange.services.matching import members_matching
 
 
@@ -283,13 +284,13 @@ def answer_apply(
 def _ack_event(
     event_type: str, alert: Alert, ack: Acknowledgement, *, extra_codes: tuple[str, ...],
     facets: dict[str, Any] | None = None, fresh: bool = True,
-) -> None:
+) -> Event:
     if fresh:
         ack = Acknowledgement.objects.select_related("member").prefetch_related("history").get(pk=ack.pk)
     payload = ack_render(ack)
     payload["alert_reference"] = alert.reference
     payload["alert_title"] = alert.title
-    event_record(
+    return event_record(
         type=event_type,
         audience_kind=AudienceKind.MEMBERS,
         audience_codes=[alert.publisher.code, *extra_codes],
@@ -335,6 +336,22 @@ def acknowledgement_extend_deadline(
     return ack
 
 
+def _overdue_reminders(alert: Alert, ack: Acknowledgement, event: Event, admins: list[User]) -> None:
+    """The reminder to the late member's admins: an e-mail to each, through the one e-mail path
+    (a delivery written in this transaction). Keyed by the overdue event, so that an admin whose
+    preferences also send that event at once gets one e-mail."""
+    if not admins:
+        return
+    notice = alert_notice(alert, what="Acknowledgement overdue", item="problem", deadline=ack.deadline)
+    reminder_email_write(
+        users=admins, key=f"event:{event.pk}", notice=notice,
+        subject=f"Overdue: {ack.member.code} has not acknowledged {notice.title}",
+        reason=(f"You receive this reminder as an admin of {ack.member.code}: {alert.publisher.code} asked "
+                f"{ack.member.code} to acknowledge this alert by its deadline. Record the acknowledgement on the "
+                "alert's page."),
+    )
+
+
 def acknowledgements_overdue_sweep(*, now: datetime | None = None, batch: int = 200) -> int:
     """Find requested acknowledgements past their deadline and tell both sides, once per request.
 
@@ -356,11 +373,11 @@ def acknowledgements_overdue_sweep(*, now: datetime | None = None, batch: int = 
             )
             if due:
                 Acknowledgement.objects.filter(pk__in=[ack.pk for ack in due]).update(overdue_notified_at=now)
-                admins: dict[int, list[str]] = defaultdict(list)
-                for member_id, email in User.objects.filter(
+                admins: dict[int, list[User]] = defaultdict(list)
+                for user in User.objects.filter(
                     member_id__in={ack.member_id for ack in due}, role=Role.ADMIN, is_active=True
-                ).values_list("member_id", "email"):
-                    admins[member_id].append(email)
+                ).select_related("member").order_by("pk"):
+                    admins[user.member_id or 0].append(user)
                 facets: dict[Any, dict[str, Any]] = {}
                 for ack in due:
                     ack.overdue_notified_at = now
@@ -368,11 +385,9 @@ def acknowledgements_overdue_sweep(*, now: datetime | None = None, batch: int = 
                     assert alert is not None
                     if alert.pk not in facets:
                         facets[alert.pk] = alert_services.alert_facets(alert)
-                    _ack_event("acknowledgement.overdue", alert, ack, extra_codes=(ack.member.code,),
-                               facets=facets[alert.pk], fresh=False)
-                    for email in admins.get(ack.member_id, []):
-                        # after a broker outage, the event and the inbox still show it overdue
-                        acknowledgement_reminder_send.delay_on_commit(str(alert.pk), ack.member.code, email)
+                    event = _ack_event("acknowledgement.overdue", alert, ack, extra_codes=(ack.member.code,),
+                                       facets=facets[alert.pk], fresh=False)
+                    _overdue_reminders(alert, ack, event, admins.get(ack.member_id, []))
             done += len(due)
         if len(due) < batch:
             return done

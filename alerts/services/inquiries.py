@@ -44,14 +44,15 @@ from alerts.selectors import (
 from alerts.services.alerts import alert_facets
 from alerts.services.reports import report_facets
 from alerts.services.signals import signal_audience_codes
-from alerts.tasks import acknowledgement_reminder_send
-from exchange.choices import AudienceKind, MemberStatus, Role
+from exchange.choices import AudienceKind, MemberStatus, PreferenceItem, Role
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import Member, User
+from exchange.notices import Notice
 from exchange.selectors import one_or_404
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_transaction, audited_write
 from exchange.services.events import event_record
+from exchange.services.mail import reminder_email_write
 from exchange.services.provenance import sign
 
 TEXT_MAX = 20000  # question, answers, messages and the closing note
@@ -308,18 +309,21 @@ def inquiry_close(*, actor: User, inquiry: Inquiry, note: str) -> Inquiry:
 # --- overdue ----------------------------------------------------------------------------------------
 
 
-def inquiry_reminder_text(*, inquiry_id: str, member_code: str) -> tuple[str, str] | None:
-    """The reminder e-mail to an overdue addressee's admins (None when the request is gone)."""
-    inquiry = Inquiry.objects.filter(pk=inquiry_id).select_related("asker").first()
-    if inquiry is None:
-        return None
-    subject = f"[Overdue] Request from {inquiry.asker.code} to {member_code} was due {inquiry.due.isoformat()}"
-    body = (
-        f"{inquiry.asker.code} asked {member_code} a question in the Exchange, due {inquiry.due.isoformat()}, "
-        "and it has not been answered yet.\n\n"
-        "Open the Exchange inbox to read the question and answer it."
+def _overdue_reminder(row: InquiryAddressee, admins: list[User]) -> None:
+    """The reminder to an overdue addressee's admins, on the one e-mail path (a delivery row per person)."""
+    inquiry = Inquiry.objects.select_related("asker").get(pk=row.inquiry_id)
+    notice = Notice(
+        item=PreferenceItem.REQUEST, what="Answer to a request overdue",
+        title=f"Question from {inquiry.asker.code}, due {inquiry.due.isoformat()}",
+        path=f"/requests/{inquiry.pk}/", urgency=1,
+        lines=(("Question", inquiry.question[:500]), ("What to do", "Read the question and answer it.")),
     )
-    return subject, body
+    reminder_email_write(
+        users=admins, key=f"request:{inquiry.pk}:{row.member_id}", notice=notice,
+        subject=f"Overdue: {inquiry.asker.code}'s question to {row.member.code}, due {inquiry.due.isoformat()}",
+        reason=(f"You receive this reminder as an admin of {row.member.code}: {inquiry.asker.code} asked it a "
+                "question in the exchange that is past its due date."),
+    )
 
 
 def inquiries_overdue_sweep(*, today: date | None = None, batch: int = 200) -> int:
@@ -338,20 +342,17 @@ def inquiries_overdue_sweep(*, today: date | None = None, batch: int = 200) -> i
             )
             now = timezone.now()
             InquiryAddressee.objects.filter(pk__in=[row.pk for row in due]).update(reminded_at=now)
-            admins: dict[int, list[str]] = defaultdict(list)
-            for member_id, email in User.objects.filter(
+            admins: dict[int, list[User]] = defaultdict(list)
+            for user in User.objects.filter(
                 member_id__in={row.member_id for row in due}, role=Role.ADMIN, is_active=True,
-            ).values_list("member_id", "email"):
-                admins[member_id].append(email)
+            ):
+                admins[user.member_id or 0].append(user)
             for row in due:
                 if not inquiries_visible_to(member=row.member).filter(pk=row.inquiry_id).exists():
                     continue
                 audit_record(actor=None, action="request.overdue_reminded", object_type="request",
                              object_id=row.inquiry_id, after={"member": row.member.code, "due": row.inquiry.due})
-                for email in admins.get(row.member_id, []):
-                    acknowledgement_reminder_send.delay_on_commit(
-                        "", row.member.code, email, inquiry_id=str(row.inquiry_id)
-                    )
+                _overdue_reminder(row, admins.get(row.member_id, []))
             done += len(due)
         if len(due) < batch:
             return done

@@ -30,13 +30,14 @@ from alerts.models import Alert, AlertTool, Authorization, RelianceReview
 from alerts.payloads import authorization_payload, review_payload
 from alerts.selectors import alert_audience_members, authorizations_with_reliance, tools_authorised_in
 from alerts.services.versions import authorization_versions_check
-from alerts.tasks import reliance_review_reminder_send
-from exchange.choices import AudienceKind, Role
+from exchange.choices import AudienceKind, PreferenceItem, Role
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import Event, Member, User
+from exchange.notices import Notice
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_transaction, audited_write
 from exchange.services.events import event_record
+from exchange.services.mail import reminder_email_write
 
 LAPSED = (AuthorizationStatus.SUSPENDED, AuthorizationStatus.WITHDRAWN)
 # The fields of a reference authorisation whose change opens reviews (§10.1): `versions` is the
@@ -333,6 +334,24 @@ def reliance_review_decide(
 # --- overdue ------------------------------------------------------------------------------------------
 
 
+def _overdue_reminder(review: RelianceReview, admins: list[User]) -> None:
+    """The reminder to the relying member's admins, on the one e-mail path (a delivery row per person)."""
+    tool = review.authorization.tool
+    notice = Notice(
+        item=PreferenceItem.RELIANCE_REVIEW, what="Reliance review overdue",
+        title=f"{tool.name} ({tool.manufacturer}), authorisation {review.authorization.reference}",
+        path="/reliance/", deadline=review.deadline, urgency=1,
+        lines=(("Relies on", f"{review.reference_member.code}'s authorisation"),
+               ("What to do", "Maintain, vary, suspend or revoke the authorisation, with your rationale.")),
+    )
+    reminder_email_write(
+        users=admins, key=f"reliance-review:{review.pk}", notice=notice,
+        subject=f"Overdue: the reliance review of {tool.name} ({review.authorization.reference})",
+        reason=(f"You receive this reminder as an admin of {review.relying_member.code}: its authorisation relies "
+                f"on {review.reference_member.code}'s, which acted, and the review is past its deadline."),
+    )
+
+
 def reliance_reviews_overdue_sweep(*, now: datetime | None = None, batch: int = 200) -> int:
     """Remind the relying member's admins once per overdue review (like acknowledgements)."""
     now = now or timezone.now()
@@ -341,23 +360,22 @@ def reliance_reviews_overdue_sweep(*, now: datetime | None = None, batch: int = 
         with audited_transaction():
             due = list(
                 RelianceReview.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("relying_member", "authorization__tool")
+                .select_related("relying_member", "reference_member", "authorization__tool")
                 .overdue(now).filter(overdue_notified_at__isnull=True)
                 .order_by("deadline")[:batch]
             )
             if due:
                 RelianceReview.objects.filter(pk__in=[r.pk for r in due]).update(overdue_notified_at=now)
-                admins: dict[int, list[str]] = defaultdict(list)
-                for member_id, email in User.objects.filter(
+                admins: dict[int, list[User]] = defaultdict(list)
+                for user in User.objects.filter(
                     member_id__in={r.relying_member_id for r in due}, role=Role.ADMIN, is_active=True,
-                ).values_list("member_id", "email"):
-                    admins[member_id].append(email)
+                ):
+                    admins[user.member_id or 0].append(user)
                 for review in due:
                     audit_record(actor=None, action="reliance_review.overdue", object_type="reliance_review",
                                  object_id=review.pk, member_code=review.relying_member.code,
                                  after={"deadline": review.deadline, "reminded_at": now})
-                    for email in admins.get(review.relying_member_id, []):
-                        reliance_review_reminder_send.delay_on_commit(str(review.pk), email)
+                    _overdue_reminder(review, admins.get(review.relying_member_id, []))
             done += len(due)
         if len(due) < batch:
             return done

@@ -17,6 +17,7 @@ from exchange.models.members import (
     country_validator,
     member_code_validator,
 )
+from exchange.models.notices import EmailQuota, NotificationPreferences, PersonalEmail
 from exchange.models.subscriptions import (
     Dimension,
     Subscription,
@@ -32,6 +33,7 @@ __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "Dimension",
+    "EmailQuota",
     "Event",
     "EventAudience",
     "FeedEntry",
@@ -40,6 +42,8 @@ __all__ = [
     "Member",
     "MemberFeed",
     "Notification",
+    "NotificationPreferences",
+    "PersonalEmail",
     "SigningKey",
     "Subscription",
     "SubscriptionEndpoint",

@@ -25,7 +25,10 @@ class Delivery(models.Model):
     # No single-column indexes on the foreign keys: the (event, endpoint), (member, created_at) and
     # (endpoint, created_at) indexes below lead with them, and every index of this table is written
     # again by each non-HOT update of a delivery (claim, record) — the fan-out path's main cost.
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
+    # No event for an e-mail written to one person (exchange.models.PersonalEmail: a digest tells of many).
+    event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     channel = models.CharField(max_length=16, choices=Channel.choices)
     endpoint = models.ForeignKey(

@@ -9,11 +9,12 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from exchange.portal import account_views, views
+from exchange.portal import account_views, preference_views, views
 from exchange.portal.forms import SignInForm
 
 urlpatterns = [
     path("", views.account, name="account"),
+    path("notifications/", preference_views.notification_preferences, name="notification-preferences"),
     path(
         "login/",
         auth_views.LoginView.as_view(authentication_form=SignInForm, redirect_authenticated_user=True),

@@ -22,7 +22,7 @@ logger = logging.getLogger("exchange.deliveries")
 def delivery_attempts_log(results: list[tuple[Claimed, Outcome]]) -> None:
     if not results or not logger.isEnabledFor(logging.INFO):
         return
-    event_ids = {item.event_id for item, _ in results}
+    event_ids = {item.event_id for item, _ in results if item.event_id is not None}  # None: an e-mail to a person
     request_ids = dict(Event.objects.filter(pk__in=event_ids).values_list("id", "request_id"))
     for item, outcome in results:
         logger.info(
@@ -32,7 +32,7 @@ def delivery_attempts_log(results: list[tuple[Claimed, Outcome]]) -> None:
             item.channel,
             "delivered" if outcome.ok else f"failed ({outcome.status_code or outcome.error[:80]})",
             extra={
-                "request_id": request_ids.get(item.event_id, ""),
+                "request_id": request_ids.get(item.event_id, "") if item.event_id else "",
                 "delivery": str(item.id),
                 "event": str(item.event_id),
                 "channel": item.channel,

@@ -64,6 +64,7 @@ def event_fan_out(*, event_id: str | uuid.UUID) -> FanOut | None:
     lease = uuid.uuid4()
     first = members = 0
     subscription_ids: list[uuid.UUID] = []
+    member_ids: list[int] = []
     with transaction.atomic():
         event = _undispatched(event_id)
         if event is None:
@@ -75,6 +76,7 @@ def event_fan_out(*, event_id: str | uuid.UUID) -> FanOut | None:
                 by_member[member_id].append(str(subscription_id))
             members = InboxTransport().deliver(event=event, subscriptions_by_member=by_member)
             subscription_ids = [subscription_id for subscription_id, _ in matches]
+            member_ids = sorted(by_member)
             first = _create_deliveries(event, subscription_ids, lease=lease)
         if first:
             transaction.on_commit(lambda: tasks.deliveries_kick(deliveries=first, adopt=(event_id, lease)))
@@ -83,12 +85,26 @@ def event_fan_out(*, event_id: str | uuid.UUID) -> FanOut | None:
         if event is None:  # a concurrent run finished it
             return FanOut(event_id=event_id, members=members, deliveries=first, lease=lease if first else None)
         rest = _create_deliveries(event, subscription_ids, lease=None) if subscription_ids else 0
+        if member_ids:
+            _personal_emails(event, member_ids)
         event.dispatched_at = timezone.now()
         event.save(update_fields=["dispatched_at"])
         if rest or (not first and Delivery.objects.filter(event=event).exists()):
             # The first pump, if any, takes its share of these too once it has sent what it adopted.
             transaction.on_commit(lambda: tasks.deliveries_kick(deliveries=max(rest, 1), running=int(bool(first))))
     return FanOut(event_id=event_id, members=members, deliveries=first + rest, lease=lease if first else None)
+
+
+def _personal_emails(event: Event, member_ids: list[int]) -> None:
+    """The immediate e-mails to the people of the matched members (by their preferences). A failure
+    here is logged and never holds up the event's other deliveries."""
+    from exchange.services.mail import event_emails_write
+
+    try:
+        with transaction.atomic():
+            event_emails_write(event=event, member_ids=member_ids)
+    except Exception:
+        logger.exception("Writing the personal e-mails of event %s failed", event.pk)
 
 
 def _undispatched(event_id: uuid.UUID) -> Event | None:

@@ -28,11 +28,13 @@ from django.utils import timezone
 from exchange.models import (
     Delivery,
     DeliveryAttempt,
+    EmailQuota,
     Event,
     EventAudience,
     FeedEntry,
     IdempotencyRecord,
     Notification,
+    PersonalEmail,
 )
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ class RetentionStats:
     deliveries: int = 0
     idempotency_records: int = 0
     sessions: int = 0
+    personal_emails: int = 0
 
 
 def events_removable_below(*, now: datetime) -> int:
@@ -91,6 +94,24 @@ def _events_batch_delete(ids: list[Any]) -> tuple[int, int]:
     return events, deliveries
 
 
+def _personal_emails_delete(*, now: datetime, deadline: float) -> int:
+    """E-mails to one person older than EVENT_RETENTION_DAYS, with their deliveries and attempts (those
+    still held for their hour's summary stay), and the hourly cap's old counters."""
+    cutoff = now - timedelta(days=settings.EVENT_RETENTION_DAYS)
+    removed = 0
+    while time.monotonic() < deadline:
+        rows = list(
+            PersonalEmail.objects.filter(created_at__lt=cutoff, held=False).values_list("pk", "delivery_id")[:ROW_BATCH]
+        )
+        if not rows:
+            break
+        with transaction.atomic():
+            Delivery.objects.filter(pk__in=[delivery for _, delivery in rows if delivery]).delete()
+            removed += PersonalEmail.objects.filter(pk__in=[pk for pk, _ in rows]).delete()[0]
+    EmailQuota.objects.filter(hour__lt=now - timedelta(days=2)).delete()
+    return removed
+
+
 def retention_sweep(*, now: datetime | None = None, max_seconds: float = 60.0) -> RetentionStats:
     """Remove what may go, a batch at a time, for at most `max_seconds` (the next run goes on)."""
     now = now or timezone.now()
@@ -116,6 +137,8 @@ def retention_sweep(*, now: datetime | None = None, max_seconds: float = 60.0) -
         if not pks:
             break
         stats.idempotency_records += IdempotencyRecord.objects.filter(pk__in=pks).delete()[0]
+
+    stats.personal_emails = _personal_emails_delete(now=now, deadline=deadline)
 
     while time.monotonic() < deadline:
         keys = list(Session.objects.filter(expire_date__lt=now).values_list("pk", flat=True)[:ROW_BATCH])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -27,13 +28,20 @@ class EmailMessage(Message):
     message_id: str
 
 
+def _message_id(delivery_id: uuid.UUID) -> str:
+    domain = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "exchange.invalid"
+    return f"<{delivery_id.hex}@{domain}>"
+
+
 def _send(message: EmailMessage) -> None:
     mail = EmailMultiAlternatives(
         subject=message.subject,
         body=message.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to],
-        headers={"X-Exchange-Delivery": message.message_id},
+        # One Message-ID per delivery, the same on every retry: a copy sent again after a worker died
+        # between sending and recording is the same message to the recipient's mail system.
+        headers={"X-Exchange-Delivery": message.message_id, "Message-ID": _message_id(message.delivery_id)},
     )
     mail.attach_alternative(message.html, "text/html")
     mail.send(fail_silently=False)

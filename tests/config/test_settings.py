@@ -21,7 +21,7 @@ ENV_NAMES = (
     "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_DISABLE_AFTER_SECONDS", "DELIVERY_LEASE_SECONDS", "OUTBOX_SWEEP_SECONDS",
     "ACK_DEADLINE_HOURS", "SIGNAL_MARGIN", "SIGNING_KEYS_SECRET", "AUDIT_CHECKPOINT_SECONDS",
     "EVENT_RETENTION_DAYS", "METRICS_TOKEN", "LOG_FORMAT", "LOG_LEVEL",
-    "DATABASE_CONNECT_TIMEOUT", "API_MAX_BODY_BYTES",
+    "DATABASE_CONNECT_TIMEOUT", "API_MAX_BODY_BYTES", "SITE_URL", "EMAIL_IMMEDIATE_PER_HOUR",
 )
 
 
@@ -41,6 +41,7 @@ def test_the_service_starts_on_defaults_and_on_good_values(tmp_path: Path, subte
         ACK_DEADLINE_HOURS="critical=12,low=none", WEBHOOK_RETRY_SCHEDULE="0,5,60", SIGNAL_MARGIN="0.1",
         DEBUG="false", DATABASE_URL="postgres://postgres@127.0.0.1:5432/sax",
         SIGNING_KEYS_SECRET="a-long-random-secret-for-the-settings-test-0123456789", AUDIT_CHECKPOINT_SECONDS="600",
+        SITE_URL="https://exchange.example", EMAIL_IMMEDIATE_PER_HOUR="5",
     )
 
     for process, rate in ((embedded, "600/min"), (configured, "None")):
@@ -68,6 +69,9 @@ BAD_VALUES = [
     ("SIGNAL_MARGIN", "5"),
     ("API_MAX_BODY_BYTES", "ten megabytes"),
     ("API_MAX_BODY_BYTES", "0"),
+    ("SITE_URL", "exchange.example"),
+    ("EMAIL_IMMEDIATE_PER_HOUR", "0"),
+    ("EMAIL_IMMEDIATE_PER_HOUR", "twenty"),
     ("DEBUG", "maybe"),
     ("SECURE_SSL_REDIRECT", "2"),
     ("WEBHOOK_ALLOW_PRIVATE_URLS", "perhaps"),
@@ -132,6 +136,10 @@ def test_debug_0_without_a_signing_keys_secret_stops_start_up_naming_it(bare_env
         runpy.run_path(str(BASE_DIR / "config" / "settings.py"))
 
     bare_env.setenv("SIGNING_KEYS_SECRET", "x" * 40)
+    with pytest.raises(ImproperlyConfigured, match="SITE_URL is required when DEBUG=0"):
+        runpy.run_path(str(BASE_DIR / "config" / "settings.py"))
+
+    bare_env.setenv("SITE_URL", "https://exchange.example")
     assert runpy.run_path(str(BASE_DIR / "config" / "settings.py"))["SIGNING_KEYS_SECRET"] == "x" * 40
 
 

@@ -29,7 +29,7 @@ class Claimed:
     """A leased delivery with what sending it needs: its target as the claim read it."""
 
     id: uuid.UUID
-    event_id: uuid.UUID
+    event_id: uuid.UUID | None  # None: an e-mail to one person (exchange.models.PersonalEmail)
     member_id: int
     channel: str
     endpoint_id: uuid.UUID | None

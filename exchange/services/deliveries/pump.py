@@ -30,7 +30,11 @@ from exchange.services.deliveries.claims import (
     due,
 )
 from exchange.services.deliveries.recording import deliveries_record
-from exchange.services.deliveries.rendering import RenderedEvent, email_content
+from exchange.services.deliveries.rendering import (
+    RenderedEvent,
+    personal_contents,
+    shared_mailbox_email,
+)
 from exchange.services.delivery_log import delivery_attempts_log
 from exchange.transports.base import Message, Outcome, short_error
 from exchange.transports.email import EmailMessage, EmailTransport
@@ -187,6 +191,8 @@ class DeliveryPump:
         self.max_in_flight = max_in_flight or settings.DELIVERY_MAX_IN_FLIGHT
         self.per_endpoint = per_endpoint or settings.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT
         self.events: dict[uuid.UUID, RenderedEvent] = {}
+        # A subscription mailbox's e-mail, told for its member: (event id, member id) -> content or None.
+        self.mailbox_emails: dict[tuple[uuid.UUID, int], tuple[str, str, str] | None] = {}
         self.in_flight: Counter[str] = Counter()
         self.in_flight_total = 0
         self.stats = PumpStats()
@@ -194,17 +200,29 @@ class DeliveryPump:
     def _limit(self, key: str) -> int:
         return EMAIL_CONCURRENCY if key == EMAIL_KEY else self.per_endpoint
 
-    def _rendered(self, event_ids: Iterable[uuid.UUID]) -> None:
-        missing = [pk for pk in set(event_ids) if pk not in self.events]
+    def _rendered(self, event_ids: Iterable[uuid.UUID | None]) -> None:
+        missing = [pk for pk in set(event_ids) if pk is not None and pk not in self.events]
         for event in Event.objects.filter(pk__in=missing):
             self.events[event.pk] = RenderedEvent.of(event)
 
     def _prepare(self, claimed: list[Claimed]) -> tuple[list[tuple[Claimed, Message]], list[tuple[Claimed, Outcome]]]:
         self._rendered(item.event_id for item in claimed)
+        personal = personal_contents([item.id for item in claimed if item.event_id is None])
         now = timezone.now()
         ready: list[tuple[Claimed, Message]] = []
         refused: list[tuple[Claimed, Outcome]] = []
         for item in claimed:
+            if item.event_id is None:  # an e-mail to one person, written once (exchange.services.mail)
+                content = personal.get(item.id)
+                if content is None or not item.member_active:
+                    error = "the member is suspended" if content else "the e-mail no longer exists"
+                    refused.append((item, Outcome(now, ok=False, permanent=True, error=error)))
+                    continue
+                ready.append((item, EmailMessage(
+                    delivery_id=item.id, channel=Channel.EMAIL, concurrency_key=EMAIL_KEY, to=item.email,
+                    subject=content[0], text=content[1], html=content[2], message_id=f"msg_{item.id.hex}",
+                )))
+                continue
             rendered = self.events.get(item.event_id)
             if rendered is None:
                 refused.append((item, Outcome(now, ok=False, permanent=True, error="the event no longer exists")))
@@ -226,9 +244,15 @@ class DeliveryPump:
                     secrets=item.secrets,
                 )
             else:
-                if rendered.email is None:
-                    rendered.email = email_content(rendered.event)
-                subject, text, html = rendered.email
+                key = (item.event_id, item.member_id)
+                if key not in self.mailbox_emails:
+                    self.mailbox_emails[key] = shared_mailbox_email(rendered.event, item.member_id)
+                content = self.mailbox_emails[key]
+                if content is None:
+                    refused.append((item, Outcome(now, ok=False, permanent=True,
+                                                  error="the member may no longer see it")))
+                    continue
+                subject, text, html = content
                 message = EmailMessage(
                     delivery_id=item.id, channel=Channel.EMAIL, concurrency_key=EMAIL_KEY, to=item.email,
                     subject=subject, text=text, html=html, message_id=f"msg_{item.id.hex}",

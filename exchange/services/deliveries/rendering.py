@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.template.loader import render_to_string
 
 from exchange.choices import EventType
-from exchange.models import Event
+from exchange.models import Event, PersonalEmail
 
 
 def _iso(at: datetime) -> str:
@@ -51,8 +52,9 @@ def email_content(event: Event) -> tuple[str, str, str]:
         label = EventType(event.type).label
     except ValueError:
         label = event.type
-    title = str(payload.get("title") or payload.get("reference") or f"{event.object_type} {event.object_id}")
+    title = str(payload.get("title") or payload.get("reference") or payload.get("alert_title") or label)
     context = {
+        "notifications_link": settings.SITE_URL.rstrip("/") + "/notifications/",
         "event": event,
         "label": label,
         "title": title,
@@ -60,8 +62,8 @@ def email_content(event: Event) -> tuple[str, str, str]:
         "details": [
             (name, payload[key])
             for key, name in (
-                ("reference", "Reference"), ("publisher", "Published by"), ("severity", "Severity"),
-                ("alert_type", "Type"), ("status", "Status"), ("summary", "Summary"),
+                ("reference", "Reference"), ("publisher", "Published by"), ("alert_reference", "Alert"),
+                ("alert_title", "Title"), ("member", "Member"), ("summary", "Summary"),
                 ("recommended_actions", "Recommended actions"), ("disabled_reason", "Reason"),
                 ("url", "URL"),
             )
@@ -91,3 +93,40 @@ class RenderedEvent:
 
     def body_for(self, sequence: int) -> str:
         return f"{self.head}{int(sequence)}{self.tail}"
+
+def personal_contents(delivery_ids: list[Any]) -> dict[Any, tuple[str, str, str]]:
+    """Subject, text and HTML of e-mails to one person (rendered once when written), by delivery id."""
+    if not delivery_ids:
+        return {}
+    return {
+        delivery_id: (subject, text, html)
+        for delivery_id, subject, text, html in PersonalEmail.objects.filter(delivery_id__in=delivery_ids)
+        .values_list("delivery_id", "subject", "text", "html")
+    }
+
+
+def shared_mailbox_email(event: Event, member_id: int) -> tuple[str, str, str] | None:
+    """The e-mail of an event to a subscription's mailbox, told in words for that member by the app
+    that owns the object (exchange.notices), with a link and a footer; None when the member may no
+    longer see it. Events no person chooses (e.g. acknowledgement.updated) keep the generic e-mail."""
+    from exchange.models import Member
+    from exchange.notices import grouped, notice_item, notices_for, object_exists
+    from exchange.services.mail import render
+    from exchange.services.preferences import Preferences
+
+    member = Member.objects.filter(pk=member_id).first()
+    if member is None:
+        return None
+    if notice_item(event.type, event.facets) is None:
+        return email_content(event)
+    notice = notices_for(member, [event]).get(event.pk)
+    if notice is None:
+        # Hidden from the member now: nothing. No such object at all (nothing to hide): the event's own e-mail.
+        return None if object_exists(event) else email_content(event)
+    rendered = render(
+        subject=f"{notice.what}: {notice.title}", heading=notice.what, groups=grouped([notice]),
+        preferences=Preferences(),
+        reason=(f"You receive this because a subscription of {member.code} in the AI Safety Alert Exchange sends "
+                "what it matches to this address; its admins manage the subscription."),
+    )
+    return rendered.subject, rendered.text, rendered.html

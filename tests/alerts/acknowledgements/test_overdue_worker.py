@@ -70,6 +70,7 @@ def worker(tmp_path: Path) -> Iterator[Worker]:
         "EMAIL_URL": f"filemail:///{mail_dir}",  # django-environ drops one slash: this is the absolute path
         "ACK_OVERDUE_SWEEP_SECONDS": "1",
         "DEBUG": "0",
+        "SITE_URL": "https://exchange.example",
         "SIGNING_KEYS_SECRET": "a-throw-away-secret-for-the-worker-under-test",  # DEBUG=0 requires one
         "LOG_LEVEL": "INFO",
     }

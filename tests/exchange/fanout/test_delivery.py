@@ -112,9 +112,16 @@ def test_non_matching_and_invisible_events_reach_nobody_by_any_channel(network: 
 
 
 def test_email_is_one_message_per_recipient_with_text_and_html(network: Network) -> None:
+    from exchange.models import User
+    from tests.alerts.factories import alert_published_make
+    from tests.factories import tool_authorised_make
+
+    User.objects.filter(member=network.fda.member).update(is_active=False)  # the shared mailboxes alone
     subscribe(network.fda, email_recipients=["vigilance@fda.test", "duty@fda.test"])
     subscribe(network.fda, email_recipients=["vigilance@fda.test"])
-    publish(payload={"title": "Missed nodules", "reference": "SAX-2026-000001", "severity": "high"})
+    alert = alert_published_make(actor=network.mhra.publisher, tools=[tool_authorised_make(network=network)],
+                                 title="Missed nodules", severity="high")
+    fan_out(Event.objects.get(type="alert.published").pk)
 
     stats = pump()
 
@@ -122,12 +129,32 @@ def test_email_is_one_message_per_recipient_with_text_and_html(network: Network)
     assert sorted(m.to[0] for m in mail.outbox) == ["duty@fda.test", "vigilance@fda.test"]
     message = mail.outbox[0]
     assert "Missed nodules" in message.subject
-    assert "Alert published" in message.subject
-    assert "SAX-2026-000001" in message.body
+    assert "Safety alert published" in message.subject
+    assert alert.reference in message.subject
+    assert alert.reference in message.body
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"
-    assert "SAX-2026-000001" in html
+    assert alert.reference in html
     assert set(Delivery.objects.values_list("state", flat=True)) == {"succeeded"}
+
+
+def test_a_mailbox_email_is_not_sent_once_the_member_may_no_longer_see_it(network: Network) -> None:
+    from alerts.models import Alert
+    from exchange.models import User
+    from tests.alerts.factories import alert_published_make
+    from tests.factories import tool_authorised_make
+
+    User.objects.filter(member=network.fda.member).update(is_active=False)  # the shared mailbox alone
+    subscribe(network.fda, email_recipients=["vigilance@fda.test"])
+    alert = alert_published_make(actor=network.mhra.publisher, tools=[tool_authorised_make(network=network)])
+    fan_out(Event.objects.get(type="alert.published").pk)
+    Alert.objects.filter(pk=alert.pk).update(distribution="restricted")  # withdrawn from FDA's sight since
+
+    pump()
+
+    assert mail.outbox == []
+    delivery = Delivery.objects.get(email="vigilance@fda.test")
+    assert (delivery.state, delivery.last_error) == ("failed", "the member may no longer see it")
 
 
 def test_a_failing_receiver_gets_the_same_webhook_id_until_it_recovers(network: Network, receiver: Receiver) -> None:

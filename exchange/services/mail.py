@@ -1,0 +1,229 @@
+"""E-mails to one person: written once (a `PersonalEmail` with a unique key), sent by a delivery.
+
+The one e-mail path: immediate notifications (from fan-out), reminders (overdue acknowledgements,
+requests, reviews: `reminder_email_write`), daily digests and the hourly "and N more" summaries
+(exchange.services.digests) are all rendered here, in the recipient's time zone, and handed to the
+delivery pump as `Delivery` rows (channel e-mail, no event), with attempts and retries like every
+other message. Writing an e-mail whose key exists already writes nothing: a re-run, a second sweep
+or a redelivered task never sends it twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from exchange.choices import Channel, MailKind, MemberStatus, NoticeMode
+from exchange.models import Delivery, EmailQuota, Event, Member, PersonalEmail, User
+from exchange.notices import Grouped, Notice, addressed_to, grouped, notice_item, notices_for
+from exchange.services.deliveries.schedule import first_attempt_at
+from exchange.services.preferences import Preferences, preferences_of_users
+
+BRAND = "AI Safety Alert Exchange"
+PREFERENCES_PATH = "/accounts/notifications/"
+
+
+def site_link(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def local_time(at: datetime | None, preferences: Preferences) -> str:
+    """A moment in the recipient's time zone, in words: "Friday 4 December 2026, 14:00 (Europe/London)"."""
+    if at is None:
+        return ""
+    local = at.astimezone(preferences.zone)
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} ({preferences.timezone})"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def render(*, subject: str, heading: str, groups: Grouped, preferences: Preferences, reason: str,
+           more: int = 0) -> Rendered:
+    """Plain text and HTML (escaped by the template engine) of one e-mail; the subject in words."""
+    context: dict[str, Any] = {
+        "brand": BRAND,
+        "heading": heading,
+        "groups": [
+            (label, [
+                {"notice": notice, "link": site_link(notice.path),
+                 "deadline": local_time(notice.deadline, preferences)}
+                for notice in notices
+            ])
+            for label, notices in groups.groups
+        ],
+        "more": more,
+        "reason": reason,
+        "preferences_link": site_link(PREFERENCES_PATH),
+        "notifications_link": site_link("/notifications/"),
+    }
+    subject = " ".join(f"[{BRAND}] {subject}".split())[:250]
+    return Rendered(
+        subject=subject,
+        text=render_to_string("exchange/email/personal.txt", context),
+        html=render_to_string("exchange/email/personal.html", context),
+    )
+
+
+def _delivery_for(user: User, now: datetime) -> Delivery:
+    assert user.member_id is not None
+    # Due from the real clock, also when the caller acts "as if" at another time (send_digests --now).
+    return Delivery.objects.create(
+        event=None, member_id=user.member_id, channel=Channel.EMAIL, email=user.email,
+        next_attempt_at=first_attempt_at(min(now, timezone.now())), created_at=now,
+    )
+
+
+def kick_on_commit(count: int) -> None:
+    """Queue delivery pumps for `count` new e-mails once the transaction commits (at once outside one)."""
+    if count:
+        from exchange import tasks
+
+        transaction.on_commit(lambda: tasks.deliveries_kick(deliveries=count))
+
+
+def personal_email_write(
+    *, user: User, kind: str, key: str, rendered: Rendered | None, events: Sequence[Any] = (), held: bool = False,
+    period_end: datetime | None = None, now: datetime | None = None, kick: bool = True,
+) -> PersonalEmail | None:
+    """Write one e-mail to a person (and its delivery, unless it is held or empty), once per key.
+
+    Returns None when the key was written before (nothing is written again)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        if PersonalEmail.objects.filter(key=key).exists():
+            return None
+        try:
+            with transaction.atomic():
+                mail = PersonalEmail.objects.create(
+                    user=user, kind=kind, key=key, events=[str(e) for e in events], held=held, period_end=period_end,
+                    subject=rendered.subject if rendered else "", text=rendered.text if rendered else "",
+                    html=rendered.html if rendered else "", created_at=now,
+                )
+        except IntegrityError:  # written concurrently under the same key
+            return None
+        if rendered is not None and not held:
+            mail.delivery = _delivery_for(user, now)
+            mail.save(update_fields=["delivery"])
+            if kick:  # callers writing many queue one pump for all of them
+                kick_on_commit(1)
+    return mail
+
+
+def hour_of(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+def _take_slot(user: User, now: datetime) -> bool:
+    """One of the user's EMAIL_IMMEDIATE_PER_HOUR slots of this hour, if one is left (one conditional UPDATE)."""
+    hour = hour_of(now)
+    EmailQuota.objects.bulk_create([EmailQuota(user=user, hour=hour, sent=0)], ignore_conflicts=True)
+    return bool(
+        EmailQuota.objects.filter(user=user, hour=hour, sent__lt=settings.EMAIL_IMMEDIATE_PER_HOUR)
+        .update(sent=F("sent") + 1)
+    )
+
+
+FOOTER_NOTIFICATION = (
+    "You receive this because a subscription of {member} matched it and your notification preferences send "
+    "{item} at once."
+)
+
+
+def immediate_email_write(*, user: User, event: Event, notice: Notice, preferences: Preferences,
+                          now: datetime | None = None) -> PersonalEmail | None:
+    """The immediate e-mail of one event to one person, or, over the hourly cap, a held one."""
+    now = now or timezone.now()
+    key = f"event:{event.pk}:{user.pk}"
+    with transaction.atomic():
+        if PersonalEmail.objects.filter(key=key).exists():
+            return None
+        assert user.member is not None
+        rendered = render(
+            subject=f"{notice.what}: {notice.title}", heading=notice.what, groups=grouped([notice]),
+            preferences=preferences,
+            reason=FOOTER_NOTIFICATION.format(member=user.member.code, item=item_words(notice.item)),
+        )
+        held = not _take_slot(user, now)
+        return personal_email_write(user=user, kind=MailKind.IMMEDIATE, key=key, rendered=rendered,
+                                    events=[event.pk], held=held, now=now, kick=False)
+
+
+def item_words(item: str) -> str:
+    from exchange.choices import PreferenceItem
+
+    try:
+        return str(PreferenceItem(item).label).lower()
+    except ValueError:
+        return item
+
+
+def _recipients(member_ids: Sequence[int]) -> dict[int, list[User]]:
+    users: dict[int, list[User]] = {}
+    for user in (
+        User.objects.filter(member_id__in=member_ids, is_active=True, member__status=MemberStatus.ACTIVE)
+        .select_related("member").order_by("pk")
+    ):
+        users.setdefault(user.member_id or 0, []).append(user)
+    return users
+
+
+def event_emails_write(*, event: Event, member_ids: Sequence[int], now: datetime | None = None) -> int:
+    """The immediate e-mails of an event to the people of the members whose subscriptions matched it,
+    by each person's preferences; what they want in the digest is read from notifications later.
+
+    Idempotent (one key per event and person), so fan-out may run it again."""
+    item = notice_item(event.type, event.facets)
+    if item is None or not member_ids:
+        return 0
+    written = 0
+    by_member = _recipients(member_ids)
+    preferences = preferences_of_users(user_ids=[u.pk for users in by_member.values() for u in users])
+    members = {m.pk: m for m in Member.objects.filter(pk__in=by_member.keys())}
+    for member_id, users in by_member.items():
+        addressed = addressed_to(event, members[member_id].code)
+        wanting = [u for u in users if preferences[u.pk].mode_for(item, addressed=addressed) == NoticeMode.IMMEDIATE]
+        if not wanting:
+            continue
+        notice = notices_for(members[member_id], [event]).get(event.pk)
+        if notice is None:  # the member may no longer see it
+            continue
+        for user in wanting:
+            if immediate_email_write(user=user, event=event, notice=notice, preferences=preferences[user.pk],
+                                     now=now) is not None:
+                written += 1
+    kick_on_commit(written)
+    return written
+
+
+def reminder_email_write(*, users: Sequence[User], key: str, notice: Notice, reason: str,
+                         subject: str | None = None) -> int:
+    """A reminder (an overdue acknowledgement, request or review) to each of these people, once per key.
+
+    `key` names what is reminded of; each person's e-mail is keyed `key:user`. When the key is the
+    `event:<id>` of the event that reports the same thing, a person whose preferences also send that
+    event at once gets one e-mail, not two."""
+    preferences = preferences_of_users(user_ids=[u.pk for u in users])
+    written = 0
+    for user in users:
+        if user.member_id is None or not user.is_active:
+            continue
+        rendered = render(subject=subject or f"{notice.what}: {notice.title}", heading=notice.what,
+                          groups=grouped([notice]), preferences=preferences[user.pk], reason=reason)
+        if personal_email_write(user=user, kind=MailKind.REMINDER, key=f"{key}:{user.pk}", rendered=rendered,
+                                kick=False):
+            written += 1
+    kick_on_commit(written)
+    return written
