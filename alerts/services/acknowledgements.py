@@ -14,11 +14,11 @@ from django.utils import timezone
 from alerts.choices import ACK_COMPLETE, ACK_STATE_RANK, AckState, AlertStatus
 from alerts.models import Acknowledgement, AcknowledgementEntry, Alert
 from alerts.selectors import alert_audience_members
-from alerts.services import alerts as alert_services
-from alerts.tasks import acknowledgement_reminder_send
+from alerts.services.facets import alert_facets
 from exchange.choices import AudienceKind, Role
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import Event, Member, User
+from exchange.queueing import task_named
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_transaction, audited_write
 from exchange.services.events import event_record
@@ -293,7 +293,7 @@ def _ack_event(
         object_type="acknowledgement",
         object_id=ack.pk,
         publisher_code=alert.publisher.code,
-        facets=facets if facets is not None else alert_services.alert_facets(alert),
+        facets=facets if facets is not None else alert_facets(alert),
         payload=payload,
     )
 
@@ -359,17 +359,18 @@ def acknowledgements_overdue_sweep(*, now: datetime | None = None, batch: int = 
                 ).values_list("member_id", "email"):
                     admins[member_id].append(email)
                 facets: dict[Any, dict[str, Any]] = {}
+                reminder = task_named("alerts.acknowledgement_reminder_send")
                 for ack in due:
                     ack.overdue_notified_at = now
                     alert = ack.alert
                     assert alert is not None
                     if alert.pk not in facets:
-                        facets[alert.pk] = alert_services.alert_facets(alert)
+                        facets[alert.pk] = alert_facets(alert)
                     _ack_event("acknowledgement.overdue", alert, ack, extra_codes=(ack.member.code,),
                                facets=facets[alert.pk], fresh=False)
                     for email in admins.get(ack.member_id, []):
                         # after a broker outage, the event and the inbox still show it overdue
-                        acknowledgement_reminder_send.delay_on_commit(str(alert.pk), ack.member.code, email)
+                        reminder.delay_on_commit(str(alert.pk), ack.member.code, email)
             done += len(due)
         if len(due) < batch:
             return done

@@ -29,10 +29,10 @@ from alerts.services.acknowledgements import ack_render, answer_apply
 from alerts.services.distribution import recipients_resolve
 from alerts.services.provenance import report_sign
 from alerts.stats import wilson_interval
-from alerts.tasks import signals_evaluate
 from exchange.choices import AudienceKind
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import Member, User
+from exchange.queueing import task_named
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
 from exchange.services.events import event_record
@@ -242,7 +242,7 @@ def report_publish(*, actor: User | None, member: Member, report: Report) -> Rep
     )
     _request_report_acknowledgements(report)
     tool_id = str(report.tool_id)
-    signals_evaluate.delay_on_commit(tool_id)  # the periodic evaluation catches up after a broker outage
+    task_named("alerts.signals_evaluate").delay_on_commit(tool_id)  # the periodic evaluation catches up after a broker outage
     return report
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from exchange.models import Event
 
 if TYPE_CHECKING:
-    from exchange.services.deliveries import Claimed
+    from exchange.services.deliveries.claims import Claimed
     from exchange.transports.base import Outcome
 
 logger = logging.getLogger("exchange.deliveries")

@@ -16,7 +16,7 @@ from exchange.netguard import UnsafeDestination, url_check
 from exchange.selectors import one_or_404
 from exchange.services.audit import audit_record, audit_record_change
 from exchange.services.chain import audited_write
-from exchange.services.deliveries import first_attempt_at
+from exchange.services.deliveries.schedule import first_attempt_at
 from exchange.services.events import event_record
 from exchange.services.owned import owned_delete, owned_locked
 from exchange.signing import secret_fingerprint, secret_generate

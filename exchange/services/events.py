@@ -8,9 +8,9 @@ from typing import Any
 from django.utils import timezone
 
 from config.logs import current_request_id
-from exchange import tasks
 from exchange.choices import AudienceKind
 from exchange.models import Event, EventAudience, Member
+from exchange.queueing import exchange_tasks as tasks  # queued by name: services never import tasks
 from exchange.services.audit import to_json_value
 from exchange.services.chain import chain_lock
 

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
+import exchange.services.deliveries.pumps as pumps
 from exchange.choices import DeliveryState
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.models import Delivery, Member, User, WebhookEndpoint
@@ -82,6 +83,4 @@ def deliveries_recover(*, actor: User | None, endpoint: WebhookEndpoint, since: 
 
 
 def _kick_on_commit(count: int = 1) -> None:
-    from exchange import tasks
-
-    transaction.on_commit(lambda: tasks.deliveries_kick(deliveries=count))
+    transaction.on_commit(lambda: pumps.pumps_queue(deliveries=count))
