@@ -10,8 +10,8 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -171,6 +171,37 @@ class PumpStats:
     failed: int = 0
 
 
+@dataclass
+class _Loop:
+    """The pump's bookkeeping between rounds: when to claim next, and the results not yet recorded."""
+
+    record: Callable[[list[tuple[Claimed, Outcome]]], None]
+    deadline: float
+    claim_threshold: int
+    next_claim_at: float = 0.0
+    unrecorded: list[tuple[Claimed, Outcome]] = field(default_factory=list)
+    oldest_unrecorded: float = 0.0
+
+    def collect(self, drained: list[tuple[Claimed, Outcome]]) -> None:
+        if not drained:
+            return
+        if not self.unrecorded:
+            self.oldest_unrecorded = time.monotonic()
+        self.unrecorded.extend(drained)
+        self.next_claim_at = 0.0  # slots were freed: look for more work now
+
+    def record_if_due(self, *, idle: bool) -> None:
+        if self.unrecorded and (
+            len(self.unrecorded) >= RECORD_BATCH or idle or time.monotonic() - self.oldest_unrecorded >= RECORD_DELAY
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        if self.unrecorded:
+            self.record(self.unrecorded)
+            self.unrecorded = []
+
+
 class DeliveryPump:
     def __init__(
         self,
@@ -306,6 +337,41 @@ class DeliveryPump:
             for endpoint_id in gone:
                 endpoint_disable(endpoint_id=endpoint_id, reason="The receiver answered 410 Gone.")
 
+    def _round(self, sender: _Sender, recorder: _Recorder | None, loop: _Loop) -> bool:
+        """Take results, record what is due, claim more; False once nothing is left to do."""
+        now = time.monotonic()
+        in_flight = self.in_flight_total
+        free = self.max_in_flight - in_flight
+        claiming = now < loop.deadline and now >= loop.next_claim_at and (free >= loop.claim_threshold or in_flight == 0)
+        drained = self._drain(sender, 0.0 if claiming else (RECORD_DELAY / 2 if in_flight else 0.0))
+        loop.collect(drained)
+        loop.record_if_due(idle=not self.in_flight)
+        ready = self._claim_and_submit(sender, loop) if claiming else []
+        if ready or drained or self.in_flight or loop.unrecorded:
+            return True
+        return self._wait_for_work(recorder, loop)
+
+    def _claim_and_submit(self, sender: _Sender, loop: _Loop) -> list[tuple[Claimed, Message]]:
+        ready = self._claim()
+        for item, _message in ready:
+            self.in_flight[item.concurrency_key] += 1
+        self.in_flight_total += len(ready)
+        sender.submit(ready)
+        self.stats.sent += len(ready)
+        if not ready:
+            loop.next_claim_at = time.monotonic() + 0.5
+        return ready
+
+    def _wait_for_work(self, recorder: _Recorder | None, loop: _Loop) -> bool:
+        """Nothing in flight or unrecorded: wait for the recorder or the next due delivery; False when done."""
+        if recorder is not None and not recorder.idle():
+            time.sleep(0.01)  # what is being recorded may be due again at once
+            return True
+        if time.monotonic() >= loop.deadline or not due(timezone.now()).exists():
+            return False
+        time.sleep(max(0.0, min(0.5, loop.next_claim_at - time.monotonic())))
+        return True
+
     def run(self) -> PumpStats:
         """Claim, send and record until nothing is due, nothing is in flight and nothing is unrecorded.
 
@@ -320,53 +386,18 @@ class DeliveryPump:
         recorder = None if connection.in_atomic_block else _Recorder(self._record)
         if recorder is not None:
             recorder.start()
-        record = recorder.submit if recorder is not None else self._record
-        deadline = time.monotonic() + self.max_seconds
         # Claim when half the slots are free: fewer, larger claims (each costs a round trip and a
         # scan of the due window), while the other half keeps the connections busy meanwhile.
-        claim_threshold = max(1, self.max_in_flight // 2)
-        next_claim_at = 0.0
-        unrecorded: list[tuple[Claimed, Outcome]] = []
-        oldest_unrecorded = 0.0
+        loop = _Loop(
+            record=recorder.submit if recorder is not None else self._record,
+            deadline=time.monotonic() + self.max_seconds,
+            claim_threshold=max(1, self.max_in_flight // 2),
+        )
         try:
-            while True:
-                now = time.monotonic()
-                in_flight = self.in_flight_total
-                free = self.max_in_flight - in_flight
-                claiming = now < deadline and now >= next_claim_at and (free >= claim_threshold or in_flight == 0)
-                drained = self._drain(sender, 0.0 if claiming else (RECORD_DELAY / 2 if in_flight else 0.0))
-                if drained:
-                    if not unrecorded:
-                        oldest_unrecorded = time.monotonic()
-                    unrecorded.extend(drained)
-                    next_claim_at = 0.0  # slots were freed: look for more work now
-                if unrecorded and (
-                    len(unrecorded) >= RECORD_BATCH
-                    or not self.in_flight
-                    or time.monotonic() - oldest_unrecorded >= RECORD_DELAY
-                ):
-                    record(unrecorded)
-                    unrecorded = []
-                ready: list[tuple[Claimed, Message]] = []
-                if claiming:
-                    ready = self._claim()
-                    for item, _message in ready:
-                        self.in_flight[item.concurrency_key] += 1
-                    self.in_flight_total += len(ready)
-                    sender.submit(ready)
-                    self.stats.sent += len(ready)
-                    if not ready:
-                        next_claim_at = time.monotonic() + 0.5
-                if not ready and not drained and not self.in_flight and not unrecorded:
-                    if recorder is not None and not recorder.idle():
-                        time.sleep(0.01)  # what is being recorded may be due again at once
-                        continue
-                    if time.monotonic() >= deadline or not due(timezone.now()).exists():
-                        break
-                    time.sleep(max(0.0, min(0.5, next_claim_at - time.monotonic())))
+            while self._round(sender, recorder, loop):
+                pass
         finally:
-            if unrecorded:
-                record(unrecorded)
+            loop.flush()
             if recorder is not None:
                 recorder.close()
             sender.close()
