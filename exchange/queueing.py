@@ -12,9 +12,9 @@ Services queue work through `task_named(...)` (or `TasksOf(app)`), never by impo
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
-from celery import Task, current_app
+from celery import current_app
 from celery.contrib.django.task import DjangoTask
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class QueuedTask(DjangoTask):
             return None
 
 
-def task_named(name: str) -> Task:
+def task_named(name: str) -> QueuedTask:
     """The registered task `name` (e.g. "exchange.event_dispatch"), for services to queue work with.
 
     Tasks call services, so a service never imports a tasks module: it finds the task in Celery's
@@ -42,7 +42,7 @@ def task_named(name: str) -> Task:
     app = current_app
     if name not in app.tasks:
         app.loader.import_default_modules()
-    return app.tasks[name]
+    return cast(QueuedTask, app.tasks[name])
 
 
 class TasksOf:
@@ -51,7 +51,7 @@ class TasksOf:
     def __init__(self, app_label: str) -> None:
         self.app_label = app_label
 
-    def __getattr__(self, name: str) -> Task:
+    def __getattr__(self, name: str) -> QueuedTask:
         if name.startswith("_"):
             raise AttributeError(name)
         return task_named(f"{self.app_label}.{name}")

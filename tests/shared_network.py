@@ -75,7 +75,7 @@ class SharedNetwork:
         with connection.cursor() as cursor:
             for model, pks in self.added.items():
                 meta = model._meta
-                column = meta.pk.column  # type: ignore[union-attr]
+                column = str(meta.pk.column)
                 placeholders = ", ".join(["%s"] * len(pks))
                 cursor.execute(
                     f"DELETE FROM {quote(meta.db_table)} WHERE {quote(column)} IN ({placeholders})",  # noqa: S608
