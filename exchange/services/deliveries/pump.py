@@ -23,7 +23,7 @@ from exchange.models import Event
 from exchange.services.deliveries.claims import (
     CLAIM_BATCH,
     EMAIL_KEY,
-    Claimed,
+    LeasedDelivery,
     deliveries_adopt,
     deliveries_claim,
     deliveries_release,
@@ -61,7 +61,7 @@ class _Sender:
     def __init__(self, *, timeout: float, per_endpoint: int) -> None:
         self.timeout = timeout
         self.per_endpoint = per_endpoint
-        self.results: queue.SimpleQueue[tuple[Claimed, Outcome]] = queue.SimpleQueue()
+        self.results: queue.SimpleQueue[tuple[LeasedDelivery, Outcome]] = queue.SimpleQueue()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="delivery-sender", daemon=True)
         self.semaphores: dict[str, asyncio.Semaphore] = {}
@@ -96,13 +96,13 @@ class _Sender:
         ):
             return await self.webhook.send(message)
 
-    def _start(self, batch: list[tuple[Claimed, Message]]) -> None:
+    def _start(self, batch: list[tuple[LeasedDelivery, Message]]) -> None:
         for item, message in batch:
             task = self.loop.create_task(self._send(message))
             self.tasks.add(task)
             task.add_done_callback(functools.partial(self._done, item))
 
-    def _done(self, item: Claimed, task: asyncio.Task[Outcome]) -> None:
+    def _done(self, item: LeasedDelivery, task: asyncio.Task[Outcome]) -> None:
         self.tasks.discard(task)
         try:
             outcome = task.result()
@@ -110,7 +110,7 @@ class _Sender:
             outcome = Outcome(timezone.now(), ok=False, error=short_error(f"{type(exc).__name__}: {exc}"))
         self.results.put((item, outcome))
 
-    def submit(self, batch: list[tuple[Claimed, Message]]) -> None:
+    def submit(self, batch: list[tuple[LeasedDelivery, Message]]) -> None:
         if batch:
             self.loop.call_soon_threadsafe(self._start, batch)
 
@@ -132,13 +132,13 @@ class _Recorder:
 
     def __init__(self, record: Any) -> None:
         self.record = record
-        self.batches: queue.Queue[list[tuple[Claimed, Outcome]] | None] = queue.Queue()
+        self.batches: queue.Queue[list[tuple[LeasedDelivery, Outcome]] | None] = queue.Queue()
         self.thread = threading.Thread(target=self._run, name="delivery-recorder", daemon=True)
 
     def start(self) -> None:
         self.thread.start()
 
-    def submit(self, batch: list[tuple[Claimed, Outcome]]) -> None:
+    def submit(self, batch: list[tuple[LeasedDelivery, Outcome]]) -> None:
         self.batches.put(batch)
 
     def idle(self) -> bool:
@@ -175,14 +175,14 @@ class PumpStats:
 class _Loop:
     """The pump's bookkeeping between rounds: when to claim next, and the results not yet recorded."""
 
-    record: Callable[[list[tuple[Claimed, Outcome]]], None]
+    record: Callable[[list[tuple[LeasedDelivery, Outcome]]], None]
     deadline: float
     claim_threshold: int
     next_claim_at: float = 0.0
-    unrecorded: list[tuple[Claimed, Outcome]] = field(default_factory=list)
+    unrecorded: list[tuple[LeasedDelivery, Outcome]] = field(default_factory=list)
     oldest_unrecorded: float = 0.0
 
-    def collect(self, drained: list[tuple[Claimed, Outcome]]) -> None:
+    def collect(self, drained: list[tuple[LeasedDelivery, Outcome]]) -> None:
         if not drained:
             return
         if not self.unrecorded:
@@ -225,16 +225,16 @@ class DeliveryPump:
     def _limit(self, key: str) -> int:
         return EMAIL_CONCURRENCY if key == EMAIL_KEY else self.per_endpoint
 
-    def _rendered(self, event_ids: Iterable[uuid.UUID]) -> None:
+    def _render_missing(self, event_ids: Iterable[uuid.UUID]) -> None:
         missing = [pk for pk in set(event_ids) if pk not in self.events]
         for event in Event.objects.filter(pk__in=missing):
             self.events[event.pk] = RenderedEvent(event=event, body=webhook_body(event))
 
-    def _prepare(self, claimed: list[Claimed]) -> tuple[list[tuple[Claimed, Message]], list[tuple[Claimed, Outcome]]]:
-        self._rendered(item.event_id for item in claimed)
+    def _prepare(self, claimed: list[LeasedDelivery]) -> tuple[list[tuple[LeasedDelivery, Message]], list[tuple[LeasedDelivery, Outcome]]]:
+        self._render_missing(item.event_id for item in claimed)
         now = timezone.now()
-        ready: list[tuple[Claimed, Message]] = []
-        refused: list[tuple[Claimed, Outcome]] = []
+        ready: list[tuple[LeasedDelivery, Message]] = []
+        refused: list[tuple[LeasedDelivery, Outcome]] = []
         for item in claimed:
             rendered = self.events.get(item.event_id)
             if rendered is None:
@@ -263,12 +263,12 @@ class DeliveryPump:
             ready.append((item, message))
         return ready, refused
 
-    def _claim(self) -> list[tuple[Claimed, Message]]:
+    def _claim(self) -> list[tuple[LeasedDelivery, Message]]:
         free = self.max_in_flight - self.in_flight_total
         if free <= 0:
             return []
         saturated = [key for key, count in self.in_flight.items() if count >= self._limit(key)]
-        claimed: list[Claimed] = []
+        claimed: list[LeasedDelivery] = []
         if self.adopt:
             claimed = deliveries_adopt(token=self.token, event_id=self.adopt[0])
             self.adopt = None
@@ -284,7 +284,7 @@ class DeliveryPump:
             return []
         # Keep only what can start at once: more for one endpoint than its free slots would wait
         # in this process while its lease runs down. The rest goes back for another claim.
-        keep: list[Claimed] = []
+        keep: list[LeasedDelivery] = []
         release: list[uuid.UUID] = []
         planned = Counter(self.in_flight)
         for item in claimed:
@@ -301,8 +301,8 @@ class DeliveryPump:
             self.stats.failed += len(refused)
         return ready
 
-    def _drain(self, sender: _Sender, wait: float) -> list[tuple[Claimed, Outcome]]:
-        drained: list[tuple[Claimed, Outcome]] = []
+    def _drain(self, sender: _Sender, wait: float) -> list[tuple[LeasedDelivery, Outcome]]:
+        drained: list[tuple[LeasedDelivery, Outcome]] = []
         try:
             drained.append(sender.results.get(timeout=wait) if wait > 0 else sender.results.get_nowait())
         except queue.Empty:
@@ -328,7 +328,7 @@ class DeliveryPump:
                 self.stats.failed += 1
         return drained
 
-    def _record(self, results: list[tuple[Claimed, Outcome]]) -> None:
+    def _record(self, results: list[tuple[LeasedDelivery, Outcome]]) -> None:
         gone = deliveries_record(token=self.token, results=results)
         delivery_attempts_log(results)
         if gone:
@@ -351,7 +351,7 @@ class DeliveryPump:
             return True
         return self._wait_for_work(recorder, loop)
 
-    def _claim_and_submit(self, sender: _Sender, loop: _Loop) -> list[tuple[Claimed, Message]]:
+    def _claim_and_submit(self, sender: _Sender, loop: _Loop) -> list[tuple[LeasedDelivery, Message]]:
         ready = self._claim()
         for item, _message in ready:
             self.in_flight[item.concurrency_key] += 1
