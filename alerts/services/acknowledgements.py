@@ -15,10 +15,11 @@ from alerts.choices import ACK_COMPLETE, ACK_STATE_RANK, AckState, AlertStatus
 from alerts.models import Acknowledgement, AcknowledgementEntry, Alert
 from alerts.selectors import alert_audience_members
 from alerts.services.facets import alert_facets
-from exchange.choices import AudienceKind, Role
+from exchange.choices import AudienceKind
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import Event, Member, User
 from exchange.queueing import task_named
+from exchange.selectors import admins_active
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_transaction, audited_write
 from exchange.services.events import event_record
@@ -354,9 +355,9 @@ def acknowledgements_overdue_sweep(*, now: datetime | None = None, batch: int = 
             if due:
                 Acknowledgement.objects.filter(pk__in=[ack.pk for ack in due]).update(overdue_notified_at=now)
                 admins: dict[int, list[str]] = defaultdict(list)
-                for member_id, email in User.objects.filter(
-                    member_id__in={ack.member_id for ack in due}, role=Role.ADMIN, is_active=True
-                ).values_list("member_id", "email"):
+                for member_id, email in admins_active(member_ids={ack.member_id for ack in due}).values_list(
+                    "member_id", "email"
+                ):
                     admins[member_id].append(email)
                 facets: dict[Any, dict[str, Any]] = {}
                 reminder = task_named("alerts.acknowledgement_reminder_send")
