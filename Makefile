@@ -14,6 +14,10 @@ export VENV
 
 PORT ?= 8000
 PYTEST_ARGS ?=
+# pytest-xdist workers, each with its own test database (test_<name>_gw0, …) and cache database;
+# the integration and browser tests stay together on one worker each (`--dist loadgroup`).
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadgroup
 
 .PHONY: help install demo test coverage lint smoke
 
@@ -37,11 +41,11 @@ TEST_ENV = DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sax
 	REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/13}"
 
 test: install
-	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 # Not part of .ci/run (which stays fast): run it before and after a refactor and compare the totals.
 coverage: install
-	$(TEST_ENV) $(VENV)/bin/pytest --cov --cov-report=term --cov-report=html $(PYTEST_ARGS)
+	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_PARALLEL) --cov --cov-report=term --cov-report=html $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -106,7 +106,7 @@ def _after_task(task_id: str | None = None, task: Any = None, state: str | None 
     task_postrun_clear_request_id(task_id=task_id)
     name = getattr(task, "name", "")
     if name in HEARTBEAT_TASKS and state == "SUCCESS":
-        from config.health import heartbeat_record
+        from config.heartbeats import heartbeat_record
 
         try:
             heartbeat_record(name)

@@ -25,9 +25,10 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from config.heartbeats import BEAT_HEARTBEAT
+
 logger = logging.getLogger(__name__)
 
-BEAT_HEARTBEAT = "exchange.outbox_sweep"
 CHECKS = ("database", "cache", "broker", "beat", "outbox")
 
 
@@ -129,13 +130,6 @@ def readiness() -> dict[str, str]:
         else:
             results[name] = "ok"
     return results
-
-
-def heartbeat_record(name: str) -> None:
-    """Called when a periodic task runs (see config/celery.py)."""
-    from exchange.models import Heartbeat
-
-    Heartbeat.objects.update_or_create(name=name, defaults={"at": timezone.now()})
 
 
 @never_cache

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, F, Model, OuterRef, Prefetch, QuerySet, Subquery
 
+from exchange.choices import Role
 from exchange.errors import NotFound
 from exchange.models import (
     ApiToken,
@@ -61,6 +63,11 @@ def one_or_404(queryset: QuerySet[T], *, detail: str, **lookup: Any) -> T:
 
 
 # --- what belongs to one member: every read of the member's own network objects starts here ----------
+
+
+def admins_active(*, member_ids: Iterable[int]) -> QuerySet[User]:
+    """The active admins of these members: who may be the last admin, who is e-mailed for the member."""
+    return User.objects.filter(member_id__in=list(member_ids), role=Role.ADMIN, is_active=True)
 
 
 def users_of(*, member: Member) -> QuerySet[User]:

@@ -8,48 +8,12 @@ OUTBOX_SWEEP_INTERVAL) picks it up later.
 from __future__ import annotations
 
 import logging
-import math
-import time
-import uuid
 
 from celery import shared_task
-from django.conf import settings
-from django.core.cache import cache
 
 from exchange.queueing import QueuedTask
 
 logger = logging.getLogger(__name__)
-
-
-def deliveries_kick(
-    *,
-    deliveries: int = 1,
-    countdown: float | None = None,
-    adopt: tuple[uuid.UUID, uuid.UUID] | None = None,
-    running: int = 0,
-) -> None:
-    """Queue enough delivery pumps for `deliveries` new or due deliveries: at most DELIVERY_PUMPS,
-    less the `running` pumps already queued for the same work, and at least one.
-
-    `adopt` is (event id, lease) of deliveries fan-out wrote already leased: the first pump reads
-    them instead of claiming them; if it cannot be queued, they are released for any pump to claim.
-    A delayed kick (a retry due soon) is queued once per second of due time across the workers
-    when a shared cache is configured.
-    """
-    from exchange.services.deliveries import CLAIM_BATCH, deliveries_release_adoption
-
-    pumps = max(1, min(settings.DELIVERY_PUMPS - running, math.ceil(max(deliveries, 1) / CLAIM_BATCH)))
-    if countdown:
-        if not cache.add(f"sax:pump-wakeup:{int(time.time() + countdown)}", 1, timeout=int(countdown) + 60):
-            return
-        pumps = 1
-    for index in range(pumps):
-        kwargs = {"event_id": str(adopt[0]), "lease": str(adopt[1])} if adopt and index == 0 else {}
-        if deliveries_pump.apply_async(kwargs=kwargs, countdown=countdown or None) is None:
-            # The broker is down (QueuedTask logged it): the sweeper queues a pump when it is back.
-            if adopt:
-                deliveries_release_adoption(event_id=adopt[0], lease=adopt[1])
-            return
 
 
 @shared_task(name="exchange.event_dispatch", base=QueuedTask, ignore_result=True, acks_late=True)
@@ -66,12 +30,10 @@ def deliveries_pump(event_id: str | None = None, lease: str | None = None) -> di
     """Send due deliveries until none is left or the time budget is spent; then queue the next run.
 
     With `event_id` and `lease`, first the deliveries fan-out wrote leased to `lease`."""
-    from exchange.services.deliveries import DeliveryPump, next_due_in
+    from exchange.services.deliveries import DeliveryPump, pumps
 
     stats = DeliveryPump(adopt=(event_id, lease) if event_id and lease else None).run()
-    due_in = next_due_in()
-    if due_in is not None and due_in <= settings.OUTBOX_SWEEP_INTERVAL:
-        deliveries_kick(deliveries=1, countdown=due_in or None)
+    pumps.pumps_queue_for_next_due()
     return {"sent": stats.sent, "succeeded": stats.succeeded, "failed": stats.failed}
 
 

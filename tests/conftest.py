@@ -4,6 +4,13 @@ Every test that touches the database gets `network`: MHRA (GB), FDA (US), HC (CA
 SMC (CH), each with users admin/publisher/assessor/viewer (admin@mhra.test, …), plus the network
 secretariat's staff user. `api(user, scopes=None)` issues a fresh Bearer token for the user and
 returns a caller whose .get/.post/.put/.patch/.delete send it.
+
+The network is built once per test database (once per session, or per xdist worker), through the
+services like any other data, and committed: every test's transaction then rolls back to it, and
+`network` reads fresh instances of its rows. A test that touches the database without asking for
+`network` sees none of it (its rows are deleted inside that test's transaction). A transactional
+test (`transaction=True`, a live server) ends with Django's flush, which empties every table; the
+network is built again before the next test.
 """
 
 from __future__ import annotations
@@ -17,8 +24,9 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 
 from exchange.models import User
-from tests.factories import Network, Regulator, network_make, token_make
+from tests.factories import Network, Regulator, token_make
 from tests.helpers import ApiCaller
+from tests.shared_network import SharedNetwork, redis_db_of_worker
 
 
 @pytest.fixture(autouse=True)
@@ -41,9 +49,41 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
 
 
+_shared = SharedNetwork()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """The test database (pytest-django's), then the network committed in it once."""
+    _shared.blocker = django_db_blocker
+    _shared.build()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _shared.build_if_flushed()  # before any fixture of this test opens its transaction
+
+
+@pytest.fixture(autouse=True)
+def _network_only_where_asked(request: pytest.FixtureRequest) -> None:
+    """A test with the database but without `network` starts without the network's rows."""
+    names = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(
+        {"transactional_db", "live_server", "django_db_reset_sequences"} & names
+        or (marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    )
+    if transactional:
+        _shared.flushed = True  # Django's flush ends this test: the next test gets the network anew
+    if "network" in names or not ("db" in names or transactional or marker):
+        return
+    request.getfixturevalue("db")
+    _shared.hide()
+
+
 @pytest.fixture
 def network(db: None) -> Network:
-    return network_make()
+    return _shared.load()
 
 
 @pytest.fixture
@@ -93,11 +133,29 @@ def anon() -> ApiCaller:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Each xdist worker has its own test database (pytest-django adds the suffix) and its own
+    # Redis database for the cache, which every test clears.
+    from django.conf import settings
+
+    location = settings.CACHES["default"].get("LOCATION")
+    if isinstance(location, str) and location.startswith("redis"):
+        settings.CACHES["default"]["LOCATION"] = redis_db_of_worker(location, settings.CELERY_BROKER_URL)
     config.addinivalue_line(
         "markers", "postgres: needs PostgreSQL itself (pg_dump, concurrent transactions); skipped elsewhere"
     )
     # WhiteNoise warns once when collectstatic has not run; the tests never need collected assets.
     config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Under pytest-xdist (`--dist loadgroup`), the tests that start processes or a browser share
+    # one worker each, so their session-wide Celery worker, broker and live server start once.
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        for group in ("integration", "e2e"):
+            if item.get_closest_marker(group) is not None:
+                item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(autouse=True)

@@ -201,6 +201,21 @@ def network_make() -> Network:
     return Network(regulators=regulators, staff=staff)
 
 
+def network_load() -> Network:
+    """The network `network_make()` built, read afresh (every user's `member` is its regulator's instance)."""
+    members = {member.code: member for member in Member.objects.filter(code__in=[code for code, _, _ in REGULATORS])}
+    emails = [f"{role}@{code.lower()}.test" for code, _, _ in REGULATORS for role in ROLES]
+    users = {user.email: user for user in User.objects.filter(email__in=[*emails, STAFF_EMAIL])}
+    regulators: dict[str, Regulator] = {}
+    for code, _, _ in REGULATORS:
+        regulator = regulators[code] = Regulator(member=members[code])
+        for role in ROLES:
+            user = users[f"{role}@{code.lower()}.test"]
+            user.member = regulator.member
+            regulator.users[role] = user
+    return Network(regulators=regulators, staff=users[STAFF_EMAIL])
+
+
 def token_of(value: str) -> ApiToken:
     from exchange.services.tokens import token_hash
 

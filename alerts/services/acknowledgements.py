@@ -15,11 +15,12 @@ from alerts.choices import ACK_COMPLETE, ACK_STATE_RANK, AckState, AlertStatus
 from alerts.models import Acknowledgement, AcknowledgementEntry, Alert
 from alerts.notices import alert_notice
 from alerts.selectors import alert_audience_members
-from alerts.services import alerts as alert_services
+from alerts.services.facets import alert_facets
 from alerts.services.versions import jurisdictions_covered
-from exchange.choices import AudienceKind, Role
+from exchange.choices import AudienceKind
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import Event, Member, User
+from exchange.selectors import admins_active
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_transaction, audited_write
 from exchange.services.events import event_record
@@ -297,7 +298,7 @@ def _ack_event(
         object_type="acknowledgement",
         object_id=ack.pk,
         publisher_code=alert.publisher.code,
-        facets=facets if facets is not None else alert_services.alert_facets(alert),
+        facets=facets if facets is not None else alert_facets(alert),
         payload=payload,
     )
 
@@ -374,9 +375,7 @@ def acknowledgements_overdue_sweep(*, now: datetime | None = None, batch: int = 
             if due:
                 Acknowledgement.objects.filter(pk__in=[ack.pk for ack in due]).update(overdue_notified_at=now)
                 admins: dict[int, list[User]] = defaultdict(list)
-                for user in User.objects.filter(
-                    member_id__in={ack.member_id for ack in due}, role=Role.ADMIN, is_active=True
-                ).select_related("member").order_by("pk"):
+                for user in admins_active(member_ids={ack.member_id for ack in due}).select_related("member"):
                     admins[user.member_id or 0].append(user)
                 facets: dict[Any, dict[str, Any]] = {}
                 for ack in due:
@@ -384,7 +383,7 @@ def acknowledgements_overdue_sweep(*, now: datetime | None = None, batch: int = 
                     alert = ack.alert
                     assert alert is not None
                     if alert.pk not in facets:
-                        facets[alert.pk] = alert_services.alert_facets(alert)
+                        facets[alert.pk] = alert_facets(alert)
                     event = _ack_event("acknowledgement.overdue", alert, ack, extra_codes=(ack.member.code,),
                                        facets=facets[alert.pk], fresh=False)
                     _overdue_reminders(alert, ack, event, admins.get(ack.member_id, []))

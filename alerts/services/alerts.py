@@ -23,13 +23,15 @@ from alerts.models import (
 from alerts.payloads import alert_payload, revision_payload
 from alerts.references import reference_new
 from alerts.selectors import alert_audience, alerts_with_details
+from alerts.services.acknowledgements import acknowledgements_request
 from alerts.services.distribution import recipients_resolve
+from alerts.services.facets import alert_facets
 from alerts.services.provenance import revision_sign
 from alerts.services.reliance import reliance_reviews_for_alert
 from alerts.services.search import alerts_search_refresh
 from alerts.services.terminology import imdrf_codes_check
 from alerts.services.translations import translations_mark_outdated
-from alerts.services.versions import affected_tool_check, jurisdictions_covered, known_versions_of
+from alerts.services.versions import affected_tool_check, known_versions_of
 from exchange.errors import (
     Conflict,
     PermissionRefused,
@@ -136,22 +138,6 @@ def _apply_content(alert: Alert, data: dict[str, Any]) -> None:
         AlertRecipient.objects.bulk_create([AlertRecipient(alert=alert, member=m) for m in members])
 
 
-def alert_facets(alert: Alert) -> dict[str, Any]:
-    rows = list(alert.affected_tool_rows.select_related("tool"))
-    tool_ids = [str(row.tool_id) for row in rows]
-    return {
-        "alert_type": alert.alert_type,
-        "severity": alert.severity,
-        "tools": tool_ids,
-        "manufacturers": sorted({row.tool.manufacturer.lower() for row in rows}),
-        "clinical_areas": sorted({row.tool.clinical_area for row in rows}),
-        "jurisdictions": sorted(alert.jurisdiction_rows.values_list("jurisdiction", flat=True)),
-        # Where a current authorisation covers an affected version (SPEC §10.2), not merely the tool.
-        "authorised_in": jurisdictions_covered(rows)[0],
-        "publisher": alert.publisher.code,
-    }
-
-
 def _record_event(event_type: str, alert: Alert, payload: dict[str, Any]) -> None:
     kind, codes = alert_audience(alert)
     event_record(
@@ -174,8 +160,6 @@ def _with_signed_revision(payload: dict[str, Any], revision: AlertRevision) -> d
 
 def _request_acknowledgements(alert: Alert, actor: User) -> None:
     """In the publishing transaction: the inbox shows the request as soon as the publication commits."""
-    from alerts.services.acknowledgements import acknowledgements_request  # it builds on this module
-
     acknowledgements_request(alert=alert, actor=actor, revision=alert.revision)
 
 

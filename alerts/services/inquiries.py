@@ -41,7 +41,7 @@ from alerts.selectors import (
     reports_visible_to,
     signals_visible_to,
 )
-from alerts.services.alerts import alert_facets
+from alerts.services.facets import alert_facets
 from alerts.services.reports import report_facets
 from alerts.services.signals import signal_audience_codes
 from exchange.choices import AudienceKind, MemberStatus, PreferenceItem, Role

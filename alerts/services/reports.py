@@ -31,10 +31,10 @@ from alerts.services.provenance import report_sign
 from alerts.services.search import report_search_refresh
 from alerts.services.versions import report_version_check
 from alerts.stats import wilson_interval
-from alerts.tasks import signals_evaluate
 from exchange.choices import AudienceKind
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import Member, User
+from exchange.queueing import task_named
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
 from exchange.services.events import event_record
@@ -50,6 +50,44 @@ def _fail(path: str, message: str) -> ReportInvalid:
     return ReportInvalid(f"{path}: {message}", errors={path: [message]})
 
 
+def _check_bounds(path: str, metric: str, numbers: dict[str, float | None]) -> None:
+    """Each given number finite and within the metric's range."""
+    lowest, highest = metric_range(metric)
+    for name, number in numbers.items():
+        if number is None:
+            continue
+        if not math.isfinite(number):
+            raise _fail(f"{path}.{name}", f"must be a finite number, not {number}")
+        if not lowest <= number <= highest:
+            kind = "a proportion" if metric in PROPORTION_METRICS else "bounded"
+            raise _fail(f"{path}.{name}", f"{metric} is {kind}: {number} is outside [{lowest:g}, {highest:g}]")
+
+
+def _check_interval(path: str, value: float, low: float | None, high: float | None) -> None:
+    if (low is None) != (high is None):
+        raise _fail(f"{path}.ci_low", "give both ci_low and ci_high, or neither")
+    if low is not None and high is not None and not low <= value <= high:
+        raise _fail(f"{path}.value", f"the interval [{low}, {high}] does not contain the value {value}")
+
+
+def _check_counts(path: str, metric: str, value: float, num: int | None, den: int | None, sample_size: int) -> None:
+    """Numerator and denominator: both or neither, consistent with the value and the sample."""
+    if (num is None) != (den is None):
+        raise _fail(f"{path}.numerator", "give both numerator and denominator, or neither")
+    if num is None or den is None:
+        return
+    if den <= 0:
+        raise _fail(f"{path}.denominator", "must be positive")
+    if num > den:
+        raise _fail(f"{path}.numerator", f"numerator {num} exceeds denominator {den}")
+    if den > sample_size:
+        raise _fail(f"{path}.denominator", f"denominator {den} exceeds the report's sample_size {sample_size}")
+    if metric not in PROPORTION_METRICS:
+        raise _fail(f"{path}.numerator", f"{metric} is not a proportion: it has no numerator/denominator")
+    if abs(num / den - value) > VALUE_TOLERANCE:
+        raise _fail(f"{path}.value", f"value {value} does not match {num}/{den} = {num / den:.4f}")
+
+
 def _check_metric(path: str, item: dict[str, Any], sample_size: int) -> dict[str, Any]:
     metric = item["metric"]
     value = float(item["value"])
@@ -57,33 +95,9 @@ def _check_metric(path: str, item: dict[str, Any], sample_size: int) -> dict[str
     if not math.isfinite(value):
         raise _fail(f"{path}.value", f"must be a finite number, not {value}")
     num, den = item.get("numerator"), item.get("denominator")
-    proportion = metric in PROPORTION_METRICS
-    lowest, highest = metric_range(metric)
-    for name, number in (("value", value), ("ci_low", low), ("ci_high", high)):
-        if number is None:
-            continue
-        if not math.isfinite(number):
-            raise _fail(f"{path}.{name}", f"must be a finite number, not {number}")
-        if not lowest <= number <= highest:
-            kind = "a proportion" if proportion else "bounded"
-            raise _fail(f"{path}.{name}", f"{metric} is {kind}: {number} is outside [{lowest:g}, {highest:g}]")
-    if (low is None) != (high is None):
-        raise _fail(f"{path}.ci_low", "give both ci_low and ci_high, or neither")
-    if low is not None and high is not None and not low <= value <= high:
-        raise _fail(f"{path}.value", f"the interval [{low}, {high}] does not contain the value {value}")
-    if (num is None) != (den is None):
-        raise _fail(f"{path}.numerator", "give both numerator and denominator, or neither")
-    if num is not None and den is not None:
-        if den <= 0:
-            raise _fail(f"{path}.denominator", "must be positive")
-        if num > den:
-            raise _fail(f"{path}.numerator", f"numerator {num} exceeds denominator {den}")
-        if den > sample_size:
-            raise _fail(f"{path}.denominator", f"denominator {den} exceeds the report's sample_size {sample_size}")
-        if not proportion:
-            raise _fail(f"{path}.numerator", f"{metric} is not a proportion: it has no numerator/denominator")
-        if abs(num / den - value) > VALUE_TOLERANCE:
-            raise _fail(f"{path}.value", f"value {value} does not match {num}/{den} = {num / den:.4f}")
+    _check_bounds(path, metric, {"value": value, "ci_low": low, "ci_high": high})
+    _check_interval(path, value, low, high)
+    _check_counts(path, metric, value, num, den, sample_size)
     ci_method = "reported" if low is not None else ""
     if low is None and num is not None and den is not None:
         low, high = wilson_interval(num, den)
@@ -246,7 +260,7 @@ def report_publish(*, actor: User | None, member: Member, report: Report) -> Rep
     )
     _request_report_acknowledgements(report)
     tool_id = str(report.tool_id)
-    signals_evaluate.delay_on_commit(tool_id)  # the periodic evaluation catches up after a broker outage
+    task_named("alerts.signals_evaluate").delay_on_commit(tool_id)  # the periodic evaluation catches up after a broker outage
     return report
 
 

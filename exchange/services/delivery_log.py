@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 from exchange.models import Event
 
 if TYPE_CHECKING:
-    from exchange.services.deliveries import Claimed
+    from exchange.services.deliveries.claims import LeasedDelivery
     from exchange.transports.base import Outcome
 
 logger = logging.getLogger("exchange.deliveries")
 
 
-def delivery_attempts_log(results: list[tuple[Claimed, Outcome]]) -> None:
+def delivery_attempts_log(results: list[tuple[LeasedDelivery, Outcome]]) -> None:
     if not results or not logger.isEnabledFor(logging.INFO):
         return
     event_ids = {item.event_id for item, _ in results if item.event_id is not None}  # None: an e-mail to a person

@@ -9,14 +9,14 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from exchange.choices import OPEN_DELIVERY_STATES, AudienceKind, Channel, DeliveryState, EventType, Role
+from exchange.choices import OPEN_DELIVERY_STATES, AudienceKind, Channel, DeliveryState, EventType
 from exchange.errors import Conflict, ValidationFailed
 from exchange.models import Delivery, Event, Member, User, WebhookEndpoint
 from exchange.netguard import UnsafeDestination, url_check
-from exchange.selectors import one_or_404
+from exchange.selectors import admins_active, one_or_404
 from exchange.services.audit import audit_record, audit_record_change
 from exchange.services.chain import audited_write
-from exchange.services.deliveries import first_attempt_at
+from exchange.services.deliveries.schedule import first_attempt_at
 from exchange.services.events import event_record
 from exchange.services.owned import owned_delete, owned_locked
 from exchange.signing import secret_fingerprint, secret_generate
@@ -162,7 +162,7 @@ def _fail_open_deliveries(endpoint: WebhookEndpoint, reason: str) -> int:
 def admin_email_deliveries(*, event: Event, member: Member) -> int:
     """E-mail the member's active admins about an event (besides what subscriptions ask for)."""
     now = timezone.now()
-    addresses = User.objects.filter(member=member, role=Role.ADMIN, is_active=True).values_list("email", flat=True)
+    addresses = admins_active(member_ids=[member.pk]).values_list("email", flat=True)
     rows = [
         Delivery(event=event, member=member, channel=Channel.EMAIL, email=address, next_attempt_at=first_attempt_at(now))
         for address in addresses

@@ -15,9 +15,9 @@ from django.db import connection
 from django.utils import timezone
 
 from config.logs import current_request_id
-from exchange import tasks
 from exchange.choices import AudienceKind, MemberStatus
 from exchange.models import Event, EventAudience, FeedEntry, Member, MemberFeed
+from exchange.queueing import exchange_tasks as tasks  # queued by name: services never import tasks
 from exchange.services.audit import to_json_value
 from exchange.services.chain import chain_lock
 

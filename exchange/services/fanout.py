@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from exchange.choices import Channel, DeliveryState, EventType
 from exchange.models import Delivery, Event, Subscription, SubscriptionEndpoint
-from exchange.services.deliveries import first_attempt_at, next_due_in
+from exchange.services.deliveries import first_attempt_at, pumps
 from exchange.services.subscriptions import subscriptions_matching
 from exchange.transports.inbox import InboxTransport
 
@@ -59,8 +59,6 @@ def event_fan_out(*, event_id: str | uuid.UUID) -> FanOut | None:
         event_id = uuid.UUID(str(event_id))
     except ValueError:
         return None
-    from exchange import tasks
-
     lease = uuid.uuid4()
     first = members = 0
     subscription_ids: list[uuid.UUID] = []
@@ -79,7 +77,7 @@ def event_fan_out(*, event_id: str | uuid.UUID) -> FanOut | None:
             member_ids = sorted(by_member)
             first = _create_deliveries(event, subscription_ids, lease=lease)
         if first:
-            transaction.on_commit(lambda: tasks.deliveries_kick(deliveries=first, adopt=(event_id, lease)))
+            transaction.on_commit(lambda: pumps.pumps_queue(deliveries=first, adopt=(event_id, lease)))
     with transaction.atomic():
         event = _undispatched(event_id)
         if event is None:  # a concurrent run finished it
@@ -91,7 +89,7 @@ def event_fan_out(*, event_id: str | uuid.UUID) -> FanOut | None:
         event.save(update_fields=["dispatched_at"])
         if rest or (not first and Delivery.objects.filter(event=event).exists()):
             # The first pump, if any, takes its share of these too once it has sent what it adopted.
-            transaction.on_commit(lambda: tasks.deliveries_kick(deliveries=max(rest, 1), running=int(bool(first))))
+            transaction.on_commit(lambda: pumps.pumps_queue(deliveries=max(rest, 1), running=int(bool(first))))
     return FanOut(event_id=event_id, members=members, deliveries=first + rest, lease=lease if first else None)
 
 
@@ -194,7 +192,6 @@ def outbox_sweep() -> dict[str, int]:
     delivery is due and nobody holds it (never queued, or its worker died and the lease ran
     out), pumps are queued; endpoints failing for too long are disabled.
     """
-    from exchange import tasks
     from exchange.services.endpoints import endpoints_disable_failing
 
     now = timezone.now()
@@ -212,7 +209,5 @@ def outbox_sweep() -> dict[str, int]:
         except Exception:  # one broken event must not stop the sweep of the others
             logger.exception("Fan-out of event %s failed; the next sweep retries it", event_id)
     disabled = endpoints_disable_failing(now=now)
-    due_in = next_due_in()
-    if due_in is not None and due_in <= settings.OUTBOX_SWEEP_INTERVAL:
-        tasks.deliveries_kick(deliveries=1, countdown=due_in or None)
-    return {"events": dispatched, "endpoints_disabled": disabled, "pump": int(due_in is not None)}
+    due = pumps.pumps_queue_for_next_due()
+    return {"events": dispatched, "endpoints_disabled": disabled, "pump": int(due)}

@@ -12,6 +12,7 @@ from django.db.models import Model
 from exchange.choices import MemberStatus, Role
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.models import Member, User
+from exchange.selectors import admins_active
 from exchange.services.audit import audit_record, audit_record_change
 from exchange.services.chain import audited_write
 from exchange.services.provenance import NETWORK_CODE, signing_key_create
@@ -153,9 +154,7 @@ def user_update(*, actor: User | None, user: User, **changes: Any) -> User:
     )
     if losing_admin and user.member is not None:
         others = (
-            User.objects.select_for_update(of=("self",))
-            .filter(member=user.member, role=Role.ADMIN, is_active=True)
-            .exclude(pk=user.pk)
+            admins_active(member_ids=[user.member.pk]).select_for_update(of=("self",)).exclude(pk=user.pk)
         )
         if not others.exists():
             raise Conflict(

@@ -8,9 +8,8 @@ one worker without touching the ORM.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 ERROR_LENGTH = 300
 
@@ -41,10 +40,3 @@ class Outcome:
     retry_after: float | None = None
     permanent: bool = False
     gone: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
-
-
-class Transport(Protocol):
-    channel: str
-
-    async def send(self, message: Message) -> Outcome: ...

@@ -4,6 +4,10 @@
   interface: `*/api/`, `*/portal/`, `*/templatetags/`, `*/management/`, `admin`, `feeds`, `urls`.
 - `exchange` (the network's plumbing) never imports `alerts` (the content), nor names one of its
   models in a lazy string reference such as `"alerts.Alert"`.
+- A service (a module under `*/services/`) never imports a tasks module: tasks call services, and
+  services queue work by task name through `exchange.queueing`.
+- No import cycle among the project's modules (`alerts`, `exchange`, `config`), counting imports
+  inside functions and under `TYPE_CHECKING`: `import_cycles()` lists each cycle once.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 APPS = ("alerts", "exchange")
+PROJECT_PACKAGES = (*APPS, "config")
 INTERFACE_PACKAGES = ("api", "portal", "templatetags", "management")
 INTERFACE_MODULES = ("admin", "feeds", "urls")
 SKIPPED_PACKAGES = ("migrations",)
@@ -82,6 +87,8 @@ def violations(root: Path) -> list[Violation]:
                     found.append(Violation(where, line, f"exchange imports {target}: exchange never imports alerts"))
                 elif head in APPS and is_interface(target) and not is_interface(module):
                     found.append(Violation(where, line, f"domain module {module} imports interface {target}"))
+                elif is_service(module) and is_tasks(target):
+                    found.append(Violation(where, line, f"service {module} imports tasks {target}: queue through exchange.queueing"))
                 else:
                     reported.discard(line)
             if app == "exchange":
@@ -89,3 +96,86 @@ def violations(root: Path) -> list[Violation]:
                     if LAZY_ALERTS_REFERENCE.search(text):
                         found.append(Violation(where, number, "exchange names an alerts model in a string reference"))
     return sorted(set(found), key=lambda v: (v.path, v.line, v.message))
+
+
+def is_service(module: str) -> bool:
+    return "services" in module.split(".")[1:]
+
+
+def is_tasks(target: str) -> bool:
+    parts = target.split(".")
+    return parts[0] in APPS and "tasks" in parts[1:]
+
+
+def project_modules(root: Path) -> dict[str, Path]:
+    modules: dict[str, Path] = {}
+    for package in PROJECT_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            module = module_name(root, path)
+            if not any(part in SKIPPED_PACKAGES for part in module.split(".")):
+                modules[module] = path
+    return modules
+
+
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """Each project module and the project modules it imports (the longest module an import names)."""
+    modules = project_modules(root)
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        imported: set[str] = set()
+        for _, target in _imported(tree, module):
+            parts = target.split(".")
+            while parts and ".".join(parts) not in modules:
+                parts.pop()
+            if parts and ".".join(parts) != module:
+                imported.add(".".join(parts))
+        graph[module] = imported
+    return graph
+
+
+def import_cycles(root: Path) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan), each as a sorted list."""
+    graph = import_graph(root)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(start: str) -> None:  # iterative, so that a long chain cannot exhaust the recursion limit
+        work: list[tuple[str, Iterator[str]]] = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                group: list[str] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    found.append(sorted(group))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return sorted(found)

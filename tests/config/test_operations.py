@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from config.health import heartbeat_record
+from config.heartbeats import heartbeat_record
 from config.logs import (
     TASK_HEADER,
     JsonLogFormatter,

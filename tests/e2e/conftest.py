@@ -160,6 +160,7 @@ def no_broker(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Broker:
     """The service's tasks are not queued (no worker runs here); the test runs their code itself."""
     import alerts.tasks
     from exchange import tasks
+    from exchange.services.deliveries import pumps
 
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
     settings.WEBHOOK_TIMEOUT_SECONDS = 2
@@ -170,7 +171,7 @@ def no_broker(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Broker:
         broker.kicks += 1
 
     monkeypatch.setattr(tasks.event_dispatch, "delay", lambda event_id: broker.dispatched.append(str(event_id)))
-    monkeypatch.setattr(tasks, "deliveries_kick", kick)
+    monkeypatch.setattr(pumps, "pumps_queue", kick)
     monkeypatch.setattr(alerts.tasks.signals_evaluate, "delay", lambda tool_id: None)
     return broker
 

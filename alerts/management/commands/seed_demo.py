@@ -52,6 +52,38 @@ class Command(BaseCommand):
             raise CommandError(f"Seeding failed: {exc.detail}") from exc
 
     def seed(self, *, issue_tokens: bool, webhook_url: str = "") -> None:
+        self._seed_members()
+        self._seed_tools()
+        self.stdout.write(self.style.MIGRATE_HEADING("IMDRF adverse-event terminology (sample)"))
+        for sample in IMDRF_SAMPLES:
+            self.stdout.write(f"  {self._imdrf(sample)}")
+
+        self.stdout.write(self.style.MIGRATE_HEADING("Subscriptions and webhook endpoints"))
+        seed_subscriptions(webhook_url=webhook_url, say=lambda text: self.stdout.write(f"  {text}"))
+
+        self.stdout.write(self.style.MIGRATE_HEADING("Safety alerts"))
+        for step, spec in enumerate(ALERTS, 1):
+            alert, created = self._alert(spec)
+            state = alert.status if alert.revision < 2 else f"{alert.status}, revision {alert.revision}"
+            note = "" if created else " (already there)"
+            self.progress(step, len(ALERTS), f"{alert.reference or 'draft':<15} {spec['publisher']:<5} "
+                          f"{alert.alert_type}/{alert.severity} {alert.distribution}: {state}{note}")
+
+        self.stdout.write(self.style.MIGRATE_HEADING("Answers from the audience"))
+        seed_answers(say=lambda text: self.stdout.write(f"  {text}"))
+
+        self.stdout.write(self.style.MIGRATE_HEADING("Information requests between members"))
+        seed_requests(say=lambda text: self.stdout.write(f"  {text}"))
+
+        self._seed_reports_and_signals()
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(
+            f"Portal sign-in: <role>@<member>.example (e.g. publisher@mhra.example), password {DEMO_PASSWORD}"
+        )
+        if issue_tokens:
+            self._seed_tokens()
+
+    def _seed_members(self) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING("Members and users"))
         for step, (code, name, country) in enumerate(MEMBERS, 1):
             with transaction.atomic():
@@ -67,6 +99,7 @@ class Command(BaseCommand):
                         )
             self.progress(step, len(MEMBERS), f"{code} with {len(ROLES)} users")
 
+    def _seed_tools(self) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING("AI tools and authorisations"))
         staff = self._staff()
         by_country = {country: code for code, _, country in MEMBERS}
@@ -93,27 +126,7 @@ class Command(BaseCommand):
             self.progress(step, len(TOOLS), f"{tool_name} ({manufacturer}) in {', '.join(baselines)}")
         self._versions()
 
-        self.stdout.write(self.style.MIGRATE_HEADING("IMDRF adverse-event terminology (sample)"))
-        for sample in IMDRF_SAMPLES:
-            self.stdout.write(f"  {self._imdrf(sample)}")
-
-        self.stdout.write(self.style.MIGRATE_HEADING("Subscriptions and webhook endpoints"))
-        seed_subscriptions(webhook_url=webhook_url, say=lambda text: self.stdout.write(f"  {text}"))
-
-        self.stdout.write(self.style.MIGRATE_HEADING("Safety alerts"))
-        for step, spec in enumerate(ALERTS, 1):
-            alert, created = self._alert(spec)
-            state = alert.status if alert.revision < 2 else f"{alert.status}, revision {alert.revision}"
-            note = "" if created else " (already there)"
-            self.progress(step, len(ALERTS), f"{alert.reference or 'draft':<15} {spec['publisher']:<5} "
-                          f"{alert.alert_type}/{alert.severity} {alert.distribution}: {state}{note}")
-
-        self.stdout.write(self.style.MIGRATE_HEADING("Answers from the audience"))
-        seed_answers(say=lambda text: self.stdout.write(f"  {text}"))
-
-        self.stdout.write(self.style.MIGRATE_HEADING("Information requests between members"))
-        seed_requests(say=lambda text: self.stdout.write(f"  {text}"))
-
+    def _seed_reports_and_signals(self) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING("Real-world performance reports and signals"))
         tools_with_reports = set()
         for step, spec in enumerate(REPORTS, 1):
@@ -130,17 +143,13 @@ class Command(BaseCommand):
             self.stdout.write(f"  signal: {signal.tool.name} {signal.metric}{label}: pooled "
                               f"{signal.pooled_value:.3f} vs {signal.reference_value:.3f}")
 
-        self.stdout.write(self.style.SUCCESS("Demo data ready."))
-        self.stdout.write(
-            f"Portal sign-in: <role>@<member>.example (e.g. publisher@mhra.example), password {DEMO_PASSWORD}"
-        )
-        if issue_tokens:
-            self.stdout.write(self.style.MIGRATE_HEADING("Demo API tokens (shown once)"))
-            for code in ("MHRA", "FDA", "HC"):
-                for role in ("admin", "publisher", "assessor"):
-                    user = User.objects.select_related("member").get(email=f"{role}@{code.lower()}.example")
-                    issued = token_issue(actor=None, user=user, name="demo", expires_days=30)
-                    self.stdout.write(f"  {user.email:<26} {issued.value}")
+    def _seed_tokens(self) -> None:
+        self.stdout.write(self.style.MIGRATE_HEADING("Demo API tokens (shown once)"))
+        for code in ("MHRA", "FDA", "HC"):
+            for role in ("admin", "publisher", "assessor"):
+                user = User.objects.select_related("member").get(email=f"{role}@{code.lower()}.example")
+                issued = token_issue(actor=None, user=user, name="demo", expires_days=30)
+                self.stdout.write(f"  {user.email:<26} {issued.value}")
 
     def _route(self, tool: Tool, jurisdiction: str) -> dict[str, Any]:
         """A demo authorisation by reliance names its reference (recorded just before, same tool)."""

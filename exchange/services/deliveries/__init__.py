@@ -10,10 +10,11 @@ never depends on a message in the broker. A pump that dies leaves leases that ex
 sweeper then queues a new pump.
 """
 
+from exchange.services.deliveries import pumps
 from exchange.services.deliveries.actions import deliveries_recover, delivery_get, delivery_redeliver
 from exchange.services.deliveries.claims import (
     CLAIM_BATCH,
-    Claimed,
+    LeasedDelivery,
     deliveries_adopt,
     deliveries_claim,
     deliveries_release,
@@ -26,7 +27,23 @@ from exchange.services.deliveries.rendering import RenderedEvent, email_content,
 from exchange.services.deliveries.schedule import first_attempt_at, retry_delay
 
 __all__ = [
-    "CLAIM_BATCH", "Claimed", "DeliveryPump", "PumpStats", "RenderedEvent", "deliveries_adopt", "deliveries_claim",
-    "deliveries_record", "deliveries_recover", "deliveries_release", "deliveries_release_adoption", "delivery_get",
-    "delivery_redeliver", "email_content", "first_attempt_at", "next_due_in", "retry_delay", "webhook_body",
+    "CLAIM_BATCH",
+    "DeliveryPump",
+    "LeasedDelivery",
+    "PumpStats",
+    "RenderedEvent",
+    "deliveries_adopt",
+    "deliveries_claim",
+    "deliveries_record",
+    "deliveries_recover",
+    "deliveries_release",
+    "deliveries_release_adoption",
+    "delivery_get",
+    "delivery_redeliver",
+    "email_content",
+    "first_attempt_at",
+    "next_due_in",
+    "pumps",
+    "retry_delay",
+    "webhook_body",
 ]

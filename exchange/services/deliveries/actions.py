@@ -5,23 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
+import exchange.services.deliveries.pumps as pumps
 from exchange.choices import DeliveryState
-from exchange.errors import Conflict, NotFound, ValidationFailed
+from exchange.errors import Conflict, ValidationFailed
 from exchange.models import Delivery, Member, User, WebhookEndpoint
+from exchange.selectors import one_or_404
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
 
 
 def delivery_get(*, member: Member, delivery_id: Any) -> Delivery:
     """One of the member's own deliveries; another member's is not found (404)."""
-    try:
-        return Delivery.objects.get(member=member, pk=delivery_id)
-    except (Delivery.DoesNotExist, ValueError, DjangoValidationError) as exc:
-        raise NotFound("No such delivery.") from exc
+    return one_or_404(Delivery.objects.filter(member=member), detail="No such delivery.", pk=delivery_id)
 
 
 def _delivery_state(delivery: Delivery) -> dict[str, Any]:
@@ -82,6 +80,4 @@ def deliveries_recover(*, actor: User | None, endpoint: WebhookEndpoint, since: 
 
 
 def _kick_on_commit(count: int = 1) -> None:
-    from exchange import tasks
-
-    transaction.on_commit(lambda: tasks.deliveries_kick(deliveries=count))
+    transaction.on_commit(lambda: pumps.pumps_queue(deliveries=count))

@@ -25,7 +25,7 @@ EMAIL_KEY = "email"
 
 
 @dataclass(slots=True)
-class Claimed:
+class LeasedDelivery:
     """A leased delivery with what sending it needs: its target as the claim read it."""
 
     id: uuid.UUID
@@ -135,7 +135,7 @@ def deliveries_claim(
     exclude_endpoints: Iterable[str] = (),
     exclude_email: bool = False,
     per_target: int = 8,
-) -> list[Claimed]:
+) -> list[LeasedDelivery]:
     """Atomically lease up to `limit` due deliveries, oldest due first, at most `per_target` of any
     one endpoint (and of e-mail), so that one endpoint's backlog never fills a claim.
 
@@ -163,16 +163,16 @@ def deliveries_claim(
                            exclude_email=exclude_email, per_target=per_target)
 
 
-def _claimed(rows: Iterable[tuple[Any, ...]]) -> list[Claimed]:
-    """Claimed deliveries from rows shaped as _TARGETS_SQL selects them."""
+def _claimed(rows: Iterable[tuple[Any, ...]]) -> list[LeasedDelivery]:
+    """LeasedDelivery deliveries from rows shaped as _TARGETS_SQL selects them."""
     return [
-        Claimed(*row[:8], member_active=row[8], url=row[9], endpoint_enabled=row[10],
-                secrets=tuple(secret for secret in row[11:13] if secret), sequence=row[13])
+        LeasedDelivery(*row[:8], member_active=row[8], url=row[9], endpoint_enabled=row[10],
+                       secrets=tuple(secret for secret in row[11:13] if secret), sequence=row[13])
         for row in rows
     ]
 
 
-def deliveries_adopt(*, token: uuid.UUID, event_id: uuid.UUID) -> list[Claimed]:
+def deliveries_adopt(*, token: uuid.UUID, event_id: uuid.UUID) -> list[LeasedDelivery]:
     """The deliveries of an event that fan-out wrote leased to `token`, still leased and open."""
     now = timezone.now()
     if connection.vendor == "postgresql":
@@ -195,7 +195,7 @@ def deliveries_release_adoption(*, event_id: uuid.UUID, lease: uuid.UUID) -> Non
 def _claim_portable(
     *, now: datetime, until: datetime, token: uuid.UUID, limit: int, excluded: list[str], exclude_email: bool,
     per_target: int,
-) -> list[Claimed]:
+) -> list[LeasedDelivery]:
     """The same claim through the ORM, for databases other than PostgreSQL (SQLite in development)."""
     pool = due(now)
     if excluded:
@@ -225,7 +225,7 @@ def _claim_portable(
     return _targets_portable(rows, now)
 
 
-def _targets_portable(rows: list[tuple[Any, ...]], now: datetime) -> list[Claimed]:
+def _targets_portable(rows: list[tuple[Any, ...]], now: datetime) -> list[LeasedDelivery]:
     """_TARGETS_SQL through the ORM: leased rows (_CLAIM_FIELDS) with their members and endpoints."""
     endpoints = WebhookEndpoint.objects.in_bulk([row[4] for row in rows if row[4]])
     active = set(
@@ -249,7 +249,7 @@ def _targets_portable(rows: list[tuple[Any, ...]], now: datetime) -> list[Claime
                 and endpoint.previous_secret_expires_at > now
             ):
                 secrets += (endpoint.previous_secret,)
-        claimed.append(Claimed(
+        claimed.append(LeasedDelivery(
             *row, member_active=row[2] in active, url=endpoint.url if endpoint else "",
             endpoint_enabled=bool(endpoint and endpoint.enabled), secrets=secrets,
             sequence=numbers.get((row[1], row[2])),

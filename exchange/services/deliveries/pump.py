@@ -10,8 +10,8 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -23,7 +23,7 @@ from exchange.models import Event
 from exchange.services.deliveries.claims import (
     CLAIM_BATCH,
     EMAIL_KEY,
-    Claimed,
+    LeasedDelivery,
     deliveries_adopt,
     deliveries_claim,
     deliveries_release,
@@ -65,7 +65,7 @@ class _Sender:
     def __init__(self, *, timeout: float, per_endpoint: int) -> None:
         self.timeout = timeout
         self.per_endpoint = per_endpoint
-        self.results: queue.SimpleQueue[tuple[Claimed, Outcome]] = queue.SimpleQueue()
+        self.results: queue.SimpleQueue[tuple[LeasedDelivery, Outcome]] = queue.SimpleQueue()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="delivery-sender", daemon=True)
         self.semaphores: dict[str, asyncio.Semaphore] = {}
@@ -100,13 +100,13 @@ class _Sender:
         ):
             return await self.webhook.send(message)
 
-    def _start(self, batch: list[tuple[Claimed, Message]]) -> None:
+    def _start(self, batch: list[tuple[LeasedDelivery, Message]]) -> None:
         for item, message in batch:
             task = self.loop.create_task(self._send(message))
             self.tasks.add(task)
             task.add_done_callback(functools.partial(self._done, item))
 
-    def _done(self, item: Claimed, task: asyncio.Task[Outcome]) -> None:
+    def _done(self, item: LeasedDelivery, task: asyncio.Task[Outcome]) -> None:
         self.tasks.discard(task)
         try:
             outcome = task.result()
@@ -114,7 +114,7 @@ class _Sender:
             outcome = Outcome(timezone.now(), ok=False, error=short_error(f"{type(exc).__name__}: {exc}"))
         self.results.put((item, outcome))
 
-    def submit(self, batch: list[tuple[Claimed, Message]]) -> None:
+    def submit(self, batch: list[tuple[LeasedDelivery, Message]]) -> None:
         if batch:
             self.loop.call_soon_threadsafe(self._start, batch)
 
@@ -136,13 +136,13 @@ class _Recorder:
 
     def __init__(self, record: Any) -> None:
         self.record = record
-        self.batches: queue.Queue[list[tuple[Claimed, Outcome]] | None] = queue.Queue()
+        self.batches: queue.Queue[list[tuple[LeasedDelivery, Outcome]] | None] = queue.Queue()
         self.thread = threading.Thread(target=self._run, name="delivery-recorder", daemon=True)
 
     def start(self) -> None:
         self.thread.start()
 
-    def submit(self, batch: list[tuple[Claimed, Outcome]]) -> None:
+    def submit(self, batch: list[tuple[LeasedDelivery, Outcome]]) -> None:
         self.batches.put(batch)
 
     def idle(self) -> bool:
@@ -175,6 +175,37 @@ class PumpStats:
     failed: int = 0
 
 
+@dataclass
+class _Loop:
+    """The pump's bookkeeping between rounds: when to claim next, and the results not yet recorded."""
+
+    record: Callable[[list[tuple[LeasedDelivery, Outcome]]], None]
+    deadline: float
+    claim_threshold: int
+    next_claim_at: float = 0.0
+    unrecorded: list[tuple[LeasedDelivery, Outcome]] = field(default_factory=list)
+    oldest_unrecorded: float = 0.0
+
+    def collect(self, drained: list[tuple[LeasedDelivery, Outcome]]) -> None:
+        if not drained:
+            return
+        if not self.unrecorded:
+            self.oldest_unrecorded = time.monotonic()
+        self.unrecorded.extend(drained)
+        self.next_claim_at = 0.0  # slots were freed: look for more work now
+
+    def record_if_due(self, *, idle: bool) -> None:
+        if self.unrecorded and (
+            len(self.unrecorded) >= RECORD_BATCH or idle or time.monotonic() - self.oldest_unrecorded >= RECORD_DELAY
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        if self.unrecorded:
+            self.record(self.unrecorded)
+            self.unrecorded = []
+
+
 class DeliveryPump:
     def __init__(
         self,
@@ -200,17 +231,17 @@ class DeliveryPump:
     def _limit(self, key: str) -> int:
         return EMAIL_CONCURRENCY if key == EMAIL_KEY else self.per_endpoint
 
-    def _rendered(self, event_ids: Iterable[uuid.UUID | None]) -> None:
+    def _render_missing(self, event_ids: Iterable[uuid.UUID | None]) -> None:
         missing = [pk for pk in set(event_ids) if pk is not None and pk not in self.events]
         for event in Event.objects.filter(pk__in=missing):
             self.events[event.pk] = RenderedEvent.of(event)
 
-    def _prepare(self, claimed: list[Claimed]) -> tuple[list[tuple[Claimed, Message]], list[tuple[Claimed, Outcome]]]:
-        self._rendered(item.event_id for item in claimed)
+    def _prepare(self, claimed: list[LeasedDelivery]) -> tuple[list[tuple[LeasedDelivery, Message]], list[tuple[LeasedDelivery, Outcome]]]:
+        self._render_missing(item.event_id for item in claimed)
         personal = personal_contents([item.id for item in claimed if item.event_id is None])
         now = timezone.now()
-        ready: list[tuple[Claimed, Message]] = []
-        refused: list[tuple[Claimed, Outcome]] = []
+        ready: list[tuple[LeasedDelivery, Message]] = []
+        refused: list[tuple[LeasedDelivery, Outcome]] = []
         for item in claimed:
             if item.event_id is None:  # an e-mail to one person, written once (exchange.services.mail)
                 content = personal.get(item.id)
@@ -260,12 +291,12 @@ class DeliveryPump:
             ready.append((item, message))
         return ready, refused
 
-    def _claim(self) -> list[tuple[Claimed, Message]]:
+    def _claim(self) -> list[tuple[LeasedDelivery, Message]]:
         free = self.max_in_flight - self.in_flight_total
         if free <= 0:
             return []
         saturated = [key for key, count in self.in_flight.items() if count >= self._limit(key)]
-        claimed: list[Claimed] = []
+        claimed: list[LeasedDelivery] = []
         if self.adopt:
             claimed = deliveries_adopt(token=self.token, event_id=self.adopt[0])
             self.adopt = None
@@ -281,7 +312,7 @@ class DeliveryPump:
             return []
         # Keep only what can start at once: more for one endpoint than its free slots would wait
         # in this process while its lease runs down. The rest goes back for another claim.
-        keep: list[Claimed] = []
+        keep: list[LeasedDelivery] = []
         release: list[uuid.UUID] = []
         planned = Counter(self.in_flight)
         for item in claimed:
@@ -298,8 +329,8 @@ class DeliveryPump:
             self.stats.failed += len(refused)
         return ready
 
-    def _drain(self, sender: _Sender, wait: float) -> list[tuple[Claimed, Outcome]]:
-        drained: list[tuple[Claimed, Outcome]] = []
+    def _drain(self, sender: _Sender, wait: float) -> list[tuple[LeasedDelivery, Outcome]]:
+        drained: list[tuple[LeasedDelivery, Outcome]] = []
         try:
             drained.append(sender.results.get(timeout=wait) if wait > 0 else sender.results.get_nowait())
         except queue.Empty:
@@ -325,7 +356,7 @@ class DeliveryPump:
                 self.stats.failed += 1
         return drained
 
-    def _record(self, results: list[tuple[Claimed, Outcome]]) -> None:
+    def _record(self, results: list[tuple[LeasedDelivery, Outcome]]) -> None:
         gone = deliveries_record(token=self.token, results=results)
         delivery_attempts_log(results)
         if gone:
@@ -333,6 +364,41 @@ class DeliveryPump:
 
             for endpoint_id in gone:
                 endpoint_disable(endpoint_id=endpoint_id, reason="The receiver answered 410 Gone.")
+
+    def _round(self, sender: _Sender, recorder: _Recorder | None, loop: _Loop) -> bool:
+        """Take results, record what is due, claim more; False once nothing is left to do."""
+        now = time.monotonic()
+        in_flight = self.in_flight_total
+        free = self.max_in_flight - in_flight
+        claiming = now < loop.deadline and now >= loop.next_claim_at and (free >= loop.claim_threshold or in_flight == 0)
+        drained = self._drain(sender, 0.0 if claiming else (RECORD_DELAY / 2 if in_flight else 0.0))
+        loop.collect(drained)
+        loop.record_if_due(idle=not self.in_flight)
+        ready = self._claim_and_submit(sender, loop) if claiming else []
+        if ready or drained or self.in_flight or loop.unrecorded:
+            return True
+        return self._wait_for_work(recorder, loop)
+
+    def _claim_and_submit(self, sender: _Sender, loop: _Loop) -> list[tuple[LeasedDelivery, Message]]:
+        ready = self._claim()
+        for item, _message in ready:
+            self.in_flight[item.concurrency_key] += 1
+        self.in_flight_total += len(ready)
+        sender.submit(ready)
+        self.stats.sent += len(ready)
+        if not ready:
+            loop.next_claim_at = time.monotonic() + 0.5
+        return ready
+
+    def _wait_for_work(self, recorder: _Recorder | None, loop: _Loop) -> bool:
+        """Nothing in flight or unrecorded: wait for the recorder or the next due delivery; False when done."""
+        if recorder is not None and not recorder.idle():
+            time.sleep(0.01)  # what is being recorded may be due again at once
+            return True
+        if time.monotonic() >= loop.deadline or not due(timezone.now()).exists():
+            return False
+        time.sleep(max(0.0, min(0.5, loop.next_claim_at - time.monotonic())))
+        return True
 
     def run(self) -> PumpStats:
         """Claim, send and record until nothing is due, nothing is in flight and nothing is unrecorded.
@@ -348,53 +414,18 @@ class DeliveryPump:
         recorder = None if connection.in_atomic_block else _Recorder(self._record)
         if recorder is not None:
             recorder.start()
-        record = recorder.submit if recorder is not None else self._record
-        deadline = time.monotonic() + self.max_seconds
         # Claim when half the slots are free: fewer, larger claims (each costs a round trip and a
         # scan of the due window), while the other half keeps the connections busy meanwhile.
-        claim_threshold = max(1, self.max_in_flight // 2)
-        next_claim_at = 0.0
-        unrecorded: list[tuple[Claimed, Outcome]] = []
-        oldest_unrecorded = 0.0
+        loop = _Loop(
+            record=recorder.submit if recorder is not None else self._record,
+            deadline=time.monotonic() + self.max_seconds,
+            claim_threshold=max(1, self.max_in_flight // 2),
+        )
         try:
-            while True:
-                now = time.monotonic()
-                in_flight = self.in_flight_total
-                free = self.max_in_flight - in_flight
-                claiming = now < deadline and now >= next_claim_at and (free >= claim_threshold or in_flight == 0)
-                drained = self._drain(sender, 0.0 if claiming else (RECORD_DELAY / 2 if in_flight else 0.0))
-                if drained:
-                    if not unrecorded:
-                        oldest_unrecorded = time.monotonic()
-                    unrecorded.extend(drained)
-                    next_claim_at = 0.0  # slots were freed: look for more work now
-                if unrecorded and (
-                    len(unrecorded) >= RECORD_BATCH
-                    or not self.in_flight
-                    or time.monotonic() - oldest_unrecorded >= RECORD_DELAY
-                ):
-                    record(unrecorded)
-                    unrecorded = []
-                ready: list[tuple[Claimed, Message]] = []
-                if claiming:
-                    ready = self._claim()
-                    for item, _message in ready:
-                        self.in_flight[item.concurrency_key] += 1
-                    self.in_flight_total += len(ready)
-                    sender.submit(ready)
-                    self.stats.sent += len(ready)
-                    if not ready:
-                        next_claim_at = time.monotonic() + 0.5
-                if not ready and not drained and not self.in_flight and not unrecorded:
-                    if recorder is not None and not recorder.idle():
-                        time.sleep(0.01)  # what is being recorded may be due again at once
-                        continue
-                    if time.monotonic() >= deadline or not due(timezone.now()).exists():
-                        break
-                    time.sleep(max(0.0, min(0.5, next_claim_at - time.monotonic())))
+            while self._round(sender, recorder, loop):
+                pass
         finally:
-            if unrecorded:
-                record(unrecorded)
+            loop.flush()
             if recorder is not None:
                 recorder.close()
             sender.close()

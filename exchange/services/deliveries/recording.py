@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from exchange.choices import DeliveryState
 from exchange.models import Delivery, DeliveryAttempt, WebhookEndpoint
-from exchange.services.deliveries.claims import Claimed, uuid_list
+from exchange.services.deliveries.claims import LeasedDelivery, uuid_list
 from exchange.services.deliveries.schedule import retry_delay
 from exchange.transports.base import Outcome, short_error
 from exchange.transports.webhook import (
@@ -59,7 +59,7 @@ def _json_rows(rows: list[dict[str, Any]]) -> str:
     ])
 
 
-def deliveries_record(*, token: uuid.UUID, results: list[tuple[Claimed, Outcome]]) -> list[uuid.UUID]:
+def deliveries_record(*, token: uuid.UUID, results: list[tuple[LeasedDelivery, Outcome]]) -> list[uuid.UUID]:
     """Record attempts and move each delivery on; returns the endpoints answering 410 Gone.
 
     A delivery whose lease was lost (another pump re-claimed it after expiry) keeps its

@@ -28,6 +28,7 @@ def _delivery_settings(settings: Any) -> None:
 def kicks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     """What would have been queued on the broker: ("dispatch", event_id) or ("pump", deliveries)."""
     from exchange import tasks
+    from exchange.services.deliveries import pumps
 
     calls: list[tuple[str, Any]] = []
     helpers.ADOPTIONS.clear()
@@ -36,7 +37,7 @@ def kicks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
         calls.append(("pump", deliveries))
 
     monkeypatch.setattr(tasks.event_dispatch, "delay", lambda event_id: calls.append(("dispatch", str(event_id))))
-    monkeypatch.setattr(tasks, "deliveries_kick", kick)
+    monkeypatch.setattr(pumps, "pumps_queue", kick)
     return calls
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from exchange import tasks
 from exchange.models import Delivery, DeliveryAttempt
-from exchange.services.deliveries import DeliveryPump, deliveries_claim
+from exchange.services.deliveries import DeliveryPump, deliveries_claim, pumps
 from exchange.services.fanout import event_fan_out
 from tests.exchange.fanout.helpers import hook, record, subscribe
 from tests.factories import Network
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def kicks() -> list[tuple[str, Any]]:
-    """Here the real `deliveries_kick` runs (the package's conftest would record it instead)."""
+    """Here the real `pumps_queue` runs (the package's conftest would record it instead)."""
     return []
 
 
@@ -73,7 +73,7 @@ def test_a_pump_that_cannot_be_queued_releases_what_fan_out_leased_to_it(
     assert Delivery.objects.get(event=event).lease_token == fanout.lease
 
     with celery_broker(f"redis://127.0.0.1:{free_port()}/0"):  # nothing listens there
-        tasks.deliveries_kick(deliveries=fanout.deliveries, adopt=(fanout.event_id, fanout.lease))
+        pumps.pumps_queue(deliveries=fanout.deliveries, adopt=(fanout.event_id, fanout.lease))
 
     delivery = Delivery.objects.get(event=event)
     assert delivery.lease_token is None

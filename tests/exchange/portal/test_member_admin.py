@@ -21,10 +21,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _no_broker(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
     from exchange import tasks
+    from exchange.services.deliveries import pumps
 
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
     monkeypatch.setattr(tasks.event_dispatch, "delay", lambda event_id: None)
-    monkeypatch.setattr(tasks, "deliveries_kick", lambda deliveries=1, countdown=None, **_: None)
+    monkeypatch.setattr(pumps, "pumps_queue", lambda deliveries=1, countdown=None, **_: None)
 
 
 def test_users_are_added_and_their_role_changed(network: Network, page: Callable[[User], Client]) -> None:
