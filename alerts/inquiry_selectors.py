@@ -81,10 +81,12 @@ def inquiries_received_by(*, member: Member) -> QuerySet[Inquiry]:
 def inquiries_awaiting(*, member: Member) -> QuerySet[Inquiry]:
     """Requests that await the member's answer (the inbox): addressed to it, not closed, not answered by it."""
     waiting = InquiryAddressee.objects.filter(inquiry=OuterRef("pk"), member=member, answered_at__isnull=True)
+    late = InquiryAddressee.objects.filter(overdue_addressee_q(), inquiry=OuterRef("pk"), member=member)
     return (
         inquiries_visible_to(member=member)
         .filter(Exists(waiting))
         .exclude(status=InquiryStatus.CLOSED)
+        .annotate(we_are_overdue=Exists(late))  # the one overdue rule, for this member's own answer
         .order_by("due", "created_at", "id")
     )
 

@@ -12,7 +12,6 @@ from django import template
 
 from alerts.inquiry_selectors import inquiries_awaiting, inquiries_visible_to, inquiries_with_details
 from alerts.models import Inquiry, SubjectKind
-from alerts.models.inquiries import today_utc
 from exchange.choices import Scope
 
 register = template.Library()
@@ -37,8 +36,4 @@ def requests_awaiting(context: Any) -> list[Inquiry]:
     portal = context.get("portal")
     if portal is None:
         return []
-    today = today_utc()
-    waiting = list(inquiries_awaiting(member=portal.member).select_related("asker")[:200])
-    for inquiry in waiting:
-        inquiry.due_passed = inquiry.due < today  # type: ignore[attr-defined]
-    return waiting
+    return list(inquiries_awaiting(member=portal.member).select_related("asker")[:200])

@@ -108,3 +108,14 @@ def test_asking_about_a_hidden_subject_is_404(network: Network, tool: Tool, page
     assert hc.post("/requests/new/", {"subject_alert": str(hidden.pk), "to": ["FDA"], "question": "?",
                                       "confidentiality": "addressees"}).status_code == 404
     assert hc.get("/requests/new/?alert=not-a-uuid").status_code == 404
+
+
+def test_the_inbox_marks_our_overdue_answers(network: Network, fda_alert: Alert, page: Page, callers: Callers) -> None:
+    late = asked(callers("HC"), {"alert": str(fda_alert.pk)}, ["FDA"], question="Already late")
+    Inquiry.objects.filter(pk=late["id"]).update(due=timezone.now().date() - timedelta(days=1))
+
+    inbox = page(network.fda.viewer).get("/").content.decode()
+
+    assert "Questions to answer" in inbox
+    assert "Already late" in inbox
+    assert "Overdue</strong>" in inbox
