@@ -280,7 +280,8 @@ def test_a_report_is_acknowledged_by_a_member_where_the_tool_is_authorised(
     report_publish(actor=publisher, member=publisher.member, report=report)
     client = page(network.fda.assessor)
     assert "Performance report" in client.get("/").content.decode()
-    response = client.post(f"/reports/{report.pk}/acknowledge/", {"state": "not_applicable", "decision": "decline"})
+    response = client.post(f"/reports/{report.pk}/acknowledge/", {"state": "not_applicable", "decision": "decline",
+                                                                      "rationale": "Not marketed in the US."})
     assert response.status_code == 302
     ack = Acknowledgement.objects.get(report=report, member__code="FDA")
     assert (ack.state, ack.decision) == ("not_applicable", "decline")
