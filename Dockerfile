@@ -25,7 +25,7 @@ RUN pip install -e . \
 # build from touching /app/var.
 RUN SECRET_KEY=build-time-only-collectstatic-not-a-real-secret-key \
     SIGNING_KEYS_SECRET=build-time-only-collectstatic-not-a-real-secret \
-    CELERY_BROKER_URL=memory:// DEBUG=0 \
+    SITE_URL=https://build.invalid CELERY_BROKER_URL=memory:// DEBUG=0 \
     python manage.py collectstatic --noinput --verbosity 0 \
     && chown -R sax:sax /app/var /app/staticfiles
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 from alerts.models import Alert
+from exchange.links import absolute_url
 from exchange.queueing import QueuedTask
 
 
@@ -35,7 +36,8 @@ def acknowledgement_reminder_send(alert_id: str, member_code: str, email: str) -
     body = (
         f"The acknowledgement that {alert.publisher.code} requested from {member_code} for safety alert "
         f"{alert.reference} — {alert.title} (severity {alert.severity}) — is past its deadline.\n\n"
-        "Open the Exchange inbox to record whether it was received, is being assessed, or what action was taken."
+        "Open the Exchange inbox to record whether it was received, is being assessed, or what action was taken:\n"
+        f"{absolute_url(f'/alerts/{alert.pk}/')}"
     )
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])  # one message per recipient
 

@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -278,3 +279,26 @@ def signing_keys_secret(name: str, fallback_file: os.PathLike[str], *, required:
     if required:
         raise MissingSetting(name, "when DEBUG=0: set it to at least 32 random characters, kept outside the database")
     return _generated_secret(fallback_file)
+
+
+DEFAULT_SITE_URL = "http://127.0.0.1:8000"
+
+
+def _site_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(value)
+    if parts.username or parts.password:
+        raise ValueError(value)
+    parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    return value.rstrip("/")
+
+
+def site_url(name: str, *, required: bool) -> str:
+    """The service's public base URL (SPEC §6): every absolute link and identifier is built from it,
+    never from a request's host. Required when the operator runs with DEBUG=0: a default would put
+    127.0.0.1 into e-mails, feeds and exports that leave the machine."""
+    if raw(name) is None and required:
+        raise MissingSetting(name, "when DEBUG=0: the service's public base URL, e.g. https://exchange.example")
+    return _read(name, DEFAULT_SITE_URL, _site_url,
+                 "an http(s) URL with a host and no query, e.g. https://exchange.example")

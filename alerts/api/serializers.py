@@ -8,7 +8,8 @@ from rest_framework import serializers
 
 from alerts.choices import AuthorizationStatus, ClinicalArea, Metric
 from alerts.models import Authorization, BaselineMetric, Tool, ToolIdentifier
-from exchange.models import Member, country_validator
+from exchange.jurisdictions import jurisdiction_validator
+from exchange.models import Member
 
 
 class IdentifierSerializer(serializers.ModelSerializer[ToolIdentifier]):
@@ -33,7 +34,7 @@ class BaselineSerializer(serializers.ModelSerializer[BaselineMetric]):
 
 class AuthorizationSerializer(serializers.ModelSerializer[Authorization]):
     tool = serializers.UUIDField(source="tool_id", read_only=True)
-    jurisdiction = serializers.CharField(max_length=2, min_length=2, validators=[country_validator])
+    jurisdiction = serializers.CharField(max_length=2, min_length=2, validators=[jurisdiction_validator])
     reference = serializers.CharField(max_length=100)
     status = serializers.ChoiceField(choices=AuthorizationStatus.choices, default=AuthorizationStatus.AUTHORISED)
     baseline = BaselineSerializer(many=True, required=False)

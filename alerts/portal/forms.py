@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 
 from alerts.choices import AckState, AlertType, Distribution, Metric, RelianceDecision, Severity
+from alerts.services.acknowledgements import RATIONALE_REQUIRED
 from alerts.services.terminology import imdrf_term_choices
 from exchange.portal.access import join_codes, split_codes
 
@@ -178,8 +179,8 @@ class AcknowledgeForm(forms.Form):
         label="Reliance decision", required=False,
         choices=[("", "No decision yet"), *RelianceDecision.choices],
     )
-    rationale = forms.CharField(label="Rationale for the decision", required=False, max_length=10000,
-                                widget=forms.Textarea(attrs={"rows": 2}),
+    rationale = forms.CharField(label="Rationale for the decision — required for 'Adapt' and 'Decline'",
+                                required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 2}),
                                 help_text="Only with a reliance decision: why your member relies on it or not.")
 
     def __init__(self, *args: Any, prefix_id: str = "", **kwargs: Any) -> None:
@@ -195,6 +196,9 @@ class AcknowledgeForm(forms.Form):
             self.add_error("comment", "Say what was done: a comment is required for 'Action taken'.")
         if str(data.get("rationale", "")).strip() and not data.get("decision"):
             self.add_error("decision", "Choose the reliance decision that the rationale explains.")
+        if data.get("decision") in RATIONALE_REQUIRED and not str(data.get("rationale", "")).strip():
+            label = dict(RelianceDecision.choices)[data["decision"]].split(" (")[0]
+            self.add_error("rationale", f"Say why: a rationale is required for '{label}'.")
         return data
 
     def api_body(self) -> dict[str, Any]:

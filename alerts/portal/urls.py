@@ -31,6 +31,7 @@ urlpatterns = [
     path("alerts/<uuid:pk>/close/", views.alert_close, name="alert-close"),
     path("alerts/<uuid:pk>/withdraw/", views.alert_withdraw, name="alert-withdraw"),
     path("alerts/<uuid:pk>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
+    path("alerts/<uuid:pk>/acknowledge/carry-forward/", views.alert_carry_forward, name="alert-carry-forward"),
     path("alerts/<uuid:pk>/deadline/", views.alert_extend_deadline, name="alert-deadline"),
     path("tools/", registry_views.tool_list, name="tool-list"),
     path("tools/<uuid:pk>/", registry_views.tool_detail, name="tool-detail"),

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from alerts.choices import PROPORTION_METRICS, Distribution, ReportStatus, metric_range
-from alerts.jurisdictions import is_jurisdiction
+from alerts.jurisdictions import jurisdiction_problem
 from alerts.models import (
     Acknowledgement,
     Report,
@@ -94,8 +94,10 @@ def report_validate(data: dict[str, Any]) -> dict[str, Any]:
     """Domain rules beyond field types; returns the cleaned metrics and subgroups."""
     if data["period_end"] <= data["period_start"]:
         raise _fail("period_end", "the period must end after it starts")
-    if not is_jurisdiction(data["country"]):
-        raise _fail("country", f"{data['country']!r} is not an ISO 3166-1 alpha-2 code")
+    problem = jurisdiction_problem(data["country"])
+    if problem is not None:
+        raise _fail("country", problem)
+    data["country"] = data["country"].strip().upper()
     sample = data["sample_size"]
     metrics = data.get("metrics") or []
     if not metrics:

@@ -11,6 +11,7 @@ It is a demonstration, not a part of the service: with DEBUG off it answers 404.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,13 @@ def _received() -> list[dict[str, Any]]:
     if not path.exists():
         return []
     lines = path.read_text(encoding="utf-8").splitlines()[-KEEP:]
-    return [json.loads(line) for line in reversed(lines) if line.strip()]
+    entries = [json.loads(line) for line in reversed(lines) if line.strip()]
+    for entry in entries:  # shown like every other time in the portal, not as ISO text
+        try:
+            entry["at"] = datetime.fromisoformat(entry["at"])
+        except (KeyError, TypeError, ValueError):
+            entry["at"] = None
+    return entries
 
 
 @csrf_exempt

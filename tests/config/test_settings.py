@@ -21,7 +21,7 @@ ENV_NAMES = (
     "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_DISABLE_AFTER_SECONDS", "DELIVERY_LEASE_SECONDS", "OUTBOX_SWEEP_SECONDS",
     "ACK_DEADLINE_HOURS", "SIGNAL_MARGIN", "SIGNING_KEYS_SECRET", "AUDIT_CHECKPOINT_SECONDS",
     "EVENT_RETENTION_DAYS", "METRICS_TOKEN", "LOG_FORMAT", "LOG_LEVEL",
-    "DATABASE_CONNECT_TIMEOUT", "API_MAX_BODY_BYTES",
+    "DATABASE_CONNECT_TIMEOUT", "API_MAX_BODY_BYTES", "SITE_URL",
 )
 
 
@@ -41,6 +41,7 @@ def test_the_service_starts_on_defaults_and_on_good_values(tmp_path: Path, subte
         ACK_DEADLINE_HOURS="critical=12,low=none", WEBHOOK_RETRY_SCHEDULE="0,5,60", SIGNAL_MARGIN="0.1",
         DEBUG="false", DATABASE_URL="postgres://postgres@127.0.0.1:5432/sax",
         SIGNING_KEYS_SECRET="a-long-random-secret-for-the-settings-test-0123456789", AUDIT_CHECKPOINT_SECONDS="600",
+        SITE_URL="https://exchange.example",
     )
 
     for process, rate in ((embedded, "600/min"), (configured, "None")):
@@ -79,6 +80,10 @@ BAD_VALUES = [
     ("LOG_FORMAT", "xml"),
     ("LOG_LEVEL", "loud"),
     ("DATABASE_CONNECT_TIMEOUT", "-3"),
+    ("SITE_URL", "exchange.example"),
+    ("SITE_URL", "ftp://exchange.example"),
+    ("SITE_URL", "https://exchange.example/?next=1"),
+    ("SITE_URL", "https://"),
 ]
 
 
@@ -132,7 +137,23 @@ def test_debug_0_without_a_signing_keys_secret_stops_start_up_naming_it(bare_env
         runpy.run_path(str(BASE_DIR / "config" / "settings.py"))
 
     bare_env.setenv("SIGNING_KEYS_SECRET", "x" * 40)
+    bare_env.setenv("SITE_URL", "https://exchange.example")
     assert runpy.run_path(str(BASE_DIR / "config" / "settings.py"))["SIGNING_KEYS_SECRET"] == "x" * 40
+
+
+def test_debug_0_without_a_site_url_stops_start_up_naming_it(bare_env: pytest.MonkeyPatch) -> None:
+    bare_env.setenv("DEBUG", "0")
+    bare_env.setenv("SIGNING_KEYS_SECRET", "x" * 40)
+
+    with pytest.raises(ImproperlyConfigured, match="SITE_URL is required when DEBUG=0"):
+        runpy.run_path(str(BASE_DIR / "config" / "settings.py"))
+
+    bare_env.setenv("SITE_URL", "https://exchange.example/")
+    assert runpy.run_path(str(BASE_DIR / "config" / "settings.py"))["SITE_URL"] == "https://exchange.example"
+
+
+def test_site_url_defaults_to_the_development_server(bare_env: pytest.MonkeyPatch) -> None:
+    assert runpy.run_path(str(BASE_DIR / "config" / "settings.py"))["SITE_URL"] == "http://127.0.0.1:8000"
 
 
 def test_the_embedded_default_generates_a_private_signing_keys_secret_once(

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from alerts.demo.data import ALERTS, DEMO_PASSWORD, MEMBERS, REPORTS, ROLES, TOOLS
-from alerts.demo.network import seed_answers, seed_subscriptions
+from alerts.demo.network import seed_answers, seed_deadlines, seed_subscriptions
 from alerts.models import Alert, Authorization, Report, Signal, Tool
 from alerts.services.alerts import alert_amend, alert_close, alert_draft_create, alert_publish, alert_withdraw
 from alerts.services.reports import report_draft_create, report_publish
@@ -106,6 +106,8 @@ class Command(BaseCommand):
 
         self.stdout.write(self.style.MIGRATE_HEADING("Answers from the audience"))
         seed_answers(say=lambda text: self.stdout.write(f"  {text}"))
+        self.stdout.write(self.style.MIGRATE_HEADING("Deadlines (one overdue and one due soon per inbox)"))
+        seed_deadlines(say=lambda text: self.stdout.write(f"  {text}"))
 
         self.stdout.write(self.style.MIGRATE_HEADING("Real-world performance reports and signals"))
         tools_with_reports = set()

@@ -10,7 +10,9 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from exchange.choices import EventType
+from exchange.links import event_link
 from exchange.models import Event
+from exchange.vocabularies import LABELS
 
 
 def _iso(at: datetime) -> str:
@@ -22,6 +24,9 @@ def webhook_body(event: Event) -> str:
     data: dict[str, Any] = {"event_id": str(event.pk), "sequence": event.sequence}
     payload = event.payload if isinstance(event.payload, dict) else {}
     data.update({key: value for key, value in payload.items() if key not in data})
+    link = event_link(event.object_type, event.object_id, payload)
+    if link is not None and "link" not in data:
+        data["link"] = link  # the page showing the object, under SITE_URL
     body = {"type": event.type, "timestamp": _iso(event.created_at), "data": data}
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
@@ -39,8 +44,9 @@ def email_content(event: Event) -> tuple[str, str, str]:
         "label": label,
         "title": title,
         "payload": payload,
+        "link": event_link(event.object_type, event.object_id, payload),
         "details": [
-            (name, payload[key])
+            (name, LABELS.of(key, payload[key]))
             for key, name in (
                 ("reference", "Reference"), ("publisher", "Published by"), ("severity", "Severity"),
                 ("alert_type", "Type"), ("status", "Status"), ("summary", "Summary"),

@@ -71,6 +71,7 @@ def worker(tmp_path: Path) -> Iterator[Worker]:
         "ACK_OVERDUE_SWEEP_SECONDS": "1",
         "DEBUG": "0",
         "SIGNING_KEYS_SECRET": "a-throw-away-secret-for-the-worker-under-test",  # DEBUG=0 requires one
+        "SITE_URL": "https://exchange.example",  # and this
         "LOG_LEVEL": "INFO",
     }
     log = (tmp_path / "worker.log").open("w")
