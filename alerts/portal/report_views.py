@@ -162,10 +162,19 @@ def report_import(request: HttpRequest, portal: Portal) -> HttpResponse:
     return render_form_page(request, portal, "alerts/report_import.html", context, section="reports")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @member_view(Scope.PUBLISH)
 def report_publish(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
+    """GET: the review step (what is published, to whom; it cannot change afterwards); POST: publish."""
     report = visible_report(portal, pk)
+    if request.method == "GET":
+        if report.status != ReportStatus.DRAFT or report.publisher_id != portal.member.pk:
+            return redirect("portal:report-detail", pk=report.pk)
+        context = {
+            **_detail_context(portal, report),
+            "audience": list(selectors.report_audience_members(report).exclude(pk=portal.member.pk).order_by("code")),
+        }
+        return render_page(request, portal, "alerts/report_publish.html", context, section="reports")
     with service_errors(request):
         report_services.report_publish(actor=portal.user, member=portal.member, report=report)
         messages.success(request, "Report published.")

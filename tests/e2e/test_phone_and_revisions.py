@@ -103,7 +103,9 @@ def test_the_earlier_answer_stays_in_view_and_carries_forward_in_one_click(
     fda.page.wait_for_load_state()
     ack = Acknowledgement.objects.get(alert=amended, member__code="FDA")
     assert (ack.revision, ack.state, ack.decision, ack.rationale) == (2, "action_taken", "adapt", RATIONALE)
-    assert "Revision 2: Action taken" in fda.page.locator("#acknowledge").inner_text()
+    history = fda.page.locator("#acknowledge details.history").text_content() or ""
+    assert "Revision 2: Action taken" in " ".join(history.split())
+    assert "Carried forward from revision 1." in history
 
 
 def test_every_page_type_fits_a_phone(
