@@ -24,6 +24,7 @@ from alerts.choices import (
 )
 from alerts.filters import REPORT_SEARCH_FIELDS, ReportFilter, search_q
 from alerts.models import Acknowledgement, BaselineMetric, Report
+from alerts.portal.filter_words import filters_in_words
 from alerts.portal.forms import AcknowledgeForm, ReportForm, ReportImportForm
 from alerts.portal.views import acknowledge_input, member_choices, tool_choices
 from alerts.services import reports as report_services
@@ -31,7 +32,7 @@ from alerts.services.acknowledgements import ack_is_overdue
 from alerts.services.provenance import report_verified_key
 from exchange.choices import Scope
 from exchange.portal.access import Portal, flatten_errors, member_view, safe_next, service_errors
-from exchange.portal.pages import api_validate, page_or_404, paginate, render_form_page, render_page
+from exchange.portal.pages import page_or_404, paginate, render_form_page, render_page, validate_all
 
 CHOICES = {
     "report_statuses": ReportStatus.choices,
@@ -40,7 +41,17 @@ CHOICES = {
     "ack_states": AckState.choices,
     "decisions": RelianceDecision.choices,
 }
-METRIC_FIELD_MAP = {"metrics": "metric_0"}
+
+
+REPORT_FILTER_LABELS = {
+    "status": ("Status", ""),
+    "tool": ("Tool", ""),
+    "publisher": ("Published by", "A member's code, e.g. FDA"),
+    "country": ("Country", "A country code, e.g. GB, or EU"),
+    "distribution": ("Shared with", ""),
+    "published_after": ("Published from", "Date and time in UTC"),
+    "published_before": ("Published before", "Date and time in UTC"),
+}
 
 
 def visible_report(portal: Portal, pk: Any) -> Report:
@@ -52,15 +63,14 @@ def visible_report(portal: Portal, pk: Any) -> Report:
 def report_list(request: HttpRequest, portal: Portal) -> HttpResponse:
     visible = selectors.reports_visible_to(member=portal.member)
     filterset = ReportFilter(request.GET or None, queryset=visible, request=request)
-    from django import forms
-
-    filterset.form.fields["tool"].widget = forms.Select(choices=[("", "Any tool"), *tool_choices()])
+    active_filters = filters_in_words(filterset, REPORT_FILTER_LABELS)
     queryset = filterset.qs
     search = request.GET.get("search", "").strip()
     if search:
         queryset = queryset.filter(search_q(REPORT_SEARCH_FIELDS, search))
     queryset = queryset.select_related("publisher", "tool").order_by("-published_at", "-created_at")
     context = {**paginate(request, queryset), **CHOICES, "filterset": filterset, "search": search,
+               "active_filters": active_filters, "filters_open": bool(filterset.form.errors),
                "can_draft": portal.can(Scope.DRAFT), "can_import": portal.can(Scope.PUBLISH)}
     return render_page(request, portal, "alerts/report_list.html", context, section="reports")
 
@@ -128,10 +138,11 @@ def report_detail(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse
 def report_create(request: HttpRequest, portal: Portal) -> HttpResponse:
     form = ReportForm(request.POST or None, tools=tool_choices(), members=member_choices(portal),
                       initial={"country": portal.member.country})
-    if request.method == "POST" and form.is_valid():
-        data = api_validate(ReportInputSerializer, form.api_body(), form, field_map=METRIC_FIELD_MAP)
+    if request.method == "POST":
+        # Every problem at once: the form's checks and the API serializer's, each on its own row.
+        data = validate_all(form, ReportInputSerializer, form.api_body, field_map=form.error_field_map())
         if data is not None:
-            with service_errors(form, field_map=METRIC_FIELD_MAP):
+            with service_errors(form, field_map=form.error_field_map()):
                 report = report_services.report_draft_create(actor=portal.user, member=portal.member, data=data)
                 messages.success(request, "Report saved as a draft. Check it, then publish it.")
                 return redirect("portal:report-detail", pk=report.pk)

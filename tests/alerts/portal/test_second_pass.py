@@ -102,3 +102,50 @@ def test_the_endpoint_page_shows_the_delivery_log_first(network: Network, page: 
                                url="http://127.0.0.1:9/hook", description="Case system")
     body = page(network.mhra.admin).get(f"/webhooks/{endpoint.pk}/").content.decode()
     assert body.index("Delivery log") < body.index("Re-send every failed delivery") < body.index("Settings")
+
+
+def test_the_report_form_names_every_problem_at_once_on_its_row(
+    network: Network, page: Callable[[User], Client], portal_tool: Tool
+) -> None:
+    client = page(network.mhra.publisher)
+    form = {
+        "tool": str(portal_tool.pk), "tool_version": "2.1", "period_start": "2026-01-01", "period_end": "2026-06-30",
+        "setting": "", "country": "UK", "sample_size": "1000", "distribution": "network",
+        "metric_0": "sensitivity", "numerator_0": "80", "denominator_0": "100",
+        "metric_1": "specificity", "value_1": "1.7",
+        "metric_2": "auroc",
+    }
+    response = client.post("/reports/new/", form)
+    assert response.status_code == 400
+    body = response.content.decode()
+    summary = body[body.index('class="error-summary'):body.index("</ul>", body.index('class="error-summary'))]
+    assert 'href="#id_setting">Care setting: required.' in summary
+    assert 'href="#id_country">' in summary
+    assert "GB" in summary
+    assert 'href="#id_value_1">Value (2): 1.7 is outside 0–1 for Specificity.' in summary
+    assert 'href="#id_value_2">Value (3): give the value' in summary
+    assert "value_0" not in summary  # counts are enough for metric 1
+    assert "This field is required." not in summary
+
+    fixed = {**form, "setting": "Screening", "country": "GB", "value_1": "0.9", "value_2": "0.88"}
+    assert client.post("/reports/new/", fixed).status_code == 302
+    report = Report.objects.get(setting="Screening")
+    assert report.metrics.get(metric="sensitivity").value == 0.8  # computed from 80/100, and shown
+
+
+def test_list_filters_are_folded_in_words_with_tool_pickers(
+    network: Network, page: Callable[[User], Client], portal_tool: Tool
+) -> None:
+    client = page(network.fda.viewer)
+    reports = client.get("/reports/").content.decode()
+    assert '<details class="filters">' in reports  # folded until used
+    assert "Published from" in reports
+    assert "---------" not in reports
+    assert "is greater than or equal to" not in reports
+    assert f'<option value="{portal_tool.pk}">' in reports
+    signals = client.get("/signals/").content.decode()
+    assert f'<option value="{portal_tool.pk}">' in signals  # a picker, not a box for a UUID
+    assert "---------" not in signals
+    refused = client.get("/reports/?country=UK").content.decode()
+    assert '<details class="filters" open>' in refused
+    assert "use &#x27;GB&#x27;" in refused
