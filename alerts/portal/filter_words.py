@@ -8,6 +8,8 @@ for the chips shown while the panel is closed.
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django import forms
 
@@ -30,13 +32,14 @@ def filters_in_words(
     for name, (text, help_text) in labels.items():
         field = form.fields[name]
         field.label, field.help_text = text, help_text
-        field.conditional = True  # type: ignore[attr-defined]  # a filter is never "(optional)"
+        field.conditional = True  # a filter is never "(optional)" (read by includes/field.html)
         if name == "tool":
             field.widget = forms.Select(choices=[("", "Any tool"), *tool_choices()])
         elif isinstance(field, forms.DateTimeField):
             field.widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
         elif isinstance(field, forms.ChoiceField) and name not in multiple:
-            field.choices = [("", "Any"), *[c for c in field.choices if c[0] != ""]]  # type: ignore[attr-defined]
+            options: list[tuple[Any, Any]] = [(value, text) for value, text in field.choices]  # type: ignore[misc, union-attr]
+            field.choices = [("", "Any"), *[option for option in options if option[0] != ""]]
         values = [v for v in (data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]) if v]
         if values:
             choices = dict(getattr(field, "choices", []) or getattr(field.widget, "choices", []) or [])

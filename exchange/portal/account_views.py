@@ -27,9 +27,9 @@ class InviteAwarePasswordResetForm(PasswordResetForm):
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = InviteAwarePasswordResetForm
 
-    @property  # type: ignore[override]
-    def extra_email_context(self) -> dict[str, str]:
-        return {"site_url": site_url()}  # the link's base is SITE_URL, never the request's host
+    def form_valid(self, form: Any) -> HttpResponse:
+        self.extra_email_context = {"site_url": site_url()}  # the link's base is SITE_URL, never the request's host
+        return super().form_valid(form)
 
 
 class AuditedPasswordMixin(FormView[Any]):
