@@ -38,8 +38,14 @@ def filters_in_words(
         elif isinstance(field, forms.DateTimeField):
             field.widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
         elif isinstance(field, forms.ChoiceField) and name not in multiple:
-            options: list[tuple[Any, Any]] = [(value, text) for value, text in field.choices]  # type: ignore[misc, union-attr]
-            field.choices = [("", "Any"), *[option for option in options if option[0] != ""]]
+            options: list[tuple[Any, Any]] = [
+                (value, text) for value, text in field.choices if value != ""  # type: ignore[misc, union-attr]
+            ]
+            if hasattr(field, "empty_label"):  # django-filter's choice fields add the blank row themselves
+                field.empty_label = "Any"
+                field.choices = options
+            else:
+                field.choices = [("", "Any"), *options]
         values = [v for v in (data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]) if v]
         if values:
             choices = dict(getattr(field, "choices", []) or getattr(field.widget, "choices", []) or [])

@@ -288,7 +288,7 @@ class ReportForm(forms.Form):
                 if number is not None and not lowest <= number <= highest:
                     self.add_error(f"{key}_{index}", f"{self.fields[f'{key}_{index}'].label}: {number:g} is outside "
                                                      f"{lowest:g}–{highest:g} for {dict(Metric.choices)[metric]}.")
-            if data.get(f"value_{index}") is None and not (
+            if data.get(f"value_{index}") is None and not self.has_error(f"value_{index}") and not (
                 metric in PROPORTION_METRICS and data.get(f"numerator_{index}") is not None
                 and data.get(f"denominator_{index}")
             ):

@@ -139,7 +139,9 @@ def report_create(request: HttpRequest, portal: Portal) -> HttpResponse:
     form = ReportForm(request.POST or None, tools=tool_choices(), members=member_choices(portal),
                       initial={"country": portal.member.country})
     if request.method == "POST":
-        # Every problem at once: the form's checks and the API serializer's, each on its own row.
+        # Every problem at once: the form's checks and the API serializer's, each on its own row
+        # (the rows' field map is known once the form has cleaned).
+        form.is_valid()
         data = validate_all(form, ReportInputSerializer, form.api_body, field_map=form.error_field_map())
         if data is not None:
             with service_errors(form, field_map=form.error_field_map()):

@@ -238,7 +238,7 @@ def test_submit_and_publish_a_report_and_import_a_csv(
     }
     refused = client.post("/reports/new/", {**data, "value_0": "1.4", "numerator_0": "", "denominator_0": ""})
     assert refused.status_code == 400
-    assert "sensitivity is a proportion: 1.4 is outside [0, 1]" in refused.content.decode()
+    assert "Value (1): 1.4 is outside 0–1 for Sensitivity." in refused.content.decode()
     response = client.post("/reports/new/", data)
     assert response.status_code == 302
     report = Report.objects.get()
