@@ -38,9 +38,8 @@ def filters_in_words(
         elif isinstance(field, forms.DateTimeField):
             field.widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
         elif isinstance(field, forms.ChoiceField) and name not in multiple:
-            options: list[tuple[Any, Any]] = [
-                (value, text) for value, text in field.choices if value != ""  # type: ignore[misc, union-attr]
-            ]
+            current: Any = field.choices
+            options: list[tuple[Any, Any]] = [(value, text) for value, text in current if value != ""]
             if hasattr(field, "empty_label"):  # django-filter's choice fields add the blank row themselves
                 field.empty_label = "Any"
                 field.choices = options
