@@ -135,8 +135,8 @@ def last_of(items: Any) -> Any:
 
 # Django's and DRF's own messages say "this field" and nothing else: in the error summary, far from
 # the field, they are told with the field's name.
-_GENERIC_STARTS = ("This field", "Enter a", "Enter a whole", "Select a valid", "Ensure this", "A valid",
-                   "Not a valid", "Invalid", "This value", "Must be")
+_GENERIC_STARTS = ("This field ", "Enter a valid", "Enter a whole number", "Enter a number", "Select a valid choice",
+                   "Ensure this value", "A valid ", "Not a valid", "This value ", "Must be a")
 
 
 @register.filter
