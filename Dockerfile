@@ -17,7 +17,6 @@ RUN groupadd --system --gid 10001 sax \
 WORKDIR /app
 COPY . /app
 RUN pip install -e . \
-    && python scripts/compile_catalogues.py \
     && rm -rf /app/var /app/staticfiles \
     && mkdir -p /app/var /app/staticfiles
 
@@ -26,7 +25,7 @@ RUN pip install -e . \
 # build from touching /app/var.
 RUN SECRET_KEY=build-time-only-collectstatic-not-a-real-secret-key \
     SIGNING_KEYS_SECRET=build-time-only-collectstatic-not-a-real-secret \
-    SITE_URL=http://build.invalid CELERY_BROKER_URL=memory:// DEBUG=0 \
+    SITE_URL=https://build.invalid CELERY_BROKER_URL=memory:// DEBUG=0 \
     python manage.py collectstatic --noinput --verbosity 0 \
     && chown -R sax:sax /app/var /app/staticfiles
 

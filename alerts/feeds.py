@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 from typing import Any
 
 from django.contrib.syndication.views import Feed
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.xmlutils import SimplerXMLGenerator
@@ -16,6 +14,7 @@ from django.utils.xmlutils import SimplerXMLGenerator
 from alerts.interop.cap import CAP_CONTENT_TYPE
 from alerts.models import Alert
 from alerts.selectors import alerts_public, alerts_with_details
+from exchange.links import absolute_url
 from exchange.text import xml_safe
 
 
@@ -58,9 +57,8 @@ class CapLinkedAtomFeed(Atom1Feed):
 
 class PublicAlertsFeed(Feed[Alert, None]):
     feed_type = CapLinkedAtomFeed
-    _request: HttpRequest | None = None
     title = "AI Safety Alert Exchange — public safety alerts"
-    link = "/feeds/alerts.atom"
+    # Absolute links from SITE_URL (SPEC §6): Django would otherwise prefix the request's host.
     subtitle = "Public safety alerts about AI medical tools, published by member regulators."
     author_name = "AI Safety Alert Exchange"
 
@@ -83,19 +81,18 @@ class PublicAlertsFeed(Feed[Alert, None]):
         ]
         return "\n\n".join(part for part in parts if part)
 
-    def get_feed(self, obj: None, request: HttpRequest) -> Any:
-        # The shared instance serves concurrent requests: a per-request copy remembers the host.
-        feed = copy.copy(self)
-        feed._request = request
-        return super(PublicAlertsFeed, feed).get_feed(obj, request)
+    def link(self) -> str:
+        return absolute_url(reverse("public-alert-list"))
+
+    def feed_url(self) -> str:
+        return absolute_url("/feeds/alerts.atom")
 
     def item_link(self, item: Alert) -> str:
         # The public page (readable without signing in); the portal's page is for members.
-        return f"/public/alerts/{item.reference}/"
+        return absolute_url(f"/public/alerts/{item.reference}/")
 
     def item_extra_kwargs(self, item: Alert) -> dict[str, Any]:
-        path = reverse("public-alert-cap", args=[item.reference])
-        return {"cap_link": self._request.build_absolute_uri(path) if self._request is not None else path}
+        return {"cap_link": absolute_url(reverse("public-alert-cap", args=[item.reference]))}
 
     def item_guid(self, item: Alert) -> str:
         return f"urn:uuid:{item.pk}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms as django_forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
@@ -20,6 +21,7 @@ from alerts.choices import (
     SignalKind,
     SignalStatus,
 )
+from alerts.jurisdictions import jurisdiction_problem
 from alerts.models import (
     Alert,
     AlertJurisdiction,
@@ -40,6 +42,23 @@ REPORT_SEARCH_FIELDS = ("setting", "population", "method", "data_source", "tool_
 TOOL_SEARCH_FIELDS = ("name", "manufacturer", "intended_purpose", "identifiers__value")
 
 
+class JurisdictionField(django_forms.CharField):
+    """A jurisdiction code under the network's one rule (`UK` is refused, suggesting `GB`)."""
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        if value in (None, ""):
+            return ""
+        problem = jurisdiction_problem(value)
+        if problem is not None:
+            raise django_forms.ValidationError(problem[0].upper() + problem[1:] + ".", code="invalid")
+        return str(value).strip().upper()
+
+
+class JurisdictionFilter(django_filters.CharFilter):
+    field_class = JurisdictionField
+
+
 def search_q(fields: tuple[str, ...], text: str) -> Q:
     """The API's `?search=` as a query: every word must occur in one of the fields."""
     query = Q()
@@ -54,7 +73,7 @@ def search_q(fields: tuple[str, ...], text: str) -> Q:
 class ToolFilter(django_filters.FilterSet):
     clinical_area = django_filters.ChoiceFilter(choices=ClinicalArea.choices)
     manufacturer = django_filters.CharFilter(field_name="manufacturer", lookup_expr="iexact")
-    authorised_in = django_filters.CharFilter(
+    authorised_in = JurisdictionFilter(
         method="filter_authorised_in", label="Jurisdiction (ISO code) where the tool is currently authorised"
     )
     identifier = django_filters.CharFilter(field_name="identifiers__value", lookup_expr="iexact", distinct=True)
@@ -69,7 +88,7 @@ class ToolFilter(django_filters.FilterSet):
 
 
 class AuthorizationFilter(django_filters.FilterSet):
-    jurisdiction = django_filters.CharFilter(field_name="jurisdiction", lookup_expr="iexact")
+    jurisdiction = JurisdictionFilter(field_name="jurisdiction", lookup_expr="iexact")
     status = django_filters.ChoiceFilter(choices=AuthorizationStatus.choices)
 
     class Meta:
@@ -81,7 +100,7 @@ class ReportFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=ReportStatus.choices)
     tool = django_filters.UUIDFilter(field_name="tool_id")
     publisher = django_filters.CharFilter(field_name="publisher__code", lookup_expr="iexact")
-    country = django_filters.CharFilter(field_name="country", lookup_expr="iexact")
+    country = JurisdictionFilter(field_name="country", lookup_expr="iexact")
     distribution = django_filters.ChoiceFilter(choices=Distribution.choices)
     published_after = UtcIsoDateTimeFilter(field_name="published_at", lookup_expr="gte")
     published_before = UtcIsoDateTimeFilter(field_name="published_at", lookup_expr="lt")
@@ -110,7 +129,7 @@ class AlertFilter(django_filters.FilterSet):
     distribution = django_filters.ChoiceFilter(choices=Distribution.choices)
     publisher = django_filters.CharFilter(field_name="publisher__code", lookup_expr="iexact")
     tool = django_filters.UUIDFilter(method="filter_tool", label="Affected tool id")
-    jurisdiction = django_filters.CharFilter(method="filter_jurisdiction", label="Affected jurisdiction (ISO code)")
+    jurisdiction = JurisdictionFilter(method="filter_jurisdiction", label="Affected jurisdiction (ISO code)")
     published_after = UtcIsoDateTimeFilter(field_name="published_at", lookup_expr="gte")
     published_before = UtcIsoDateTimeFilter(field_name="published_at", lookup_expr="lt")
     reference = django_filters.CharFilter(field_name="reference", lookup_expr="iexact")

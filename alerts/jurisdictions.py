@@ -1,16 +1,12 @@
-"""Jurisdiction codes: ISO 3166-1 alpha-2, plus EU for supranational bodies."""
+"""Jurisdiction codes: the network's one rule (`exchange.jurisdictions`), read by the content."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from exchange.jurisdictions import (
+    is_jurisdiction,
+    jurisdiction_clean,
+    jurisdiction_problem,
+    known_jurisdictions,
+)
 
-import pycountry
-
-
-@lru_cache(maxsize=1)
-def known_jurisdictions() -> frozenset[str]:
-    return frozenset(country.alpha_2 for country in pycountry.countries) | {"EU"}
-
-
-def is_jurisdiction(code: str) -> bool:
-    return code in known_jurisdictions()
+__all__ = ["is_jurisdiction", "jurisdiction_clean", "jurisdiction_problem", "known_jurisdictions"]

@@ -200,6 +200,7 @@ def main() -> None:
         port = free_port()
         env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING", "DEBUG": "0"}
         env.setdefault("SIGNING_KEYS_SECRET", secrets.token_urlsafe(32))  # required when DEBUG=0
+        env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")  # likewise
         # The rate limit is checked on every request, as deployed, but set high enough never to trip:
         # at the default 600/min the benchmark's one token is refused (429) within seconds.
         env.setdefault("API_RATE_LIMIT", "100000000/min")

@@ -68,6 +68,7 @@ def main() -> int:
         **os.environ,
         "DATABASE_URL": postgres.create_database("sax"), "CELERY_BROKER_URL": redis.url,
         "REDIS_URL": redis.url.rsplit("/", 1)[0] + "/1", "SAX_VAR_DIR": str(workdir / "var"), "DEBUG": "0",
+        "SITE_URL": "http://127.0.0.1:8000",
         "LOG_FORMAT": "json", "API_RATE_LIMIT": "off", "WEBHOOK_ALLOW_PRIVATE_URLS": "1",
         "WEBHOOK_TIMEOUT_SECONDS": "5", "WEBHOOK_RETRY_SCHEDULE": "0,1,2,5,10,15,30,30",
         "DELIVERY_LEASE_SECONDS": "20", "OUTBOX_SWEEP_SECONDS": "10", "EMAIL_URL": "dummymail://",

@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -309,12 +310,24 @@ def signing_keys_secret(name: str, fallback_file: os.PathLike[str], *, required:
     return _generated_secret(fallback_file)
 
 
-def site_url(name: str, *, required: bool, default: str = "http://127.0.0.1:8000") -> str:
-    """The service's public base URL (SPEC §6): every absolute link is built from it, never from a
-    request's host. Required when the operator runs with DEBUG=0."""
-    value = raw(name)
-    if value is None:
-        if required:
-            raise MissingSetting(name, "when DEBUG=0: the public base URL, e.g. https://exchange.example")
-        return default
-    return _url(name, value, {"http", "https"}).rstrip("/")
+DEFAULT_SITE_URL = "http://127.0.0.1:8000"
+
+
+def _site_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(value)
+    if parts.username or parts.password:
+        raise ValueError(value)
+    parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    return value.rstrip("/")
+
+
+def site_url(name: str, *, required: bool) -> str:
+    """The service's public base URL (SPEC §6): every absolute link and identifier is built from it,
+    never from a request's host. Required when the operator runs with DEBUG=0: a default would put
+    127.0.0.1 into e-mails, feeds and exports that leave the machine."""
+    if raw(name) is None and required:
+        raise MissingSetting(name, "when DEBUG=0: the service's public base URL, e.g. https://exchange.example")
+    return _read(name, DEFAULT_SITE_URL, _site_url,
+                 "an http(s) URL with a host and no query, e.g. https://exchange.example")

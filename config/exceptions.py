@@ -6,6 +6,7 @@ import sys
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
@@ -118,6 +119,28 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
         body = problem(404, slug="not-found", detail=f"No API resource at {request.path}.")
         return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
     return defaults.page_not_found(request, exception)
+
+
+class OwnNotFoundPageMiddleware:
+    """The service's own 404 page, in DEBUG too: Django's debug 404 lists every URL pattern, which a
+    demo shown to newcomers (or a public reference that does not exist) should not.
+
+    A view's `Http404` becomes the page at once; a path no pattern matches (no `resolver_match`)
+    had Django's debug page made already and gets ours instead."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response: HttpResponse = self.get_response(request)
+        if settings.DEBUG and response.status_code == 404 and getattr(request, "resolver_match", None) is None:
+            return page_not_found(request, Http404())
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, Http404):
+            return page_not_found(request, exception)
+        return None
 
 
 # How long a client is asked to wait while a dependency is down (database restarts take seconds).

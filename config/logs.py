@@ -247,6 +247,8 @@ def logging_settings(*, log_format: str, log_level: str) -> dict[str, Any]:
             "httpcore": {"level": "WARNING"},
             # Expected answers (403, 404) without tracebacks; kombu's embedded-transport hostname notice dropped.
             "django.request": {"filters": ["expected_answers"]},
+            # runserver's own access line repeats the one config.requests writes for every request.
+            "django.server": {"level": "CRITICAL"},
             "kombu.connection": {"filters": ["expected_answers"]},
         },
     }

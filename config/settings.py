@@ -32,9 +32,9 @@ SECRET_KEY = env.secret_key("SECRET_KEY", VAR_DIR / "secret_key")
 SIGNING_KEYS_SECRET = env.signing_keys_secret(
     "SIGNING_KEYS_SECRET", VAR_DIR / "signing_keys_secret", required=env.raw("DEBUG") is not None and not DEBUG
 )
-# The public base URL (SPEC §6): e-mails, feeds and exports build every absolute link from it.
+# The public base URL of every absolute link and identifier (e-mails, Atom, CAP sender, FHIR code
+# systems, webhook payload links), never a request's host. Required with DEBUG=0 (SPEC §6).
 SITE_URL = env.site_url("SITE_URL", required=env.raw("DEBUG") is not None and not DEBUG)
-
 
 ALLOWED_HOSTS = env.string_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.string_list("CSRF_TRUSTED_ORIGINS", [])
@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The service's own 404 page, in DEBUG as well (Django's debug page lists every URL pattern).
+    "config.exceptions.OwnNotFoundPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: turns a locked-out sign-in into its lockout page.
     "axes.middleware.AxesMiddleware",

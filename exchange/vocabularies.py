@@ -43,3 +43,23 @@ class Vocabulary:
 
 ALERT_TYPES = Vocabulary("alert type")
 SEVERITIES = Vocabulary("severity")  # least to most severe
+
+
+class Labels:
+    """Words for the content's stored values, by field (`severity`: `high` → "High"), registered by
+    the alerts app from its TextChoices: e-mails and other network renderings show words, not codes."""
+
+    def __init__(self) -> None:
+        self._by_field: dict[str, dict[str, str]] = {}
+
+    def register(self, field: str, choices: Iterable[tuple[str, str]]) -> None:
+        self._by_field.setdefault(field, {}).update({str(value): str(text) for value, text in choices})
+
+    def of(self, field: str, value: object) -> object:
+        """The label of `value` in `field`, or the value unchanged when none is registered."""
+        if not isinstance(value, str):
+            return value
+        return self._by_field.get(field, {}).get(value, value)
+
+
+LABELS = Labels()

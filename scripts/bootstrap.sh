@@ -34,15 +34,22 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
     echo "bootstrap: installing the project and its development dependencies into $VENV (pip install -e '.[dev]')"
     echo "bootstrap: a first run fetches about a hundred packages (a minute or two); each is named as it comes"
     log="$(mktemp "${TMPDIR:-/tmp}/sax-bootstrap.XXXXXX")"
+    # Never silent for long: pip says nothing while it builds and installs, so a heartbeat says so.
+    started=$SECONDS
+    ( while sleep 8; do echo "  ... still installing ($((SECONDS - started)) s; full log: $log)"; done ) &
+    heartbeat=$!
+    trap 'kill "$heartbeat" 2>/dev/null || true' EXIT
     # The whole output goes to the log (shown in full on failure); the terminal sees one line per package.
     if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -e '.[dev]' 2>&1 \
-            | tee "$log" | { grep --line-buffered -E '^(Collecting|Successfully installed)' || true; } \
+            | tee "$log" | { grep --line-buffered -E '^(Collecting|Building|Installing collected|Successfully)' || true; } \
             | cut -c1-100 | sed -u 's/^/  /'; then
+        kill "$heartbeat" 2>/dev/null || true
         cat "$log" >&2
         rm -f "$log"
         echo "bootstrap: pip install -e '.[dev]' failed (output above)" >&2
         exit 1
     fi
+    kill "$heartbeat" 2>/dev/null || true
     rm -f "$log"
     touch "$STAMP"
 fi

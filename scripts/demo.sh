@@ -67,16 +67,19 @@ setsid "$VENV/bin/celery" -A config worker -B --loglevel INFO \
     --schedule "$VAR_DIR/celerybeat-schedule" >"$WORKER_LOG" 2>&1 &
 WORKER_PID=$!
 
+# The credentials right above the banner that points at them (seed_demo's progress scrolled past).
+echo
+sed -n '/^Demo data ready/,$p' "$VAR_DIR/demo-credentials.txt"
 cat <<BANNER
 
     AI Safety Alert Exchange demo
     Portal:           http://127.0.0.1:$PORT/   (sign in as publisher@mhra.example or assessor@fda.example,
-                      password in the credentials below)
+                      with the password printed just above this banner)
     Public alerts:    http://127.0.0.1:$PORT/public/alerts/
     Webhooks arrive:  http://127.0.0.1:$PORT/demo/webhook-receiver/  (MHRA's endpoint; log in as admin@mhra.example)
     API docs:         http://127.0.0.1:$PORT/api/docs/
     Health:           http://127.0.0.1:$PORT/healthz
-    Demo logins and API tokens: printed by seed_demo above (kept in $VAR_DIR/demo-credentials.txt)
+    Demo logins and API tokens: just above this banner (kept in $VAR_DIR/demo-credentials.txt)
     Worker log:       $WORKER_LOG
     Another port:     PORT=8080 make demo
     Stop with Ctrl-C.

@@ -37,6 +37,8 @@ export DEBUG=0
 # DEBUG=0 requires the secret that encrypts signing keys at rest (SPEC §8): a throw-away one here.
 SIGNING_KEYS_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
 export SIGNING_KEYS_SECRET
+# ... and the public base URL of links and identifiers (SPEC §6).
+export SITE_URL="${SITE_URL:-http://127.0.0.1:8000}"
 export DJANGO_SETTINGS_MODULE=config.settings
 export PYTHONUNBUFFERED=1
 mkdir -p "$SAX_VAR_DIR"

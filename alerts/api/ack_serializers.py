@@ -26,7 +26,21 @@ class AckHistorySerializer(serializers.Serializer[Any]):
     at = serializers.DateTimeField()
     by = serializers.CharField()
     comment = serializers.CharField(allow_blank=True)
+    revision = serializers.IntegerField(help_text="The revision this entry answered.")
+    decision = serializers.ChoiceField(choices=RelianceDecision.choices, allow_null=True,
+                                       help_text="The reliance decision after this change.")
+    rationale = serializers.CharField(allow_blank=True, help_text="The rationale after this change.")
+
+
+class AckPreviousSerializer(serializers.Serializer[Any]):
+    """The member's last answer to an earlier revision, kept readable after a material amendment."""
+
     revision = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=AckState.choices)
+    decision = serializers.ChoiceField(choices=RelianceDecision.choices, allow_null=True)
+    rationale = serializers.CharField(allow_blank=True)
+    comment = serializers.CharField(allow_blank=True)
+    at = serializers.DateTimeField()
 
 
 class AcknowledgementSerializer(serializers.Serializer[Any]):
@@ -41,6 +55,9 @@ class AcknowledgementSerializer(serializers.Serializer[Any]):
     decision = serializers.ChoiceField(choices=RelianceDecision.choices, allow_null=True)
     rationale = serializers.CharField(allow_blank=True)
     updated_at = serializers.DateTimeField(allow_null=True)
+    previous = AckPreviousSerializer(
+        allow_null=True, help_text="The last answer to an earlier revision (after a material amendment), or null."
+    )
     history = AckHistorySerializer(many=True)
 
 
@@ -48,7 +65,9 @@ class AcknowledgeSerializer(serializers.Serializer[Any]):
     state = serializers.ChoiceField(choices=AckState.choices)
     comment = StrictCharField(max_length=10000, required=False, allow_blank=True, default="")
     decision = serializers.ChoiceField(choices=RelianceDecision.choices, required=False, allow_null=True)
-    rationale = StrictCharField(max_length=10000, required=False, allow_blank=True)
+    rationale = StrictCharField(
+        max_length=10000, required=False, allow_blank=True, help_text="Required for `adapt` and `decline`."
+    )
 
 
 class DeadlineExtensionSerializer(serializers.Serializer[Any]):

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from alerts.choices import AlertType, Distribution, Severity, TranslationSource
-from alerts.jurisdictions import is_jurisdiction
+from alerts.jurisdictions import jurisdiction_problem
 from alerts.languages import language_tag_normalise, translation_for
 from alerts.models import Alert, AlertRevision
 from alerts.payloads import revision_payload, translation_payload
@@ -21,10 +21,10 @@ imdrf_code_validator = RegexValidator(
 
 
 def validate_jurisdiction_code(value: str) -> str:
-    code = value.strip().upper()
-    if not is_jurisdiction(code):
-        raise serializers.ValidationError(f"{value!r} is not an ISO 3166-1 alpha-2 code (or EU).")
-    return code
+    problem = jurisdiction_problem(value)
+    if problem is not None:
+        raise serializers.ValidationError(problem[0].upper() + problem[1:] + ".")
+    return value.strip().upper()
 
 
 class AffectedToolSerializer(WholeItem, serializers.Serializer[Any]):

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from alerts.interop.cap import CAP_CONTENT_TYPE
 from alerts.interop.exports import alert_cap_export, alert_fhir_export
 from alerts.interop.fhir import FHIR_CONTENT_TYPE
+from exchange.links import site_url
 
 
 class CapXmlRenderer(BaseRenderer):
@@ -51,7 +52,8 @@ class ExplicitPathNegotiation(BaseContentNegotiation):
 
 
 def site_of(request: Request) -> str:
-    return request.build_absolute_uri("/").rstrip("/")
+    """The base of the export's links and identifiers: SITE_URL, never the request's host (SPEC §6)."""
+    return site_url()
 
 
 class AlertExportActions:

@@ -17,7 +17,8 @@ from alerts.choices import (
 from alerts.models import Authorization, BaselineMetric, Tool, ToolIdentifier
 from alerts.payloads import authorization_member_code, authorization_payload
 from exchange.api.serializers import WholeItem
-from exchange.models import Member, country_validator
+from exchange.jurisdictions import jurisdiction_validator
+from exchange.models import Member
 
 
 class IdentifierSerializer(WholeItem, serializers.ModelSerializer[ToolIdentifier]):
@@ -44,7 +45,7 @@ class AuthorizationSerializer(serializers.ModelSerializer[Authorization]):
     """An authorisation as written (`POST`, `PATCH`)."""
 
     tool = serializers.UUIDField(source="tool_id", read_only=True)
-    jurisdiction = serializers.CharField(max_length=2, min_length=2, validators=[country_validator])
+    jurisdiction = serializers.CharField(max_length=2, min_length=2, validators=[jurisdiction_validator])
     reference = serializers.CharField(max_length=100)
     status = serializers.ChoiceField(choices=AuthorizationStatus.choices, default=AuthorizationStatus.AUTHORISED)
     baseline = BaselineSerializer(many=True, required=False)

@@ -8,9 +8,11 @@ demo receiver, and a newcomer sees the whole loop in the portal. Safe to run twi
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from alerts.choices import ACK_STATE_RANK
 from alerts.models import Acknowledgement, Alert, Tool
@@ -89,3 +91,31 @@ def seed_answers(*, say: Callable[[str], None]) -> None:
             acknowledgement_set(actor=actor, alert=alert, state=state, comment=comment, decision=decision,
                                 rationale=rationale or None)
         say(f"{code:<5} {state.replace('_', ' ')} on {alert.reference}")
+
+
+# Whose inbox shows an overdue request and one due within hours (the sign-ins the banner names).
+DEADLINE_MEMBERS = ("FDA", "MHRA", "HC")
+
+
+def seed_deadlines(*, say: Callable[[str], None]) -> None:
+    """Demo data only: alerts seeded a moment ago would be due days from now, so nothing would be
+    overdue and "overdue first" could not be seen. For each member above, the first unanswered request
+    is dated as if asked earlier, so that its deadline has passed, and the next falls due in five
+    hours. The beat's overdue sweep then reminds the member's admins and tells the publisher, as it
+    would in service. Safe to repeat (a member that has an overdue request is left alone)."""
+    now = timezone.now()
+    for code in DEADLINE_MEMBERS:
+        pending = list(
+            Acknowledgement.objects.filter(member__code=code, requested=True, alert__status="published")
+            .incomplete().exclude(deadline__isnull=True).select_related("alert").order_by("alert__published_at")
+        )
+        if not pending or any(ack.deadline and ack.deadline <= now for ack in pending):
+            continue
+        for ack, due in zip(pending, (now - timedelta(hours=6), now + timedelta(hours=5)), strict=False):
+            assert ack.deadline is not None
+            assert ack.requested_at is not None
+            shift = ack.deadline - due
+            Acknowledgement.objects.filter(pk=ack.pk).update(deadline=due, requested_at=ack.requested_at - shift)
+            what = "overdue by 6 hours" if due < now else "due in 5 hours"
+            assert ack.alert is not None
+            say(f"{code:<5} {ack.alert.reference} {what}")

@@ -12,6 +12,7 @@ from alerts.interop.cap import CAP_CONTENT_TYPE
 from alerts.interop.exports import alert_cap_export
 from alerts.references import reference_normalise
 from alerts.selectors import alerts_public
+from exchange.links import site_url
 
 
 @require_safe
@@ -20,7 +21,7 @@ def public_alert_cap(request: HttpRequest, reference: str) -> HttpResponse:
     alert = alerts_public().filter(reference=normalised).first() if normalised else None
     if alert is None:
         raise Http404("No public alert with this reference.")
-    body = alert_cap_export(alert=alert, site=request.build_absolute_uri("/").rstrip("/"))
+    body = alert_cap_export(alert=alert, site=site_url())
     response = HttpResponse(body, content_type=CAP_CONTENT_TYPE)
     response["Content-Disposition"] = f'inline; filename="{alert.reference}.cap.xml"'
     return response

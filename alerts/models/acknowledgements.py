@@ -91,7 +91,9 @@ class Acknowledgement(models.Model):
 
 
 class AcknowledgementEntry(models.Model):
-    """One change of an acknowledgement: who, when, which state, with what comment."""
+    """One change of an acknowledgement: who, when, to which revision, and the answer after it
+    (state, reliance decision, rationale), with the comment given. The last entry of an earlier
+    revision is the member's answer to it, which stays readable after a material amendment."""
 
     acknowledgement = models.ForeignKey(Acknowledgement, on_delete=models.CASCADE, related_name="history")
     revision = models.PositiveIntegerField()
@@ -100,6 +102,8 @@ class AcknowledgementEntry(models.Model):
     by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     by_email = models.CharField(max_length=254, blank=True)
     comment = models.TextField(blank=True)
+    decision = models.CharField(max_length=16, choices=RelianceDecision.choices, null=True, blank=True)
+    rationale = models.TextField(blank=True)
 
     class Meta:
         ordering = ("at", "id")

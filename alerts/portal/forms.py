@@ -11,7 +11,18 @@ from typing import Any
 
 from django import forms
 
-from alerts.choices import AckState, AlertType, Distribution, Metric, RelianceDecision, Severity
+from alerts.choices import (
+    PROPORTION_METRICS,
+    AckState,
+    AlertType,
+    Distribution,
+    Metric,
+    RelianceDecision,
+    Severity,
+    metric_range,
+)
+from alerts.jurisdictions import jurisdiction_problem
+from alerts.services.acknowledgements import RATIONALE_REQUIRED
 from alerts.services.terminology import imdrf_term_choices
 from exchange.portal.access import join_codes, split_codes
 
@@ -188,8 +199,8 @@ class AcknowledgeForm(forms.Form):
         label="Reliance decision", required=False,
         choices=[("", "No decision yet"), *RelianceDecision.choices],
     )
-    rationale = forms.CharField(label="Rationale for the decision", required=False, max_length=10000,
-                                widget=forms.Textarea(attrs={"rows": 2}),
+    rationale = forms.CharField(label="Rationale for the decision — required for 'Adapt' and 'Decline'",
+                                required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 2}),
                                 help_text="Only with a reliance decision: why your member relies on it or not.")
 
     def __init__(self, *args: Any, prefix_id: str = "", **kwargs: Any) -> None:
@@ -205,6 +216,9 @@ class AcknowledgeForm(forms.Form):
             self.add_error("comment", "Say what was done: a comment is required for 'Action taken'.")
         if str(data.get("rationale", "")).strip() and not data.get("decision"):
             self.add_error("decision", "Choose the reliance decision that the rationale explains.")
+        if data.get("decision") in RATIONALE_REQUIRED and not str(data.get("rationale", "")).strip():
+            label = dict(RelianceDecision.choices)[data["decision"]].split(" (")[0]
+            self.add_error("rationale", f"Say why: a rationale is required for '{label}'.")
         return data
 
     def api_body(self) -> dict[str, Any]:
@@ -267,25 +281,75 @@ class ReportForm(forms.Form):
     def head_fields(self) -> list[forms.BoundField]:
         return [f for f in self if not f.name.rsplit("_", 1)[-1].isdigit() and f.name not in ("distribution", "recipients")]
 
-    def api_body(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        metrics = []
+    def clean_country(self) -> str:
+        problem = jurisdiction_problem(self.cleaned_data["country"])
+        if problem is not None:
+            raise forms.ValidationError(problem[0].upper() + problem[1:] + ".")
+        return str(self.cleaned_data["country"]).strip().upper()
+
+    def clean(self) -> dict[str, Any]:
+        """Each row's numbers within its metric's range, found with the other problems in one pass
+        (the service checks the same again, with the intervals and counts)."""
+        data = super().clean() or {}
         for index in range(METRIC_ROWS):
-            if not data.get(f"metric_{index}"):
+            metric = data.get(f"metric_{index}")
+            if not metric:
                 continue
-            metrics.append({
-                "metric": data[f"metric_{index}"],
-                "value": data.get(f"value_{index}"),
-                **{key: data.get(f"{key}_{index}") for key in ("ci_low", "ci_high", "numerator", "denominator")},
-            })
-        restricted = data["distribution"] == Distribution.RESTRICTED
-        return {
-            "tool": data["tool"], "tool_version": data["tool_version"], "period_start": data["period_start"],
-            "period_end": data["period_end"], "setting": data["setting"], "country": data["country"],
-            "population": data["population"], "sample_size": data["sample_size"], "method": data["method"],
-            "data_source": data["data_source"], "metrics": metrics, "subgroups": [],
-            "distribution": data["distribution"], "recipients": list(data["recipients"]) if restricted else [],
+            lowest, highest = metric_range(metric)
+            for key in ("value", "ci_low", "ci_high"):
+                number = data.get(f"{key}_{index}")
+                if number is not None and not lowest <= number <= highest:
+                    self.add_error(f"{key}_{index}", f"{self.fields[f'{key}_{index}'].label}: {number:g} is outside "
+                                                     f"{lowest:g}–{highest:g} for {dict(Metric.choices)[metric]}.")
+            if data.get(f"value_{index}") is None and not self.has_error(f"value_{index}") and not (
+                metric in PROPORTION_METRICS and data.get(f"numerator_{index}") is not None
+                and data.get(f"denominator_{index}")
+            ):
+                self.add_error(f"value_{index}", f"{self.fields[f'value_{index}'].label}: give the value "
+                                                 "(or, for a proportion, its numerator and denominator).")
+        return data
+
+    def _rows_used(self) -> list[int]:
+        """The metric rows that name a metric (their position in the body is their order here)."""
+        data = getattr(self, "cleaned_data", {})
+        return [index for index in range(METRIC_ROWS) if data.get(f"metric_{index}")]
+
+    def error_field_map(self) -> dict[str, str]:
+        """Where an error about `metrics[j].key` of the body belongs: on its own row's field."""
+        mapping = {"metrics": "metric_0"}
+        for position, index in enumerate(self._rows_used()):
+            mapping[f"metrics[{position}]"] = f"metric_{index}"
+            for key in ("metric", "value", "ci_low", "ci_high", "numerator", "denominator"):
+                mapping[f"metrics[{position}].{key}"] = f"{key}_{index}"
+        return mapping
+
+    def _metric(self, index: int) -> dict[str, Any]:
+        data = self.cleaned_data
+        row = {key: data.get(f"{key}_{index}") for key in ("value", "ci_low", "ci_high", "numerator", "denominator")}
+        numerator, denominator = row["numerator"], row["denominator"]
+        if row["value"] is None and data[f"metric_{index}"] in PROPORTION_METRICS and numerator is not None and denominator:
+            # Counts are enough for a proportion: its value is computed (and shown on the report).
+            row["value"] = round(numerator / denominator, 6)
+        return {"metric": data[f"metric_{index}"], **row}
+
+    def api_body(self) -> dict[str, Any]:
+        """The body for the API's serializer, also from a form with errors (what did clean), so that
+        every problem is found in one round trip (`validate_all`)."""
+        data = getattr(self, "cleaned_data", {})
+        distribution = data.get("distribution")
+        restricted = distribution == Distribution.RESTRICTED
+        body: dict[str, Any] = {
+            key: data.get(key) for key in (
+                "tool", "tool_version", "period_start", "period_end", "setting", "country", "population",
+                "sample_size", "method", "data_source",
+            ) if data.get(key) not in (None, "")
         }
+        body.update({
+            "metrics": [self._metric(index) for index in self._rows_used()], "subgroups": [],
+            "distribution": distribution or Distribution.NETWORK,
+            "recipients": list(data.get("recipients") or []) if restricted else [],
+        })
+        return body
 
 
 class ReportImportForm(forms.Form):

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from alerts import selectors
-from alerts.choices import AuthorizationStatus, Distribution, Severity
+from alerts.choices import AuthorizationStatus, Severity
 from alerts.filters import AlertFilter
 from alerts.models import Acknowledgement, Alert, AlertTool
-from alerts.portal.views import CHOICES, tool_choices
+from alerts.portal.filter_words import filters_in_words
+from alerts.portal.views import CHOICES
 from alerts.search import alerts_search, ranked_first
 from exchange.choices import Scope
 from exchange.portal.access import Portal, member_view
@@ -85,29 +85,8 @@ ALERT_FILTER_LABELS = {
 
 
 def _filters_for_display(filterset: AlertFilter) -> list[tuple[str, str]]:
-    """Human labels and widgets on the API's own filterset (the same filters, the same validation).
-
-    Returns the active filters as (label, value) pairs, shown when the panel is closed.
-    """
-    form = filterset.form
-    for name in ("status", "severity", "alert_type"):
-        form.fields[name].widget = forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
-    for name in ("published_after", "published_before"):
-        form.fields[name].widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
-    form.fields["distribution"].choices = [("", "Any distribution"), *Distribution.choices]
-    form.fields["tool"].widget = forms.Select(choices=[("", "Any tool"), *tool_choices()])
-    active: list[tuple[str, str]] = []
-    data = filterset.data or {}
-    for name, (text, help_text) in ALERT_FILTER_LABELS.items():
-        field = form.fields[name]
-        field.label = text
-        field.help_text = help_text
-        field.conditional = True  # a filter is never "(optional)" (read by includes/field.html)
-        values = [v for v in (data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]) if v]
-        if values:
-            choices = dict(getattr(field, "choices", []) or getattr(field.widget, "choices", []) or [])
-            active.append((text, ", ".join(str(choices.get(v, v)) for v in values)))
-    return active
+    """Human labels and widgets on the API's own filterset (the same filters, the same validation)."""
+    return filters_in_words(filterset, ALERT_FILTER_LABELS, multiple=("status", "severity", "alert_type"))
 
 
 def _my_answers(portal: Portal, alerts: list[Alert]) -> dict[Any, Acknowledgement]:

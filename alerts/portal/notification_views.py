@@ -11,6 +11,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
+from alerts.choices import AckState, Metric, RelianceDecision
 from exchange.choices import EventType
 from exchange.models import Notification
 from exchange.portal.access import Portal, member_view
@@ -35,11 +36,15 @@ def _target(notification: Notification) -> dict[str, Any]:
             url = reverse("portal:alert-detail", args=[payload["alert"]]) + "#acknowledgements"
         elif payload.get("report"):
             url = reverse("portal:report-detail", args=[payload["report"]])
-        title = (f"{payload.get('member', '')} acknowledged {payload.get('alert_reference') or ''}: "
-                 f"{payload.get('state') or ''}").strip()
+        state = dict(AckState.choices).get(payload.get("state") or "", "")
+        decision = dict(RelianceDecision.choices).get(payload.get("decision") or "", "")
+        answer = "; ".join(part for part in (state, f"decision: {decision}" if decision else "") if part)
+        title = (f"{payload.get('member', '')} answered {payload.get('alert_reference') or 'a report'}"
+                 f"{': ' + answer if answer else ''}").strip()
     elif kind == "signal":
         url = reverse("portal:signal-list")
-        title = f"Signal on {payload.get('tool_name') or 'a tool'}: {payload.get('metric') or ''}".strip()
+        metric = dict(Metric.choices).get(payload.get("metric") or "", payload.get("metric") or "")
+        title = f"Signal on {payload.get('tool_name') or 'a tool'}: {metric}".strip()
     else:
         title = kind.replace("_", " ")
     return {"url": url, "title": title or event.object_id}

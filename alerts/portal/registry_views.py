@@ -26,6 +26,7 @@ from alerts.choices import (
 )
 from alerts.filters import TOOL_SEARCH_FIELDS, SignalFilter, ToolFilter, search_q
 from alerts.portal.charts import charts_for
+from alerts.portal.filter_words import filters_in_words
 from alerts.services.performance import tool_performance
 from alerts.services.signals import signal_draft_alert
 from alerts.services.versions import tool_versions
@@ -94,13 +95,22 @@ def tool_detail(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
     return render_page(request, portal, "alerts/tool_detail.html", context, section="tools")
 
 
+SIGNAL_FILTER_LABELS = {
+    "tool": ("Tool", ""),
+    "status": ("Status", ""),
+    "kind": ("Kind", ""),
+    "metric": ("Metric", ""),
+}
+
+
 @member_view()
 def signal_list(request: HttpRequest, portal: Portal) -> HttpResponse:
     visible = selectors.signals_visible_to(member=portal.member)
     filterset = SignalFilter(request.GET or None, queryset=visible, request=request)
-    filterset.form.fields["tool"].widget.input_type = "text"
+    active_filters = filters_in_words(filterset, SIGNAL_FILTER_LABELS)
     queryset = filterset.qs.order_by("-updated_at")
-    context = {**paginate(request, queryset), **CHOICES, "filterset": filterset,
+    context = {**paginate(request, queryset), **CHOICES, "filterset": filterset, "active_filters": active_filters,
+               "filters_open": bool(filterset.form.errors),
                "can_publish": portal.can(Scope.PUBLISH)}
     return render_page(request, portal, "alerts/signal_list.html", context, section="signals")
 

@@ -24,6 +24,7 @@ from alerts.choices import (
 )
 from alerts.filters import ReportFilter
 from alerts.models import Acknowledgement, BaselineMetric, Report
+from alerts.portal.filter_words import filters_in_words
 from alerts.portal.forms import AcknowledgeForm, ReportForm, ReportImportForm
 from alerts.portal.views import acknowledge_input, member_choices, tool_choices
 from alerts.search import ranked_first, reports_search
@@ -32,7 +33,7 @@ from alerts.services.acknowledgements import ack_is_overdue
 from alerts.services.provenance import report_verified_key
 from exchange.choices import Scope
 from exchange.portal.access import Portal, flatten_errors, member_view, safe_next, service_errors
-from exchange.portal.pages import api_validate, page_or_404, paginate, render_form_page, render_page
+from exchange.portal.pages import page_or_404, paginate, render_form_page, render_page, validate_all
 
 CHOICES = {
     "report_statuses": ReportStatus.choices,
@@ -41,7 +42,17 @@ CHOICES = {
     "ack_states": AckState.choices,
     "decisions": RelianceDecision.choices,
 }
-METRIC_FIELD_MAP = {"metrics": "metric_0"}
+
+
+REPORT_FILTER_LABELS = {
+    "status": ("Status", ""),
+    "tool": ("Tool", ""),
+    "publisher": ("Published by", "A member's code, e.g. FDA"),
+    "country": ("Country", "A country code, e.g. GB, or EU"),
+    "distribution": ("Shared with", ""),
+    "published_after": ("Published from", "Date and time in UTC"),
+    "published_before": ("Published before", "Date and time in UTC"),
+}
 
 
 def visible_report(portal: Portal, pk: Any) -> Report:
@@ -53,14 +64,13 @@ def visible_report(portal: Portal, pk: Any) -> Report:
 def report_list(request: HttpRequest, portal: Portal) -> HttpResponse:
     visible = selectors.reports_visible_to(member=portal.member)
     filterset = ReportFilter(request.GET or None, queryset=visible, request=request)
-    from django import forms
-
-    filterset.form.fields["tool"].widget = forms.Select(choices=[("", "Any tool"), *tool_choices()])
+    active_filters = filters_in_words(filterset, REPORT_FILTER_LABELS)
     queryset = filterset.qs
     search = request.GET.get("search", "").strip()
     queryset = reports_search(queryset, search)  # best match first when searched (alerts.search)
     queryset = ranked_first(queryset.select_related("publisher", "tool"), "-published_at", "-created_at")
     context = {**paginate(request, queryset), **CHOICES, "filterset": filterset, "search": search,
+               "active_filters": active_filters, "filters_open": bool(filterset.form.errors),
                "can_draft": portal.can(Scope.DRAFT), "can_import": portal.can(Scope.PUBLISH)}
     return render_page(request, portal, "alerts/report_list.html", context, section="reports")
 
@@ -128,10 +138,13 @@ def report_detail(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse
 def report_create(request: HttpRequest, portal: Portal) -> HttpResponse:
     form = ReportForm(request.POST or None, tools=tool_choices(), members=member_choices(portal),
                       initial={"country": portal.member.country})
-    if request.method == "POST" and form.is_valid():
-        data = api_validate(ReportInputSerializer, form.api_body(), form, field_map=METRIC_FIELD_MAP)
+    if request.method == "POST":
+        # Every problem at once: the form's checks and the API serializer's, each on its own row
+        # (the rows' field map is known once the form has cleaned).
+        form.is_valid()
+        data = validate_all(form, ReportInputSerializer, form.api_body, field_map=form.error_field_map())
         if data is not None:
-            with service_errors(form, field_map=METRIC_FIELD_MAP):
+            with service_errors(form, field_map=form.error_field_map()):
                 report = report_services.report_draft_create(actor=portal.user, member=portal.member, data=data)
                 messages.success(request, "Report saved as a draft. Check it, then publish it.")
                 return redirect("portal:report-detail", pk=report.pk)
@@ -162,10 +175,19 @@ def report_import(request: HttpRequest, portal: Portal) -> HttpResponse:
     return render_form_page(request, portal, "alerts/report_import.html", context, section="reports")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @member_view(Scope.PUBLISH)
 def report_publish(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
+    """GET: the review step (what is published, to whom; it cannot change afterwards); POST: publish."""
     report = visible_report(portal, pk)
+    if request.method == "GET":
+        if report.status != ReportStatus.DRAFT or report.publisher_id != portal.member.pk:
+            return redirect("portal:report-detail", pk=report.pk)
+        context = {
+            **_detail_context(portal, report),
+            "audience": list(selectors.report_audience_members(report).exclude(pk=portal.member.pk).order_by("code")),
+        }
+        return render_page(request, portal, "alerts/report_publish.html", context, section="reports")
     with service_errors(request):
         report_services.report_publish(actor=portal.user, member=portal.member, report=report)
         messages.success(request, "Report published.")

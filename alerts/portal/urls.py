@@ -34,6 +34,7 @@ urlpatterns = [
     path("alerts/<uuid:pk>/close/", views.alert_close, name="alert-close"),
     path("alerts/<uuid:pk>/withdraw/", views.alert_withdraw, name="alert-withdraw"),
     path("alerts/<uuid:pk>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
+    path("alerts/<uuid:pk>/acknowledge/carry-forward/", views.alert_carry_forward, name="alert-carry-forward"),
     path("alerts/<uuid:pk>/deadline/", views.alert_extend_deadline, name="alert-deadline"),
     path("alerts/<uuid:pk>/links/", link_views.alert_link_add, name="alert-link-add"),
     path("alerts/<uuid:pk>/links/<uuid:link_id>/remove/", link_views.alert_link_remove, name="alert-link-remove"),

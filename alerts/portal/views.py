@@ -122,6 +122,7 @@ def _detail_context(portal: Portal, alert: Alert, **forms: Any) -> dict[str, Any
     if not is_publisher:
         ack = ack_services.acknowledgement_of(alert=alert, member=portal.member)
         context["my_ack"] = ack
+        context["my_previous"] = ack_services.ack_previous(ack)
         context["ack_overdue"] = ack_services.ack_is_overdue(ack)
         context["ack_complete"] = ack.state in ACK_COMPLETE
         context["can_ack"] = portal.can(Scope.ACKNOWLEDGE) and alert.status in (
@@ -182,6 +183,21 @@ def alert_acknowledge(request: HttpRequest, portal: Portal, pk: Any) -> HttpResp
             messages.success(request, f"{alert.reference}: your member's acknowledgement is now "
                                       f"'{ack.get_state_display()}'.")
             return redirect(safe_next(request, reverse("portal:alert-detail", args=[alert.pk]) + "#acknowledge"))
+    context = _detail_context(portal, alert, ack_form=form)
+    return render_page(request, portal, "alerts/alert_detail.html", context, section="alerts", status=400)
+
+
+@require_POST
+@member_view(Scope.ACKNOWLEDGE)
+def alert_carry_forward(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
+    """After a material amendment: answer the new revision as the member answered the earlier one."""
+    alert = visible_alert(portal, pk)
+    form = AcknowledgeForm()
+    with service_errors(form):
+        ack = ack_services.acknowledgement_carry_forward(actor=portal.user, alert=alert)
+        messages.success(request, f"{alert.reference}: your answer to the earlier revision now answers revision "
+                                  f"{ack.revision} ('{ack.get_state_display()}').")
+        return redirect(reverse("portal:alert-detail", args=[alert.pk]) + "#acknowledge")
     context = _detail_context(portal, alert, ack_form=form)
     return render_page(request, portal, "alerts/alert_detail.html", context, section="alerts", status=400)
 

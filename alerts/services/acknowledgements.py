@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from alerts.choices import ACK_COMPLETE, ACK_STATE_RANK, AckState, AlertStatus
+from alerts.choices import ACK_COMPLETE, ACK_STATE_RANK, AckState, AlertStatus, RelianceDecision
 from alerts.models import Acknowledgement, AcknowledgementEntry, Alert
 from alerts.notices import alert_notice
 from alerts.selectors import alert_audience_members
@@ -27,6 +27,8 @@ from exchange.services.events import event_record
 from exchange.services.mail import reminder_email_write
 from exchange.services.matching import members_matching
 
+RATIONALE_REQUIRED = frozenset({RelianceDecision.ADAPT, RelianceDecision.DECLINE})
+
 
 def deadline_for(severity: str, start: datetime) -> datetime | None:
     hours = settings.ACK_DEADLINE_HOURS.get(severity)
@@ -40,6 +42,20 @@ def ack_is_overdue(ack: Acknowledgement, now: datetime | None = None) -> bool:
 def acknowledgements_overdue(now: datetime | None = None) -> QuerySet[Acknowledgement]:
     """The rule of `ack_is_overdue` as a query (what /metrics counts): the model's one rule."""
     return Acknowledgement.objects.overdue(now)
+
+
+def ack_previous(ack: Acknowledgement) -> dict[str, Any] | None:
+    """The member's last answer to an earlier revision (what a material amendment asked again), or None.
+
+    Reads the prefetched history: its last entry about a revision before the current one."""
+    if ack._state.adding:
+        return None
+    earlier = [e for e in ack.history.all() if e.revision < ack.revision]
+    if not earlier:
+        return None
+    last = earlier[-1]
+    return {"revision": last.revision, "state": last.state, "decision": last.decision,
+            "rationale": last.rationale, "comment": last.comment, "at": last.at}
 
 
 def ack_render(ack: Acknowledgement, *, alert_id: Any = None) -> dict[str, Any]:
@@ -58,8 +74,10 @@ def ack_render(ack: Acknowledgement, *, alert_id: Any = None) -> dict[str, Any]:
         "decision": ack.decision,
         "rationale": ack.rationale,
         "updated_at": ack.updated_at,
+        "previous": ack_previous(ack),
         "history": [
-            {"state": e.state, "at": e.at, "by": e.by_email, "comment": e.comment, "revision": e.revision}
+            {"state": e.state, "at": e.at, "by": e.by_email, "comment": e.comment, "revision": e.revision,
+             "decision": e.decision, "rationale": e.rationale}
             for e in history
         ],
     }
@@ -219,6 +237,22 @@ def acknowledgement_set(
     return ack
 
 
+def answer_check(*, state: str, comment: str, decision: str | None, rationale: str) -> None:
+    """What an answer must say, every problem at once: `action_taken` a comment, `adapt` and
+    `decline` a rationale, a rationale a decision."""
+    errors: dict[str, list[str]] = {}
+    if state == AckState.ACTION_TAKEN and not comment:
+        errors["comment"] = ["required for action_taken: say what was done"]
+    if decision in RATIONALE_REQUIRED and not rationale:
+        errors["rationale"] = [f"required for the decision {decision}: say why"]
+    if rationale and not decision:
+        # A rationale explains a reliance decision; alone it reads as "— —" to the publisher.
+        errors["decision"] = ["required with a rationale"]
+    if errors:
+        detail = "; ".join(f"{field}: {messages[0]}" for field, messages in errors.items())
+        raise ValidationFailed(detail + ".", errors=errors)
+
+
 def answer_apply(
     *,
     subject: dict[str, Any],
@@ -232,15 +266,14 @@ def answer_apply(
 ) -> tuple[Acknowledgement, bool]:
     """Record a member's answer (forward-only, one history entry per change). Returns (ack, changed)."""
     comment = comment.strip()
-    if state == AckState.ACTION_TAKEN and not comment:
-        raise ValidationFailed(
-            "comment: 'action_taken' needs a comment saying what was done.", errors={"comment": ["required for action_taken"]}
-        )
     Acknowledgement.objects.bulk_create(
         [Acknowledgement(member=member, revision=revision, **subject)], ignore_conflicts=True
     )
     ack = Acknowledgement.objects.select_for_update(of=("self",)).select_related("member").get(member=member, **subject)
     before = {"state": ack.state, "decision": ack.decision, "rationale": ack.rationale, "revision": ack.revision}
+    new_decision = ack.decision if decision is None else decision
+    new_rationale = ack.rationale if rationale is None else rationale.strip()
+    answer_check(state=state, comment=comment, decision=new_decision, rationale=new_rationale)
     if ack.state is not None and ACK_STATE_RANK[state] < ACK_STATE_RANK[ack.state]:
         raise Conflict(
             f"The acknowledgement is already '{ack.state}'; states only move forward "
@@ -250,29 +283,23 @@ def answer_apply(
     now = timezone.now()
     changed_fields: list[str] = []
     if ack.state != state:
-        AcknowledgementEntry.objects.create(
-            acknowledgement=ack, revision=ack.revision, state=state, at=now, by=actor, by_email=actor.email,
-            comment=comment,
-        )
         ack.state = state
         ack.acknowledged_at = ack.acknowledged_at or now
         if state in ACK_COMPLETE:
             ack.completed_at = now
         changed_fields += ["state", "acknowledged_at", "completed_at"]
-    if decision is not None and decision != ack.decision:
-        ack.decision = decision
+    if new_decision != ack.decision:
+        ack.decision = new_decision
         changed_fields.append("decision")
-    if rationale is not None and rationale.strip() != ack.rationale:
-        ack.rationale = rationale.strip()
+    if new_rationale != ack.rationale:
+        ack.rationale = new_rationale
         changed_fields.append("rationale")
-    if ack.rationale and not ack.decision:
-        # A rationale explains a reliance decision; alone it reads as "— —" to the publisher.
-        raise ValidationFailed(
-            "decision: a rationale explains a reliance decision; give the decision too.",
-            errors={"decision": ["required with a rationale"]},
-        )
     if not changed_fields:
         return ack, False  # repeating the current answer changes nothing
+    AcknowledgementEntry.objects.create(  # the answer after this change, for this revision
+        acknowledgement=ack, revision=ack.revision, state=state, at=now, by=actor, by_email=actor.email,
+        comment=comment, decision=ack.decision, rationale=ack.rationale,
+    )
     ack.updated_at = now
     ack.save(update_fields=[*changed_fields, "updated_at"])
     after = {"state": ack.state, "decision": ack.decision, "rationale": ack.rationale, "revision": ack.revision}
@@ -280,6 +307,24 @@ def answer_apply(
     audit_record(actor=actor, action="acknowledgement.updated", object_type="acknowledgement", object_id=ack.pk,
                  before=before, after={**after, **subject_ref, "comment": comment})
     return ack, True
+
+
+@audited_write
+def acknowledgement_carry_forward(*, actor: User, alert: Alert) -> Acknowledgement:
+    """Answer the current revision as the member answered the earlier one (one click after a
+    material amendment): the same state, decision and rationale, the comment saying so."""
+    member = actor.member
+    if member is None:
+        raise PermissionRefused("Acknowledgements are given by member users.")
+    ack = acknowledgement_of(alert=alert, member=member)
+    previous = ack_previous(ack)
+    if previous is None:
+        raise Conflict("There is no earlier answer to carry forward to this revision.",
+                       errors={"state": ["no earlier answer to carry forward"]})
+    note = f"Carried forward from revision {previous['revision']}."
+    comment = f"{note} {previous['comment']}".strip()
+    return acknowledgement_set(actor=actor, alert=alert, state=previous["state"], comment=comment,
+                               decision=previous["decision"], rationale=previous["rationale"])
 
 
 def _ack_event(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from alerts.choices import PROPORTION_METRICS, Distribution, ReportStatus, metric_range
-from alerts.jurisdictions import is_jurisdiction
+from alerts.jurisdictions import jurisdiction_problem
 from alerts.models import (
     Acknowledgement,
     Report,
@@ -106,41 +108,73 @@ def _check_metric(path: str, item: dict[str, Any], sample_size: int) -> dict[str
             "denominator": den, "ci_method": ci_method}
 
 
+T = TypeVar("T")
+
+
+class _Problems:
+    """Every problem of a report at once (one round trip for the person filling the form)."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+
+    def check(self, step: Callable[[], T]) -> T | None:
+        try:
+            return step()
+        except ReportInvalid as exc:
+            for path, messages in (exc.errors or {}).items():
+                self.errors.setdefault(path, []).extend(messages)
+            return None
+
+    def add(self, path: str, message: str) -> None:
+        self.errors.setdefault(path, []).append(message)
+
+    def raise_any(self) -> None:
+        if self.errors:
+            detail = "; ".join(f"{path}: {messages[0]}" for path, messages in self.errors.items())
+            raise ReportInvalid(detail, errors=self.errors)
+
+
+def _check_metrics(problems: _Problems, path: str, items: list[dict[str, Any]], sample: int) -> list[dict[str, Any]]:
+    seen: set[str] = set()
+    cleaned = []
+    for index, item in enumerate(items):
+        if item["metric"] in seen:
+            problems.add(f"{path}[{index}].metric", f"{item['metric']} is listed twice")
+        seen.add(item["metric"])
+        checked = problems.check(partial(_check_metric, f"{path}[{index}]", item, sample))
+        if checked is not None:
+            cleaned.append(checked)
+    return cleaned
+
+
 def report_validate(data: dict[str, Any]) -> dict[str, Any]:
-    """Domain rules beyond field types; returns the cleaned metrics and subgroups."""
+    """Domain rules beyond field types, every problem at once; returns the cleaned metrics and subgroups."""
+    problems = _Problems()
     if data["period_end"] <= data["period_start"]:
-        raise _fail("period_end", "the period must end after it starts")
-    if not is_jurisdiction(data["country"]):
-        raise _fail("country", f"{data['country']!r} is not an ISO 3166-1 alpha-2 code")
+        problems.add("period_end", "the period must end after it starts")
+    problem = jurisdiction_problem(data["country"])
+    if problem is not None:
+        problems.add("country", problem)
+    else:
+        data["country"] = data["country"].strip().upper()
     sample = data["sample_size"]
     metrics = data.get("metrics") or []
     if not metrics:
-        raise _fail("metrics", "a report measures at least one metric")
-    seen: set[str] = set()
-    cleaned = []
-    for index, item in enumerate(metrics):
-        if item["metric"] in seen:
-            raise _fail(f"metrics[{index}].metric", f"{item['metric']} is listed twice")
-        seen.add(item["metric"])
-        cleaned.append(_check_metric(f"metrics[{index}]", item, sample))
+        problems.add("metrics", "a report measures at least one metric")
+    cleaned = _check_metrics(problems, "metrics", metrics, sample)
     subgroups = []
     labels: set[str] = set()
     for g_index, group in enumerate(data.get("subgroups") or []):
         label = group["label"].strip()
         if not label or label.lower() in labels:
-            raise _fail(f"subgroups[{g_index}].label", "labels must be present and distinct")
+            problems.add(f"subgroups[{g_index}].label", "labels must be present and distinct")
         labels.add(label.lower())
-        group_seen: set[str] = set()
-        group_metrics = []
-        for m_index, item in enumerate(group.get("metrics") or []):
-            if item["metric"] in group_seen:
-                raise _fail(f"subgroups[{g_index}].metrics[{m_index}].metric", "listed twice")
-            group_seen.add(item["metric"])
-            group_metrics.append(_check_metric(f"subgroups[{g_index}].metrics[{m_index}]", item, sample))
-        if not group_metrics:
-            raise _fail(f"subgroups[{g_index}].metrics", "a subgroup measures at least one metric")
+        group_metrics = _check_metrics(problems, f"subgroups[{g_index}].metrics", group.get("metrics") or [], sample)
+        if not group.get("metrics"):
+            problems.add(f"subgroups[{g_index}].metrics", "a subgroup measures at least one metric")
         subgroups.append({"label": label, "dimension": (group.get("dimension") or "").strip(),
                           "metrics": group_metrics})
+    problems.raise_any()
     return {"metrics": cleaned, "subgroups": subgroups}
 
 

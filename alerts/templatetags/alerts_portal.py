@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 
 from alerts.inquiry_selectors import inquiries_awaiting
-from alerts.models import ToolVersion
+from alerts.models import Acknowledgement, ToolVersion
 from alerts.selectors import inbox_for, reliance_reviews_open_for
+from alerts.services.acknowledgements import ack_previous
 from exchange.portal.access import Portal
 
 register = template.Library()
@@ -26,3 +29,10 @@ def inbox_count(portal: Portal | None) -> int:
 def registered_versions() -> list[ToolVersion]:
     """Every registered, not withdrawn version with its tool: what the version fields suggest."""
     return list(ToolVersion.objects.filter(withdrawn=False).select_related("tool").order_by("tool__name", "created_at")[:1000])
+
+
+@register.filter
+def previous_answer(ack: Acknowledgement | None) -> dict[str, Any] | None:
+    """`{% with previous=ack|previous_answer %}`: the member's last answer to an earlier revision
+    (from the prefetched history), or None."""
+    return ack_previous(ack) if ack is not None else None

@@ -12,6 +12,7 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.http import HttpResponse
 from django.views.generic import FormView
 
+from exchange.links import site_url
 from exchange.models import User
 from exchange.services.chain import audited_transaction
 from exchange.services.members import user_password_record
@@ -25,6 +26,10 @@ class InviteAwarePasswordResetForm(PasswordResetForm):
 
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = InviteAwarePasswordResetForm
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        self.extra_email_context = {"site_url": site_url()}  # the link's base is SITE_URL, never the request's host
+        return super().form_valid(form)
 
 
 class AuditedPasswordMixin(FormView[Any]):

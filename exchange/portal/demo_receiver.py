@@ -13,6 +13,7 @@ answers 404.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,13 @@ def _store(entry: dict[str, Any]) -> None:
 
 def _received(member_code: str) -> list[dict[str, Any]]:
     """The stored messages addressed to the member's own endpoints, newest first."""
-    return [entry for entry in reversed(_entries()) if entry.get("member") == member_code]
+    received = [dict(entry) for entry in reversed(_entries()) if entry.get("member") == member_code]
+    for entry in received:  # shown like every other time in the portal, not as ISO text
+        try:
+            entry["at"] = datetime.fromisoformat(entry["at"])
+        except (KeyError, TypeError, ValueError):
+            entry["at"] = None
+    return received
 
 
 @csrf_exempt

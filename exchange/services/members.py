@@ -11,6 +11,7 @@ from django.db.models import Model
 
 from exchange.choices import MemberStatus, Role
 from exchange.errors import Conflict, NotFound, ValidationFailed
+from exchange.jurisdictions import jurisdiction_problem
 from exchange.models import Member, User
 from exchange.selectors import admins_active
 from exchange.services.audit import audit_record, audit_record_change
@@ -59,6 +60,8 @@ def member_create(*, actor: User | None, code: str, name: str, country: str) -> 
     code = code.strip().upper()
     member = Member(code=code, name=name.strip(), country=country.strip().upper())
     _full_clean(member)
+    if (problem := jurisdiction_problem(member.country)) is not None:
+        raise ValidationFailed(f"country: {problem}.", errors={"country": [problem]})
     if code == NETWORK_CODE:
         raise ValidationFailed(
             f"code: {NETWORK_CODE} is reserved for the network's own signing keys.",
@@ -85,6 +88,8 @@ def member_update(*, actor: User | None, member: Member, **changes: Any) -> Memb
     for field, value in changes.items():
         setattr(member, field, value)
     _full_clean(member)
+    if "country" in changes and (problem := jurisdiction_problem(member.country)) is not None:
+        raise ValidationFailed(f"country: {problem}.", errors={"country": [problem]})
     member.save(update_fields=[*changes.keys(), "updated_at"])
     after = _member_state(member)
     action = "member.updated"

@@ -18,6 +18,7 @@ from django.core.validators import validate_email
 
 from exchange.choices import EventType
 from exchange.errors import ValidationFailed
+from exchange.jurisdictions import jurisdiction_problem
 from exchange.models import Member, WebhookEndpoint
 from exchange.services.matching import LIST_FILTERS, ListFilter, squash_spaces
 from exchange.vocabularies import ALERT_TYPES, SEVERITIES
@@ -116,7 +117,7 @@ def _tools_refused(values: list[str]) -> list[str]:
 
 
 def _jurisdictions_refused(values: list[str]) -> list[str]:
-    return [f"{j!r} is not an ISO 3166-1 alpha-2 code (or EU)" for j in values if len(j) != 2 or not j.isalpha()]
+    return [problem for problem in map(jurisdiction_problem, values) if problem is not None]
 
 
 def _publishers_refused(values: list[str]) -> list[str]:

@@ -131,3 +131,21 @@ def last_of(items: Any) -> Any:
     """The last item of a list or (prefetched) queryset, or None."""
     values = list(items or [])
     return values[-1] if values else None
+
+
+# Django's and DRF's own messages say "this field" and nothing else: in the error summary, far from
+# the field, they are told with the field's name.
+_GENERIC_STARTS = ("This field ", "Enter a valid", "Enter a whole number", "Enter a number", "Select a valid choice",
+                   "Ensure this value", "A valid ", "Not a valid", "This value ", "Must be a")
+
+
+@register.filter
+def error_in_words(error: Any, field: Any) -> str:
+    """`{{ error|error_in_words:field }}`: the message, naming its field when the message does not."""
+    message = str(error)
+    label = str(getattr(field, "label", "") or "").split(" — ")[0].split(" (optional")[0].strip()
+    if not label or not message.startswith(_GENERIC_STARTS):
+        return message
+    if message in ("This field is required.", "This field may not be blank.", "This field may not be null."):
+        return f"{label}: required."
+    return f"{label}: {message[0].lower()}{message[1:]}"

@@ -25,6 +25,22 @@
     });
   }
 
+  // --- Narrow screens: tables stack into cards; each cell is labelled by its column header. ----
+  function labelCells() {
+    document.querySelectorAll(".table-wrap table").forEach(function (table) {
+      var heads = [];
+      table.querySelectorAll("thead th").forEach(function (th) { heads.push(th.textContent.trim()); });
+      if (!heads.length) { return; }
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        Array.prototype.forEach.call(row.children, function (cell, index) {
+          if (cell.tagName === "TD" && !cell.hasAttribute("data-label") && heads[index] && !cell.hasAttribute("colspan")) {
+            cell.setAttribute("data-label", heads[index]);
+          }
+        });
+      });
+    });
+  }
+
   // --- Ask before irreversible actions (withdraw, revoke, rotate, delete). ---------------------
   function confirmSubmits() {
     document.addEventListener("submit", function (event) {
@@ -217,6 +233,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    labelCells();
     scrollableTables();
     errorSummary();
     document.querySelectorAll("input[data-picker]").forEach(picker);

@@ -41,7 +41,7 @@ def api_json(data: Any) -> Any:
 def event_object(event: Event) -> dict[str, Any]:
     """The object inside a webhook's `data` (its envelope keys and an alert's signed revision removed)."""
     data = json.loads(webhook_body(event, 1))["data"]
-    extra = ("event_id", "sequence", "amendment", "signed_revision") + (("signature",) if "signed_revision" in data else ())
+    extra = ("event_id", "sequence", "link", "amendment", "signed_revision") + (("signature",) if "signed_revision" in data else ())
     return {key: value for key, value in data.items() if key not in extra}
 
 

@@ -46,3 +46,20 @@ def test_seed_demo_twice_duplicates_nothing_and_keeps_the_chain_intact() -> None
     token = re.search(r"admin@mhra\.example\s+(sax_\S+)", second_output.getvalue())
     assert token is not None
     assert ApiCaller(user=None, token=token.group(1)).get("/api/v1/me/").json()["member"]["code"] == "MHRA"
+
+
+@pytest.mark.django_db
+def test_the_demo_has_overdue_and_near_deadline_requests_in_each_signed_in_inbox() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from alerts.models import Acknowledgement
+    from alerts.selectors import inbox_for
+
+    call_command("seed_demo", "--no-tokens", stdout=StringIO())
+    now = timezone.now()
+    for code in ("FDA", "MHRA"):
+        inbox = inbox_for(member=Member.objects.get(code=code))
+        assert inbox.filter(pk__in=Acknowledgement.objects.overdue(now).values("pk")).exists(), code
+        assert inbox.filter(deadline__gt=now, deadline__lte=now + timedelta(hours=6)).exists(), code

@@ -83,6 +83,10 @@ BAD_VALUES = [
     ("LOG_FORMAT", "xml"),
     ("LOG_LEVEL", "loud"),
     ("DATABASE_CONNECT_TIMEOUT", "-3"),
+    ("SITE_URL", "exchange.example"),
+    ("SITE_URL", "ftp://exchange.example"),
+    ("SITE_URL", "https://exchange.example/?next=1"),
+    ("SITE_URL", "https://"),
 ]
 
 
@@ -141,6 +145,21 @@ def test_debug_0_without_a_signing_keys_secret_stops_start_up_naming_it(bare_env
 
     bare_env.setenv("SITE_URL", "https://exchange.example")
     assert runpy.run_path(str(BASE_DIR / "config" / "settings.py"))["SIGNING_KEYS_SECRET"] == "x" * 40
+
+
+def test_debug_0_without_a_site_url_stops_start_up_naming_it(bare_env: pytest.MonkeyPatch) -> None:
+    bare_env.setenv("DEBUG", "0")
+    bare_env.setenv("SIGNING_KEYS_SECRET", "x" * 40)
+
+    with pytest.raises(ImproperlyConfigured, match="SITE_URL is required when DEBUG=0"):
+        runpy.run_path(str(BASE_DIR / "config" / "settings.py"))
+
+    bare_env.setenv("SITE_URL", "https://exchange.example/")
+    assert runpy.run_path(str(BASE_DIR / "config" / "settings.py"))["SITE_URL"] == "https://exchange.example"
+
+
+def test_site_url_defaults_to_the_development_server(bare_env: pytest.MonkeyPatch) -> None:
+    assert runpy.run_path(str(BASE_DIR / "config" / "settings.py"))["SITE_URL"] == "http://127.0.0.1:8000"
 
 
 def test_the_embedded_default_generates_a_private_signing_keys_secret_once(

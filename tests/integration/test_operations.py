@@ -127,7 +127,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "SIGNING_KEYS_SECRET": SIGNING_KEYS_SECRET,
             "LOG_FORMAT": "json",
             "DEBUG": "0",
-            "SITE_URL": "https://exchange.example",
+            "SITE_URL": "https://exchange.example",  # required with DEBUG=0
         }
         manage(env, "migrate", "--noinput")
         tokens = django_script(env, f"RECEIVER_URL = {receiver.url('/fda')!r}\n" + SEED)

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from alerts.demo.data import ALERTS, DEMO_PASSWORD, MEMBERS, RELIANCE, REPORTS, ROLES, TOOLS, VERSIONS
 from alerts.demo.inquiries import seed_requests
-from alerts.demo.network import seed_answers, seed_subscriptions
+from alerts.demo.network import seed_answers, seed_deadlines, seed_subscriptions
 from alerts.models import Alert, Authorization, Report, Signal, Tool, ToolVersion
 from alerts.services.alerts import alert_amend, alert_close, alert_draft_create, alert_publish, alert_withdraw
 from alerts.services.reports import report_draft_create, report_publish
@@ -71,6 +71,8 @@ class Command(BaseCommand):
 
         self.stdout.write(self.style.MIGRATE_HEADING("Answers from the audience"))
         seed_answers(say=lambda text: self.stdout.write(f"  {text}"))
+        self.stdout.write(self.style.MIGRATE_HEADING("Deadlines (one overdue and one due soon per inbox)"))
+        seed_deadlines(say=lambda text: self.stdout.write(f"  {text}"))
 
         self.stdout.write(self.style.MIGRATE_HEADING("Information requests between members"))
         seed_requests(say=lambda text: self.stdout.write(f"  {text}"))

@@ -11,7 +11,9 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from exchange.choices import EventType
+from exchange.links import event_link
 from exchange.models import Event, PersonalEmail
+from exchange.vocabularies import LABELS
 
 
 def _iso(at: datetime) -> str:
@@ -32,6 +34,9 @@ def _webhook_template(event: Event) -> tuple[str, str]:
     data: dict[str, Any] = {"event_id": str(event.pk), "sequence": _SEQUENCE_MARK}
     payload = event.payload if isinstance(event.payload, dict) else {}
     data.update({key: value for key, value in payload.items() if key not in data})
+    link = event_link(event.object_type, event.object_id, payload)
+    if link is not None and "link" not in data:
+        data["link"] = link  # the page showing the object, under SITE_URL
     body = {"type": event.type, "timestamp": _iso(event.created_at), "data": data}
     text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
     head, _, tail = text.partition(_SEQUENCE_TEXT)
@@ -59,8 +64,9 @@ def email_content(event: Event) -> tuple[str, str, str]:
         "label": label,
         "title": title,
         "payload": payload,
+        "link": event_link(event.object_type, event.object_id, payload),
         "details": [
-            (name, payload[key])
+            (name, LABELS.of(key, payload[key]))
             for key, name in (
                 ("reference", "Reference"), ("publisher", "Published by"), ("alert_reference", "Alert"),
                 ("alert_title", "Title"), ("member", "Member"), ("summary", "Summary"),

@@ -128,7 +128,11 @@ def test_the_decision_may_change_without_a_new_state(network: Network, alert: Al
 
     assert response.status_code == 200
     assert (response.json()["decision"], response.json()["rationale"]) == ("decline", "Not marketed.")
-    assert _history(alert, "FDA") == ["assessing"]  # the state did not change: no history entry
+    # a changed decision is a change: one more entry, with the same state and the new decision
+    history = response.json()["history"]
+    assert [(e["state"], e["decision"], e["rationale"]) for e in history] == [
+        ("assessing", "adapt", "Different firmware here."), ("assessing", "decline", "Not marketed.")
+    ]
 
 
 def test_an_unknown_state_or_decision_is_a_400(alert: Alert, callers: Callers) -> None:

@@ -89,7 +89,7 @@ def _check_cap(root: Any, alert: Alert, tools: list[Tool], state: str) -> None:
     identifier, sender = text("cap:identifier"), text("cap:sender")
     assert identifier
     assert not CAP_FORBIDDEN.search(identifier)
-    assert sender == "MHRA@testserver"
+    assert sender == "MHRA@127.0.0.1"
     assert not CAP_FORBIDDEN.search(sender)
     assert SENT.match(text("cap:sent"))
     assert text("cap:status") == ("Draft" if state == "draft" else "Actual")
@@ -136,9 +136,9 @@ def _check_cap(root: Any, alert: Alert, tools: list[Tool], state: str) -> None:
     assert _as_xml(alert.summary) in t("cap:description")
     web = t("cap:web")
     if alert.distribution == "public" and state != "draft":
-        assert web == f"http://testserver/public/alerts/{alert.reference}/"
+        assert web == f"http://127.0.0.1:8000/public/alerts/{alert.reference}/"
     else:
-        assert web == f"http://testserver/alerts/{alert.pk}/"
+        assert web == f"http://127.0.0.1:8000/alerts/{alert.pk}/"
     params = _params(info)
     assert ("sax-alert-id", str(alert.pk)) in params
     assert ("tool-1", "LungScan AI (Quillfeather Imaging Ltd)") in params

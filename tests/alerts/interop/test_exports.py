@@ -159,7 +159,7 @@ def test_the_public_cap_path_serves_public_alerts_only(network: Network, tools: 
     cap_schema.assertValid(root)
     assert _text(root, "cap:scope") == "Public"
     assert _text(root, "cap:info/cap:headline") == "Public one"
-    assert _text(root, "cap:info/cap:web") == f"http://testserver/public/alerts/{public.reference}/"
+    assert _text(root, "cap:info/cap:web") == f"http://127.0.0.1:8000/public/alerts/{public.reference}/"
     assert _text(etree.fromstring(client.get(f"/public/alerts/{withdrawn.reference}/cap.xml").content),
                  "cap:msgType") == "Cancel"
     for alert in hidden:
@@ -186,9 +186,9 @@ def test_every_atom_entry_links_its_public_page_and_its_cap_message(network: Net
         cap_href = links[("alternate", "application/cap+xml")]
         page_href = links[("alternate", None)]
         reference = page_href.rstrip("/").rsplit("/", 1)[-1]
-        assert page_href == f"http://testserver/public/alerts/{reference}/"
-        assert cap_href == f"http://testserver/public/alerts/{reference}/cap.xml"
-        cap = etree.fromstring(client.get(cap_href.removeprefix("http://testserver")).content)
+        assert page_href == f"http://127.0.0.1:8000/public/alerts/{reference}/"
+        assert cap_href == f"http://127.0.0.1:8000/public/alerts/{reference}/cap.xml"
+        cap = etree.fromstring(client.get(cap_href.removeprefix("http://127.0.0.1:8000")).content)
         assert _text(cap, "cap:info/cap:headline") == by_reference[reference].title
 
 

@@ -239,7 +239,7 @@ def test_submit_and_publish_a_report_and_import_a_csv(
     }
     refused = client.post("/reports/new/", {**data, "value_0": "1.4", "numerator_0": "", "denominator_0": ""})
     assert refused.status_code == 400
-    assert "sensitivity is a proportion: 1.4 is outside [0, 1]" in refused.content.decode()
+    assert "Value (1): 1.4 is outside 0–1 for Sensitivity." in refused.content.decode()
     response = client.post("/reports/new/", data)
     assert response.status_code == 302
     report = Report.objects.get()
@@ -281,7 +281,8 @@ def test_a_report_is_acknowledged_by_a_member_where_the_tool_is_authorised(
     report_publish(actor=publisher, member=publisher.member, report=report)
     client = page(network.fda.assessor)
     assert "Performance report" in client.get("/").content.decode()
-    response = client.post(f"/reports/{report.pk}/acknowledge/", {"state": "not_applicable", "decision": "decline"})
+    response = client.post(f"/reports/{report.pk}/acknowledge/", {"state": "not_applicable", "decision": "decline",
+                                                                      "rationale": "Not marketed in the US."})
     assert response.status_code == 302
     ack = Acknowledgement.objects.get(report=report, member__code="FDA")
     assert (ack.state, ack.decision) == ("not_applicable", "decline")

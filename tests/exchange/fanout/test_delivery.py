@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
@@ -53,7 +54,9 @@ def test_a_matching_event_reaches_the_receiver_signed(network: Network, receiver
         "type": "alert.published",
         "timestamp": body["timestamp"],
         "data": {"event_id": str(event.pk), "sequence": sequence, "id": "a1", "title": "Missed nodules",
-                 "severity": "high"},
+                 "severity": "high",
+                 # the page showing the object, under SITE_URL (the alerts app says where alerts are read)
+                 "link": f"{settings.SITE_URL}/alerts/{event.object_id}/"},
     }
     assert request.body == webhook_body(Event.objects.get(pk=event.pk), sequence)
     delivery = Delivery.objects.get(endpoint=endpoint)

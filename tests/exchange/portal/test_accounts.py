@@ -90,7 +90,7 @@ def test_password_reset_by_e_mail(member_user: User) -> None:
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body
-    link = re.search(r"http://testserver(/accounts/password/reset/[^\s]+)", body)
+    link = re.search(r"http://127.0.0.1:8000(/accounts/password/reset/[^\s]+)", body)
     assert link is not None, body
     form = client.get(link.group(1), follow=True)
     assert "Set a new password" in form.content.decode()
