@@ -250,6 +250,7 @@ def alerts_for_export(queryset: QuerySet[Alert]) -> QuerySet[Alert]:
         "jurisdiction_rows",
         Prefetch("recipient_rows", queryset=AlertRecipient.objects.select_related("member")),
         Prefetch("revisions", queryset=AlertRevision.objects.order_by("number")),
+        Prefetch("translations", queryset=AlertTranslation.objects.select_related("member")),
     )
 
 

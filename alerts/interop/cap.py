@@ -14,7 +14,8 @@ from lxml import etree
 
 from alerts.choices import AlertType, Distribution, Severity
 from alerts.interop.common import Links, Message, alert_messages, jurisdiction_name, utc_iso
-from alerts.models import Alert, AlertRevision
+from alerts.languages import translation_for
+from alerts.models import Alert, AlertRevision, AlertTranslation
 from exchange.text import xml_safe
 
 CAP_NAMESPACE = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -164,13 +165,8 @@ def _scope(b: _Builder, root: Any, alert: Alert) -> None:
 
 
 def _info_head(b: _Builder, info: Any, alert: Alert, message: Message, links: Links) -> None:
-    b.element(info, "language", "en")
-    b.element(info, "category", "Health")
-    b.element(info, "event", f"{AlertType(alert.alert_type).label} — AI medical tool")
-    b.element(info, "responseType", "AllClear" if message.kind == "closed" else CAP_RESPONSE[AlertType(alert.alert_type)])
-    b.element(info, "urgency", cap_urgency(alert))
-    b.element(info, "severity", CAP_SEVERITY[Severity(alert.severity)])
-    b.element(info, "certainty", CAP_CERTAINTY[AlertType(alert.alert_type)])
+    b.element(info, "language", alert.language)
+    _info_kind(b, info, alert, message)
     b.pair(info, "eventCode", "SAX-ALERT-TYPE", alert.alert_type)
     for code in alert.imdrf_codes or []:
         b.pair(info, "eventCode", "IMDRF-AET", code)
@@ -185,6 +181,54 @@ def _info_head(b: _Builder, info: Any, alert: Alert, message: Message, links: Li
         b.element(info, "instruction", alert.recommended_actions)
     b.element(info, "web", links.page(alert))
     b.element(info, "contact", f"{alert.publisher.name} ({alert.publisher.code})")
+
+
+def _info_kind(b: _Builder, info: Any, alert: Alert, message: Message) -> None:
+    """category … certainty: the same in every language's info block."""
+    b.element(info, "category", "Health")
+    b.element(info, "event", f"{AlertType(alert.alert_type).label} — AI medical tool")
+    b.element(info, "responseType", "AllClear" if message.kind == "closed" else CAP_RESPONSE[AlertType(alert.alert_type)])
+    b.element(info, "urgency", cap_urgency(alert))
+    b.element(info, "severity", CAP_SEVERITY[Severity(alert.severity)])
+    b.element(info, "certainty", CAP_CERTAINTY[AlertType(alert.alert_type)])
+
+
+def _translated_info(b: _Builder, root: Any, alert: Alert, message: Message, links: Links,
+                     translation: AlertTranslation) -> None:
+    """One more `info` block in a translation's language (SPEC §10.5): the translated headline, text and
+    instructions, saying who translated it; the publisher's block stays first and authoritative."""
+    info = b.element(root, "info")
+    b.element(info, "language", translation.language)
+    _info_kind(b, info, alert, message)
+    b.pair(info, "eventCode", "SAX-ALERT-TYPE", alert.alert_type)
+    if alert.published_at is not None:
+        b.element(info, "effective", utc_iso(alert.published_at))
+    b.element(info, "senderName", alert.publisher.name)
+    b.element(info, "headline", translation.title)
+    description = "\n\n".join(part for part in (translation.summary, translation.description) if part)
+    if description:
+        b.element(info, "description", description)
+    if translation.recommended_actions:
+        b.element(info, "instruction", translation.recommended_actions)
+    b.element(info, "web", links.page(alert))
+    b.pair(info, "parameter", "sax-alert-id", str(alert.pk))
+    b.pair(info, "parameter", "translated-by", translation.member.code)
+    b.pair(info, "parameter", "translation-source", translation.source)
+    b.pair(info, "parameter", "translation-of-revision", str(translation.revision))
+    if isinstance(translation.signature, dict) and isinstance(translation.signature.get("jws"), str):
+        b.pair(info, "parameter", "translation-jws-signature", str(translation.signature["jws"]))
+    _area(b, info, alert)
+
+
+def cap_translations(alert: Alert) -> list[AlertTranslation]:
+    """The current translation shown for each language other than the alert's own, in language order."""
+    current = [t for t in alert.translations.all() if not t.outdated]
+    chosen = []
+    for language in sorted({t.language for t in current}):
+        pick = translation_for(current, language=language, original=alert.language)
+        if pick is not None and pick.language == language:
+            chosen.append(pick)
+    return chosen
 
 
 def _tool_parameters(b: _Builder, info: Any, alert: Alert) -> None:
@@ -252,4 +296,6 @@ def cap_message(
     _info_head(b, info, alert, message, links)
     _parameters(b, info, alert, message, imdrf_terms, signature)
     _area(b, info, alert)
+    for translation in cap_translations(alert):
+        _translated_info(b, root, alert, message, links, translation)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
