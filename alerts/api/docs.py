@@ -106,7 +106,8 @@ OPERATIONS: dict[str, OperationDoc] = {
     "tools_versions_withdraw_create": doc(
         "Withdraw a mistaken version",
         "Marks the version withdrawn with a reason: it stays listed but no longer counts for specifiers, "
-        "reports or fix checks. Assessors and above (`draft`). Records an audit entry.",
+        "reports or fix checks. The member that registered it (`403` otherwise), assessors and above "
+        "(`draft`). Records an audit entry.",
     ),
     "alerts_fix_check_retrieve": doc(
         "Did the fix work?",

@@ -23,7 +23,7 @@ from alerts.versioning import (
     parse_specifier,
     version_text_check,
 )
-from exchange.errors import Conflict, ValidationFailed
+from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import Member, User
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
@@ -104,8 +104,11 @@ def tool_version_register(
 
 @audited_write
 def tool_version_withdraw(*, actor: User, tool_version: ToolVersion, reason: str) -> ToolVersion:
-    """A mistaken version is marked withdrawn with a reason; it is never edited or removed."""
+    """A mistaken version is marked withdrawn with a reason by the member that registered it; it is
+    never edited or removed."""
     row = ToolVersion.objects.select_for_update(of=("self",)).get(pk=tool_version.pk)
+    if not actor.is_staff and actor.member_id != row.registered_by_id:
+        raise PermissionRefused("Only the member that registered a version (or network staff) may withdraw it.")
     reason = reason.strip()
     if not reason:
         raise ValidationFailed("reason: say why the version is withdrawn.", errors={"reason": ["required"]})

@@ -51,10 +51,11 @@ def test_a_mistaken_version_is_withdrawn_with_a_reason_and_stops_counting(
 ) -> None:
     row = ToolVersion.objects.get(tool=versioned, version="3.3.1")
     url = f"{versions_url(versioned)}{row.pk}/withdraw/"
-    assert "reason" in assert_problem(callers("FDA").post(url, {}), 400)["errors"]
-    withdrawn = callers("FDA").post(url, {"reason": "Registered under the wrong tool"}).json()
+    assert_problem(callers("FDA").post(url, {"reason": "Not ours"}), 403)  # MHRA registered it
+    assert "reason" in assert_problem(callers("MHRA").post(url, {}), 400)["errors"]
+    withdrawn = callers("MHRA").post(url, {"reason": "Registered under the wrong tool"}).json()
     assert (withdrawn["withdrawn"], withdrawn["withdrawn_reason"]) == (True, "Registered under the wrong tool")
-    assert_problem(callers("FDA").post(url, {"reason": "again"}), 409)
+    assert_problem(callers("MHRA").post(url, {"reason": "again"}), 409)
     listed = callers("FDA").get(versions_url(versioned)).json()["results"]
     assert [(v["version"], v["withdrawn"]) for v in listed] == [
         ("3.1.0", False), ("3.2.0", False), ("3.3.1", True), ("3.4.0", False)]
