@@ -23,7 +23,7 @@ from alerts.models import (
 from alerts.payloads import alert_payload, revision_payload
 from alerts.references import reference_new
 from alerts.selectors import alert_audience, alerts_with_details
-from alerts.services.acknowledgements import acknowledgements_request
+from alerts.services import acknowledgements
 from alerts.services.distribution import recipients_resolve
 from alerts.services.facets import alert_facets
 from alerts.services.provenance import revision_sign
@@ -160,7 +160,7 @@ def _with_signed_revision(payload: dict[str, Any], revision: AlertRevision) -> d
 
 def _request_acknowledgements(alert: Alert, actor: User) -> None:
     """In the publishing transaction: the inbox shows the request as soon as the publication commits."""
-    acknowledgements_request(alert=alert, actor=actor, revision=alert.revision)
+    acknowledgements.acknowledgements_request(alert=alert, actor=actor, revision=alert.revision)
 
 
 def _touch(alert: Alert) -> None:
