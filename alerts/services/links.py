@@ -4,7 +4,6 @@ never an event (links are not news). A link never merges or changes either alert
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -13,6 +12,7 @@ from django.db.models import Q
 
 from alerts.links import alert_summary, links_visible_to
 from alerts.models import Alert, AlertLink, LinkKind
+from alerts.references import reference_normalise
 from alerts.selectors import alerts_visible_to
 from exchange.choices import Scope, scopes_for_role
 from exchange.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
@@ -21,7 +21,6 @@ from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
 
 NOTE_MAX_CHARS = 2000
-_REFERENCE = re.compile(r"^SAX-[0-9]{4}-[0-9]{6}$", re.IGNORECASE)
 NO_SUCH_TARGET = "no such alert (or not visible to your member)"
 
 
@@ -39,8 +38,9 @@ def _target(alert: Alert, key: str) -> Alert:
     whether it does not exist or is hidden, so that a link attempt confirms nothing."""
     key = (key or "").strip()
     lookup: dict[str, Any]
-    if _REFERENCE.match(key):
-        lookup = {"reference": key.upper()}
+    reference = reference_normalise(key)
+    if reference:
+        lookup = {"reference": reference}
     else:
         try:
             lookup = {"pk": uuid.UUID(key)}

@@ -13,22 +13,44 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.postgres.aggregates import StringAgg
 from django.contrib.postgres.search import SearchVector
 from django.db import connection
-from django.db.models import TextField, Value
+from django.db.models import OuterRef, Subquery, TextField, Value
+from django.db.models.functions import Coalesce, Concat
 
-from alerts.models import Alert, Report
+from alerts.models import Alert, AlertTranslation, Report
 
 SEARCH_CONFIG = "english"
 
 
+def _translated(*fields: str) -> Any:
+    """The alert's translations' text of these fields (SPEC §10.5), joined: found by the words a reader of
+    another language remembers. Indexed with the language-neutral `simple` configuration."""
+    parts = [_spaced(field) for field in fields]
+    joined = parts[0] if len(parts) == 1 else Concat(*parts, output_field=TextField())
+    texts = (
+        AlertTranslation.objects.filter(alert=OuterRef("pk")).order_by().values("alert")
+        .annotate(text=StringAgg(joined, " "))
+        .values("text")
+    )
+    return Coalesce(Subquery(texts, output_field=TextField()), Value("", output_field=TextField()))
+
+
+def _spaced(field: str) -> Any:
+    return Concat(field, Value(" "), output_field=TextField())
+
+
 def alert_vector() -> Any:
-    """The expression of an alert's vector, over its own columns (one UPDATE serves any number of rows)."""
+    """The expression of an alert's vector, over its own columns and its translations (one UPDATE
+    serves any number of rows)."""
     return (
         SearchVector("title", "reference", "publisher_reference", weight="A", config=SEARCH_CONFIG)
         + SearchVector("summary", weight="B", config=SEARCH_CONFIG)
         + SearchVector("description", weight="C", config=SEARCH_CONFIG)
         + SearchVector("hazard", "harm", "recommended_actions", weight="D", config=SEARCH_CONFIG)
+        + SearchVector(_translated("title"), weight="A", config="simple")
+        + SearchVector(_translated("summary", "recommended_actions", "description"), weight="B", config="simple")
     )
 
 

@@ -11,6 +11,7 @@ from alerts.choices import AlertStatus, TranslationSource
 from alerts.languages import language_tag_normalise, primary_subtag
 from alerts.models import Alert, AlertTranslation
 from alerts.payloads import translation_signed_payload
+from alerts.services.search import alerts_search_refresh
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import User
 from exchange.services.audit import audit_record
@@ -85,6 +86,7 @@ def translation_add(*, actor: User, alert: Alert, data: dict[str, Any]) -> tuple
         raise ValidationFailed("title: must not be blank.", errors={"title": ["must not be blank"]})
     translation.signature = dict(sign(member=member, payload=translation_signed_payload(translation)))
     translation.save()
+    alerts_search_refresh(alert_ids=[alert.pk])  # found by its translations' words too
     audit_record(
         actor=actor, action="alert.translated", object_type="alert", object_id=alert.pk, before=before,
         after={"language": language, "revision": translation.revision, "source": source, "member": member.code},

@@ -160,3 +160,15 @@ def test_an_alert_is_drafted_in_its_language(network: Network, tool: Tool, calle
     assert created.status_code == 201, created.content
     assert created.json()["language"] == "fr-CA"
     assert_problem(callers["HC"].post("/api/v1/alerts/", alert_payload(tools=[tool], language="??")), 400)
+
+
+@pytest.mark.django_db
+def test_an_alert_is_found_by_the_words_of_its_translation(alert: Alert, callers: dict[str, ApiCaller]) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the translations' words are indexed in PostgreSQL's search vector")
+    assert callers["FDA"].get("/api/v1/alerts/?search=micrologiciel").json()["results"] == []
+    callers["HC"].post(url(alert), FRENCH)
+    found = callers["FDA"].get("/api/v1/alerts/?search=micrologiciel").json()["results"]
+    assert [row["id"] for row in found] == [str(alert.pk)]

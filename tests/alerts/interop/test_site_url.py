@@ -13,9 +13,9 @@ from django.test import Client, override_settings
 from lxml import etree
 
 from alerts.models import Tool
-from alerts.tasks import acknowledgement_reminder_send
+from alerts.notices import alert_notice
 from exchange.checks import site_url_check
-from exchange.models import Event
+from exchange.models import Event, PersonalEmail
 from exchange.services.deliveries.rendering import email_content, webhook_body
 from tests.alerts.factories import alert_published_make
 from tests.factories import Network
@@ -87,7 +87,7 @@ def test_webhook_bodies_and_e_mails_link_to_the_object_under_site_url(public_ale
     event = Event.objects.get(object_id=str(public_alert.pk), type="alert.published")  # type: ignore[attr-defined]
     page = f"{SITE}/alerts/{public_alert.pk}/"  # type: ignore[attr-defined]
 
-    assert json.loads(webhook_body(event))["data"]["link"] == page
+    assert json.loads(webhook_body(event, 1))["data"]["link"] == page
     _subject, text, html = email_content(event)
     assert page in text
     assert "Severity: High" in text  # words, not the stored code
@@ -96,8 +96,13 @@ def test_webhook_bodies_and_e_mails_link_to_the_object_under_site_url(public_ale
 
 @override_settings(SITE_URL=SITE)
 def test_reminders_and_password_resets_link_under_site_url(network: Network, public_alert: object) -> None:
-    acknowledgement_reminder_send(str(public_alert.pk), "FDA", "admin@fda.test")  # type: ignore[attr-defined]
-    assert f"{SITE}/alerts/{public_alert.pk}/" in mail.outbox[-1].body  # type: ignore[attr-defined]
+    from exchange.services.mail import reminder_email_write
+
+    notice = alert_notice(public_alert, what="Acknowledgement overdue", item="problem")  # type: ignore[arg-type]
+    reminder_email_write(users=[network.fda.admin], key="site-url-test", notice=notice, reason="A test.")
+    written = PersonalEmail.objects.get()
+    assert f"{SITE}/alerts/{public_alert.pk}/" in written.text  # type: ignore[attr-defined]
+    assert HOST not in written.text + written.html
 
     Client().post("/accounts/password/reset/", {"email": network.fda.admin.email}, HTTP_HOST=HOST)
     links = _only_site_urls(mail.outbox[-1].body)
