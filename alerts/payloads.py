@@ -28,7 +28,7 @@ from alerts.models import (
     ReportMetric,
     Signal,
 )
-from alerts.models.reliance import reference_lapsed
+from alerts.models.registry import reference_lapsed
 
 
 def _when(value: datetime | None) -> str | None:

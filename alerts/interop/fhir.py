@@ -128,6 +128,59 @@ def _text(label: str, text: str) -> dict[str, Any]:
     return {"contentCodeableConcept": {"text": f"{label}: {text}"}}
 
 
+
+def _communication_identifiers(communication: dict[str, Any], alert: Alert, links: Links) -> None:
+    if alert.reference:
+        communication["identifier"].append({"system": links.naming("alert-reference"), "value": alert.reference})
+    if alert.publisher_reference:
+        communication["identifier"].append({"system": links.naming(f"publisher-reference/{alert.publisher.code}"),
+                                            "value": alert.publisher_reference})
+    if alert.published_at is not None:
+        communication["sent"] = _instant(alert.published_at)
+    if alert.status == AlertStatus.WITHDRAWN:
+        communication["statusReason"] = {"text": alert.withdrawal_reason}
+
+
+def _communication_payload(
+    communication: dict[str, Any], alert: Alert, links: Links, imdrf_terms: dict[str, str] | None,
+) -> None:
+    if alert.summary:
+        communication["payload"].append(_text("Summary", alert.summary))
+    if alert.recommended_actions:
+        communication["payload"].append(_text("Recommended actions", alert.recommended_actions))
+    if not communication["payload"]:
+        communication["payload"].append(_text("Title", alert.title))
+    if alert.imdrf_codes:
+        terms = imdrf_terms or {}
+        communication["reason"] = [{"concept": {"coding": [
+            {"system": links.naming("imdrf-aet"), "code": code, **({"display": terms[code]} if code in terms else {})}
+            for code in alert.imdrf_codes
+        ]}}]
+
+
+def _communication_notes(communication: dict[str, Any], alert: Alert, links: Links) -> None:
+    notes = [("Description", alert.description), ("Hazard", alert.hazard), ("Harm", alert.harm),
+             ("Resolution", alert.resolution), ("Withdrawn", alert.withdrawal_reason)]
+    annotations = [{"text": f"{label}: {text}"} for label, text in notes if text]
+    codes = sorted(row.jurisdiction for row in alert.jurisdiction_rows.all())
+    if codes:
+        annotations.append({"text": "Affected jurisdictions: " + ", ".join(f"{jurisdiction_name(c)} ({c})" for c in codes)})
+    annotations.append({"text": f"Distribution: {alert.distribution}. Web: {links.page(alert)}"})
+    communication["note"] = annotations
+    if not communication["recipient"]:
+        del communication["recipient"]
+    if not communication["about"]:
+        del communication["about"]
+
+
+def _communication_details(
+    communication: dict[str, Any], alert: Alert, links: Links, imdrf_terms: dict[str, str] | None,
+) -> None:
+    """Identifiers, payload, reasons and notes of the Communication, in named steps."""
+    _communication_identifiers(communication, alert, links)
+    _communication_payload(communication, alert, links, imdrf_terms)
+    _communication_notes(communication, alert, links)
+
 def fhir_bundle(
     alert: Alert, *, links: Links, audience: Iterable[Member], imdrf_terms: dict[str, str] | None = None,
     now: datetime,
@@ -163,40 +216,7 @@ def fhir_bundle(
         "recipient": [_ref(org["id"], org["name"]) for org in recipients],
         "payload": [],
     }
-    if alert.reference:
-        communication["identifier"].append({"system": links.naming("alert-reference"), "value": alert.reference})
-    if alert.publisher_reference:
-        communication["identifier"].append({"system": links.naming(f"publisher-reference/{alert.publisher.code}"),
-                                            "value": alert.publisher_reference})
-    if alert.published_at is not None:
-        communication["sent"] = _instant(alert.published_at)
-    if alert.status == AlertStatus.WITHDRAWN:
-        communication["statusReason"] = {"text": alert.withdrawal_reason}
-    if alert.summary:
-        communication["payload"].append(_text("Summary", alert.summary))
-    if alert.recommended_actions:
-        communication["payload"].append(_text("Recommended actions", alert.recommended_actions))
-    if not communication["payload"]:
-        communication["payload"].append(_text("Title", alert.title))
-    if alert.imdrf_codes:
-        terms = imdrf_terms or {}
-        communication["reason"] = [{"concept": {"coding": [
-            {"system": links.naming("imdrf-aet"), "code": code, **({"display": terms[code]} if code in terms else {})}
-            for code in alert.imdrf_codes
-        ]}}]
-    notes = [("Description", alert.description), ("Hazard", alert.hazard), ("Harm", alert.harm),
-             ("Resolution", alert.resolution), ("Withdrawn", alert.withdrawal_reason)]
-    annotations = [{"text": f"{label}: {text}"} for label, text in notes if text]
-    codes = sorted(row.jurisdiction for row in alert.jurisdiction_rows.all())
-    if codes:
-        annotations.append({"text": "Affected jurisdictions: " + ", ".join(f"{jurisdiction_name(c)} ({c})" for c in codes)})
-    annotations.append({"text": f"Distribution: {alert.distribution}. Web: {links.page(alert)}"})
-    communication["note"] = annotations
-    if not communication["recipient"]:
-        del communication["recipient"]
-    if not communication["about"]:
-        del communication["about"]
-
+    _communication_details(communication, alert, links, imdrf_terms)
     resources = [communication, publisher, *recipients, *manufacturers.values(), *devices]
     return {
         "resourceType": "Bundle",

@@ -14,6 +14,8 @@ from alerts.choices import (
     AuthorizationValidity,
     ClinicalArea,
     Metric,
+    ReviewStatus,
+    ReviewTrigger,
 )
 from exchange.models import Member
 
@@ -107,10 +109,31 @@ class Authorization(models.Model):
 
     @property
     def is_reference_lapsed(self) -> bool:
-        """`reference_lapsed` for templates: the rule lives in alerts.models.reliance.reference_lapsed."""
-        from alerts.models.reliance import reference_lapsed  # that module builds on this one
-
+        """`reference_lapsed` for templates: the rule is `reference_lapsed` below."""
         return reference_lapsed(self)
+
+
+def reference_lapsed(authorization: Authorization) -> bool:
+    """The one rule for `reference_lapsed` (SPEC §10.1): a follows_reference authorisation whose
+    reference is suspended or withdrawn, until its own review of that change is decided.
+
+    Reads the `latest_change_review_status` annotation of `alerts.selectors.authorizations_with_reliance`
+    when present (no query), else asks the database.
+    """
+    if authorization.route != AuthorizationRoute.RELIANCE or authorization.validity != AuthorizationValidity.FOLLOWS_REFERENCE:
+        return False
+    reference = authorization.relies_on
+    if reference is None or reference.status == AuthorizationStatus.AUTHORISED:
+        return False
+    if hasattr(authorization, "latest_change_review_status"):
+        latest = authorization.latest_change_review_status
+    else:
+        latest = (
+            authorization.reliance_reviews.filter(authorization=authorization, trigger_kind=ReviewTrigger.AUTHORISATION_CHANGE)
+            .order_by("-opened_at").values_list("status", flat=True).first()
+        )
+    return latest != ReviewStatus.DECIDED
+
 
 
 class BaselineMetric(models.Model):

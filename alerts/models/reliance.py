@@ -78,30 +78,6 @@ class RelianceReview(models.Model):
         return self.status == ReviewStatus.OPEN and self.deadline < (now or timezone.now())
 
 
-def reference_lapsed(authorization: Authorization) -> bool:
-    """The one rule for `reference_lapsed` (SPEC §10.1): a follows_reference authorisation whose
-    reference is suspended or withdrawn, until its own review of that change is decided.
-
-    Reads the `latest_change_review_status` annotation of `alerts.selectors.authorizations_with_reliance`
-    when present (no query), else asks the database.
-    """
-    from alerts.choices import AuthorizationRoute, AuthorizationStatus, AuthorizationValidity
-
-    if authorization.route != AuthorizationRoute.RELIANCE or authorization.validity != AuthorizationValidity.FOLLOWS_REFERENCE:
-        return False
-    reference = authorization.relies_on
-    if reference is None or reference.status == AuthorizationStatus.AUTHORISED:
-        return False
-    if hasattr(authorization, "latest_change_review_status"):
-        latest = authorization.latest_change_review_status
-    else:
-        latest = (
-            RelianceReview.objects.filter(authorization=authorization, trigger_kind=ReviewTrigger.AUTHORISATION_CHANGE)
-            .order_by("-opened_at").values_list("status", flat=True).first()
-        )
-    return latest != ReviewStatus.DECIDED
-
-
 def latest_change_review_status() -> models.Subquery:
     """The status of an authorisation's latest review of a change of its reference (an annotation)."""
     return models.Subquery(

@@ -11,70 +11,24 @@ or a redelivered task never sends it twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from exchange.choices import Channel, MailKind, MemberStatus, NoticeMode
 from exchange.models import Delivery, EmailQuota, Event, Member, PersonalEmail, User
-from exchange.notices import Grouped, Notice, addressed_to, grouped, notice_item, notices_for
+from exchange.notices import Notice, addressed_to, grouped, notice_item, notices_for
+from exchange.services.deliveries import pumps
 from exchange.services.deliveries.schedule import first_attempt_at
+from exchange.services.mail_render import (
+    Rendered,
+    render,
+)
 from exchange.services.preferences import Preferences, preferences_of_users
-
-BRAND = "AI Safety Alert Exchange"
-PREFERENCES_PATH = "/accounts/notifications/"
-
-
-def site_link(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
-
-
-def local_time(at: datetime | None, preferences: Preferences) -> str:
-    """A moment in the recipient's time zone, in words: "Friday 4 December 2026, 14:00 (Europe/London)"."""
-    if at is None:
-        return ""
-    local = at.astimezone(preferences.zone)
-    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} ({preferences.timezone})"
-
-
-@dataclass(frozen=True)
-class Rendered:
-    subject: str
-    text: str
-    html: str
-
-
-def render(*, subject: str, heading: str, groups: Grouped, preferences: Preferences, reason: str,
-           more: int = 0) -> Rendered:
-    """Plain text and HTML (escaped by the template engine) of one e-mail; the subject in words."""
-    context: dict[str, Any] = {
-        "brand": BRAND,
-        "heading": heading,
-        "groups": [
-            (label, [
-                {"notice": notice, "link": site_link(notice.path),
-                 "deadline": local_time(notice.deadline, preferences)}
-                for notice in notices
-            ])
-            for label, notices in groups.groups
-        ],
-        "more": more,
-        "reason": reason,
-        "preferences_link": site_link(PREFERENCES_PATH),
-        "notifications_link": site_link("/notifications/"),
-    }
-    subject = " ".join(f"[{BRAND}] {subject}".split())[:250]
-    return Rendered(
-        subject=subject,
-        text=render_to_string("exchange/email/personal.txt", context),
-        html=render_to_string("exchange/email/personal.html", context),
-    )
 
 
 def _delivery_for(user: User, now: datetime) -> Delivery:
@@ -89,9 +43,7 @@ def _delivery_for(user: User, now: datetime) -> Delivery:
 def kick_on_commit(count: int) -> None:
     """Queue delivery pumps for `count` new e-mails once the transaction commits (at once outside one)."""
     if count:
-        from exchange import tasks
-
-        transaction.on_commit(lambda: tasks.deliveries_kick(deliveries=count))
+        transaction.on_commit(lambda: pumps.pumps_queue(deliveries=count))
 
 
 def personal_email_write(

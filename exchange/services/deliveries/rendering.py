@@ -68,8 +68,9 @@ def email_content(event: Event) -> tuple[str, str, str]:
         "details": [
             (name, LABELS.of(key, payload[key]))
             for key, name in (
-                ("reference", "Reference"), ("publisher", "Published by"), ("alert_reference", "Alert"),
-                ("alert_title", "Title"), ("member", "Member"), ("summary", "Summary"),
+                ("reference", "Reference"), ("publisher", "Published by"), ("severity", "Severity"),
+                ("alert_type", "Type"), ("alert_reference", "Alert"), ("alert_title", "Title"), ("member", "Member"),
+                ("summary", "Summary"),
                 ("recommended_actions", "Recommended actions"), ("disabled_reason", "Reason"),
                 ("url", "URL"),
             )
@@ -117,7 +118,7 @@ def shared_mailbox_email(event: Event, member_id: int) -> tuple[str, str, str] |
     longer see it. Events no person chooses (e.g. acknowledgement.updated) keep the generic e-mail."""
     from exchange.models import Member
     from exchange.notices import grouped, notice_item, notices_for, object_exists
-    from exchange.services.mail import render
+    from exchange.services.mail_render import render
     from exchange.services.preferences import Preferences
 
     member = Member.objects.filter(pk=member_id).first()

@@ -44,7 +44,9 @@ def kicks(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
     calls: list[Any] = []
     monkeypatch.setattr(tasks.event_dispatch, "delay", lambda event_id: calls.append(("dispatch", event_id)))
-    monkeypatch.setattr(tasks, "deliveries_kick", lambda deliveries=1, **_: calls.append(("pump", deliveries)))
+    from exchange.services.deliveries import pumps
+
+    monkeypatch.setattr(pumps, "pumps_queue", lambda deliveries=1, **_: calls.append(("pump", deliveries)))
     return calls
 
 

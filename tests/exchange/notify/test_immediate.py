@@ -109,7 +109,8 @@ def test_each_preference_value_decides_the_immediate_email(
 
 
 def test_shared_mailboxes_of_a_subscription_stay_as_they_are(network: Network, tool: Tool) -> None:
-    subscribe(network.fda, email_recipients=["vigilance@fda.test"])
+    # Alerts only: the tool's authorisations are registry news (authorisation.changed) to every member.
+    subscribe(network.fda, email_recipients=["vigilance@fda.test"], event_types=["alert.published"])
     prefer(network.fda.viewer, items={"alert.low": "off"})
     alert_published_make(actor=network.mhra.publisher, tools=[tool], severity="low")
     fan_out_all()
