@@ -64,7 +64,7 @@ class TranslationSerializer(serializers.Serializer[Any]):
     summary = serializers.CharField(read_only=True)
     recommended_actions = serializers.CharField(read_only=True)
     description = serializers.CharField(read_only=True)
-    source = serializers.ChoiceField(choices=TranslationSource.choices, read_only=True)
+    source = serializers.ChoiceField(choices=TranslationSource.choices, read_only=True)  # type: ignore[assignment]  # the API's field name
     member = serializers.CharField(read_only=True, help_text="The translating member's code.")
     revision = serializers.IntegerField(read_only=True, help_text="The alert revision translated.")
     created_at = serializers.DateTimeField(read_only=True)
@@ -81,7 +81,7 @@ class TranslationInputSerializer(serializers.Serializer[Any]):
     summary = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     recommended_actions = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
     description = serializers.CharField(max_length=50000, required=False, allow_blank=True, default="")
-    source = serializers.ChoiceField(
+    source = serializers.ChoiceField(  # type: ignore[assignment]  # the API's field name
         choices=TranslationSource.choices, required=False,
         help_text="`publisher` (the publishing member only), `member` (default for the audience) or `machine`.",
     )

@@ -205,7 +205,7 @@ class AlertViewSet(
 
     def get_serializer_context(self) -> dict[str, Any]:
         """Adds the reader's language (`?lang=`, else Accept-Language) when it asked for one."""
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         asked = self.request.query_params.get("lang")
         language = requested_language(query_value=asked, accept_language=self.request.headers.get("Accept-Language"))
         if asked is not None and language is None:
