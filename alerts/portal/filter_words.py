@@ -12,6 +12,7 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext
 
 from alerts.selectors import tools_list
 
@@ -34,17 +35,17 @@ def filters_in_words(
         field.label, field.help_text = text, help_text
         field.conditional = True  # a filter is never "(optional)" (read by includes/field.html)
         if name == "tool":
-            field.widget = forms.Select(choices=[("", "Any tool"), *tool_choices()])
+            field.widget = forms.Select(choices=[("", gettext("Any tool")), *tool_choices()])
         elif isinstance(field, forms.DateTimeField):
             field.widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
         elif isinstance(field, forms.ChoiceField) and name not in multiple:
             current: Any = field.choices
             options: list[tuple[Any, Any]] = [(value, text) for value, text in current if value != ""]
             if hasattr(field, "empty_label"):  # django-filter's choice fields add the blank row themselves
-                field.empty_label = "Any"
+                field.empty_label = gettext("Any")
                 field.choices = options
             else:
-                field.choices = [("", "Any"), *options]
+                field.choices = [("", gettext("Any")), *options]
         values = [v for v in (data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]) if v]
         if values:
             choices = dict(getattr(field, "choices", []) or getattr(field.widget, "choices", []) or [])

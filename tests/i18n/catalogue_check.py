@@ -79,7 +79,7 @@ def marked_strings() -> list[Marked]:
 
 def _python_of_templatized(code: str) -> str:
     """templatize() writes gettext calls among placeholder text: keep only the calls, one per line."""
-    calls = re.findall(r"\b(?:n?p?gettext|_)\((?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[\s,])*\)", code)
+    calls = re.findall(r"\b(?:n?p?gettext|_)\((?:u?'(?:[^'\\]|\\.)*'|u?\"(?:[^\"\\]|\\.)*\"|[\s,]|count)*\)", code)
     return "\n".join(calls)
 
 
