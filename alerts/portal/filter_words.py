@@ -12,9 +12,13 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 
 from alerts.selectors import tools_list
+
+# Each filter's label and help, in words (lazy translations at module level).
+FilterLabels = dict[str, tuple[str | Promise, str | Promise]]
 
 
 def tool_choices() -> list[tuple[str, str]]:
@@ -23,7 +27,7 @@ def tool_choices() -> list[tuple[str, str]]:
 
 
 def filters_in_words(
-    filterset: django_filters.FilterSet, labels: dict[str, tuple[str, str]], *, multiple: tuple[str, ...] = (),
+    filterset: django_filters.FilterSet, labels: FilterLabels, *, multiple: tuple[str, ...] = (),
 ) -> list[tuple[str, str]]:
     form = filterset.form
     for name in multiple:
@@ -49,5 +53,5 @@ def filters_in_words(
         values = [v for v in (data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]) if v]
         if values:
             choices = dict(getattr(field, "choices", []) or getattr(field.widget, "choices", []) or [])
-            active.append((text, ", ".join(str(choices.get(v, v)) for v in values)))
+            active.append((str(text), ", ".join(str(choices.get(v, v)) for v in values)))
     return active

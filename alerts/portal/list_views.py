@@ -13,7 +13,7 @@ from alerts import selectors
 from alerts.choices import AuthorizationStatus, Severity
 from alerts.filters import AlertFilter
 from alerts.models import Acknowledgement, Alert, AlertTool
-from alerts.portal.filter_words import filters_in_words
+from alerts.portal.filter_words import FilterLabels, filters_in_words
 from alerts.portal.views import CHOICES
 from alerts.search import alerts_search, ranked_first
 from exchange.choices import Scope
@@ -71,7 +71,7 @@ def _authorised_here(portal: Portal, acks: list[Acknowledgement]) -> set[Any]:
 # --- list and search --------------------------------------------------------------------------------
 
 
-ALERT_FILTER_LABELS = {
+ALERT_FILTER_LABELS: FilterLabels = {
     "status": (_("Status"), ""),
     "severity": (_("Severity"), ""),
     "alert_type": (_("Type of alert"), ""),

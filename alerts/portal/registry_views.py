@@ -28,7 +28,7 @@ from alerts.choices import (
 )
 from alerts.filters import TOOL_SEARCH_FIELDS, SignalFilter, ToolFilter, search_q
 from alerts.portal.charts import charts_for
-from alerts.portal.filter_words import filters_in_words
+from alerts.portal.filter_words import FilterLabels, filters_in_words
 from alerts.services.performance import tool_performance
 from alerts.services.signals import signal_draft_alert
 from alerts.services.versions import tool_versions
@@ -97,7 +97,7 @@ def tool_detail(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
     return render_page(request, portal, "alerts/tool_detail.html", context, section="tools")
 
 
-SIGNAL_FILTER_LABELS = {
+SIGNAL_FILTER_LABELS: FilterLabels = {
     "tool": (_("Tool"), ""),
     "status": (_("Status"), ""),
     "kind": (_("Kind"), ""),

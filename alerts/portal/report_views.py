@@ -26,7 +26,7 @@ from alerts.choices import (
 )
 from alerts.filters import ReportFilter
 from alerts.models import Acknowledgement, BaselineMetric, Report
-from alerts.portal.filter_words import filters_in_words
+from alerts.portal.filter_words import FilterLabels, filters_in_words
 from alerts.portal.forms import AcknowledgeForm, ReportForm, ReportImportForm
 from alerts.portal.views import acknowledge_input, member_choices, tool_choices
 from alerts.search import ranked_first, reports_search
@@ -46,7 +46,7 @@ CHOICES = {
 }
 
 
-REPORT_FILTER_LABELS = {
+REPORT_FILTER_LABELS: FilterLabels = {
     "status": (_("Status"), ""),
     "tool": (_("Tool"), ""),
     "publisher": (_("Published by"), _("A member's code, e.g. FDA")),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from alerts.models import AlertRevision
 
-FIELD_LABELS: dict[str, str] = {
+FIELD_LABELS: dict[str, str | Promise] = {
     "title": _("Title"),
     "summary": _("Summary"),
     "description": _("Description"),
