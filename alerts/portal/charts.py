@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext, gettext_lazy
+
 from alerts.choices import PROPORTION_METRICS, Metric, lower_is_better
 from alerts.stats import Pooled, credibly_worse, has_interval
 
@@ -144,9 +146,9 @@ def _reference(chart: Chart, baselines: list[dict[str, Any]], own_jurisdiction: 
     """Judged against the viewer's own jurisdiction's baseline when it declared one, else the least demanding."""
     own = [b["value"] for b in baselines if b["jurisdiction"] == own_jurisdiction]
     if own:
-        return own[0], "your jurisdiction's baseline"
+        return own[0], gettext("your jurisdiction's baseline")
     pick = max if chart.lower_is_better else min
-    return pick((b["value"] for b in baselines), default=None), "the lowest baseline"
+    return pick((b["value"] for b in baselines), default=None), gettext("the lowest baseline")
 
 
 def _judge(name: str, period: dict[str, Any], reference: float | None) -> tuple[bool, bool]:
@@ -188,21 +190,27 @@ def _place_points(chart: Chart, series: list[tuple[str, list[dict[str, Any]]]], 
 
 
 def _describe(chart: Chart, baselines: list[dict[str, Any]], reference_name: str) -> str:
-    by = "version and half-year" if chart.version_marks else "half-year"
-    parts = [f"{chart.title} by {by}, pooled across the reports your member may see."]
+    parts = [(gettext("%(metric)s by version and half-year, pooled across the reports your member may see.")
+              if chart.version_marks else
+              gettext("%(metric)s by half-year, pooled across the reports your member may see.")) % {
+                  "metric": chart.title}]
     if chart.points:
         last = chart.points[-1]
-        parts.append(f"Latest ({last.label}): {_fmt(last.value)}"
-                     + (f", 95% CI {_fmt(last.ci_low)}–{_fmt(last.ci_high)}" if last.ci_low is not None
-                        and last.ci_high is not None else "") + ".")
+        if last.ci_low is not None and last.ci_high is not None:
+            parts.append(gettext("Latest (%(period)s): %(value)s, 95%% CI %(low)s–%(high)s.") % {
+                "period": last.label, "value": _fmt(last.value), "low": _fmt(last.ci_low), "high": _fmt(last.ci_high)})
+        else:
+            parts.append(gettext("Latest (%(period)s): %(value)s.") % {"period": last.label, "value": _fmt(last.value)})
     if baselines:
-        parts.append("Declared baselines: " + ", ".join(b["text"] for b in chart.baselines) + ".")
+        parts.append(gettext("Declared baselines: %(baselines)s.") % {
+            "baselines": ", ".join(b["text"] for b in chart.baselines)})
     worse_count = sum(1 for p in chart.points if p.worse)
     if worse_count:
-        parts.append(f"{worse_count} period(s) credibly worse than {reference_name}.")
+        parts.append(gettext("%(count)s period(s) credibly worse than %(reference)s.") % {
+            "count": worse_count, "reference": reference_name})
     unjudged = sum(1 for p in chart.points if not p.judged)
     if unjudged:
-        parts.append(f"{unjudged} period(s) without an interval: not enough to judge.")
+        parts.append(gettext("%(count)s period(s) without an interval: not enough to judge.") % {"count": unjudged})
     return " ".join(parts)
 
 
@@ -221,7 +229,8 @@ def chart_for(metric: dict[str, Any], own_jurisdiction: str = "",
         for period in periods:
             values += [v for v in (period["value"], period.get("ci_low"), period.get("ci_high")) if v is not None]
     if not values:
-        chart.description = f"No published real-world measurement of {title} and no declared baseline."
+        chart.description = gettext("No published real-world measurement of %(metric)s and no declared baseline.") % {
+            "metric": title}
         return chart
     scale = _scale(name, values, chart)
     chart.y_ticks = scale.ticks()
@@ -230,8 +239,9 @@ def chart_for(metric: dict[str, Any], own_jurisdiction: str = "",
     chart.baselines = [
         {"y": round(scale.y(b["value"]), 1), "jurisdiction": b["jurisdiction"], "value": b["value"],
          "own": b["jurisdiction"] == own_jurisdiction,
-         "text": f"{b['jurisdiction']} baseline {_fmt(b['value'])}"
-                 + (" (yours)" if b["jurisdiction"] == own_jurisdiction else "")}
+         "text": (gettext("%(jurisdiction)s baseline %(value)s (yours)") if b["jurisdiction"] == own_jurisdiction
+                  else gettext("%(jurisdiction)s baseline %(value)s")) % {
+                      "jurisdiction": b["jurisdiction"], "value": _fmt(b["value"])}}
         for b in baselines
     ]
     chart.baselines.sort(key=lambda b: (b["y"], not b["own"], b["jurisdiction"]))
@@ -256,9 +266,9 @@ def charts_for(performance: dict[str, Any], own_jurisdiction: str = "") -> list[
 FIX_WIDTH = 360
 FIX_HEIGHT = 150
 VERDICT_TEXT = {
-    "improved": "Improved: the fixed versions' interval lies wholly on the better side.",
-    "not_improved": "Not improved: the fixed versions do credibly no better than the affected ones.",
-    "insufficient_evidence": "Not enough to judge: an interval is missing or the intervals overlap.",
+    "improved": gettext_lazy("Improved: the fixed versions' interval lies wholly on the better side."),
+    "not_improved": gettext_lazy("Not improved: the fixed versions do credibly no better than the affected ones."),
+    "insufficient_evidence": gettext_lazy("Not enough to judge: an interval is missing or the intervals overlap."),
 }
 
 

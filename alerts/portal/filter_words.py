@@ -12,8 +12,13 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 
 from alerts.selectors import tools_list
+
+# Each filter's label and help, in words (lazy translations at module level).
+FilterLabels = dict[str, tuple[str | Promise, str | Promise]]
 
 
 def tool_choices() -> list[tuple[str, str]]:
@@ -22,7 +27,7 @@ def tool_choices() -> list[tuple[str, str]]:
 
 
 def filters_in_words(
-    filterset: django_filters.FilterSet, labels: dict[str, tuple[str, str]], *, multiple: tuple[str, ...] = (),
+    filterset: django_filters.FilterSet, labels: FilterLabels, *, multiple: tuple[str, ...] = (),
 ) -> list[tuple[str, str]]:
     form = filterset.form
     for name in multiple:
@@ -34,19 +39,19 @@ def filters_in_words(
         field.label, field.help_text = text, help_text
         field.conditional = True  # a filter is never "(optional)" (read by includes/field.html)
         if name == "tool":
-            field.widget = forms.Select(choices=[("", "Any tool"), *tool_choices()])
+            field.widget = forms.Select(choices=[("", gettext("Any tool")), *tool_choices()])
         elif isinstance(field, forms.DateTimeField):
             field.widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
         elif isinstance(field, forms.ChoiceField) and name not in multiple:
             current: Any = field.choices
             options: list[tuple[Any, Any]] = [(value, text) for value, text in current if value != ""]
             if hasattr(field, "empty_label"):  # django-filter's choice fields add the blank row themselves
-                field.empty_label = "Any"
+                field.empty_label = gettext("Any")
                 field.choices = options
             else:
-                field.choices = [("", "Any"), *options]
+                field.choices = [("", gettext("Any")), *options]
         values = [v for v in (data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]) if v]
         if values:
             choices = dict(getattr(field, "choices", []) or getattr(field.widget, "choices", []) or [])
-            active.append((text, ", ".join(str(choices.get(v, v)) for v in values)))
+            active.append((str(text), ", ".join(str(choices.get(v, v)) for v in values)))
     return active

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from alerts.choices import (
     PROPORTION_METRICS,
@@ -37,30 +39,30 @@ VERSION_LIST_ID = "registered-versions"
 class AlertForm(forms.Form):
     """Draft (and amend) a safety alert: SPEC §2 fields, one row per affected tool."""
 
-    title = forms.CharField(max_length=300, help_text="At most 300 characters.",
-                            error_messages={"required": "Enter a title: what members see first in the inbox."})
-    summary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                              help_text="Two or three sentences for the inbox and e-mails.")
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}))
-    alert_type = forms.ChoiceField(label="Alert type", choices=AlertType.choices)
-    severity = forms.ChoiceField(choices=Severity.choices, widget=forms.RadioSelect)
+    title = forms.CharField(label=_("Title"), max_length=300, help_text=_("At most 300 characters."),
+                            error_messages={"required": _("Enter a title: what members see first in the inbox.")})
+    summary = forms.CharField(label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                              help_text=_("Two or three sentences for the inbox and e-mails."))
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 6}))
+    alert_type = forms.ChoiceField(label=_("Alert type"), choices=AlertType.choices)
+    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, widget=forms.RadioSelect)
     affected_jurisdictions = forms.CharField(
-        label="Affected jurisdictions", required=False,
+        label=_("Affected jurisdictions"), required=False,
         widget=forms.TextInput(attrs={"data-picker": "jurisdictions", "autocomplete": "off"}),
-        help_text="Search by country name or code and choose, e.g. United Kingdom or GB (EU for the Union).",
+        help_text=_("Search by country name or code and choose, e.g. United Kingdom or GB (EU for the Union)."),
     )
-    hazard = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    harm = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    recommended_actions = forms.CharField(label="Recommended actions", required=False,
+    hazard = forms.CharField(label=_("Hazard"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    harm = forms.CharField(label=_("Harm"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    recommended_actions = forms.CharField(label=_("Recommended actions"), required=False,
                                           widget=forms.Textarea(attrs={"rows": 4}))
-    imdrf_codes = forms.CharField(label="IMDRF adverse-event codes", required=False,
-                                  help_text="Separated by commas, e.g. A0901, E0102.")
-    publisher_reference = forms.CharField(label="Your reference", max_length=100, required=False)
-    distribution = forms.ChoiceField(choices=Distribution.choices, widget=forms.RadioSelect,
+    imdrf_codes = forms.CharField(label=_("IMDRF adverse-event codes"), required=False,
+                                  help_text=_("Separated by commas, e.g. A0901, E0102."))
+    publisher_reference = forms.CharField(label=_("Your reference"), max_length=100, required=False)
+    distribution = forms.ChoiceField(label=_("Distribution"), choices=Distribution.choices, widget=forms.RadioSelect,
                                      initial=Distribution.NETWORK)
     recipients = forms.MultipleChoiceField(
-        label="Recipients", required=False, widget=forms.CheckboxSelectMultiple,
-        help_text="Only for a restricted distribution: the members that receive the alert.",
+        label=_("Recipients"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only for a restricted distribution: the members that receive the alert."),
     )
     etag = forms.CharField(required=False, widget=forms.HiddenInput)
     extra_field_names: tuple[str, ...] = ("etag",)
@@ -73,17 +75,17 @@ class AlertForm(forms.Form):
         self.fields["recipients"].choices = members  # type: ignore[attr-defined]
         self._imdrf_pick_by_term()
         self.tool_rows = max(tool_rows, TOOL_ROWS_MIN)
-        tool_choices = [("", "— choose a tool —"), *tools]
+        tool_choices = [("", gettext("— choose a tool —")), *tools]
         for index in range(self.tool_rows):
             self.fields[f"tool_{index}"] = forms.ChoiceField(
-                label=f"Tool {index + 1}", choices=tool_choices, required=False
+                label=gettext("Tool %(number)s") % {"number": index + 1}, choices=tool_choices, required=False
             )
             self.fields[f"versions_{index}"] = forms.CharField(
-                label=f"Affected versions of tool {index + 1}", max_length=100, required=False,
+                label=gettext("Affected versions of tool %(number)s") % {"number": index + 1}, max_length=100, required=False,
                 widget=forms.TextInput(attrs={"placeholder": ">=2.0,<2.4", "list": VERSION_LIST_ID}),
             )
             self.fields[f"fixed_in_{index}"] = forms.CharField(
-                label=f"Fixed in (tool {index + 1})", max_length=50, required=False,
+                label=gettext("Fixed in (tool %(number)s)") % {"number": index + 1}, max_length=50, required=False,
                 widget=forms.TextInput(attrs={"placeholder": "3.4.0", "list": VERSION_LIST_ID}),
             )
 
@@ -97,10 +99,10 @@ class AlertForm(forms.Form):
         if choices is None:
             return
         self.fields["imdrf_codes"] = forms.MultipleChoiceField(
-            label="IMDRF adverse-event terms", required=False, choices=choices,
+            label=_("IMDRF adverse-event terms"), required=False, choices=choices,
             widget=forms.SelectMultiple(attrs={"size": 10}),
-            help_text="Pick the terms that describe the problem (Ctrl or Cmd + click for several); "
-            "each is sent as its IMDRF code.",
+            help_text=_("Pick the terms that describe the problem (Ctrl or Cmd + click for several); "
+                        "each is sent as its IMDRF code."),
         )
         self.initial["imdrf_codes"] = current_codes
 
@@ -163,9 +165,9 @@ class AlertForm(forms.Form):
 
 
 class AmendForm(AlertForm):
-    change_summary = forms.CharField(label="What changed, and why", widget=forms.Textarea(attrs={"rows": 3}))
+    change_summary = forms.CharField(label=_("What changed, and why"), widget=forms.Textarea(attrs={"rows": 3}))
     material = forms.BooleanField(
-        label="Material change: ask the audience to acknowledge the new revision", required=False
+        label=_("Material change: ask the audience to acknowledge the new revision"), required=False
     )
     etag = forms.CharField(widget=forms.HiddenInput)
     extra_field_names = ("change_summary", "material", "etag")
@@ -176,32 +178,32 @@ class AmendForm(AlertForm):
 
 
 class CloseForm(forms.Form):
-    resolution = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}),
-                                 help_text="How the problem was resolved, e.g. a fixed version was released.")
+    resolution = forms.CharField(label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 4}),
+                                 help_text=_("How the problem was resolved, e.g. a fixed version was released."))
 
 
 class WithdrawForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}),
-                             help_text="Why the alert was issued in error. Withdrawal cannot be undone.")
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 4}),
+                             help_text=_("Why the alert was issued in error. Withdrawal cannot be undone."))
 
 
 class AcknowledgeForm(forms.Form):
     """Your member's answer. The comment and the rationale are required only in some answers:
     their labels say when (never "(optional)"), and a missing one is one plain message."""
 
-    state = forms.ChoiceField(label="Your member's answer", choices=AckState.choices, widget=forms.RadioSelect,
+    state = forms.ChoiceField(label=_("Your member's answer"), choices=AckState.choices, widget=forms.RadioSelect,
                               initial=AckState.RECEIVED,
-                              error_messages={"required": "Choose an answer."})
-    comment = forms.CharField(label="Comment — required for 'Action taken'", required=False, max_length=10000,
+                              error_messages={"required": _("Choose an answer.")})
+    comment = forms.CharField(label=_("Comment — required for 'Action taken'"), required=False, max_length=10000,
                               widget=forms.Textarea(attrs={"rows": 3}),
-                              help_text="Say what was done, e.g. 'Double reading enabled in all screening sites'.")
+                              help_text=_("Say what was done, e.g. 'Double reading enabled in all screening sites'."))
     decision = forms.ChoiceField(
-        label="Reliance decision", required=False,
-        choices=[("", "No decision yet"), *RelianceDecision.choices],
+        label=_("Reliance decision"), required=False,
+        choices=[("", _("No decision yet")), *RelianceDecision.choices],
     )
-    rationale = forms.CharField(label="Rationale for the decision — required for 'Adapt' and 'Decline'",
+    rationale = forms.CharField(label=_("Rationale for the decision — required for 'Adapt' and 'Decline'"),
                                 required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 2}),
-                                help_text="Only with a reliance decision: why your member relies on it or not.")
+                                help_text=_("Only with a reliance decision: why your member relies on it or not."))
 
     def __init__(self, *args: Any, prefix_id: str = "", **kwargs: Any) -> None:
         if prefix_id:
@@ -213,12 +215,12 @@ class AcknowledgeForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("state") == AckState.ACTION_TAKEN and not str(data.get("comment", "")).strip():
-            self.add_error("comment", "Say what was done: a comment is required for 'Action taken'.")
+            self.add_error("comment", gettext("Say what was done: a comment is required for 'Action taken'."))
         if str(data.get("rationale", "")).strip() and not data.get("decision"):
-            self.add_error("decision", "Choose the reliance decision that the rationale explains.")
+            self.add_error("decision", gettext("Choose the reliance decision that the rationale explains."))
         if data.get("decision") in RATIONALE_REQUIRED and not str(data.get("rationale", "")).strip():
             label = dict(RelianceDecision.choices)[data["decision"]].split(" (")[0]
-            self.add_error("rationale", f"Say why: a rationale is required for '{label}'.")
+            self.add_error("rationale", gettext("Say why: a rationale is required for '%(decision)s'.") % {"decision": label})
         return data
 
     def api_body(self) -> dict[str, Any]:
@@ -234,7 +236,7 @@ class AcknowledgeForm(forms.Form):
 class DeadlineForm(forms.Form):
     member = forms.CharField(widget=forms.HiddenInput)
     deadline = forms.DateTimeField(
-        label="New deadline (UTC)",
+        label=_("New deadline (UTC)"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
@@ -243,35 +245,35 @@ class DeadlineForm(forms.Form):
 class ReportForm(forms.Form):
     """Submit a real-world performance report: the whole population's metrics, one row each."""
 
-    tool = forms.ChoiceField(label="AI tool")
+    tool = forms.ChoiceField(label=_("AI tool"))
     tool_version = forms.CharField(
-        label="Tool version", max_length=50, widget=forms.TextInput(attrs={"list": VERSION_LIST_ID}),
-        help_text="A registered version of the tool, where it has any (suggested as you type).",
+        label=_("Tool version"), max_length=50, widget=forms.TextInput(attrs={"list": VERSION_LIST_ID}),
+        help_text=_("A registered version of the tool, where it has any (suggested as you type)."),
     )
-    period_start = forms.DateField(label="Period start", widget=forms.DateInput(attrs={"type": "date"}))
-    period_end = forms.DateField(label="Period end", widget=forms.DateInput(attrs={"type": "date"}))
-    setting = forms.CharField(label="Care setting", max_length=300)
-    country = forms.CharField(max_length=2, help_text="ISO 3166-1 code, e.g. GB.")
-    population = forms.CharField(max_length=300, required=False)
-    sample_size = forms.IntegerField(label="Sample size", min_value=1)
-    method = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    data_source = forms.CharField(label="Data source", required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    distribution = forms.ChoiceField(choices=Distribution.choices, widget=forms.RadioSelect,
+    period_start = forms.DateField(label=_("Period start"), widget=forms.DateInput(attrs={"type": "date"}))
+    period_end = forms.DateField(label=_("Period end"), widget=forms.DateInput(attrs={"type": "date"}))
+    setting = forms.CharField(label=_("Care setting"), max_length=300)
+    country = forms.CharField(label=_("Country"), max_length=2, help_text=_("ISO 3166-1 code, e.g. GB."))
+    population = forms.CharField(label=_("Population"), max_length=300, required=False)
+    sample_size = forms.IntegerField(label=_("Sample size"), min_value=1)
+    method = forms.CharField(label=_("Method"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    data_source = forms.CharField(label=_("Data source"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    distribution = forms.ChoiceField(label=_("Distribution"), choices=Distribution.choices, widget=forms.RadioSelect,
                                      initial=Distribution.NETWORK)
-    recipients = forms.MultipleChoiceField(label="Recipients", required=False, widget=forms.CheckboxSelectMultiple,
-                                           help_text="Only for a restricted distribution.")
+    recipients = forms.MultipleChoiceField(label=_("Recipients"), required=False, widget=forms.CheckboxSelectMultiple,
+                                           help_text=_("Only for a restricted distribution."))
 
     def __init__(self, *args: Any, tools: list[tuple[str, str]], members: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tool"].choices = [("", "— choose a tool —"), *tools]  # type: ignore[attr-defined]
+        self.fields["tool"].choices = [("", gettext("— choose a tool —")), *tools]  # type: ignore[attr-defined]
         self.fields["recipients"].choices = members  # type: ignore[attr-defined]
         metric_choices = [("", "—"), *Metric.choices]
         for index in range(METRIC_ROWS):
-            self.fields[f"metric_{index}"] = forms.ChoiceField(label=f"Metric {index + 1}", choices=metric_choices,
+            self.fields[f"metric_{index}"] = forms.ChoiceField(label=gettext("Metric %(number)s") % {"number": index + 1}, choices=metric_choices,
                                                                required=False)
-            for name, label in (("value", "Value"), ("ci_low", "CI low"), ("ci_high", "CI high")):
+            for name, label in (("value", gettext("Value")), ("ci_low", gettext("CI low")), ("ci_high", gettext("CI high"))):
                 self.fields[f"{name}_{index}"] = forms.FloatField(label=f"{label} ({index + 1})", required=False)
-            for name, label in (("numerator", "Numerator"), ("denominator", "Denominator")):
+            for name, label in (("numerator", gettext("Numerator")), ("denominator", gettext("Denominator"))):
                 self.fields[f"{name}_{index}"] = forms.IntegerField(label=f"{label} ({index + 1})", required=False)
 
     def metric_rows(self) -> list[list[forms.BoundField]]:
@@ -299,14 +301,17 @@ class ReportForm(forms.Form):
             for key in ("value", "ci_low", "ci_high"):
                 number = data.get(f"{key}_{index}")
                 if number is not None and not lowest <= number <= highest:
-                    self.add_error(f"{key}_{index}", f"{self.fields[f'{key}_{index}'].label}: {number:g} is outside "
-                                                     f"{lowest:g}–{highest:g} for {dict(Metric.choices)[metric]}.")
+                    self.add_error(f"{key}_{index}", gettext(
+                        "%(field)s: %(number)s is outside %(lowest)s–%(highest)s for %(metric)s.") % {
+                        "field": self.fields[f"{key}_{index}"].label, "number": f"{number:g}",
+                        "lowest": f"{lowest:g}", "highest": f"{highest:g}", "metric": dict(Metric.choices)[metric]})
             if data.get(f"value_{index}") is None and not self.has_error(f"value_{index}") and not (
                 metric in PROPORTION_METRICS and data.get(f"numerator_{index}") is not None
                 and data.get(f"denominator_{index}")
             ):
-                self.add_error(f"value_{index}", f"{self.fields[f'value_{index}'].label}: give the value "
-                                                 "(or, for a proportion, its numerator and denominator).")
+                self.add_error(f"value_{index}", gettext(
+                    "%(field)s: give the value (or, for a proportion, its numerator and denominator).") % {
+                    "field": self.fields[f"value_{index}"].label})
         return data
 
     def _rows_used(self) -> list[int]:
@@ -354,7 +359,7 @@ class ReportForm(forms.Form):
 
 class ReportImportForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
-        help_text="UTF-8, one row per metric; rows with the same 'report' key form one report. "
-        "All or nothing: any problem refuses the whole file.",
+        label=_("CSV file"),
+        help_text=_("UTF-8, one row per metric; rows with the same 'report' key form one report. "
+                    "All or nothing: any problem refuses the whole file."),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from alerts.models import Confidentiality
 from alerts.services.inquiries import TEXT_MAX
@@ -12,23 +13,23 @@ from alerts.services.inquiries import TEXT_MAX
 
 class InquiryForm(forms.Form):
     to = forms.MultipleChoiceField(
-        label="Ask", widget=forms.CheckboxSelectMultiple,
-        help_text="Only members that can see this subject are listed.",
-        error_messages={"required": "Choose at least one member to ask"},
+        label=_("Ask"), widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only members that can see this subject are listed."),
+        error_messages={"required": _("Choose at least one member to ask")},
     )
     question = forms.CharField(
-        max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 5}),
-        error_messages={"required": "Enter your question"},
+        label=_("Question"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": _("Enter your question")},
     )
     due = forms.DateField(
-        label="Answer due by", required=False, widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Leave empty for 14 days from today.",
-        error_messages={"invalid": "Enter the due date as a real date, for example 2026-12-20"},
+        label=_("Answer due by"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty for 14 days from today."),
+        error_messages={"invalid": _("Enter the due date as a real date, for example 2026-12-20")},
     )
     confidentiality = forms.ChoiceField(
-        label="Who may read it", widget=forms.RadioSelect, choices=[
-            (Confidentiality.ADDRESSEES, "Only your member and the members you ask"),
-            (Confidentiality.AUDIENCE, "Every member who can see the subject"),
+        label=_("Who may read it"), widget=forms.RadioSelect, choices=[
+            (Confidentiality.ADDRESSEES, _("Only your member and the members you ask")),
+            (Confidentiality.AUDIENCE, _("Every member who can see the subject")),
         ], initial=Confidentiality.ADDRESSEES,
     )
 
@@ -39,19 +40,19 @@ class InquiryForm(forms.Form):
 
 class AnswerForm(forms.Form):
     prefix = "answer"
-    text = forms.CharField(label="Your answer", max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 5}),
-                           help_text="Signed with your member's key when you send it.",
-                           error_messages={"required": "Enter your answer"})
+    text = forms.CharField(label=_("Your answer"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 5}),
+                           help_text=_("Signed with your member's key when you send it."),
+                           error_messages={"required": _("Enter your answer")})
 
 
 class MessageForm(forms.Form):
     prefix = "message"
-    text = forms.CharField(label="Follow-up", max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3}),
-                           error_messages={"required": "Enter your follow-up"})
+    text = forms.CharField(label=_("Follow-up"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3}),
+                           error_messages={"required": _("Enter your follow-up")})
 
 
 class InquiryCloseForm(forms.Form):
     prefix = "close"
-    note = forms.CharField(label="Closing note", max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3}),
-                           help_text="What the answers settled. No answers or follow-ups after closing.",
-                           error_messages={"required": "Enter a closing note"})
+    note = forms.CharField(label=_("Closing note"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text=_("What the answers settled. No answers or follow-ups after closing."),
+                           error_messages={"required": _("Enter a closing note")})

@@ -13,6 +13,7 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alerts.inquiry_payloads import answer_signed_payload
@@ -39,14 +40,16 @@ LIST_LIMIT = 200
 def subject_label(subject: Alert | Report | Signal | Tool) -> tuple[str, str]:
     """How a subject reads in the portal, and where its page is."""
     if isinstance(subject, Alert):
-        return f"{subject.reference or 'Draft'}: {subject.title}", reverse("portal:alert-detail", args=[subject.pk])
+        return f"{subject.reference or gettext('Draft')}: {subject.title}", reverse("portal:alert-detail", args=[subject.pk])
     if isinstance(subject, Report):
-        label = f"Performance report: {subject.tool.name} {subject.tool_version}, {subject.setting} ({subject.country})"
+        label = gettext("Performance report: %(tool)s %(version)s, %(setting)s (%(country)s)") % {
+            "tool": subject.tool.name, "version": subject.tool_version, "setting": subject.setting,
+            "country": subject.country}
         return label, reverse("portal:report-detail", args=[subject.pk])
     if isinstance(subject, Signal):
         url = reverse("portal:signal-list") + f"?tool={subject.tool_id}"
-        return f"Signal: {subject.get_metric_display()} of {subject.tool.name}", url
-    return f"AI tool: {subject.name}", reverse("portal:tool-detail", args=[subject.pk])
+        return gettext("Signal: %(metric)s of %(tool)s") % {"metric": subject.get_metric_display(), "tool": subject.tool.name}, url
+    return gettext("AI tool: %(tool)s") % {"tool": subject.name}, reverse("portal:tool-detail", args=[subject.pk])
 
 
 def _named_subject(request: HttpRequest) -> tuple[str, str]:
@@ -54,7 +57,7 @@ def _named_subject(request: HttpRequest) -> tuple[str, str]:
         value = request.GET.get(kind) or request.POST.get(f"subject_{kind}")
         if value:
             return kind, value
-    raise Http404("No subject named.")
+    raise Http404(gettext("No subject named."))
 
 
 @require_http_methods(["GET", "POST"])
@@ -74,7 +77,7 @@ def inquiry_create(request: HttpRequest, portal: Portal) -> HttpResponse:
                 actor=portal.user, subject_kind=kind, subject_id=subject.pk, to=data["to"],
                 question=data["question"], due=data["due"], confidentiality=data["confidentiality"],
             )
-            messages.success(request, f"Your question was sent to {', '.join(data['to'])}.")
+            messages.success(request, gettext("Your question was sent to %(members)s.") % {"members": ", ".join(data["to"])})
             return redirect("portal:inquiry-detail", pk=inquiry.pk)
     label, url = subject_label(subject)
     context = {"form": form, "kind": kind, "subject": subject, "subject_label": label, "subject_url": url}
@@ -83,7 +86,7 @@ def inquiry_create(request: HttpRequest, portal: Portal) -> HttpResponse:
 
 def _thread(request: HttpRequest, portal: Portal, pk: Any, *, bound: Form | None = None) -> HttpResponse:
     inquiry = page_or_404(inquiries_with_details(inquiries_visible_to(member=portal.member)),
-                          detail="No such request.", pk=pk)
+                          detail=gettext("No such request."), pk=pk)
     addressees = list(inquiry.addressees.all())
     is_asker = inquiry.asker_id == portal.member.pk
     mine = next((row for row in addressees if row.member_id == portal.member.pk), None)
@@ -119,7 +122,7 @@ def inquiry_detail(request: HttpRequest, portal: Portal, pk: Any) -> HttpRespons
 
 
 def _visible(portal: Portal, pk: Any) -> Inquiry:
-    return page_or_404(inquiries_visible_to(member=portal.member), detail="No such request.", pk=pk)
+    return page_or_404(inquiries_visible_to(member=portal.member), detail=gettext("No such request."), pk=pk)
 
 
 @require_POST
@@ -130,7 +133,7 @@ def inquiry_answer(request: HttpRequest, portal: Portal, pk: Any) -> HttpRespons
     if form.is_valid():
         with service_errors(form):
             services.inquiry_answer(actor=portal.user, inquiry=inquiry, text=form.cleaned_data["text"])
-            messages.success(request, "Your answer was signed and sent.")
+            messages.success(request, gettext("Your answer was signed and sent."))
             return redirect(reverse("portal:inquiry-detail", args=[inquiry.pk]) + "#answers")
     return _thread(request, portal, pk, bound=form)
 
@@ -143,7 +146,7 @@ def inquiry_message(request: HttpRequest, portal: Portal, pk: Any) -> HttpRespon
     if form.is_valid():
         with service_errors(form):
             services.inquiry_message_post(actor=portal.user, inquiry=inquiry, text=form.cleaned_data["text"])
-            messages.success(request, "Your follow-up was sent.")
+            messages.success(request, gettext("Your follow-up was sent."))
             return redirect(reverse("portal:inquiry-detail", args=[inquiry.pk]) + "#messages")
     return _thread(request, portal, pk, bound=form)
 
@@ -156,7 +159,7 @@ def inquiry_close(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse
     if form.is_valid():
         with service_errors(form):
             services.inquiry_close(actor=portal.user, inquiry=inquiry, note=form.cleaned_data["note"])
-            messages.success(request, "The request is closed.")
+            messages.success(request, gettext("The request is closed."))
             return redirect("portal:inquiry-detail", pk=inquiry.pk)
     return _thread(request, portal, pk, bound=form)
 

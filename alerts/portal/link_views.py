@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from alerts.portal.views import visible_alert
@@ -27,7 +28,7 @@ def alert_link_add(request: HttpRequest, portal: Portal, pk: Any) -> HttpRespons
     with service_errors(request):
         link = alert_link_create(actor=portal.user, alert=alert, target=request.POST.get("alert", ""),
                                  kind=request.POST.get("kind", ""), note=request.POST.get("note", ""))
-        messages.success(request, f"Linked to {link.target.reference or link.target.title}.")
+        messages.success(request, gettext("Linked to %(target)s.") % {"target": link.target.reference or link.target.title})
     return _back(alert.pk)
 
 
@@ -37,5 +38,5 @@ def alert_link_remove(request: HttpRequest, portal: Portal, pk: Any, link_id: An
     alert = visible_alert(portal, pk)
     with service_errors(request):
         alert_link_delete(actor=portal.user, alert=alert, link_id=link_id)
-        messages.success(request, "Link removed.")
+        messages.success(request, gettext("Link removed."))
     return _back(alert.pk)

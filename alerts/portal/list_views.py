@@ -7,12 +7,13 @@ from typing import Any
 from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from alerts import selectors
 from alerts.choices import AuthorizationStatus, Severity
 from alerts.filters import AlertFilter
 from alerts.models import Acknowledgement, Alert, AlertTool
-from alerts.portal.filter_words import filters_in_words
+from alerts.portal.filter_words import FilterLabels, filters_in_words
 from alerts.portal.views import CHOICES
 from alerts.search import alerts_search, ranked_first
 from exchange.choices import Scope
@@ -27,9 +28,9 @@ INBOX_ORDER: tuple[str, ...] = ("-severity_rank", "deadline_key", "requested_at"
 
 
 INBOX_FILTERS = {
-    "overdue": ("Overdue", lambda qs, now: qs.filter(deadline__lte=now)),
-    "critical": ("Critical", lambda qs, now: qs.filter(alert__severity=Severity.CRITICAL)),
-    "unanswered": ("Not yet answered", lambda qs, now: qs.filter(state__isnull=True)),
+    "overdue": (_("Overdue"), lambda qs, now: qs.filter(deadline__lte=now)),
+    "critical": (_("Critical"), lambda qs, now: qs.filter(alert__severity=Severity.CRITICAL)),
+    "unanswered": (_("Not yet answered"), lambda qs, now: qs.filter(state__isnull=True)),
 }
 
 
@@ -70,17 +71,17 @@ def _authorised_here(portal: Portal, acks: list[Acknowledgement]) -> set[Any]:
 # --- list and search --------------------------------------------------------------------------------
 
 
-ALERT_FILTER_LABELS = {
-    "status": ("Status", ""),
-    "severity": ("Severity", ""),
-    "alert_type": ("Type of alert", ""),
-    "distribution": ("Shared with", ""),
-    "publisher": ("Published by", "A member's code, e.g. FDA"),
-    "tool": ("Affected tool", ""),
-    "jurisdiction": ("Affected jurisdiction", "A country code, e.g. GB, or EU"),
-    "published_after": ("Published on or after", "Date and time in UTC"),
-    "published_before": ("Published before", "Date and time in UTC"),
-    "reference": ("Reference", "e.g. SAX-2026-000012"),
+ALERT_FILTER_LABELS: FilterLabels = {
+    "status": (_("Status"), ""),
+    "severity": (_("Severity"), ""),
+    "alert_type": (_("Type of alert"), ""),
+    "distribution": (_("Shared with"), ""),
+    "publisher": (_("Published by"), _("A member's code, e.g. FDA")),
+    "tool": (_("Affected tool"), ""),
+    "jurisdiction": (_("Affected jurisdiction"), _("A country code, e.g. GB, or EU")),
+    "published_after": (_("Published on or after"), _("Date and time in UTC")),
+    "published_before": (_("Published before"), _("Date and time in UTC")),
+    "reference": (_("Reference"), _("e.g. SAX-2026-000012")),
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from alerts.choices import AckState, Metric, RelianceDecision
 from exchange.choices import EventType
@@ -30,7 +31,7 @@ def _target(notification: Notification) -> dict[str, Any]:
         title = " ".join(str(part) for part in (payload.get("reference") or "", payload.get("title") or "") if part)
     elif kind == "report":
         url = reverse("portal:report-detail", args=[event.object_id])
-        title = f"Performance report on {payload.get('tool_name') or 'a tool'}"
+        title = gettext("Performance report on %(tool)s") % {"tool": payload.get("tool_name") or gettext("a tool")}
     elif kind == "acknowledgement":
         if payload.get("alert"):
             url = reverse("portal:alert-detail", args=[payload["alert"]]) + "#acknowledgements"
@@ -38,13 +39,16 @@ def _target(notification: Notification) -> dict[str, Any]:
             url = reverse("portal:report-detail", args=[payload["report"]])
         state = dict(AckState.choices).get(payload.get("state") or "", "")
         decision = dict(RelianceDecision.choices).get(payload.get("decision") or "", "")
-        answer = "; ".join(part for part in (state, f"decision: {decision}" if decision else "") if part)
-        title = (f"{payload.get('member', '')} answered {payload.get('alert_reference') or 'a report'}"
-                 f"{': ' + answer if answer else ''}").strip()
+        decided = gettext("decision: %(decision)s") % {"decision": decision} if decision else ""
+        answer = "; ".join(str(part) for part in (state, decided) if part)
+        title = (gettext("%(member)s answered %(subject)s") % {
+            "member": payload.get("member", ""), "subject": payload.get("alert_reference") or gettext("a report")}
+            + (": " + answer if answer else "")).strip()
     elif kind == "signal":
         url = reverse("portal:signal-list")
         metric = dict(Metric.choices).get(payload.get("metric") or "", payload.get("metric") or "")
-        title = f"Signal on {payload.get('tool_name') or 'a tool'}: {metric}".strip()
+        title = (gettext("Signal on %(tool)s: %(metric)s") % {
+            "tool": payload.get("tool_name") or gettext("a tool"), "metric": metric}).strip()
     else:
         title = kind.replace("_", " ")
     return {"url": url, "title": title or event.object_id}

@@ -15,6 +15,7 @@ from typing import Any
 import pycountry
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext
 
 from alerts import selectors
 from alerts.filters import search_q
@@ -49,7 +50,7 @@ def _members(query: str, values: list[str]) -> list[Choice]:
 
 def _country_name(code: str) -> str:
     if code == "EU":
-        return "European Union"
+        return gettext("European Union")
     country = pycountry.countries.get(alpha_2=code)
     return str(getattr(country, "common_name", None) or getattr(country, "name", code))
 
@@ -82,7 +83,7 @@ KINDS: dict[str, Callable[[str, list[str]], list[Choice]]] = {
 def pick(request: HttpRequest, portal: Portal, kind: str) -> HttpResponse:
     search = KINDS.get(kind)
     if search is None:
-        raise Http404("No such picker.")
+        raise Http404(gettext("No such picker."))
     query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     values = [v.strip() for v in request.GET.get("values", "").split(",") if v.strip()][:LIMIT]
     results: Any = search(query, values)

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext
 
 from alerts.choices import AlertStatus, AlertType, Severity
 from alerts.filters import search_q
@@ -54,7 +55,7 @@ def public_alert_detail(request: HttpRequest, reference: str) -> HttpResponse:
     try:
         alert = alerts_with_details(alerts_public()).get(reference=reference_normalise(reference) or "")
     except Alert.DoesNotExist as exc:
-        raise Http404("No public alert has this reference.") from exc
+        raise Http404(gettext("No public alert has this reference.")) from exc
     latest = alert.revisions.order_by("-number").first()
     context = {
         **CHOICES, "alert": alert, "latest": latest,

@@ -11,6 +11,8 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from alerts import selectors
@@ -26,7 +28,7 @@ from alerts.choices import (
 )
 from alerts.filters import TOOL_SEARCH_FIELDS, SignalFilter, ToolFilter, search_q
 from alerts.portal.charts import charts_for
-from alerts.portal.filter_words import filters_in_words
+from alerts.portal.filter_words import FilterLabels, filters_in_words
 from alerts.services.performance import tool_performance
 from alerts.services.signals import signal_draft_alert
 from alerts.services.versions import tool_versions
@@ -60,7 +62,7 @@ def tool_list(request: HttpRequest, portal: Portal) -> HttpResponse:
 
 @member_view()
 def tool_detail(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
-    tool = page_or_404(selectors.tools_list(), detail="No such tool.", pk=pk)
+    tool = page_or_404(selectors.tools_list(), detail=gettext("No such tool."), pk=pk)
     member = portal.member
     alerts = (
         selectors.alerts_visible_to(member=member).filter(affected_tool_rows__tool=tool)
@@ -95,11 +97,11 @@ def tool_detail(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
     return render_page(request, portal, "alerts/tool_detail.html", context, section="tools")
 
 
-SIGNAL_FILTER_LABELS = {
-    "tool": ("Tool", ""),
-    "status": ("Status", ""),
-    "kind": ("Kind", ""),
-    "metric": ("Metric", ""),
+SIGNAL_FILTER_LABELS: FilterLabels = {
+    "tool": (_("Tool"), ""),
+    "status": (_("Status"), ""),
+    "kind": (_("Kind"), ""),
+    "metric": (_("Metric"), ""),
 }
 
 
@@ -119,9 +121,9 @@ def signal_list(request: HttpRequest, portal: Portal) -> HttpResponse:
 @member_view(Scope.PUBLISH)
 def signal_draft(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
     """Turn a signal into a draft alert pre-filled with the evidence."""
-    signal = page_or_404(selectors.signals_visible_to(member=portal.member), detail="No such signal.", pk=pk)
+    signal = page_or_404(selectors.signals_visible_to(member=portal.member), detail=gettext("No such signal."), pk=pk)
     with service_errors(request):
         alert = signal_draft_alert(actor=portal.user, signal=signal)
-        messages.success(request, "A draft alert was made from the signal's evidence. Check it, then publish it.")
+        messages.success(request, gettext("A draft alert was made from the signal's evidence. Check it, then publish it."))
         return redirect("portal:alert-detail", pk=alert.pk)
     return redirect("portal:signal-list")

@@ -10,6 +10,8 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from alerts import selectors
@@ -37,14 +39,14 @@ class DecisionForm(forms.Form):
     """Only types the input: the service judges it (rationale required, vary needs versions or a comment)."""
 
     outcome = forms.ChoiceField(
-        label="Decision", choices=ReviewOutcome.choices, widget=forms.RadioSelect,
-        help_text="Suspend and revoke change your authorisation at once; maintain and vary keep it authorised.",
+        label=_("Decision"), choices=ReviewOutcome.choices, widget=forms.RadioSelect,
+        help_text=_("Suspend and revoke change your authorisation at once; maintain and vary keep it authorised."),
     )
-    rationale = forms.CharField(label="Rationale", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                                help_text="Why: it goes on the record, and the reference regulator sees it.")
-    versions = forms.CharField(label="Versions covered (for vary)", required=False, max_length=200,
-                               help_text="A version specifier such as >=3.0,<3.4.")
-    comment = forms.CharField(label="Comment (for vary)", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    rationale = forms.CharField(label=_("Rationale"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                                help_text=_("Why: it goes on the record, and the reference regulator sees it."))
+    versions = forms.CharField(label=_("Versions covered (for vary)"), required=False, max_length=200,
+                               help_text=_("A version specifier such as >=3.0,<3.4."))
+    comment = forms.CharField(label=_("Comment (for vary)"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, review: RelianceReview, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", f"review-{review.pk}-%s")  # several forms on one page: unique ids
@@ -90,12 +92,13 @@ def reliance(request: HttpRequest, portal: Portal) -> HttpResponse:
 @require_POST
 @member_view(Scope.PUBLISH)
 def reliance_decide(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
-    review = page_or_404(selectors.reliance_reviews_visible_to(member=portal.member), detail="No such review.", pk=pk)
+    review = page_or_404(selectors.reliance_reviews_visible_to(member=portal.member), detail=gettext("No such review."), pk=pk)
     form = DecisionForm(request.POST, review=review)
     if form.is_valid():
         with service_errors(form):
             reliance_review_decide(actor=portal.user, review=review, **form.cleaned_data)
-            messages.success(request, f"Decision recorded: {form.cleaned_data['outcome']}.")
+            messages.success(request, gettext("Decision recorded: %(outcome)s.") % {
+                "outcome": dict(ReviewOutcome.choices).get(form.cleaned_data["outcome"], form.cleaned_data["outcome"])})
             return redirect("portal:reliance")
     return render_page(request, portal, "alerts/reliance.html", _page_context(portal, failed=form),
                        section="reliance", status=400)

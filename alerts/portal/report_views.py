@@ -8,6 +8,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alerts import selectors
@@ -24,7 +26,7 @@ from alerts.choices import (
 )
 from alerts.filters import ReportFilter
 from alerts.models import Acknowledgement, BaselineMetric, Report
-from alerts.portal.filter_words import filters_in_words
+from alerts.portal.filter_words import FilterLabels, filters_in_words
 from alerts.portal.forms import AcknowledgeForm, ReportForm, ReportImportForm
 from alerts.portal.views import acknowledge_input, member_choices, tool_choices
 from alerts.search import ranked_first, reports_search
@@ -44,20 +46,20 @@ CHOICES = {
 }
 
 
-REPORT_FILTER_LABELS = {
-    "status": ("Status", ""),
-    "tool": ("Tool", ""),
-    "publisher": ("Published by", "A member's code, e.g. FDA"),
-    "country": ("Country", "A country code, e.g. GB, or EU"),
-    "distribution": ("Shared with", ""),
-    "published_after": ("Published from", "Date and time in UTC"),
-    "published_before": ("Published before", "Date and time in UTC"),
+REPORT_FILTER_LABELS: FilterLabels = {
+    "status": (_("Status"), ""),
+    "tool": (_("Tool"), ""),
+    "publisher": (_("Published by"), _("A member's code, e.g. FDA")),
+    "country": (_("Country"), _("A country code, e.g. GB, or EU")),
+    "distribution": (_("Shared with"), ""),
+    "published_after": (_("Published from"), _("Date and time in UTC")),
+    "published_before": (_("Published before"), _("Date and time in UTC")),
 }
 
 
 def visible_report(portal: Portal, pk: Any) -> Report:
     visible = selectors.reports_with_details(selectors.reports_visible_to(member=portal.member))
-    return page_or_404(visible, detail="No such report.", pk=pk)
+    return page_or_404(visible, detail=gettext("No such report."), pk=pk)
 
 
 @member_view()
@@ -146,7 +148,7 @@ def report_create(request: HttpRequest, portal: Portal) -> HttpResponse:
         if data is not None:
             with service_errors(form, field_map=form.error_field_map()):
                 report = report_services.report_draft_create(actor=portal.user, member=portal.member, data=data)
-                messages.success(request, "Report saved as a draft. Check it, then publish it.")
+                messages.success(request, gettext("Report saved as a draft. Check it, then publish it."))
                 return redirect("portal:report-detail", pk=report.pk)
     return render_form_page(request, portal, "alerts/report_form.html", {"form": form}, section="reports")
 
@@ -162,13 +164,14 @@ def report_import(request: HttpRequest, portal: Portal) -> HttpResponse:
         try:
             text = upload.read().decode("utf-8")
         except UnicodeDecodeError:
-            form.add_error("file", "The CSV file must be UTF-8 encoded.")
+            form.add_error("file", gettext("The CSV file must be UTF-8 encoded."))
         else:
             attempt = service_errors(form, detail_only=True)  # the problems by line are listed apart
             with attempt:
                 created = reports_import(actor=portal.user, member=portal.member, text=text)
                 published = sum(1 for r in created if r.status == ReportStatus.PUBLISHED)
-                messages.success(request, f"Imported {len(created)} report(s), {published} published.")
+                messages.success(request, gettext("Imported %(count)s report(s), %(published)s published.") % {
+                    "count": len(created), "published": published})
                 return redirect(f"{reverse('portal:report-list')}?publisher={portal.member.code}")
             problems = flatten_errors(attempt.error.errors or {}) if attempt.error else []
     context = {"form": form, "problems": problems}
@@ -190,7 +193,7 @@ def report_publish(request: HttpRequest, portal: Portal, pk: Any) -> HttpRespons
         return render_page(request, portal, "alerts/report_publish.html", context, section="reports")
     with service_errors(request):
         report_services.report_publish(actor=portal.user, member=portal.member, report=report)
-        messages.success(request, "Report published.")
+        messages.success(request, gettext("Report published."))
     return redirect("portal:report-detail", pk=report.pk)
 
 
@@ -200,7 +203,7 @@ def report_delete(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse
     report = visible_report(portal, pk)
     with service_errors(request):
         report_services.report_draft_delete(actor=portal.user, report=report)
-        messages.success(request, "Draft report deleted.")
+        messages.success(request, gettext("Draft report deleted."))
         return redirect("portal:report-list")
     return redirect("portal:report-detail", pk=report.pk)
 
@@ -213,7 +216,8 @@ def report_acknowledge(request: HttpRequest, portal: Portal, pk: Any) -> HttpRes
     if data is not None:
         with service_errors(form):
             ack = report_services.report_acknowledge(actor=portal.user, report=report, **data)
-            messages.success(request, f"Your member's acknowledgement of the report is now '{ack.get_state_display()}'.")
+            messages.success(request, gettext("Your member's acknowledgement of the report is now '%(state)s'.") % {
+                "state": ack.get_state_display()})
             return redirect(safe_next(request, reverse("portal:report-detail", args=[report.pk])))
     return render_page(request, portal, "alerts/report_detail.html", _detail_context(portal, report, form),
                        section="reports", status=400)

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 from alerts.models import AlertRevision
 
-FIELD_LABELS: dict[str, str] = {
-    "title": "Title",
-    "summary": "Summary",
-    "description": "Description",
-    "alert_type": "Alert type",
-    "severity": "Severity",
-    "hazard": "Hazard",
-    "harm": "Harm",
-    "recommended_actions": "Recommended actions",
-    "imdrf_codes": "IMDRF codes",
-    "publisher_reference": "Publisher's reference",
-    "distribution": "Distribution",
-    "affected_tools": "Affected tools",
-    "affected_jurisdictions": "Affected jurisdictions",
-    "recipients": "Recipients",
+FIELD_LABELS: dict[str, str | Promise] = {
+    "title": _("Title"),
+    "summary": _("Summary"),
+    "description": _("Description"),
+    "alert_type": _("Alert type"),
+    "severity": _("Severity"),
+    "hazard": _("Hazard"),
+    "harm": _("Harm"),
+    "recommended_actions": _("Recommended actions"),
+    "imdrf_codes": _("IMDRF codes"),
+    "publisher_reference": _("Publisher's reference"),
+    "distribution": _("Distribution"),
+    "affected_tools": _("Affected tools"),
+    "affected_jurisdictions": _("Affected jurisdictions"),
+    "recipients": _("Recipients"),
 }
 
 

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alerts import selectors
@@ -67,7 +68,7 @@ FormT = TypeVar("FormT", bound=AlertForm)
 def visible_alert(portal: Portal, pk: Any) -> Alert:
     """The alert if the member may see it; otherwise 404, whether or not it exists (SPEC §3)."""
     visible = selectors.alerts_with_details(selectors.alerts_visible_to(member=portal.member))
-    return page_or_404(visible, detail="No such alert.", pk=pk)
+    return page_or_404(visible, detail=gettext("No such alert."), pk=pk)
 
 
 def acknowledge_input(request: HttpRequest) -> tuple[AcknowledgeForm, dict[str, Any] | None]:
@@ -180,8 +181,8 @@ def alert_acknowledge(request: HttpRequest, portal: Portal, pk: Any) -> HttpResp
     if data is not None:
         with service_errors(form):
             ack = ack_services.acknowledgement_set(actor=portal.user, alert=alert, **data)
-            messages.success(request, f"{alert.reference}: your member's acknowledgement is now "
-                                      f"'{ack.get_state_display()}'.")
+            messages.success(request, gettext("%(reference)s: your member's acknowledgement is now '%(state)s'.") % {
+                "reference": alert.reference, "state": ack.get_state_display()})
             return redirect(safe_next(request, reverse("portal:alert-detail", args=[alert.pk]) + "#acknowledge"))
     context = _detail_context(portal, alert, ack_form=form)
     return render_page(request, portal, "alerts/alert_detail.html", context, section="alerts", status=400)
@@ -195,8 +196,9 @@ def alert_carry_forward(request: HttpRequest, portal: Portal, pk: Any) -> HttpRe
     form = AcknowledgeForm()
     with service_errors(form):
         ack = ack_services.acknowledgement_carry_forward(actor=portal.user, alert=alert)
-        messages.success(request, f"{alert.reference}: your answer to the earlier revision now answers revision "
-                                  f"{ack.revision} ('{ack.get_state_display()}').")
+        messages.success(request, gettext(
+            "%(reference)s: your answer to the earlier revision now answers revision %(revision)s ('%(state)s').") % {
+            "reference": alert.reference, "revision": ack.revision, "state": ack.get_state_display()})
         return redirect(reverse("portal:alert-detail", args=[alert.pk]) + "#acknowledge")
     context = _detail_context(portal, alert, ack_form=form)
     return render_page(request, portal, "alerts/alert_detail.html", context, section="alerts", status=400)
@@ -215,7 +217,7 @@ def alert_extend_deadline(request: HttpRequest, portal: Portal, pk: Any) -> Http
                 actor=portal.user, alert=alert, member_code=form.cleaned_data["member"],
                 deadline=form.cleaned_data["deadline"],
             )
-            messages.success(request, f"The deadline of {ack.member.code} is extended.")
+            messages.success(request, gettext("The deadline of %(member)s is extended.") % {"member": ack.member.code})
             return redirect(reverse("portal:alert-detail", args=[alert.pk]) + "#tracker")
     context = _detail_context(portal, alert, deadline_form=form, deadline_error_member=request.POST.get("member"))
     return render_page(request, portal, "alerts/alert_detail.html", context, section="alerts", status=400)
@@ -242,7 +244,7 @@ def alert_create(request: HttpRequest, portal: Portal) -> HttpResponse:
         if data is not None:
             with service_errors(form, field_map=TOOL_FIELD_MAP):
                 alert = alert_services.alert_draft_create(actor=portal.user, data=data)
-                messages.success(request, "Draft saved. Check it below, then publish it.")
+                messages.success(request, gettext("Draft saved. Check it below, then publish it."))
                 return redirect("portal:alert-detail", pk=alert.pk)
     else:
         form = _alert_form(portal, AlertForm)
@@ -256,7 +258,8 @@ def _own_alert(portal: Portal, pk: Any) -> Alert:
     if alert.publisher_id != portal.member.pk:
         from django.core.exceptions import PermissionDenied
 
-        raise PermissionDenied(f"Only the publishing member ({alert.publisher.code}) may change this alert.")
+        raise PermissionDenied(gettext("Only the publishing member (%(member)s) may change this alert.") % {
+            "member": alert.publisher.code})
     return alert
 
 
@@ -265,7 +268,7 @@ def _own_alert(portal: Portal, pk: Any) -> Alert:
 def alert_edit(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
     alert = _own_alert(portal, pk)
     if alert.status != AlertStatus.DRAFT:
-        messages.warning(request, "A published alert changes only by amendment.")
+        messages.warning(request, gettext("A published alert changes only by amendment."))
         return redirect("portal:alert-amend", pk=alert.pk)
     if request.method == "POST":
         form = _alert_form(portal, AlertForm, request.POST)
@@ -275,7 +278,7 @@ def alert_edit(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
                 alert_services.alert_draft_update(
                     actor=portal.user, alert=alert, data=data, if_match=form.cleaned_data.get("etag") or None
                 )
-                messages.success(request, "Draft saved.")
+                messages.success(request, gettext("Draft saved."))
                 return redirect("portal:alert-detail", pk=alert.pk)
     else:
         initial = {**AlertForm.initial_from(alert_services.alert_render(alert)), "etag": alert.etag}
@@ -294,7 +297,7 @@ def alert_publish(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse
         attempt = service_errors(request)
         with attempt:
             alert = alert_services.alert_publish(actor=portal.user, alert=alert)
-            messages.success(request, f"Published as {alert.reference}.")
+            messages.success(request, gettext("Published as %(reference)s.") % {"reference": alert.reference})
             return redirect("portal:alert-detail", pk=alert.pk)
         error = attempt.error.detail if attempt.error else ""
     if alert.status != AlertStatus.DRAFT and not error:
@@ -312,7 +315,7 @@ def alert_delete(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
     alert = _own_alert(portal, pk)
     with service_errors(request):
         alert_services.alert_draft_delete(actor=portal.user, alert=alert)
-        messages.success(request, "Draft deleted.")
+        messages.success(request, gettext("Draft deleted."))
         return redirect("portal:alert-list")
     return redirect("portal:alert-detail", pk=alert.pk)
 
@@ -335,11 +338,13 @@ def alert_amend(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
                     actor=portal.user, alert=alert, data=data, change_summary=change_summary,
                     material=material, if_match=form.cleaned_data["etag"],
                 )
-                messages.success(request, f"{alert.reference} amended: revision {alert.revision}.")
+                messages.success(request, gettext("%(reference)s amended: revision %(revision)s.") % {
+                    "reference": alert.reference, "revision": alert.revision})
                 return redirect(reverse("portal:alert-detail", args=[alert.pk]) + "#revisions")
     else:
         if alert.status != AlertStatus.PUBLISHED:
-            messages.warning(request, f"This alert is {alert.status}; only a published alert can be amended.")
+            messages.warning(request, gettext("This alert is %(status)s; only a published alert can be amended.") % {
+                "status": alert.get_status_display()})
             return redirect("portal:alert-detail", pk=alert.pk)
         initial = {**AlertForm.initial_from(alert_services.alert_render(alert)), "etag": alert.etag}
         form = _alert_form(portal, AmendForm, initial=initial)
@@ -360,7 +365,8 @@ def _finish(
             else:
                 alert = alert_services.alert_withdraw(actor=portal.user, alert=alert,
                                                       reason=form.cleaned_data["reason"])
-            messages.success(request, f"{alert.reference} is {alert.status}.")
+            messages.success(request, (gettext("%(reference)s is closed.") if alert.status == "closed" else gettext("%(reference)s is withdrawn.")) % {
+                "reference": alert.reference})
             return redirect("portal:alert-detail", pk=alert.pk)
     context = {"form": form, "alert": alert, "verb": verb}
     return render_form_page(request, portal, "alerts/alert_finish.html", context, section="alerts")
