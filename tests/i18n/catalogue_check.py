@@ -79,7 +79,8 @@ def marked_strings() -> list[Marked]:
 
 def _python_of_templatized(code: str) -> str:
     """templatize() writes gettext calls among placeholder text: keep only the calls, one per line."""
-    calls = re.findall(r"\b(?:n?p?gettext|_)\((?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[\s,])*\)", code)
+    # Django writes the strings with a `u` prefix, plurals with the count: ngettext(u'%(n)s tool', u'%(n)s tools', count).
+    calls = re.findall(r"\b(?:n?p?gettext|_)\((?:u?'(?:[^'\\]|\\.)*'|u?\"(?:[^\"\\]|\\.)*\"|[\s,]|count)*\)", code)
     return "\n".join(calls)
 
 
