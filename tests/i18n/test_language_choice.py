@@ -98,3 +98,24 @@ def test_an_unknown_language_changes_nothing(network: Network) -> None:
     assert client.post("/i18n/setlang/", {"language": "xx", "next": "/"}).status_code == 302
     assert preferences_of(user=user).language == "en"
     assert client.get("/i18n/setlang/").status_code == 405
+
+
+def test_pages_render_in_the_chosen_language(network: Network) -> None:
+    user = network.hc.viewer
+    preferences_update(actor=user, user=user, changes=preferences_clean({"language": "fr"}))
+    client = Client()
+    client.force_login(user)
+    page = client.get("/").content.decode()
+    assert "Boîte de réception" in page
+    assert "Changer de langue" in page
+    signed_out = Client().get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "サインイン" in signed_out
+    assert "パスワードをお忘れですか？" in signed_out
+    english = Client().get("/accounts/login/").content.decode()
+    assert "Forgot your password?" in english
+
+
+def test_api_problem_titles_follow_accept_language(network: Network) -> None:
+    assert Client().get("/api/v1/alerts/", HTTP_ACCEPT_LANGUAGE="fr").json()["title"] == "Non authentifié"
+    assert Client().get("/api/v1/alerts/", HTTP_ACCEPT_LANGUAGE="es").json()["title"] == "No autenticado"
+    assert Client().get("/api/v1/alerts/").json()["title"] == "Unauthorized"
