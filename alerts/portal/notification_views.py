@@ -36,8 +36,8 @@ def _target(notification: Notification) -> dict[str, Any]:
             url = reverse("portal:alert-detail", args=[payload["alert"]]) + "#acknowledgements"
         elif payload.get("report"):
             url = reverse("portal:report-detail", args=[payload["report"]])
-        state = dict(AckState.choices).get(payload.get("state") or "", "")
-        decision = dict(RelianceDecision.choices).get(payload.get("decision") or "", "")
+        state = str(dict(AckState.choices).get(payload.get("state") or "", ""))
+        decision = str(dict(RelianceDecision.choices).get(payload.get("decision") or "", ""))
         answer = "; ".join(part for part in (state, f"decision: {decision}" if decision else "") if part)
         title = (f"{payload.get('member', '')} answered {payload.get('alert_reference') or 'a report'}"
                  f"{': ' + answer if answer else ''}").strip()
