@@ -48,7 +48,8 @@ def main() -> int:
     marked = {(m.context, m.msgid): m for m in marked_strings() if selected(m.where.split(":")[0])}
     for language in LANGUAGES:
         entries = catalogue(language)
-        missing = [m for key, m in marked.items() if key not in entries or not entries[key].msgstr]
+        missing = [m for key, m in marked.items()
+                   if key not in entries or not (entries[key].msgstr or any(entries[key].msgstr_plural.values()))]
         print(f"{language}: {len(missing)} of {len(marked)} marked strings untranslated")
         for m in missing[:400]:
             print(f"  {m.msgid!r}  ({m.where})")
