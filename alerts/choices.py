@@ -3,51 +3,52 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ClinicalArea(models.TextChoices):
-    RADIOLOGY = "radiology", "Radiology"
-    PATHOLOGY = "pathology", "Pathology"
-    CARDIOLOGY = "cardiology", "Cardiology"
-    DERMATOLOGY = "dermatology", "Dermatology"
-    OPHTHALMOLOGY = "ophthalmology", "Ophthalmology"
-    ONCOLOGY = "oncology", "Oncology"
-    NEUROLOGY = "neurology", "Neurology"
-    CRITICAL_CARE = "critical_care", "Critical care"
-    EMERGENCY_MEDICINE = "emergency_medicine", "Emergency medicine"
-    PRIMARY_CARE = "primary_care", "Primary care"
-    MENTAL_HEALTH = "mental_health", "Mental health"
-    ENDOCRINOLOGY = "endocrinology", "Endocrinology"
-    OBSTETRICS = "obstetrics", "Obstetrics"
-    GENERAL = "general", "General / multi-specialty"
-    OTHER = "other", "Other"
+    RADIOLOGY = "radiology", _("Radiology")
+    PATHOLOGY = "pathology", _("Pathology")
+    CARDIOLOGY = "cardiology", _("Cardiology")
+    DERMATOLOGY = "dermatology", _("Dermatology")
+    OPHTHALMOLOGY = "ophthalmology", _("Ophthalmology")
+    ONCOLOGY = "oncology", _("Oncology")
+    NEUROLOGY = "neurology", _("Neurology")
+    CRITICAL_CARE = "critical_care", _("Critical care")
+    EMERGENCY_MEDICINE = "emergency_medicine", _("Emergency medicine")
+    PRIMARY_CARE = "primary_care", _("Primary care")
+    MENTAL_HEALTH = "mental_health", _("Mental health")
+    ENDOCRINOLOGY = "endocrinology", _("Endocrinology")
+    OBSTETRICS = "obstetrics", _("Obstetrics")
+    GENERAL = "general", _("General / multi-specialty")
+    OTHER = "other", _("Other")
 
 
 class AuthorizationStatus(models.TextChoices):
-    AUTHORISED = "authorised", "Authorised"
-    SUSPENDED = "suspended", "Suspended"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    AUTHORISED = "authorised", _("Authorised")
+    SUSPENDED = "suspended", _("Suspended")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class Metric(models.TextChoices):
-    SENSITIVITY = "sensitivity", "Sensitivity"
-    SPECIFICITY = "specificity", "Specificity"
-    PPV = "ppv", "Positive predictive value"
-    NPV = "npv", "Negative predictive value"
-    AUROC = "auroc", "Area under the ROC curve"
-    AUPRC = "auprc", "Area under the precision-recall curve"
-    ACCURACY = "accuracy", "Accuracy"
-    F1 = "f1", "F1 score"
-    CALIBRATION_SLOPE = "calibration_slope", "Calibration slope"
-    CALIBRATION_INTERCEPT = "calibration_intercept", "Calibration intercept"
-    BRIER_SCORE = "brier_score", "Brier score"
-    FALSE_ALARM_RATE = "false_alarm_rate", "False alarm rate"
-    FALSE_NEGATIVE_RATE = "false_negative_rate", "False negative rate"
-    DICE = "dice", "Dice coefficient"
-    KAPPA = "kappa", "Cohen's kappa"
-    HALLUCINATION_RATE = "hallucination_rate", "Hallucination rate"
-    OMISSION_RATE = "omission_rate", "Omission rate"
-    MAJOR_ERROR_RATE = "major_error_rate", "Major error rate"
+    SENSITIVITY = "sensitivity", _("Sensitivity")
+    SPECIFICITY = "specificity", _("Specificity")
+    PPV = "ppv", _("Positive predictive value")
+    NPV = "npv", _("Negative predictive value")
+    AUROC = "auroc", _("Area under the ROC curve")
+    AUPRC = "auprc", _("Area under the precision-recall curve")
+    ACCURACY = "accuracy", _("Accuracy")
+    F1 = "f1", _("F1 score")
+    CALIBRATION_SLOPE = "calibration_slope", _("Calibration slope")
+    CALIBRATION_INTERCEPT = "calibration_intercept", _("Calibration intercept")
+    BRIER_SCORE = "brier_score", _("Brier score")
+    FALSE_ALARM_RATE = "false_alarm_rate", _("False alarm rate")
+    FALSE_NEGATIVE_RATE = "false_negative_rate", _("False negative rate")
+    DICE = "dice", _("Dice coefficient")
+    KAPPA = "kappa", _("Cohen's kappa")
+    HALLUCINATION_RATE = "hallucination_rate", _("Hallucination rate")
+    OMISSION_RATE = "omission_rate", _("Omission rate")
+    MAJOR_ERROR_RATE = "major_error_rate", _("Major error rate")
 
 
 # Metrics whose value is a proportion in [0, 1] (the others are unbounded or signed).
@@ -84,31 +85,31 @@ def lower_is_better(metric: str) -> bool:
 
 
 class AlertType(models.TextChoices):
-    FIELD_SAFETY_NOTICE = "field_safety_notice", "Field safety notice"
-    RECALL = "recall", "Recall"
-    SAFETY_COMMUNICATION = "safety_communication", "Safety communication"
-    PERFORMANCE_DEGRADATION = "performance_degradation", "Performance degradation"
-    CYBERSECURITY = "cybersecurity", "Cybersecurity"
-    BIAS_OR_INEQUITY = "bias_or_inequity", "Bias or inequity"
-    SOFTWARE_DEFECT = "software_defect", "Software defect"
-    MISUSE = "misuse", "Misuse"
-    OTHER = "other", "Other"
+    FIELD_SAFETY_NOTICE = "field_safety_notice", _("Field safety notice")
+    RECALL = "recall", _("Recall")
+    SAFETY_COMMUNICATION = "safety_communication", _("Safety communication")
+    PERFORMANCE_DEGRADATION = "performance_degradation", _("Performance degradation")
+    CYBERSECURITY = "cybersecurity", _("Cybersecurity")
+    BIAS_OR_INEQUITY = "bias_or_inequity", _("Bias or inequity")
+    SOFTWARE_DEFECT = "software_defect", _("Software defect")
+    MISUSE = "misuse", _("Misuse")
+    OTHER = "other", _("Other")
 
 
 class Severity(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
-    CRITICAL = "critical", "Critical"
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
 
 
 SEVERITY_RANK: dict[str, int] = {Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
 
 
 class Distribution(models.TextChoices):
-    NETWORK = "network", "Network (all active members)"
-    RESTRICTED = "restricted", "Restricted (listed members)"
-    PUBLIC = "public", "Public (every member and the public feed)"
+    NETWORK = "network", _("Network (all active members)")
+    RESTRICTED = "restricted", _("Restricted (listed members)")
+    PUBLIC = "public", _("Public (every member and the public feed)")
 
 
 # Widening only: a published object's distribution may grow, never shrink.
@@ -116,17 +117,17 @@ DISTRIBUTION_RANK: dict[str, int] = {Distribution.RESTRICTED: 1, Distribution.NE
 
 
 class AlertStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
-    CLOSED = "closed", "Closed"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    CLOSED = "closed", _("Closed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class AckState(models.TextChoices):
-    RECEIVED = "received", "Received"
-    ASSESSING = "assessing", "Assessing"
-    ACTION_TAKEN = "action_taken", "Action taken"
-    NOT_APPLICABLE = "not_applicable", "Not applicable"
+    RECEIVED = "received", _("Received")
+    ASSESSING = "assessing", _("Assessing")
+    ACTION_TAKEN = "action_taken", _("Action taken")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
 
 
 # States only move forward in this order; a step may be skipped.
@@ -137,58 +138,58 @@ ACK_COMPLETE = frozenset({AckState.ACTION_TAKEN, AckState.NOT_APPLICABLE})
 
 
 class RelianceDecision(models.TextChoices):
-    ADOPT = "adopt", "Adopt (the same action in our jurisdiction)"
-    ADAPT = "adapt", "Adapt (a modified action)"
-    DECLINE = "decline", "Decline"
+    ADOPT = "adopt", _("Adopt (the same action in our jurisdiction)")
+    ADAPT = "adapt", _("Adapt (a modified action)")
+    DECLINE = "decline", _("Decline")
 
 
 class ReportStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
 
 
 class SignalKind(models.TextChoices):
-    BELOW_BASELINE = "below_baseline", "Pooled performance below the declared baseline"
-    SUBGROUP_WORSE = "subgroup_worse", "A subgroup performs worse than the whole"
+    BELOW_BASELINE = "below_baseline", _("Pooled performance below the declared baseline")
+    SUBGROUP_WORSE = "subgroup_worse", _("A subgroup performs worse than the whole")
 
 
 class SignalStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    CLOSED = "closed", "Closed"
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
 
 
 class TranslationSource(models.TextChoices):
     """Who wrote a translation (SPEC §10.5)."""
 
-    PUBLISHER = "publisher", "The publishing member"
-    MEMBER = "member", "A member of the audience"
-    MACHINE = "machine", "Machine translation"
+    PUBLISHER = "publisher", _("The publishing member")
+    MEMBER = "member", _("A member of the audience")
+    MACHINE = "machine", _("Machine translation")
 
 
 class AuthorizationRoute(models.TextChoices):
     """How an authorisation was granted (SPEC §10.1): on the member's own assessment or by reliance."""
 
-    INDEPENDENT = "independent", "Independent"
-    RELIANCE = "reliance", "Reliance"
+    INDEPENDENT = "independent", _("Independent")
+    RELIANCE = "reliance", _("Reliance")
 
 
 class AuthorizationValidity(models.TextChoices):
-    FOLLOWS_REFERENCE = "follows_reference", "Follows the reference"
-    INDEPENDENT_AFTER_GRANT = "independent_after_grant", "Independent after grant"
+    FOLLOWS_REFERENCE = "follows_reference", _("Follows the reference")
+    INDEPENDENT_AFTER_GRANT = "independent_after_grant", _("Independent after grant")
 
 
 class ReviewStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    DECIDED = "decided", "Decided"
+    OPEN = "open", _("Open")
+    DECIDED = "decided", _("Decided")
 
 
 class ReviewOutcome(models.TextChoices):
-    MAINTAIN = "maintain", "Maintain"
-    VARY = "vary", "Vary"
-    SUSPEND = "suspend", "Suspend"
-    REVOKE = "revoke", "Revoke"
+    MAINTAIN = "maintain", _("Maintain")
+    VARY = "vary", _("Vary")
+    SUSPEND = "suspend", _("Suspend")
+    REVOKE = "revoke", _("Revoke")
 
 
 class ReviewTrigger(models.TextChoices):
-    ALERT = "alert", "Alert by the reference member"
-    AUTHORISATION_CHANGE = "authorisation_change", "Change of the reference authorisation"
+    ALERT = "alert", _("Alert by the reference member")
+    AUTHORISATION_CHANGE = "authorisation_change", _("Change of the reference authorisation")

@@ -9,6 +9,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -18,6 +21,15 @@ from exchange.errors import ServiceError, error_paths
 from exchange.text import printable_tree
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+# A problem's `title` when its error names none: the status, in the request's language (SPEC §10.5).
+STATUS_TITLES = {
+    400: gettext_lazy("Bad Request"), 401: gettext_lazy("Unauthorized"), 403: gettext_lazy("Forbidden"),
+    404: gettext_lazy("Not Found"), 405: gettext_lazy("Method Not Allowed"), 406: gettext_lazy("Not Acceptable"),
+    409: gettext_lazy("Conflict"), 412: gettext_lazy("Precondition Failed"), 413: gettext_lazy("Request Entity Too Large"),
+    415: gettext_lazy("Unsupported Media Type"), 428: gettext_lazy("Precondition Required"),
+    429: gettext_lazy("Too Many Requests"), 500: gettext_lazy("Internal Server Error"),
+    503: gettext_lazy("Service Unavailable"),
+}
 PROBLEM_BASE = "/problems/"
 
 _SLUGS: dict[type[Exception], str] = {
@@ -44,14 +56,14 @@ def _first_message(errors: Any) -> str:
 
 
 def problem(
-    status: int, *, slug: str, detail: str, title: str | None = None, errors: Any = None, **extra: Any
+    status: int, *, slug: str, detail: str, title: str | Promise | None = None, errors: Any = None, **extra: Any
 ) -> dict[str, Any]:
     """The problem+json body. Every string in it is made printable: messages quote what the client
     sent (`"\ud800" is not a valid choice.`), and a value that cannot be encoded must not turn a
     400 into a 500."""
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + slug,
-        "title": title or HTTPStatus(status).phrase,
+        "title": str(title or STATUS_TITLES.get(status) or HTTPStatus(status).phrase),
         "status": status,
         "detail": detail,
     }
@@ -97,7 +109,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     if isinstance(exc, exceptions.ValidationError):
         errors = data if isinstance(data, dict) else {"non_field_errors": data}
         detail = _first_message(errors) or "The request is not valid."
-        title = "The request is not valid"
+        title = _("The request is not valid")
     else:
         detail = str(data.get("detail", "")) if isinstance(data, dict) else str(data)
         title = None
@@ -179,7 +191,7 @@ def service_unavailable(request: HttpRequest, dependency: str) -> HttpResponse:
         response = JsonResponse(body, status=503, content_type=PROBLEM_CONTENT_TYPE)
     else:
         response = HttpResponse(
-            f"<!doctype html><title>Service unavailable</title><h1>Service unavailable</h1><p>{detail}</p>",
+            f"<!doctype html><title>{_('Service unavailable')}</title><h1>{_('Service unavailable')}</h1><p>{detail}</p>",
             status=503,
             content_type="text/html; charset=utf-8",
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.filters import BaseFilterBackend, OrderingFilter, SearchFilter
 from rest_framework.request import Request
@@ -23,7 +24,7 @@ _CHECKED = "_sax_query_checked"
 
 class UnknownQueryParameter(ValidationFailed):
     slug = "unknown-query-parameter"
-    title = "Unknown query parameter"
+    title = _("Unknown query parameter")
 
 
 def known_query_parameters(view: Any, queryset: QuerySet[Any] | None = None) -> set[str]:

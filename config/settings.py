@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in user's own language wins over the cookie and Accept-Language (SPEC §10.5).
+    "exchange.portal.language.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # The service's own 404 page, in DEBUG as well (Django's debug page lists every URL pattern).
     "config.exceptions.OwnNotFoundPageMiddleware",

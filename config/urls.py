@@ -7,6 +7,7 @@ from alerts.feeds import PublicAlertsFeed
 from alerts.interop.public_views import public_alert_cap
 from config import exceptions, health, metrics
 from config.api_root import ApiIndexView, api_not_found
+from exchange.portal.language import switch_language
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -32,6 +33,9 @@ urlpatterns = [
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
     path("metrics", metrics.metrics, name="metrics"),
+    # The language switcher: Django's set_language, which also saves a signed-in user's preference.
+    path("i18n/setlang/", switch_language, name="set_language"),
+    path("i18n/", include("django.conf.urls.i18n")),
     # The portal (server-rendered pages for regulator staff): sign-in and account, then the pages.
     path("accounts/", include("exchange.portal.account_urls")),
     path("", include("exchange.portal.urls")),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 
 class ServiceError(Exception):
     status = 400
     slug = "invalid-request"
-    title = "Invalid request"
+    title = _("Invalid request")
 
     def __init__(self, detail: str, *, errors: dict[str, Any] | None = None, **extra: Any) -> None:
         super().__init__(detail)
@@ -20,37 +22,37 @@ class ServiceError(Exception):
 class ValidationFailed(ServiceError):
     status = 400
     slug = "validation-error"
-    title = "The request is not valid"
+    title = _("The request is not valid")
 
 
 class PermissionRefused(ServiceError):
     status = 403
     slug = "forbidden"
-    title = "Not allowed"
+    title = _("Not allowed")
 
 
 class NotFound(ServiceError):
     status = 404
     slug = "not-found"
-    title = "Not found"
+    title = _("Not found")
 
 
 class Conflict(ServiceError):
     status = 409
     slug = "conflict"
-    title = "Conflict with the current state"
+    title = _("Conflict with the current state")
 
 
 class PreconditionFailed(ServiceError):
     status = 412
     slug = "precondition-failed"
-    title = "Precondition failed"
+    title = _("Precondition failed")
 
 
 class PreconditionRequired(ServiceError):
     status = 428
     slug = "precondition-required"
-    title = "Precondition required"
+    title = _("Precondition required")
 
 
 def error_paths(errors: Any, prefix: str = "") -> list[tuple[str, str]]:

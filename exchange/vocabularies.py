@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from django.utils.functional import Promise
+
 
 class Vocabulary:
     """An ordered list of codes; for ordered vocabularies (severities), `rank` is 1, 2, … in order."""
@@ -50,10 +52,11 @@ class Labels:
     the alerts app from its TextChoices: e-mails and other network renderings show words, not codes."""
 
     def __init__(self) -> None:
-        self._by_field: dict[str, dict[str, str]] = {}
+        self._by_field: dict[str, dict[str, str | Promise]] = {}
 
-    def register(self, field: str, choices: Iterable[tuple[str, str]]) -> None:
-        self._by_field.setdefault(field, {}).update({str(value): str(text) for value, text in choices})
+    def register(self, field: str, choices: Iterable[tuple[str, str | Promise]]) -> None:
+        # Labels stay lazy: each rendering shows them in the language active there (SPEC §10.5).
+        self._by_field.setdefault(field, {}).update({str(value): text for value, text in choices})
 
     def of(self, field: str, value: object) -> object:
         """The label of `value` in `field`, or the value unchanged when none is registered."""

@@ -154,7 +154,7 @@ def _one_click_states(state: str | None) -> list[tuple[str, str]]:
     """The answers that need nothing more than a click, forward from the current state."""
     labels = dict(AckState.choices)
     current = ACK_STATE_RANK.get(state or "", 0) if state else 0
-    return [(s, labels[s]) for s in (AckState.RECEIVED, AckState.ASSESSING)
+    return [(s, str(labels[s])) for s in (AckState.RECEIVED, AckState.ASSESSING)
             if state is None or ACK_STATE_RANK[s] > current]
 
 

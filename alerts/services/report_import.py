@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from alerts.models import Report
 from alerts.report_csv import CsvUnreadable, Problem, ReportRows, reports_read
@@ -28,7 +29,7 @@ Validate = Callable[[dict[str, Any]], tuple[dict[str, Any] | None, list[tuple[st
 
 class ImportFailed(ValidationFailed):
     slug = "import-failed"
-    title = "The import was refused; nothing was written"
+    title = _("The import was refused; nothing was written")
 
 
 class _Rollback(Exception):

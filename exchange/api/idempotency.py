@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,7 +29,7 @@ HEADER = "Idempotency-Key"
 class IdempotencyKeyReused(ServiceError):
     status = 422
     slug = "idempotency-key-reused"
-    title = "Idempotency-Key reused"
+    title = _("Idempotency-Key reused")
 
 
 def _fingerprint(request: Request) -> str:

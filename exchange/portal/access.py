@@ -22,6 +22,7 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 
 from exchange.choices import Scope, scopes_for_role
 from exchange.errors import ServiceError, error_paths
@@ -53,7 +54,7 @@ def portal_of(request: HttpRequest) -> Portal | None:
 def request_portal(request: HttpRequest) -> Portal:
     portal = portal_of(request)
     if portal is None:
-        raise PermissionDenied("This page is for signed-in users of a member.")
+        raise PermissionDenied(gettext("This page is for signed-in users of a member."))
     return portal
 
 
@@ -81,16 +82,16 @@ def member_view(
             portal = portal_of(request)
             if portal is None:
                 raise PermissionDenied(
-                    "This account belongs to no member. Network staff manage members in the Django admin."
+                    gettext("This account belongs to no member. Network staff manage members in the Django admin.")
                 )
             if not portal.member.is_active:
                 raise PermissionDenied(
-                    f"Member {portal.member.code} is suspended: it can read and receive nothing."
+                    gettext("Member %(code)s is suspended: it can read and receive nothing.") % {"code": portal.member.code}
                 )
             if scope and not portal.can(scope):
                 raise PermissionDenied(
-                    f"This page needs the '{scope}' permission, which the role "
-                    f"'{portal.user.role}' does not have."
+                    gettext("This page needs the '%(scope)s' permission, which the role '%(role)s' does not have.")
+                    % {"scope": scope, "role": portal.user.role}
                 )
             response = view(request, portal, *args, **kwargs)
             # Pages show what one member may see: never keep them in a shared or browser cache.

@@ -14,6 +14,7 @@ from django.db.models import F, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from exchange.api.webhooks import WebhookEndpointCreateSerializer, WebhookEndpointUpdateSerializer
@@ -85,7 +86,7 @@ def endpoint_detail(request: HttpRequest, portal: Portal, pk: Any) -> HttpRespon
         if data is not None:
             with service_errors(form):
                 endpoint_services.endpoint_update(actor=portal.user, endpoint=endpoint, **data)
-                messages.success(request, "Endpoint saved.")
+                messages.success(request, gettext("Endpoint saved."))
                 return redirect(_detail_url(endpoint))
     context = {
         "endpoint": endpoint, "form": form, "recover_form": RecoverForm(),
@@ -113,7 +114,7 @@ def endpoint_test(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse
     endpoint = _own_endpoint(portal, pk)
     with service_errors(request):
         endpoint_services.endpoint_test(actor=portal.user, endpoint=endpoint)
-        messages.success(request, "A test message (ping) is on its way; its delivery is at the top of the log.")
+        messages.success(request, gettext("A test message (ping) is on its way; its delivery is at the top of the log."))
     return redirect(_detail_url(endpoint) + "#deliveries")
 
 
@@ -122,7 +123,7 @@ def endpoint_test(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse
 def endpoint_delete(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
     endpoint = _own_endpoint(portal, pk)
     endpoint_services.endpoint_delete(actor=portal.user, endpoint=endpoint)
-    messages.success(request, f"Endpoint {endpoint.url} deleted.")
+    messages.success(request, gettext("Endpoint %(url)s deleted.") % {"url": endpoint.url})
     return redirect("network:endpoint-list")
 
 
@@ -136,9 +137,9 @@ def endpoint_recover(request: HttpRequest, portal: Portal, pk: Any) -> HttpRespo
             count = delivery_services.deliveries_recover(
                 actor=portal.user, endpoint=endpoint, since=form.cleaned_data["since"]
             )
-            messages.success(request, f"{count} failed deliver{'y' if count == 1 else 'ies'} re-sent.")
+            messages.success(request, ngettext("%(count)d failed delivery re-sent.", "%(count)d failed deliveries re-sent.", count) % {"count": count})
     else:
-        messages.error(request, "Give the time from which to re-send failed deliveries.")
+        messages.error(request, gettext("Give the time from which to re-send failed deliveries."))
     return redirect(_detail_url(endpoint) + "#deliveries")
 
 
@@ -149,7 +150,7 @@ def delivery_redeliver(request: HttpRequest, portal: Portal, pk: Any) -> HttpRes
         delivery = delivery_services.delivery_get(member=portal.member, delivery_id=pk)
     with service_errors(request):
         delivery_services.delivery_redeliver(actor=portal.user, delivery=delivery)
-        messages.success(request, "The delivery is being re-sent (same webhook-id).")
+        messages.success(request, gettext("The delivery is being re-sent (same webhook-id)."))
     if delivery.endpoint_id is None:
         return redirect("network:endpoint-list")
     return redirect(reverse("network:endpoint-detail", args=[delivery.endpoint_id]) + "#deliveries")

@@ -10,6 +10,8 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from exchange.choices import EventType, Role, Scope
 from exchange.portal.access import split_codes
@@ -20,25 +22,26 @@ from exchange.vocabularies import ALERT_TYPES, SEVERITIES
 def _severity_choices() -> list[tuple[str, str]]:
     """"Any severity", then each severity "or above", the most severe "only" (SEVERITIES is ordered)."""
     *lower, highest = SEVERITIES
-    return [("", "Any severity"), *((s, f"{s.capitalize()} or above") for s in lower),
-            (highest, f"{highest.capitalize()} only")]
+    return [("", gettext("Any severity")),
+            *((s, gettext("%(severity)s or above") % {"severity": gettext(s.capitalize())}) for s in lower),
+            (highest, gettext("%(severity)s only") % {"severity": gettext(highest.capitalize())})]
 
 
 class SignInForm(AuthenticationForm):
     """E-mail address and password (SPEC §6). The field keeps Django's name `username` (django-axes reads it)."""
 
     username = forms.EmailField(
-        label="E-mail address",
+        label=_("E-mail address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True, "spellcheck": "false"}),
     )
     password = forms.CharField(
-        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": "The e-mail address or password is not right. Both are case-sensitive for the password.",
+        "invalid_login": _("The e-mail address or password is not right. Both are case-sensitive for the password."),
     }
 
     def clean_username(self) -> str:
@@ -46,32 +49,32 @@ class SignInForm(AuthenticationForm):
 
 
 class UserCreateForm(forms.Form):
-    email = forms.EmailField(label="E-mail address", max_length=254)
-    full_name = forms.CharField(label="Full name", max_length=200, required=False)
+    email = forms.EmailField(label=_("E-mail address"), max_length=254)
+    full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
     role = forms.ChoiceField(choices=Role.choices, widget=forms.RadioSelect, initial=Role.VIEWER)
     password = forms.CharField(
-        label="Initial password (optional)", required=False, strip=False,
+        label=_("Initial password (optional)"), required=False, strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="Without one, the person sets a password through 'Forgot your password?' on the sign-in page.",
+        help_text=_("Without one, the person sets a password through 'Forgot your password?' on the sign-in page."),
     )
 
 
 class UserUpdateForm(forms.Form):
-    full_name = forms.CharField(label="Full name", max_length=200, required=False)
+    full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
     role = forms.ChoiceField(choices=Role.choices, widget=forms.RadioSelect)
-    is_active = forms.BooleanField(label="Active (may sign in and use tokens)", required=False)
+    is_active = forms.BooleanField(label=_("Active (may sign in and use tokens)"), required=False)
 
 
 class TokenCreateForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=100, required=False,
-                           help_text="What the token is for, e.g. 'Case-management system'.")
-    user = forms.ChoiceField(label="Token of user", help_text="The token never allows more than this user's role.")
+    name = forms.CharField(label=_("Name"), max_length=100, required=False,
+                           help_text=_("What the token is for, e.g. 'Case-management system'."))
+    user = forms.ChoiceField(label=_("Token of user"), help_text=_("The token never allows more than this user's role."))
     scopes = forms.MultipleChoiceField(
         choices=Scope.choices, required=False, widget=forms.CheckboxSelectMultiple,
-        help_text="Leave all unticked for every scope the user's role allows.",
+        help_text=_("Leave all unticked for every scope the user's role allows."),
     )
-    expires_days = forms.IntegerField(label="Expires after (days)", required=False, min_value=1, max_value=3650,
-                                      help_text="Leave blank for a token that does not expire.")
+    expires_days = forms.IntegerField(label=_("Expires after (days)"), required=False, min_value=1, max_value=3650,
+                                      help_text=_("Leave blank for a token that does not expire."))
 
     def __init__(self, *args: Any, users: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -83,41 +86,41 @@ class SubscriptionForm(forms.Form):
     be is exchange.services.subscription_rules, whose errors service_errors shows on the fields."""
 
     name = forms.CharField(max_length=NAME_MAX_LENGTH)
-    active = forms.BooleanField(label="Active (a paused subscription matches nothing)", required=False, initial=True)
+    active = forms.BooleanField(label=_("Active (a paused subscription matches nothing)"), required=False, initial=True)
     event_types = forms.MultipleChoiceField(
-        label="Events", required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Events"), required=False, widget=forms.CheckboxSelectMultiple,
         choices=[(t, EventType(t).label) for t in SUBSCRIBABLE_EVENT_TYPES],
-        help_text="None ticked: every kind of event.",
+        help_text=_("None ticked: every kind of event."),
     )
     alert_types = forms.MultipleChoiceField(
-        label="Alert types", required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Alert types"), required=False, widget=forms.CheckboxSelectMultiple,
         choices=[(t, t.replace("_", " ").capitalize()) for t in ALERT_TYPES],
-        help_text="None ticked: every alert type.",
+        help_text=_("None ticked: every alert type."),
     )
-    min_severity = forms.ChoiceField(label="Minimum severity", required=False, choices=_severity_choices)
-    tools = forms.CharField(label="Tools", required=False,
+    min_severity = forms.ChoiceField(label=_("Minimum severity"), required=False, choices=_severity_choices)
+    tools = forms.CharField(label=_("Tools"), required=False,
                             widget=forms.TextInput(attrs={"data-picker": "tools", "autocomplete": "off"}),
-                            help_text="Search by name or manufacturer and choose. None chosen: every tool.")
-    manufacturers = forms.CharField(label="Manufacturers", required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                                    help_text="One per line. Blank: every manufacturer.")
-    clinical_areas = forms.CharField(label="Clinical areas", required=False,
-                                     help_text="Separated by commas, e.g. radiology, pathology. Blank: every area.")
+                            help_text=_("Search by name or manufacturer and choose. None chosen: every tool."))
+    manufacturers = forms.CharField(label=_("Manufacturers"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                    help_text=_("One per line. Blank: every manufacturer."))
+    clinical_areas = forms.CharField(label=_("Clinical areas"), required=False,
+                                     help_text=_("Separated by commas, e.g. radiology, pathology. Blank: every area."))
     jurisdictions = forms.CharField(
-        label="Affected jurisdictions", required=False,
+        label=_("Affected jurisdictions"), required=False,
         widget=forms.TextInput(attrs={"data-picker": "jurisdictions", "autocomplete": "off"}),
-        help_text="Search by country name or code, e.g. Germany or DE. None chosen: any jurisdiction.")
+        help_text=_("Search by country name or code, e.g. Germany or DE. None chosen: any jurisdiction."))
     publishers = forms.CharField(
-        label="Publishing members", required=False,
+        label=_("Publishing members"), required=False,
         widget=forms.TextInput(attrs={"data-picker": "members", "autocomplete": "off"}),
-        help_text="Search by regulator name or code, e.g. Health Canada. None chosen: every member.")
+        help_text=_("Search by regulator name or code, e.g. Health Canada. None chosen: every member."))
     authorised_in_my_jurisdiction = forms.BooleanField(
-        label="Only about tools authorised in my member's jurisdiction", required=False
+        label=_("Only about tools authorised in my member's jurisdiction"), required=False
     )
-    webhook_endpoints = forms.MultipleChoiceField(label="Webhook endpoints", required=False,
+    webhook_endpoints = forms.MultipleChoiceField(label=_("Webhook endpoints"), required=False,
                                                   widget=forms.CheckboxSelectMultiple)
-    email_recipients = forms.CharField(label="E-mail recipients", required=False,
+    email_recipients = forms.CharField(label=_("E-mail recipients"), required=False,
                                        widget=forms.Textarea(attrs={"rows": 2}),
-                                       help_text="One address per line.")
+                                       help_text=_("One address per line."))
 
     def __init__(self, *args: Any, endpoints: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -145,18 +148,18 @@ class SubscriptionForm(forms.Form):
 
 
 class EndpointForm(forms.Form):
-    url = forms.CharField(label="URL", max_length=2000, widget=forms.URLInput,
-                          help_text="An https address on the public internet that accepts signed POST requests.")
+    url = forms.CharField(label=_("URL"), max_length=2000, widget=forms.URLInput,
+                          help_text=_("An https address on the public internet that accepts signed POST requests."))
     description = forms.CharField(max_length=500, required=False)
 
 
 class EndpointEditForm(EndpointForm):
-    enabled = forms.BooleanField(label="Enabled", required=False)
+    enabled = forms.BooleanField(label=_("Enabled"), required=False)
 
 
 class RecoverForm(forms.Form):
     since = forms.DateTimeField(
-        label="Re-send every failed delivery since",
+        label=_("Re-send every failed delivery since"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
     )

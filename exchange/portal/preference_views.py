@@ -9,6 +9,8 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from exchange.choices import Language, NoticeMode, PreferenceItem
@@ -23,16 +25,16 @@ def _field(item: str) -> str:
 
 class PreferencesForm(forms.Form):
     timezone = forms.CharField(
-        label="Time zone", max_length=64,
-        help_text="An IANA time zone name, e.g. Europe/London or America/Toronto. Deadlines in your e-mails "
-                  "are shown in it.",
+        label=_("Time zone"), max_length=64,
+        help_text=_("An IANA time zone name, e.g. Europe/London or America/Toronto. Deadlines in your e-mails "
+                    "are shown in it."),
     )
     digest_hour = forms.TypedChoiceField(
-        label="Hour of the daily digest", coerce=int,
+        label=_("Hour of the daily digest"), coerce=int,
         choices=[(hour, f"{hour:02d}:00") for hour in range(24)],
-        help_text="Local time, in your time zone.",
+        help_text=_("Local time, in your time zone."),
     )
-    language = forms.ChoiceField(label="Language", choices=Language.choices)
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -57,6 +59,6 @@ def notification_preferences(request: HttpRequest, portal: Portal) -> HttpRespon
         field_map = {f"items.{item}": _field(item) for item in ITEM_ORDER}
         with service_errors(form, field_map=field_map):
             preferences_update(actor=portal.user, user=portal.user, changes=preferences_clean(body))
-            messages.success(request, "Your notification preferences are saved.")
+            messages.success(request, gettext("Your notification preferences are saved."))
             return redirect("notification-preferences")
     return render_form_page(request, portal, "exchange/notification_preferences.html", {"form": form})

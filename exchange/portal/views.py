@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from exchange.api.serializers import TokenCreateSerializer, UserCreateSerializer, UserUpdateSerializer
@@ -64,8 +65,9 @@ def user_new(request: HttpRequest, portal: Portal) -> HttpResponse:
         if data is not None:
             with service_errors(form):
                 user = user_create(actor=portal.user, member=portal.member, **data)
-                messages.success(request, f"{user.email} can now sign in as {user.get_role_display()}"
-                                          f"{'' if data.get('password') else ' once they set a password'}.")
+                sign_in = (gettext("%(email)s can now sign in as %(role)s.") if data.get("password")
+                           else gettext("%(email)s can now sign in as %(role)s once they set a password."))
+                messages.success(request, sign_in % {"email": user.email, "role": user.get_role_display()})
                 return redirect("network:user-list")
     return render_form_page(request, portal, "exchange/user_form.html", {"form": form, "mode": "create"},
                        section="admin")
@@ -82,7 +84,7 @@ def user_edit(request: HttpRequest, portal: Portal, pk: int) -> HttpResponse:
         if data is not None:
             with service_errors(form):
                 user_update(actor=portal.user, user=target, **data)
-                messages.success(request, f"{target.email} updated.")
+                messages.success(request, gettext("%(email)s updated.") % {"email": target.email})
                 return redirect("network:user-list")
     return render_form_page(request, portal, "exchange/user_form.html", {"form": form, "mode": "edit", "target": target},
                        section="admin")
@@ -125,7 +127,7 @@ def token_new(request: HttpRequest, portal: Portal) -> HttpResponse:
 def token_revoke_view(request: HttpRequest, portal: Portal, pk: Any) -> HttpResponse:
     token = page_or_404(tokens_of(member=portal.member), detail="No such token in your member.", pk=pk)
     token_revoke(actor=portal.user, token=token)
-    messages.success(request, f"Token {token.key_prefix}… ({token.name}) revoked.")
+    messages.success(request, gettext("Token %(prefix)s… (%(name)s) revoked.") % {"prefix": token.key_prefix, "name": token.name})
     return redirect("network:user-list")
 
 
@@ -134,7 +136,7 @@ def token_revoke_view(request: HttpRequest, portal: Portal, pk: Any) -> HttpResp
 
 def _endpoint_choices(portal: Portal) -> list[tuple[str, str]]:
     endpoints = WebhookEndpoint.objects.filter(member=portal.member).order_by("url")
-    return [(str(e.pk), f"{e.url}{'' if e.enabled else ' (disabled)'}") for e in endpoints]
+    return [(str(e.pk), e.url if e.enabled else gettext("%(url)s (disabled)") % {"url": e.url}) for e in endpoints]
 
 
 @member_view(Scope.ADMIN)
@@ -179,7 +181,7 @@ def subscription_edit(request: HttpRequest, portal: Portal, pk: Any = None) -> H
                 subscription_services.subscription_create(actor=portal.user, member=portal.member, **data)
             else:
                 subscription_services.subscription_update(actor=portal.user, subscription=subscription, **data)
-            messages.success(request, f"Subscription '{data['name']}' saved.")
+            messages.success(request, gettext("Subscription '%(name)s' saved.") % {"name": data["name"]})
             return redirect("network:subscription-list")
     context = {"form": form, "subscription": subscription}
     return render_form_page(request, portal, "exchange/subscription_form.html", context, section="subscriptions")
@@ -191,5 +193,5 @@ def subscription_delete(request: HttpRequest, portal: Portal, pk: Any) -> HttpRe
     with service_errors():
         subscription = subscription_services.subscription_get(member=portal.member, subscription_id=pk)
     subscription_services.subscription_delete(actor=portal.user, subscription=subscription)
-    messages.success(request, f"Subscription '{subscription.name}' deleted.")
+    messages.success(request, gettext("Subscription '%(name)s' deleted.") % {"name": subscription.name})
     return redirect("network:subscription-list")

@@ -54,7 +54,7 @@ def email_content(event: Event) -> tuple[str, str, str]:
     """Subject, plain text and HTML of the e-mail for one event (the same for every recipient)."""
     payload = event.payload if isinstance(event.payload, dict) else {}
     try:
-        label = EventType(event.type).label
+        label = str(EventType(event.type).label)
     except ValueError:
         label = event.type
     title = str(payload.get("title") or payload.get("reference") or payload.get("alert_title") or label)
