@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from exchange.services.preferences import preferences_clean, preferences_update
 from tests.alerts.factories import alert_published_make
 from tests.factories import Network, tool_authorised_make
 from tests.portal_support import page
@@ -24,7 +25,7 @@ PUBLIC = {
 PUBLIC_DETAIL = {
     "fr": ["Alertes publiques", "Outils et versions concernés", "Dernière révision", "Révision 1"],
     "es": ["Alertas públicas", "Herramientas y versiones afectadas", "Última revisión", "Revisión 1"],
-    "ja": ["公開アラート", "影響を受けるツールとバージョン", "最新の改訂", "改訂 1"],
+    "ja": ["公開アラート", "影響を受けるツールとバージョン", "最新の改訂", "改訂版 1"],
 }
 
 
@@ -59,6 +60,9 @@ def test_an_alert_page_shows_its_parts_in_the_language(
 ) -> None:
     alert = alert_published_make(actor=network.mhra.publisher, tools=[tool_authorised_make(network=network)],
                                  distribution="restricted", recipients=["FDA"])
+    # Signed in, each person's own language decides (their preferences), not the browser's.
+    for user in (network.fda.publisher, network.mhra.publisher):
+        preferences_update(actor=user, user=user, changes=preferences_clean({"language": language}))
     member = page(network.fda.publisher).get(f"/alerts/{alert.pk}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
     for text in member_texts:
         assert text in member, (language, text)
