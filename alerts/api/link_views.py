@@ -107,7 +107,7 @@ class AlertLinkActions:
         return response
 
     @extend_schema(request=None, responses={204: None})
-    @action(detail=True, methods=["delete"], url_path=r"links/(?P<link_id>[^/]+)", filter_backends=[])
+    @action(detail=True, methods=["delete"], url_path=r"links/(?P<link_id>[0-9a-fA-F-]{32,36})", filter_backends=[])
     def link_delete(self, request: Request, pk: str | None = None, link_id: str | None = None) -> Response:
         """Remove a link (the linking alert's publishers and admins)."""
         alert = self.get_object()

@@ -19,7 +19,7 @@ ROWS = 50
 
 def _members(network: Network) -> str:
     for _ in range(ROWS):
-        member_make(country="ZZ")
+        member_make(country="NZ")
     return "/api/v1/members/"
 
 

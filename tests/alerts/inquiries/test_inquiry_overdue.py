@@ -14,7 +14,7 @@ from django.utils import timezone
 from alerts.models import Alert, Inquiry
 from alerts.services.inquiries import inquiries_overdue_sweep
 from alerts.tasks import acknowledgements_overdue_sweep
-from exchange.models import AuditEntry
+from exchange.models import AuditEntry, PersonalEmail
 from tests.alerts.inquiries.conftest import URL, Callers, asked
 from tests.factories import Network, user_make
 
@@ -68,17 +68,17 @@ def test_overdue_admins_are_reminded_once_by_the_ack_sweep(
 
     with django_capture_on_commit_callbacks(execute=True):
         acknowledgements_overdue_sweep()
-    reminders = [m for m in mail.outbox if "Request from HC" in m.subject]
+    # Reminders travel the one e-mail path (SPEC §10.4): a personal e-mail (and its delivery) per admin.
+    reminders = list(PersonalEmail.objects.filter(kind="reminder").select_related("user"))
 
-    assert sorted(address for m in reminders for address in m.to) == ["admin@fda.test", "second-admin@fda.test"]
-    assert "FDA" in reminders[0].subject
-    assert "inbox" in reminders[0].body
+    assert sorted(r.user.email for r in reminders) == ["admin@fda.test", "second-admin@fda.test"]
+    assert all("HC's question to FDA" in r.subject for r in reminders)
+    assert "answer it" in reminders[0].text
     assert AuditEntry.objects.filter(action="request.overdue_reminded", object_id=request["id"]).count() == 1
 
-    mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         acknowledgements_overdue_sweep()
-    assert [m for m in mail.outbox if "Request from HC" in m.subject] == []
+    assert PersonalEmail.objects.filter(kind="reminder").count() == 2
 
 
 def test_past_due_dates_are_refused(fda_alert: Alert, callers: Callers) -> None:
