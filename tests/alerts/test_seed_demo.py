@@ -37,6 +37,12 @@ def test_seed_demo_twice_duplicates_nothing_and_keeps_the_chain_intact() -> None
     assert set(Member.objects.values_list("code", flat=True)) >= {"MHRA", "FDA", "HC", "TGA", "SMC"}
     assert User.objects.filter(email="publisher@mhra.example", role="publisher").exists()
     assert Authorization.objects.filter(tool__name="LungScan AI", jurisdiction="GB").exists()
+    # Two alerts read in French and in Japanese, each translation signed by the member that wrote it.
+    from alerts.models import AlertTranslation
+
+    translated = AlertTranslation.objects.filter(language__in=["fr", "ja"], signature__isnull=False)
+    assert translated.values("alert").distinct().count() == 2
+    assert set(translated.values_list("language", flat=True)) == {"fr", "ja"}
     # The sample IMDRF terminology (consolidated and single-annex files) backs the demo alerts' codes.
     assert set(ImdrfTerm.objects.filter(release__year=2025).values_list("annex", flat=True)) == set("ABCDEFG")
     verified = StringIO()

@@ -12,6 +12,7 @@ from django.db import transaction
 from alerts.demo.data import ALERTS, DEMO_PASSWORD, MEMBERS, RELIANCE, REPORTS, ROLES, TOOLS, VERSIONS
 from alerts.demo.inquiries import seed_requests
 from alerts.demo.network import seed_answers, seed_deadlines, seed_subscriptions
+from alerts.demo.translations import seed_translations
 from alerts.models import Alert, Authorization, Report, Signal, Tool, ToolVersion
 from alerts.services.alerts import alert_amend, alert_close, alert_draft_create, alert_publish, alert_withdraw
 from alerts.services.reports import report_draft_create, report_publish
@@ -76,6 +77,9 @@ class Command(BaseCommand):
 
         self.stdout.write(self.style.MIGRATE_HEADING("Information requests between members"))
         seed_requests(say=lambda text: self.stdout.write(f"  {text}"))
+
+        self.stdout.write(self.style.MIGRATE_HEADING("Translations and a demo user per language"))
+        seed_translations(say=lambda text: self.stdout.write(f"  {text}"))
 
         self._seed_reports_and_signals()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
