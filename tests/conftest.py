@@ -16,6 +16,7 @@ network is built again before the next test.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -145,6 +146,13 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     # WhiteNoise warns once when collectstatic has not run; the tests never need collected assets.
     config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning")
+    # The translation catalogues, as the project's set-up compiles them (only those newer than their .mo),
+    # so that a plain `pytest` reads the same pages as `make test`.
+    if not hasattr(config, "workerinput"):
+        import runpy
+
+        runpy.run_path(str(Path(__file__).resolve().parent.parent / "scripts" / "compile_catalogues.py"),
+                       run_name="compile_catalogues")["main"]()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
