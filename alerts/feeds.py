@@ -9,10 +9,12 @@ from django.contrib.syndication.views import Feed
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import get_language
 from django.utils.xmlutils import SimplerXMLGenerator
 
 from alerts.interop.cap import CAP_CONTENT_TYPE
-from alerts.models import Alert
+from alerts.languages import translation_for
+from alerts.models import Alert, AlertTranslation
 from alerts.selectors import alerts_public, alerts_with_details
 from exchange.links import absolute_url
 from exchange.text import xml_safe
@@ -55,6 +57,17 @@ class CapLinkedAtomFeed(Atom1Feed):
             handler.addQuickElement("link", "", {"rel": "alternate", "type": CAP_CONTENT_TYPE, "href": item["cap_link"]})
 
 
+def _translation(item: Alert) -> AlertTranslation | None:
+    """The translation a reader of the request's language is shown (SPEC §10.5: the feed negotiates)."""
+    return translation_for(item.translations.all(), language=get_language(), original=item.language)
+
+
+def _localized(item: Alert, field: str) -> str:
+    translated = _translation(item)
+    text = getattr(translated, field, "") if translated is not None else ""
+    return str(text or getattr(item, field))
+
+
 class PublicAlertsFeed(Feed[Alert, None]):
     feed_type = CapLinkedAtomFeed
     title = "AI Safety Alert Exchange — public safety alerts"
@@ -67,15 +80,19 @@ class PublicAlertsFeed(Feed[Alert, None]):
 
     def item_title(self, item: Alert) -> str:
         prefix = {"withdrawn": "[Withdrawn] ", "closed": "[Closed] "}.get(item.status, "")
-        return f"{prefix}{item.reference}: {item.title}"
+        return f"{prefix}{item.reference}: {_localized(item, 'title')}"
 
     def item_description(self, item: Alert) -> str:
         tools = ", ".join(f"{row.tool.name} ({row.tool.manufacturer})" for row in item.affected_tool_rows.all())
+        translated = _translation(item)
         parts = [
-            f"Severity: {item.severity}. Type: {item.get_alert_type_display()}. Publisher: {item.publisher.code}.",
+            f"Severity: {item.get_severity_display()}. Type: {item.get_alert_type_display()}. "
+            f"Publisher: {item.publisher.code}.",
+            (f"Translated by {translated.member.code} from {item.language}; the original is on the linked page."
+             if translated else ""),
             f"Affected tools: {tools}." if tools else "",
-            item.summary,
-            f"Recommended actions: {item.recommended_actions}" if item.recommended_actions else "",
+            _localized(item, "summary"),
+            f"Recommended actions: {_localized(item, 'recommended_actions')}" if item.recommended_actions else "",
             f"Withdrawn: {item.withdrawal_reason}" if item.status == "withdrawn" else "",
             f"Resolution: {item.resolution}" if item.status == "closed" else "",
         ]

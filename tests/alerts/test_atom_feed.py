@@ -66,7 +66,7 @@ def test_the_feed_lists_public_alerts_only_without_login(alerts: dict[str, Alert
     assert set(entries) == {str(alerts[k].pk) for k in ("public", "public_closed", "public_withdrawn")}
     public = entries[str(alerts["public"].pk)]
     assert public["title"] == f"{alerts['public'].reference}: Public: missed nodules"
-    assert "Severity: critical" in public["summary"]
+    assert "Severity: Critical" in public["summary"]
     assert "Publisher: MHRA" in public["summary"]
     assert public["categories"] == ["recall", "critical"]
     assert public["link"].endswith(f"/public/alerts/{alerts['public'].reference}/")

@@ -48,3 +48,16 @@ def test_a_members_page_follows_the_members_own_language(network: Network, page:
     body = page(user).get(f"/alerts/{alert.pk}/").content.decode()
     assert "ファームウェア更新後のドリフト" in body
     assert 'lang="ja"' in body
+
+
+@pytest.mark.django_db
+def test_the_atom_feed_negotiates_the_readers_language(network: Network) -> None:
+    alert = alert_published_make(actor=network.mhra.publisher, tools=[tool_authorised_make(network=network)],
+                                 distribution="public", title="Drift after firmware 7.2")
+    translation_add(actor=network.hc.publisher, alert=alert, data={"language": "fr", "title": "Dérive après 7.2"})
+    french = Client(HTTP_ACCEPT_LANGUAGE="fr").get("/feeds/alerts.atom").content.decode()
+    english = Client(HTTP_ACCEPT_LANGUAGE="en").get("/feeds/alerts.atom").content.decode()
+    assert f"{alert.reference}: Dérive après 7.2" in french
+    assert "Translated by HC from en" in french
+    assert f"{alert.reference}: Drift after firmware 7.2" in english
+    assert "Dérive" not in english
