@@ -15,8 +15,8 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.db import connection
@@ -360,7 +360,8 @@ def subscriptions_load(sizes: Sizes, rng: random.Random, members: list[Member]) 
     from exchange.models import Subscription, SubscriptionTerm
 
     spec = importlib.util.spec_from_file_location("bench_recipients", Path(__file__).resolve().parents[1] / "recipients.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     recipients = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(recipients)
     recipients.TOOLS[:] = [str(t) for t in Tool.objects.values_list("id", flat=True)[:5000]]

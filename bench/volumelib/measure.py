@@ -11,7 +11,6 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,8 +103,8 @@ def requests_measure(built: Built, repeats: int) -> list[Figure]:
 
 
 def sweep_measure(limit_seconds: float) -> Figure:
-    from alerts.services.signals import signals_evaluate
     from alerts.models import Report
+    from alerts.services.signals import signals_evaluate
 
     tool_ids = list(Report.objects.order_by().values_list("tool_id", flat=True).distinct())
     started = time.perf_counter()
