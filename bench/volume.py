@@ -8,8 +8,8 @@ alerts, 1,500,000 acknowledgements, 1,000,000 reports with 5,000,000 metrics, 10
 subscriptions, 2,000,000 events, 5,000,000 deliveries, 10,000,000 audit entries) through COPY, then
 measures each read a regulator's staff or systems make (p50/p95/p99 and SQL queries per request),
 the periodic work, and publishing; at the end, how each figure grows from one scale to the next.
-Needs PostgreSQL (DATABASE_URL names the server; the database is always `sax_volume`, dropped and
-re-created). Prints progress as it goes.
+Needs PostgreSQL (DATABASE_URL names the server; the database is `--database`, `sax_volume` unless
+given, dropped and re-created at each scale). Prints progress as it goes.
 """
 
 # ruff: noqa: E402  (Django is set up before the project modules are imported)
@@ -32,7 +32,21 @@ os.environ["API_RATE_LIMIT"] = "off"
 _server = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sax"))
 if not _server.scheme.startswith("postgres"):
     raise SystemExit("volume: needs PostgreSQL; set DATABASE_URL=postgres://user@host:port/any")
-os.environ["DATABASE_URL"] = urlunsplit(_server._replace(path="/sax_volume"))
+
+def _database_name(argv: list[str]) -> str:
+    """--database NAME (read before Django starts: the settings take the database from DATABASE_URL)."""
+    for index, arg in enumerate(argv):
+        if arg == "--database" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--database="):
+            return arg.split("=", 1)[1]
+    return "sax_volume"
+
+
+DATABASE = _database_name(sys.argv[1:])
+if not DATABASE.replace("_", "").isalnum() or DATABASE.startswith(("test_", "postgres", "template")):
+    raise SystemExit(f"volume: --database {DATABASE!r}: letters, digits and _ only, and not a test_ or system name")
+os.environ["DATABASE_URL"] = urlunsplit(_server._replace(path=f"/{DATABASE}"))
 
 import django
 import psycopg
@@ -63,8 +77,8 @@ def fresh_database() -> None:
     connection.close()
     admin = urlunsplit(_server._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS sax_volume WITH (FORCE)")
-        conn.execute("CREATE DATABASE sax_volume")
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DATABASE}")
     call_command("migrate", verbosity=0)
 
 
@@ -85,6 +99,7 @@ def network_build(scale: float, seed: int) -> build.Built:
     build.subscriptions_load(sizes, rng, members)
     build.events_load(sizes, rng, members, alerts)
     build.audit_load(sizes, rng, members)
+    build.search_vectors_fill()
     print("  ANALYZE …", flush=True)
     build.analyze()
     print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
@@ -130,6 +145,9 @@ def main() -> None:
     parser.add_argument("--sweep-seconds", type=float, default=60.0,
                         help="time the signal sweep at most this long, then extrapolate to every tool")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--database", default="sax_volume",
+                        help="the database built at each scale (dropped and re-created; never a test_ name)")
+    parser.add_argument("--drop", action="store_true", help="drop the database at the end (the smoke run does)")
     args = parser.parse_args()
     print(f"volume: {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"load {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
@@ -140,6 +158,10 @@ def main() -> None:
         results[scale] = measure_all(built, args.repeats, args.sweep_seconds)
         print_scale(scale, results[scale])
     print_growth(results)
+    if args.drop:
+        connection.close()
+        with psycopg.connect(urlunsplit(_server._replace(path="/postgres")), autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
     print(f"\nload at the end {os.getloadavg()[0]:.2f}")
 
 

@@ -36,9 +36,10 @@ from alerts.models import (
     ReportRecipient,
     Tool,
     ToolIdentifier,
+    ToolVersion,
 )
 from bench.volumelib.copy import Table, reset_sequences
-from exchange.models import AuditEntry, Delivery, Event, EventAudience, Member, User, WebhookEndpoint
+from exchange.models import AuditEntry, Delivery, Event, EventAudience, FeedEntry, Member, MemberFeed, User, WebhookEndpoint
 from exchange.services.audit import GENESIS_HASH, entry_hash
 from exchange.services.members import member_create
 
@@ -56,6 +57,7 @@ SEVERITIES = ["low", "medium", "medium", "high", "high", "critical"]
 METRICS = ["sensitivity", "specificity", "ppv", "npv", "false_alarm_rate"]
 ACK_STATES = [None, "received", "assessing", "action_taken", "not_applicable"]
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+VERSIONS = ["1.0", "1.1", "2.0"]  # each tool's released versions (3 per tool: 60,000 at scale 1.0)
 EPOCH = datetime(2017, 1, 1, tzinfo=UTC)
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -144,6 +146,11 @@ def tools_load(sizes: Sizes, rng: random.Random, members: list[Member]) -> list[
           members[i % len(members)].pk, NOW, NOW) for i, tool_id in enumerate(ids)), label="tools")
     Table(ToolIdentifier, ("tool_id", "system", "value")).load(
         ((tool_id, "udi-di", f"0{i:013d}") for i, tool_id in enumerate(ids)), label="tool identifiers")
+    Table(ToolVersion, ("id", "tool_id", "version", "released_on", "significant", "registered_by_id",
+                        "created_at")).load(
+        ((uuid.UUID(int=rng.getrandbits(128), version=4), tool_id, version, date(2020 + n * 2, 1, 1), n == 2,
+          members[i % len(members)].pk, EPOCH + timedelta(days=700 * n))
+         for i, tool_id in enumerate(ids) for n, version in enumerate(VERSIONS)), label="tool versions")
     return ids
 
 
@@ -252,7 +259,7 @@ def reports_load(sizes: Sizes, rng: random.Random, members: list[Member], tools:
             distribution = "network" if roll < 0.85 else "restricted" if roll < 0.95 else "public"
             published = _when(rng)
             yield (uuid.UUID(int=rng.getrandbits(128), version=4), member.pk, "published", tool_id,
-                   f"{1 + i % 4}.{i % 3}", start, start + timedelta(days=27), "Hospital network", member.country,
+                   VERSIONS[min(2, (i % 10) // 4)], start, start + timedelta(days=27), "Hospital network", member.country,
                    rng.randint(200, 5000), distribution, published, published, published)
 
     rows = list(reports())
@@ -297,12 +304,13 @@ def events_load(sizes: Sizes, rng: random.Random, members: list[Member],
     deliveries: list[tuple[Any, ...]] = []
     start = NOW - timedelta(days=89)
     step = timedelta(days=89) / sizes.events
+    first_sequence = (Event.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0) + 1
     for i in range(sizes.events):
         alert_id, publisher, distribution, audience = alerts[i % len(alerts)]
         event_id = uuid.UUID(int=rng.getrandbits(128), version=4)
         kind = "members" if distribution == "restricted" else distribution
         created = start + step * i
-        events.append((event_id, i + 1, "alert.amended" if i >= len(alerts) else "alert.published", created, kind,
+        events.append((event_id, first_sequence + i, "alert.amended" if i >= len(alerts) else "alert.published", created, kind,
                        "alert", str(alert_id), by_pk[publisher].code, {"severity": "high"},
                        {"id": str(alert_id), "title": f"Alert {i % len(alerts)}"}, created))
         if kind == "members":
@@ -318,6 +326,45 @@ def events_load(sizes: Sizes, rng: random.Random, members: list[Member],
                      "last_attempt_at", "succeeded_at", "last_status_code", "created_at", "next_attempt_at")).load(
         deliveries, label="deliveries")
     reset_sequences(EventAudience)
+    feed_entries_number()
+
+
+def feed_entries_number() -> None:
+    """Number every loaded event in the feed of each active member that may see it, after the numbers
+    the set-up gave (exchange.services.events does this per event under the chain lock; here one
+    statement numbers them all, in the network's order), and bring each member's counter along."""
+    feeds, entries = MemberFeed._meta.db_table, FeedEntry._meta.db_table
+    events, audiences, members = Event._meta.db_table, EventAudience._meta.db_table, Member._meta.db_table
+    started = datetime.now(UTC)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {entries} (member_id, event_id, sequence)"  # noqa: S608 (table names only)
+            f" SELECT m.id, e.id, COALESCE(f.last_sequence, 0) + row_number() OVER (PARTITION BY m.id ORDER BY e.sequence)"
+            f" FROM {events} e JOIN {members} m ON m.status = 'active' AND (e.audience_kind <> 'members' OR EXISTS"
+            f"   (SELECT 1 FROM {audiences} a WHERE a.event_id = e.id AND a.member_id = m.id))"
+            f" LEFT JOIN {feeds} f ON f.member_id = m.id"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {entries} x WHERE x.event_id = e.id)"
+        )
+        count = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {feeds} (member_id, last_sequence) SELECT member_id, MAX(sequence) FROM {entries}"  # noqa: S608
+            f" GROUP BY member_id ON CONFLICT (member_id) DO UPDATE SET last_sequence = EXCLUDED.last_sequence"
+        )
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    print(f"  feed entries: {count:,} rows in {seconds:.1f} s", flush=True)
+
+
+def search_vectors_fill() -> None:
+    """The alerts' and reports' full-text vectors, with the SQL (and weights) of the migration that
+    filled existing rows (alerts.services.search writes the same for each row a service saves)."""
+    import importlib
+
+    migration = importlib.import_module("alerts.migrations.0010_search_related_links")
+    started = datetime.now(UTC)
+    with connection.cursor() as cursor:
+        cursor.execute(migration.ALERT_VECTOR_SQL)
+        cursor.execute(migration.REPORT_VECTOR_SQL)
+    print(f"  search vectors in {(datetime.now(UTC) - started).total_seconds():.1f} s", flush=True)
 
 
 def audit_load(sizes: Sizes, rng: random.Random, members: list[Member]) -> None:
