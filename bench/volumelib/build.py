@@ -39,7 +39,17 @@ from alerts.models import (
     ToolVersion,
 )
 from bench.volumelib.copy import Table, reset_sequences
-from exchange.models import AuditEntry, Delivery, Event, EventAudience, FeedEntry, Member, MemberFeed, User, WebhookEndpoint
+from exchange.models import (
+    AuditEntry,
+    Delivery,
+    Event,
+    EventAudience,
+    FeedEntry,
+    Member,
+    MemberFeed,
+    User,
+    WebhookEndpoint,
+)
 from exchange.services.audit import GENESIS_HASH, entry_hash
 from exchange.services.members import member_create
 
@@ -338,7 +348,7 @@ def feed_entries_number() -> None:
     started = datetime.now(UTC)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {entries} (member_id, event_id, sequence)"  # noqa: S608 (table names only)
+            f"INSERT INTO {entries} (member_id, event_id, sequence)"
             f" SELECT m.id, e.id, COALESCE(f.last_sequence, 0) + row_number() OVER (PARTITION BY m.id ORDER BY e.sequence)"
             f" FROM {events} e JOIN {members} m ON m.status = 'active' AND (e.audience_kind <> 'members' OR EXISTS"
             f"   (SELECT 1 FROM {audiences} a WHERE a.event_id = e.id AND a.member_id = m.id))"
@@ -347,7 +357,7 @@ def feed_entries_number() -> None:
         )
         count = cursor.rowcount
         cursor.execute(
-            f"INSERT INTO {feeds} (member_id, last_sequence) SELECT member_id, MAX(sequence) FROM {entries}"  # noqa: S608
+            f"INSERT INTO {feeds} (member_id, last_sequence) SELECT member_id, MAX(sequence) FROM {entries}"
             f" GROUP BY member_id ON CONFLICT (member_id) DO UPDATE SET last_sequence = EXCLUDED.last_sequence"
         )
     seconds = (datetime.now(UTC) - started).total_seconds()
