@@ -112,7 +112,7 @@ def measure_all(built: build.Built, repeats: int, sweep_seconds: float) -> list[
     figures = measure.requests_measure(built, repeats)
     print("  measuring publishing, the sweep, retention, verify_audit_log …", flush=True)
     figures.append(measure.publish_measure(built, repeats))
-    figures.append(measure.sweep_measure(sweep_seconds))
+    figures += measure.sweep_measure(sweep_seconds, built.busiest_tool)
     figures.append(measure.retention_measure())
     figures.append(measure.verify_audit_measure(measure.environment()))
     return figures

@@ -70,6 +70,7 @@ CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 VERSIONS = ["1.0", "1.1", "2.0"]  # each tool's released versions (3 per tool: 60,000 at scale 1.0)
 EPOCH = datetime(2017, 1, 1, tzinfo=UTC)
 NOW = datetime.now(UTC).replace(microsecond=0)
+RECORDED = datetime(2024, 1, 1, tzinfo=UTC)  # authorisations: recorded long before the last sweep
 
 
 @dataclass
@@ -117,7 +118,8 @@ def zipf_choice(rng: random.Random, n: int, skew: float = 1.1) -> int:
 
 
 def _when(rng: random.Random) -> datetime:
-    return EPOCH + timedelta(seconds=rng.randrange(int((NOW - EPOCH).total_seconds())))
+    # Up to yesterday: nothing loaded is "new evidence" to the incremental signal sweep.
+    return EPOCH + timedelta(seconds=rng.randrange(int((NOW - EPOCH).total_seconds()) - 86400))
 
 
 def _reference(index: int, year: int) -> str:
@@ -150,10 +152,11 @@ def users_load(sizes: Sizes, members: list[Member]) -> dict[int, int]:
 
 def tools_load(sizes: Sizes, rng: random.Random, members: list[Member]) -> list[uuid.UUID]:
     ids = [uuid.UUID(int=rng.getrandbits(128), version=4) for _ in range(sizes.tools)]
+    # Every tool's signals as evaluated when the network was loaded (the sweep has caught up).
     Table(Tool, ("id", "name", "manufacturer", "intended_purpose", "clinical_area", "registered_by_id",
-                 "created_at", "updated_at")).load(
+                 "created_at", "updated_at", "signals_evaluated_at")).load(
         ((tool_id, f"Tool {i}", f"Maker {i // 7}", "Flags findings for review", AREAS[i % len(AREAS)],
-          members[i % len(members)].pk, NOW, NOW) for i, tool_id in enumerate(ids)), label="tools")
+          members[i % len(members)].pk, NOW, NOW, NOW) for i, tool_id in enumerate(ids)), label="tools")
     Table(ToolIdentifier, ("tool_id", "system", "value")).load(
         ((tool_id, "udi-di", f"0{i:013d}") for i, tool_id in enumerate(ids)), label="tool identifiers")
     Table(ToolVersion, ("id", "tool_id", "version", "released_on", "significant", "registered_by_id",
@@ -172,7 +175,7 @@ def authorizations_load(sizes: Sizes, rng: random.Random, members: list[Member],
         for member in holders:
             auth_id = uuid.UUID(int=rng.getrandbits(128), version=4)
             auth_rows.append((auth_id, tool_id, member.country, f"REF-{i}-{member.code}", "authorised",
-                              date(2024, 1, 1), member.pk, NOW, NOW))
+                              date(2024, 1, 1), member.pk, RECORDED, RECORDED))
             baselines.append((auth_id, "sensitivity", 0.9))
             baselines.append((auth_id, "specificity", 0.88))
     Table(Authorization, ("id", "tool_id", "jurisdiction", "reference", "status", "date", "recorded_by_id",
@@ -300,7 +303,7 @@ def reports_load(sizes: Sizes, rng: random.Random, members: list[Member], tools:
 
 def events_load(sizes: Sizes, rng: random.Random, members: list[Member],
                 alerts: list[tuple[uuid.UUID, int, str, list[int]]]) -> None:
-    """Events about the alerts (within retention: the last 90 days), their audiences and deliveries."""
+    """Events about the alerts (the last 99 days), their audiences, feed numbers and deliveries."""
     by_pk = {m.pk: m for m in members}
     endpoints = [(uuid.UUID(int=rng.getrandbits(128), version=4), m.pk) for m in members for _ in range(2)]
     Table(WebhookEndpoint, ("id", "member_id", "url", "secret", "created_at", "updated_at")).load(
@@ -312,8 +315,9 @@ def events_load(sizes: Sizes, rng: random.Random, members: list[Member],
     events: list[tuple[Any, ...]] = []
     audience_rows: list[tuple[Any, ...]] = []
     deliveries: list[tuple[Any, ...]] = []
-    start = NOW - timedelta(days=89)
-    step = timedelta(days=89) / sizes.events
+    # Over the last 99 days: a tenth older than retention's 90, for the retention sweep to remove.
+    start = NOW - timedelta(days=99)
+    step = timedelta(days=99) / sizes.events
     first_sequence = (Event.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0) + 1
     for i in range(sizes.events):
         alert_id, publisher, distribution, audience = alerts[i % len(alerts)]

@@ -6,7 +6,6 @@ verify_audit_log, publishing)."""
 from __future__ import annotations
 
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -102,9 +101,29 @@ def requests_measure(built: Built, repeats: int) -> list[Figure]:
     return figures
 
 
-def sweep_measure(limit_seconds: float) -> Figure:
+def sweep_measure(limit_seconds: float, busiest_tool: Any) -> list[Figure]:
+    """The periodic sweep as beat runs it (only tools with new evidence): with none, then with one new
+    report on the busiest tool; and the full sweep over every tool (timed at most `limit_seconds`,
+    then extrapolated)."""
+    from django.utils import timezone
+
     from alerts.models import Report
-    from alerts.services.signals import signals_evaluate
+    from alerts.services.signals import signals_evaluate, signals_sweep
+
+    def sweep(name: str) -> Figure:
+        started = time.perf_counter()
+        with CaptureQueriesContext(connection) as captured:
+            result = signals_sweep()
+        ms = (time.perf_counter() - started) * 1000
+        return Figure(name, ms, ms, ms, len(captured.captured_queries), f"{result['evaluated']:,} tools evaluated")
+
+    figures = [sweep("signal sweep, no new evidence")]
+    newest = Report.objects.filter(tool_id=busiest_tool).order_by("-period_end").values_list("pk", flat=True).first()
+    Report.objects.filter(pk=newest).update(updated_at=timezone.now())  # as publishing writes it
+    busiest_reports = Report.objects.filter(tool_id=busiest_tool).count()
+    figure = sweep("signal sweep, one new report")
+    figure.note += f" (the busiest tool: {busiest_reports:,} reports)"
+    figures.append(figure)
 
     tool_ids = list(Report.objects.order_by().values_list("tool_id", flat=True).distinct())
     started = time.perf_counter()
@@ -117,31 +136,68 @@ def sweep_measure(limit_seconds: float) -> Figure:
     seconds = time.perf_counter() - started
     whole = seconds * len(tool_ids) / max(done, 1)
     note = f"{done:,} of {len(tool_ids):,} tools" + ("" if done == len(tool_ids) else ", extrapolated")
-    return Figure("signal sweep (every tool)", whole * 1000, whole * 1000, whole * 1000, None, note)
+    figures.append(Figure("signal sweep, full (every tool)", whole * 1000, whole * 1000, whole * 1000, None, note))
+    return figures
 
 
 def retention_measure() -> Figure:
-    from exchange.services.retention import retention_sweep
+    """The retention sweep over the events older than retention (a tenth of those loaded); the note
+    gives the longest batch, its own transaction: the longest any lock it takes is held."""
+    from unittest import mock
+
+    from exchange.services import retention
+
+    batches: list[float] = []
+    real = retention._events_batch_delete
+
+    def timed_batch(ids: list[Any]) -> tuple[int, int]:
+        started = time.perf_counter()
+        try:
+            return real(ids)
+        finally:
+            batches.append((time.perf_counter() - started) * 1000)
 
     started = time.perf_counter()
-    stats = retention_sweep()
+    with mock.patch.object(retention, "_events_batch_delete", timed_batch):
+        stats = retention.retention_sweep(max_seconds=3600)
     ms = (time.perf_counter() - started) * 1000
-    return Figure("retention sweep", ms, ms, ms, None, str(stats)[:80])
+    longest = max(batches, default=0.0)
+    return Figure("retention sweep", ms, ms, ms, None,
+                  f"{stats.events:,} events, {stats.deliveries:,} deliveries in {len(batches):,} batches, "
+                  f"longest {longest:.0f} ms")
+
+
+# Run in a process of its own: the command as an operator runs it, timed from inside (Django's start
+# left out), and its peak memory read from VmHWM (ru_maxrss of a child would carry this process's
+# size across fork and exec).
+_VERIFY = """
+import io, os, sys, time
+import django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup()
+from django.core.management import call_command
+out = io.StringIO()
+started = time.perf_counter()
+call_command("verify_audit_log", stdout=out)
+seconds = time.perf_counter() - started
+hwm = next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print(seconds, int(hwm) // 1024, out.getvalue().strip().replace(chr(10), " "))
+"""
 
 
 def verify_audit_measure(env: dict[str, str]) -> Figure:
-    started = time.perf_counter()
-    result = subprocess.run([sys.executable, "manage.py", "verify_audit_log"], cwd=ROOT, env=env,
+    result = subprocess.run([sys.executable, "-c", _VERIFY], cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)},
                             capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     if result.returncode != 0:
         raise SystemExit(f"volume: verify_audit_log failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    seconds_text, peak_mb, verdict = result.stdout.strip().splitlines()[-1].split(" ", 2)
+    seconds = float(seconds_text)
     from exchange.models import AuditEntry
 
     entries = AuditEntry.objects.count()
+    intact = "chain intact" if verdict.startswith("Audit log verified") else "no verdict printed"
     return Figure("verify_audit_log", seconds * 1000, seconds * 1000, seconds * 1000, None,
-                  f"{entries:,} entries, {entries / seconds:,.0f}/s, peak {peak_mb:,.0f} MB")
+                  f"{entries:,} entries, {entries / seconds:,.0f}/s, peak {peak_mb} MB, {intact}")
 
 
 def publish_measure(built: Built, repeats: int) -> Figure:
