@@ -85,9 +85,9 @@ def _measurements(reports: QuerySet[Report], metrics: set[str]) -> dict[tuple[st
     rows = ReportMetric.objects.filter(report__in=reports, metric__in=metrics).values_list(
         "metric", "report__tool_version", "report__period_end", "subgroup__label", "value", "ci_low", "ci_high",
         "numerator", "denominator")
-    for metric, version, end, label, *measured in rows.iterator(chunk_size=5000):
+    for metric, version, end, label, value, ci_low, ci_high, numerator, denominator in rows.iterator(chunk_size=5000):
         period = f"{end.year}-H{1 if end.month <= 6 else 2}"
-        found[metric, version, period, label].append(Measurement(*measured))
+        found[metric, version, period, label].append(Measurement(value, ci_low, ci_high, numerator, denominator))
     return found
 
 

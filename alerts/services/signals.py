@@ -297,6 +297,7 @@ def tools_with_new_evidence() -> QuerySet[Tool]:
 def signals_sweep(*, full: bool = False) -> dict[str, Any]:
     """Evaluate each tool with new evidence (every tool with published reports when `full`), each in
     its own transaction: one tool's failure (bad data, a bug) is logged and never stops the others."""
+    tool_ids: Any
     if full:
         tool_ids = (
             Report.objects.filter(status=ReportStatus.PUBLISHED)

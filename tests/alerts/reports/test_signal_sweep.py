@@ -35,8 +35,12 @@ def _tools_with_old_evidence(network: Network, count: int) -> list[Tool]:
 def _sweep(**kwargs: Any) -> tuple[dict[str, Any], list[Any]]:
     calls: list[Any] = []
     real = signal_services.signals_evaluate
-    with mock.patch.object(signal_services, "signals_evaluate",
-                           side_effect=lambda *, tool_id: calls.append(tool_id) or real(tool_id=tool_id)):
+
+    def evaluate(*, tool_id: Any) -> dict[str, int]:
+        calls.append(tool_id)
+        return real(tool_id=tool_id)
+
+    with mock.patch.object(signal_services, "signals_evaluate", side_effect=evaluate):
         result = signal_services.signals_sweep(**kwargs)
     return result, calls
 
