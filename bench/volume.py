@@ -107,6 +107,20 @@ def network_build(scale: float, seed: int) -> build.Built:
                        alert_ids=[a[0] for a in alerts if a[1] == members[0].pk][:1] or [alerts[0][0]])
 
 
+def network_found() -> build.Built:
+    """The Built of the network already in the database (what network_build answered)."""
+    from django.db.models import Count
+
+    from alerts.models import Alert, Report
+
+    members = list(build.Member.objects.filter(code__startswith="V").order_by("code"))
+    busiest = Report.objects.values("tool_id").annotate(n=Count("id")).order_by("-n")[0]["tool_id"]
+    tool_ids = [busiest]  # the ?tool= filter: build's first tool is among the busiest too
+    first = Alert.objects.filter(publisher=members[0]).order_by("created_at").values_list("id", flat=True).first()
+    return build.Built(members=members, member_ids=[m.pk for m in members], tool_ids=tool_ids, busiest_tool=busiest,
+                       alert_ids=[first] if first else [Alert.objects.values_list("id", flat=True)[0]])
+
+
 def measure_all(built: build.Built, repeats: int, sweep_seconds: float) -> list[measure.Figure]:
     print("  measuring requests …", flush=True)
     figures = measure.requests_measure(built, repeats)
@@ -148,10 +162,16 @@ def main() -> None:
     parser.add_argument("--database", default="sax_volume",
                         help="the database built at each scale (dropped and re-created; never a test_ name)")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end (the smoke run does)")
+    parser.add_argument("--requests-only", action="store_true",
+                        help="measure the requests again on the network already in --database (one scale: "
+                             "after a change to a read or an index), without building")
     args = parser.parse_args()
     print(f"volume: {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"load {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     results: dict[float, list[measure.Figure]] = {}
+    if args.requests_only:
+        print_scale(args.scale[0], measure.requests_measure(network_found(), args.repeats))
+        return
     for scale in args.scale:
         fresh_database()
         built = network_build(scale, args.seed)
