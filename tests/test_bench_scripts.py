@@ -3,6 +3,7 @@ not months later when someone needs the figures (`--help` imports the module and
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -48,5 +49,7 @@ def test_the_volume_benchmark_builds_measures_and_verifies_at_scale_0_01() -> No
         assert any(ch.isdigit() for ch in line[len(figure):])
     verify = next(row for row in table.splitlines() if row.startswith("verify_audit_log"))
     assert "chain intact" in verify
-    assert "100,0" in verify  # the 100,000 loaded entries (and the few the set-up wrote) were walked
+    walked = int(re.search(r"([\d,]+) entries", verify).group(1).replace(",", ""))  # type: ignore[union-attr]
+    assert walked >= 100_000  # the 100,000 loaded entries and those the set-up wrote
+    # Under a minute (42-48 s at load 3-5); the bound leaves room for a machine shared by several runs.
     assert seconds < 120, f"the smoke run took {seconds:.0f} s"
