@@ -35,11 +35,18 @@ def signals_whole_to(*, member: Member) -> QuerySet[Signal]:
 
 
 def subject_visible_q(member: Member) -> Q:
-    """Requests whose subject the member may see now."""
+    """Requests whose subject the member may see now.
+
+    Each subject is looked up from the request (a correlated EXISTS, one index probe per request):
+    `alert__in=<visible alerts>` under an OR made PostgreSQL hash every alert and report the member
+    may see before reading a single request (0.4 s at 100,000 reports, bench/volume.py).
+    """
     return (
-        Q(subject_kind=SubjectKind.ALERT, alert__in=alerts_visible_to(member=member))
-        | Q(subject_kind=SubjectKind.REPORT, report__in=reports_visible_to(member=member))
-        | Q(subject_kind=SubjectKind.SIGNAL, signal__in=signals_whole_to(member=member))
+        Q(Q(subject_kind=SubjectKind.ALERT), Exists(alerts_visible_to(member=member).filter(pk=OuterRef("alert_id"))))
+        | Q(Q(subject_kind=SubjectKind.REPORT),
+            Exists(reports_visible_to(member=member).filter(pk=OuterRef("report_id"))))
+        | Q(Q(subject_kind=SubjectKind.SIGNAL),
+            Exists(signals_whole_to(member=member).filter(pk=OuterRef("signal_id"))))
         | Q(subject_kind=SubjectKind.TOOL)  # the registry is every active member's
     )
 

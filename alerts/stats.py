@@ -55,10 +55,14 @@ def _counted(items: list[Measurement]) -> Pooled | None:
     """Every report gives numerator and denominator: sum the counts, a Wilson interval on the sums."""
     if not all(m.numerator is not None and m.denominator for m in items):
         return None
-    k = sum(m.numerator or 0 for m in items)
-    n = sum(m.denominator or 0 for m in items)
+    return pool_counts(sum(m.numerator or 0 for m in items), sum(m.denominator or 0 for m in items), len(items))
+
+
+def pool_counts(k: int, n: int, reports: int) -> Pooled:
+    """What pool() answers when every report gave counts: the summed counts with a Wilson interval
+    (the database may sum them: alerts.services.performance)."""
     low, high = wilson_interval(k, n)
-    return Pooled(k / n, low, high, len(items), n, "counts")
+    return Pooled(k / n, low, high, reports, n, "counts")
 
 
 def _weight(m: Measurement) -> float | None:

@@ -25,8 +25,9 @@ def signals_evaluate(tool_id: str) -> None:
 
 
 @shared_task(name="alerts.signals_evaluate_all", base=QueuedTask, ignore_result=True, time_limit=1800, soft_time_limit=1700)
-def signals_evaluate_all() -> None:
-    """Periodic catch-up: re-evaluates every tool with published reports (a lost message loses nothing)."""
+def signals_evaluate_all(full: bool = False) -> None:
+    """Periodic catch-up: re-evaluates every tool with new evidence since its last evaluation (a lost
+    message loses nothing); `full`: every tool with published reports."""
     from alerts.services.signals import signals_sweep
 
-    signals_sweep()
+    signals_sweep(full=full)

@@ -31,6 +31,10 @@ class Tool(models.Model):
     registered_by = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    signals_evaluated_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When signals_evaluate last began on this tool: the incremental sweep skips a tool whose "
+                  "evidence has not changed since (alerts.services.signals.signals_sweep).")
 
     class Meta:
         ordering = ("name",)

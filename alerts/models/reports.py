@@ -59,6 +59,8 @@ class Report(models.Model):
         ]
         indexes = [
             models.Index(fields=["tool", "status"], name="report_tool_idx"),
+            # The incremental signal sweep: has this tool's evidence changed since its last evaluation?
+            models.Index(fields=["tool", "updated_at"], name="report_tool_updated_idx"),
             models.Index(fields=["status", "distribution"], name="report_visibility_idx"),
         ]
 

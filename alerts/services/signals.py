@@ -17,9 +17,11 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from alerts.choices import (
@@ -29,7 +31,7 @@ from alerts.choices import (
     Severity,
     SignalStatus,
 )
-from alerts.models import Report, Signal, SignalView, Tool
+from alerts.models import Authorization, Report, Signal, SignalView, Tool, ToolVersion
 from alerts.payloads import signal_payload
 from alerts.selectors import (
     report_audience_members,
@@ -244,6 +246,7 @@ def signals_evaluate(*, tool_id: Any) -> dict[str, int]:
     tool = Tool.objects.select_for_update(of=("self",)).filter(pk=tool_id).first()
     if tool is None:
         return {"raised": 0, "updated": 0, "closed": 0}
+    Tool.objects.filter(pk=tool.pk).update(signals_evaluated_at=timezone.now())
     state = _load(tool)
     reports, groups = evidence_views(tool)
     baselines, known = baselines_of(tool), known_versions(tool)
@@ -268,14 +271,41 @@ def _detected(tool: Tool, signal: Signal, codes: list[str]) -> None:
                  payload=signal_render(signal))
 
 
-def signals_sweep() -> dict[str, Any]:
-    """Evaluate every tool with published reports, each in its own transaction: one tool's failure
-    (bad data, a bug) is logged and never stops the others from being evaluated."""
-    tool_ids = (
-        Report.objects.filter(status=ReportStatus.PUBLISHED)
-        .order_by()  # the model's ordering would otherwise join the DISTINCT (one row per report)
-        .values_list("tool_id", flat=True).distinct()
+# How far before a tool's last evaluation a change still counts as new: a change written in a
+# transaction that committed after the evaluation read the evidence carries an earlier time.
+SWEEP_SLACK = timedelta(minutes=10)
+
+
+def tools_with_new_evidence() -> QuerySet[Tool]:
+    """Tools with published reports whose evidence may have changed since their last evaluation: never
+    evaluated, or a report, authorisation (with its baselines) or version written since (less
+    SWEEP_SLACK). Anything else that changes a finding (a member's status, SIGNAL_MARGIN) waits for
+    the full sweep."""
+    since = F("signals_evaluated_at") - Value(SWEEP_SLACK)
+    tool = OuterRef("pk")
+    changed = (
+        Q(signals_evaluated_at__isnull=True)
+        | Exists(Report.objects.filter(tool=tool, updated_at__gte=OuterRef("since")))
+        | Exists(Authorization.objects.filter(tool=tool, updated_at__gte=OuterRef("since")))
+        | Exists(ToolVersion.objects.filter(Q(created_at__gte=OuterRef("since")) | Q(withdrawn_at__gte=OuterRef("since")),
+                                            tool=tool))
     )
+    published = Exists(Report.objects.filter(tool=tool, status=ReportStatus.PUBLISHED))
+    return Tool.objects.annotate(since=since).filter(published).filter(changed).order_by()
+
+
+def signals_sweep(*, full: bool = False) -> dict[str, Any]:
+    """Evaluate each tool with new evidence (every tool with published reports when `full`), each in
+    its own transaction: one tool's failure (bad data, a bug) is logged and never stops the others."""
+    tool_ids: Any
+    if full:
+        tool_ids = (
+            Report.objects.filter(status=ReportStatus.PUBLISHED)
+            .order_by()  # the model's ordering would otherwise join the DISTINCT (one row per report)
+            .values_list("tool_id", flat=True).distinct()
+        )
+    else:
+        tool_ids = tools_with_new_evidence().values_list("pk", flat=True)
     evaluated, failed = 0, []
     for tool_id in list(tool_ids):
         try:
