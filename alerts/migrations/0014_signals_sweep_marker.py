@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('alerts', '0012_merge_third_edition'),
+        ('alerts', '0013_merge_ack_history'),
         ('exchange', '0007_merge_third_edition'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
