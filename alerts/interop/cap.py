@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.utils import translation
 from lxml import etree
 
 from alerts.choices import AlertType, Distribution, Severity
@@ -278,6 +279,7 @@ def _area(b: _Builder, info: Any, alert: Alert) -> None:
         b.pair(area, "geocode", "ISO3166-1", code)  # EU: ISO's exceptionally reserved alpha-2 code
 
 
+@translation.override("en")  # machine-readable: the vocabulary's English words, whoever asks
 def cap_message(
     alert: Alert,
     *,
@@ -296,6 +298,6 @@ def cap_message(
     _info_head(b, info, alert, message, links)
     _parameters(b, info, alert, message, imdrf_terms, signature)
     _area(b, info, alert)
-    for translation in cap_translations(alert):
-        _translated_info(b, root, alert, message, links, translation)
+    for text_in_language in cap_translations(alert):
+        _translated_info(b, root, alert, message, links, text_in_language)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from django.utils import translation
+
 from alerts.choices import AlertStatus, AlertType, Severity
 from alerts.interop.common import Links, jurisdiction_name
 from alerts.models import Alert, Tool, ToolIdentifier
@@ -181,6 +183,7 @@ def _communication_details(
     _communication_payload(communication, alert, links, imdrf_terms)
     _communication_notes(communication, alert, links)
 
+@translation.override("en")  # machine-readable: the vocabulary's English words, whoever asks
 def fhir_bundle(
     alert: Alert, *, links: Links, audience: Iterable[Member], imdrf_terms: dict[str, str] | None = None,
     now: datetime,
@@ -205,8 +208,8 @@ def fhir_bundle(
         "status": status,
         "category": [{
             "coding": [{"system": links.naming("alert-type"), "code": alert.alert_type,
-                        "display": AlertType(alert.alert_type).label}],
-            "text": AlertType(alert.alert_type).label,
+                        "display": str(AlertType(alert.alert_type).label)}],
+            "text": str(AlertType(alert.alert_type).label),
         }],
         "priority": FHIR_PRIORITY[Severity(alert.severity)],
         "topic": {"text": alert.title},

@@ -121,7 +121,7 @@ def _check_cap(root: Any, alert: Alert, tools: list[Tool], state: str) -> None:
     info = infos[0]
     t = lambda path: info.findtext(path, namespaces=NS)  # noqa: E731
     assert t("cap:category") == "Health"
-    assert t("cap:event").startswith(AlertType(alert.alert_type).label)
+    assert t("cap:event").startswith(str(AlertType(alert.alert_type).label))
     closed = state == "closed"
     urgency = URGENCY[alert.severity]
     if urgency == "Future" and alert.alert_type in URGENT_TYPES:

@@ -21,11 +21,20 @@ WORDS = {
 }
 
 
+
+def speak(network: Network, language: str) -> None:
+    """Signed in, each person's own language decides (SPEC §10.5), not the browser's."""
+    from exchange.services.preferences import preferences_clean, preferences_update
+
+    for user in (network.fda.publisher, network.mhra.publisher):
+        preferences_update(actor=user, user=user, changes=preferences_clean({"language": language}))
+
 @pytest.mark.parametrize("language", sorted(WORDS))
 def test_the_main_pages_read_in_the_viewers_language(
     language: str, network: Network, page: Callable[[User], Client], restricted_alert: Alert,
 ) -> None:
     inbox_heading, tools_heading, type_label, count = WORDS[language]
+    speak(network, language)
     fda = page(network.fda.publisher)
 
     inbox = fda.get("/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
@@ -49,6 +58,7 @@ def test_the_main_pages_read_in_the_viewers_language(
 
 
 def test_a_form_error_written_by_the_portal_is_translated(network: Network, page: Callable[[User], Client]) -> None:
+    speak(network, "fr")
     response = page(network.mhra.publisher).post("/alerts/new/", {"title": ""}, HTTP_ACCEPT_LANGUAGE="fr")
     body = response.content.decode()
     assert "Saisissez un titre" in body
