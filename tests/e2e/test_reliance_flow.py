@@ -66,7 +66,7 @@ def test_hc_suspends_its_reliance_authorisation_after_fdas_critical_alert(
     review.get_by_label("Rationale").fill("FDA's finding applies to the firmware deployed in Canada.")
     review.get_by_role("button", name=re.compile("Record the decision")).click()
     hc.page.wait_for_load_state()
-    assert "Decision recorded: suspend" in hc.page.locator("main").inner_text()
+    assert "Decision recorded: Suspend" in hc.page.locator("main").inner_text()
     hc_authorization.refresh_from_db()
     assert hc_authorization.status == "suspended"
 
