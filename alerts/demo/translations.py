@@ -33,7 +33,7 @@ TRANSLATIONS: tuple[tuple[str, str, str, str, str, str, str], ...] = (
      "ファームウェア更新後に撮影された CT 検査はダブルリーディングを行ってください。"),
 )
 # One demo user per language of the portal (their own language wins once signed in).
-LANGUAGE_USERS = (("viewer@mhra.example", "en"), ("viewer@hc.example", "fr"), ("viewer@smc.example", "es"),
+LANGUAGE_USERS = (("viewer@mhra.example", "en"), ("assessor@hc.example", "fr"), ("viewer@smc.example", "es"),
                   ("viewer@pmda.example", "ja"))
 
 
