@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from exchange.notices import Grouped
 from exchange.services.preferences import Preferences
@@ -57,8 +58,10 @@ def render(*, subject: str, heading: str, groups: Grouped, preferences: Preferen
         "notifications_link": site_link("/notifications/"),
     }
     subject = " ".join(f"[{BRAND}] {subject}".split())[:250]
-    return Rendered(
-        subject=subject,
-        text=render_to_string("exchange/email/personal.txt", context),
-        html=render_to_string("exchange/email/personal.html", context),
-    )
+    # The e-mail's own words (headings, footer, links' labels) in the person's language (SPEC §10.5).
+    with translation.override(preferences.language or settings.LANGUAGE_CODE):
+        return Rendered(
+            subject=subject,
+            text=render_to_string("exchange/email/personal.txt", context),
+            html=render_to_string("exchange/email/personal.html", context),
+        )

@@ -64,3 +64,18 @@ def test_an_admin_who_also_wants_problems_at_once_gets_one_email(network: Networ
 
     assert len([m for m in mail.outbox if m.to == [admin.email]]) == 1
     assert PersonalEmail.objects.filter(user=admin).count() == 1
+
+
+def test_an_e_mail_reads_in_the_persons_language(network: Network) -> None:
+    """The e-mail's own words follow the recipient's language (SPEC §10.5); English stays the default."""
+    from exchange.notices import Notice, grouped
+    from exchange.services.mail_render import render
+    from exchange.services.preferences import Preferences
+
+    notice = Notice(item="problem", what="Reminder", title="SAX-2026-7K3QZP", path="/alerts/")
+    english = render(subject="s", heading="h", groups=grouped([notice]), preferences=Preferences(), reason="r")
+    french = render(subject="s", heading="h", groups=grouped([notice]), preferences=Preferences(language="fr"),
+                    reason="r")
+    assert "Modifier ce que vous recevez et quand" in french.text
+    assert "Ouvrir" in french.text
+    assert "Modifier" not in english.text
