@@ -18,13 +18,14 @@ from alerts.selectors import evidence_visible_to
 from alerts.services.versions import known_versions
 from alerts.stats import Measurement, Pooled, has_interval, pool
 from alerts.versioning import later_or_equal, parse_specifier, parse_version, same_version
+from exchange.json_types import JSONObject
 
 IMPROVED = "improved"
 NOT_IMPROVED = "not_improved"
 INSUFFICIENT = "insufficient_evidence"
 
 
-def _side(pooled: Pooled | None) -> dict[str, Any] | None:
+def _side(pooled: Pooled | None) -> JSONObject | None:
     if pooled is None:
         return None
     return {"value": pooled.value, "ci_low": pooled.ci_low, "ci_high": pooled.ci_high,
@@ -78,7 +79,7 @@ def _pooled_sides(reports: list[Report], row: AlertTool) -> dict[str, tuple[list
     return sides
 
 
-def alert_fix_check(*, alert: Alert, member: Any) -> dict[str, Any]:
+def alert_fix_check(*, alert: Alert, member: Any) -> JSONObject:
     """The fix check of the alert's first affected tool that names `fixed_in` (none: no metrics)."""
     row = next((r for r in alert.affected_tool_rows.select_related("tool") if r.fixed_in), None)
     if row is None:

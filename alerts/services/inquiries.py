@@ -46,6 +46,7 @@ from alerts.services.reports import report_facets
 from alerts.services.signals import signal_audience_codes
 from exchange.choices import AudienceKind, MemberStatus, PreferenceItem, Role
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
+from exchange.json_types import JSONObject
 from exchange.models import Member, User
 from exchange.notices import Notice
 from exchange.selectors import one_or_404
@@ -119,14 +120,14 @@ def inquiry_audience(inquiry: Inquiry) -> tuple[str, list[str]]:
     return kind, sorted(codes)
 
 
-def _tool_facets(tool: Tool) -> dict[str, Any]:
+def _tool_facets(tool: Tool) -> JSONObject:
     return {
         "alert_type": None, "severity": None, "tools": [str(tool.pk)], "manufacturers": [tool.manufacturer.lower()],
         "clinical_areas": [tool.clinical_area], "jurisdictions": [], "authorised_in": [], "publisher": "",
     }
 
 
-def _facets(inquiry: Inquiry) -> dict[str, Any]:
+def _facets(inquiry: Inquiry) -> JSONObject:
     subject = inquiry.subject
     if isinstance(subject, Alert):
         return alert_facets(subject)
@@ -210,7 +211,7 @@ def _locked(inquiry: Inquiry, member: Member) -> Inquiry:
     return locked
 
 
-def _state(inquiry: Inquiry) -> dict[str, Any]:
+def _state(inquiry: Inquiry) -> JSONObject:
     return {"status": inquiry.status, "due": inquiry.due, "closed_at": inquiry.closed_at}
 
 

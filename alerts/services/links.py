@@ -16,6 +16,7 @@ from alerts.references import reference_normalise
 from alerts.selectors import alerts_visible_to
 from exchange.choices import Scope, scopes_for_role
 from exchange.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
+from exchange.json_types import JSONObject
 from exchange.models import User
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
@@ -37,7 +38,7 @@ def _target(alert: Alert, key: str) -> Alert:
     """The alert named by id or reference, if the linking alert's publisher may see it; the same 400
     whether it does not exist or is hidden, so that a link attempt confirms nothing."""
     key = (key or "").strip()
-    lookup: dict[str, Any]
+    lookup: JSONObject
     reference = reference_normalise(key)
     if reference:
         lookup = {"reference": reference}
@@ -65,7 +66,7 @@ def _clean(kind: str, note: str) -> tuple[str, str]:
     return kind, note
 
 
-def _snapshot(link: AlertLink) -> dict[str, Any]:
+def _snapshot(link: AlertLink) -> JSONObject:
     return {"link": str(link.pk), "kind": link.kind, "note": link.note, "alert": str(link.alert_id),
             "target": alert_summary(link.target)}
 

@@ -27,6 +27,7 @@ from alerts.selectors import baselines_current, evidence_visible_to
 from alerts.services.versions import known_versions, report_version_check
 from alerts.stats import SANE_LIMIT, Measurement, Pooled, pool, pool_counts
 from alerts.versioning import same_version
+from exchange.json_types import JSONObject
 
 # alerts.stats._sane in SQL: finite and within the limit (NaN compares above every number in PostgreSQL).
 _SANE = Q(value__gte=-SANE_LIMIT, value__lte=SANE_LIMIT)
@@ -39,7 +40,7 @@ def report_period(report: Report) -> str:
     return f"{end.year}-H{1 if end.month <= 6 else 2}"
 
 
-def pooled_dict(pooled: Pooled) -> dict[str, Any]:
+def pooled_dict(pooled: Pooled) -> JSONObject:
     data = asdict(pooled)
     data["reports"] = data.pop("n_reports")
     return data
@@ -101,7 +102,7 @@ def _pool(cells: list[Cell], raw: dict[tuple[str, str, str, str | None], list[Me
     return pool(m for c in cells for m in raw[c.key])
 
 
-def _pooled_by(cells: dict[str, list[Cell]], name: str, raw: Any) -> list[dict[str, Any]]:
+def _pooled_by(cells: dict[str, list[Cell]], name: str, raw: Any) -> list[JSONObject]:
     result = []
     for key in sorted(cells):
         pooled = _pool(cells[key], raw)
@@ -110,8 +111,8 @@ def _pooled_by(cells: dict[str, list[Cell]], name: str, raw: Any) -> list[dict[s
     return result
 
 
-def metrics_trend(cells: Iterable[Cell], baselines: dict[str, list[dict[str, Any]]],
-                  raw: dict[tuple[str, str, str, str | None], list[Measurement]]) -> list[dict[str, Any]]:
+def metrics_trend(cells: Iterable[Cell], baselines: dict[str, list[JSONObject]],
+                  raw: dict[tuple[str, str, str, str | None], list[Measurement]]) -> list[JSONObject]:
     """Per metric: baselines, the overall pooled figure, per period and per subgroup."""
     periods: dict[str, dict[str, list[Cell]]] = defaultdict(lambda: defaultdict(list))
     groups: dict[str, dict[str, list[Cell]]] = defaultdict(lambda: defaultdict(list))
@@ -144,7 +145,7 @@ def versions_ordered(given: set[str], known: list[str]) -> list[str]:
     return ordered + sorted(given - set(ordered))
 
 
-def tool_performance(*, tool: Tool, member: Any, version: str | None = None) -> dict[str, Any]:
+def tool_performance(*, tool: Tool, member: Any, version: str | None = None) -> JSONObject:
     reports = evidence_visible_to(member=member, tool=tool)
     counts = dict(reports.order_by().values_list("tool_version").annotate(n=Count("id")))
     if version:
@@ -154,7 +155,7 @@ def tool_performance(*, tool: Tool, member: Any, version: str | None = None) -> 
     cells = _cells(reports) if counts else []
     uncounted = {c.metric for c in cells if c.counted != c.sane}
     raw = _measurements(reports, uncounted) if uncounted else {}
-    baselines: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    baselines: dict[str, list[JSONObject]] = defaultdict(list)
     for b in baselines_current(tool=tool):
         baselines[b.metric].append({"jurisdiction": b.authorization.jurisdiction, "value": b.value})
     by_version = [

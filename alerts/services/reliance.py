@@ -32,6 +32,7 @@ from alerts.selectors import alert_audience_members, authorizations_with_relianc
 from alerts.services.versions import authorization_versions_check
 from exchange.choices import AudienceKind, PreferenceItem, Role
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
+from exchange.json_types import JSONObject
 from exchange.models import Event, Member, User
 from exchange.notices import Notice
 from exchange.services.audit import audit_record
@@ -102,7 +103,7 @@ def reliance_route_check(
 # --- events -----------------------------------------------------------------------------------------
 
 
-def _tool_facets(authorization: Authorization) -> dict[str, Any]:
+def _tool_facets(authorization: Authorization) -> JSONObject:
     tool = authorization.tool
     return {
         "tools": [str(tool.pk)],
@@ -227,7 +228,7 @@ def reliance_gaps(*, alert: Alert) -> list[str]:
 
 
 def reliance_reviews_for_change(
-    *, actor: User, reference: Authorization, before: dict[str, Any], after: dict[str, Any], event: Event,
+    *, actor: User, reference: Authorization, before: JSONObject, after: JSONObject, event: Event,
 ) -> int:
     """In the transaction that changed the reference's status or versions: one review per relying one."""
     changed = [field for field in REVIEWED_FIELDS if before.get(field) != after.get(field)]

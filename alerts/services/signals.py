@@ -50,6 +50,7 @@ from alerts.services.signal_findings import (
 from alerts.services.versions import known_versions
 from exchange.choices import AudienceKind
 from exchange.errors import Conflict
+from exchange.json_types import JSONObject
 from exchange.models import Member
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
@@ -67,12 +68,12 @@ def signal_audience_codes(signal: Signal) -> list[str]:
     return sorted(members or set())
 
 
-def signal_render(signal: Signal) -> dict[str, Any]:
+def signal_render(signal: Signal) -> JSONObject:
     """The signal as the REST API shows it, re-read with its rows."""
     return signal_payload(signals_with_details(Signal.objects.filter(pk=signal.pk)).get())
 
 
-def _facets(tool: Tool, signal: Signal) -> dict[str, Any]:
+def _facets(tool: Tool, signal: Signal) -> JSONObject:
     # The evidence's countries stand for the affected jurisdictions: a subscription filtering on
     # jurisdictions would otherwise never match a signal.
     countries = sorted(set(signal.reports.values_list("country", flat=True)))
@@ -84,7 +85,7 @@ def _facets(tool: Tool, signal: Signal) -> dict[str, Any]:
     }
 
 
-def _values(finding: Finding, margin: float) -> dict[str, Any]:
+def _values(finding: Finding, margin: float) -> JSONObject:
     return {
         "reference_value": finding.reference_value, "reference_source": finding.reference_source,
         "pooled_value": finding.pooled.value, "ci_low": finding.pooled.ci_low, "ci_high": finding.pooled.ci_high,
@@ -92,7 +93,7 @@ def _values(finding: Finding, margin: float) -> dict[str, Any]:
     }
 
 
-def _same(signal: Signal, finding: Finding, values: dict[str, Any], report_ids: set[Any]) -> bool:
+def _same(signal: Signal, finding: Finding, values: JSONObject, report_ids: set[Any]) -> bool:
     return report_ids == set(finding.report_ids) and all(getattr(signal, f) == v for f, v in values.items())
 
 
@@ -294,7 +295,7 @@ def tools_with_new_evidence() -> QuerySet[Tool]:
     return Tool.objects.annotate(since=since).filter(published).filter(changed).order_by()
 
 
-def signals_sweep(*, full: bool = False) -> dict[str, Any]:
+def signals_sweep(*, full: bool = False) -> JSONObject:
     """Evaluate each tool with new evidence (every tool with published reports when `full`), each in
     its own transaction: one tool's failure (bad data, a bug) is logged and never stops the others."""
     tool_ids: Any

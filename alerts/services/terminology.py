@@ -21,6 +21,7 @@ from django.db import IntegrityError, models, transaction
 
 from alerts.models import ImdrfRelease, ImdrfTerm, TermStatus
 from exchange.errors import ValidationFailed
+from exchange.json_types import JSONObject
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
 
@@ -44,7 +45,7 @@ class ParsedTerm:
     path: list[str]
     status: str
     source_status: str
-    extra: dict[str, Any]
+    extra: JSONObject
     root: bool = False
 
 
@@ -139,7 +140,7 @@ def parse_records(data: Any) -> tuple[list[ParsedTerm], list[str]]:
         if not isinstance(record, dict):
             problems.append(f"{where}: must be a JSON object, not {type(record).__name__}.")
             continue
-        fields: dict[str, Any] = {}
+        fields: JSONObject = {}
         names: dict[str, str] = {}
         for name, value in record.items():
             if not _json_safe(name):

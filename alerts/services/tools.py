@@ -20,12 +20,13 @@ from alerts.services.reliance import (
 )
 from alerts.services.versions import authorization_versions_check
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
+from exchange.json_types import JSONObject
 from exchange.models import User
 from exchange.services.audit import audit_record, audit_record_change
 from exchange.services.chain import audited_write
 
 
-def tool_state(tool: Tool) -> dict[str, Any]:
+def tool_state(tool: Tool) -> JSONObject:
     return {
         "name": tool.name,
         "manufacturer": tool.manufacturer,
@@ -140,7 +141,7 @@ def tool_update(*, actor: User, tool: Tool, **changes: Any) -> Tool:
     return tool
 
 
-def authorization_state(authorization: Authorization) -> dict[str, Any]:
+def authorization_state(authorization: Authorization) -> JSONObject:
     return {
         "tool": str(authorization.tool_id),
         "jurisdiction": authorization.jurisdiction,
@@ -155,7 +156,7 @@ def authorization_state(authorization: Authorization) -> dict[str, Any]:
     }
 
 
-def _baseline_check(baseline: Iterable[dict[str, Any]]) -> list[tuple[str, float]]:
+def _baseline_check(baseline: Iterable[JSONObject]) -> list[tuple[str, float]]:
     rows: list[tuple[str, float]] = []
     for index, item in enumerate(baseline):
         metric, value = item["metric"], float(item["value"])
@@ -194,7 +195,7 @@ def authorization_record(
     reference: str,
     date: date,
     status: str = AuthorizationStatus.AUTHORISED,
-    baseline: Iterable[dict[str, Any]] = (),
+    baseline: Iterable[JSONObject] = (),
     versions: str = "",
     route: str = AuthorizationRoute.INDEPENDENT,
     relies_on: Any = None,
@@ -270,7 +271,7 @@ def authorization_update(*, actor: User, authorization: Authorization, **changes
     return authorization
 
 
-def _route_apply(actor: User, authorization: Authorization, changes: dict[str, Any]) -> None:
+def _route_apply(actor: User, authorization: Authorization, changes: JSONObject) -> None:
     """A PATCH that names route, relies_on or validity is checked as a whole, like a new authorisation."""
     named = {"route", "relies_on", "validity"} & changes.keys()
     if not named:

@@ -24,6 +24,7 @@ from alerts.versioning import (
     version_text_check,
 )
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
+from exchange.json_types import JSONObject
 from exchange.models import Member, User
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
@@ -53,7 +54,7 @@ def known_versions_of(tool_ids: list[Any]) -> dict[str, list[str]]:
     }
 
 
-def version_state(row: ToolVersion) -> dict[str, Any]:
+def version_state(row: ToolVersion) -> JSONObject:
     return {
         "tool": str(row.tool_id), "version": row.version, "released_on": row.released_on,
         "change_summary": row.change_summary, "significant": row.significant, "pccp": row.pccp,

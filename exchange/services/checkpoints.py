@@ -15,6 +15,7 @@ from typing import Any
 from django.utils import timezone
 
 from exchange.choices import AudienceKind, EventType
+from exchange.json_types import JSONObject
 from exchange.models import AuditCheckpoint, AuditEntry, SigningKey
 from exchange.services.audit import audit_verify
 from exchange.services.chain import audited_write
@@ -33,13 +34,13 @@ def _iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def checkpoint_signed_content(checkpoint: AuditCheckpoint) -> dict[str, Any]:
+def checkpoint_signed_content(checkpoint: AuditCheckpoint) -> JSONObject:
     """What the checkpoint's JWS signs: the canonical JSON of these three."""
     return {"entry_id": checkpoint.entry_id, "entry_hash": checkpoint.entry_hash,
             "created_at": _iso(checkpoint.created_at)}
 
 
-def checkpoint_render(checkpoint: AuditCheckpoint) -> dict[str, Any]:
+def checkpoint_render(checkpoint: AuditCheckpoint) -> JSONObject:
     """`{"entry_id", "entry_hash", "created_at", "jws"}`: the event's data and the API's item."""
     return {**checkpoint_signed_content(checkpoint), "jws": checkpoint.jws}
 
@@ -95,7 +96,7 @@ def network_keys_from_jwks(jwks: Any) -> list[SigningKey]:
     return keys
 
 
-def checkpoint_parse(data: Any, *, keys: list[SigningKey] | None = None) -> dict[str, Any]:
+def checkpoint_parse(data: Any, *, keys: list[SigningKey] | None = None) -> JSONObject:
     """Validate a checkpoint as given (an event's data: extra keys such as event_id are ignored)
     and check its signature against `keys` (default: the network's keys in the database)."""
     if not isinstance(data, dict):

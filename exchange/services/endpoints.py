@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from exchange.choices import OPEN_DELIVERY_STATES, AudienceKind, Channel, DeliveryState, EventType
 from exchange.errors import Conflict, ValidationFailed
+from exchange.json_types import JSONObject
 from exchange.models import Delivery, Event, Member, User, WebhookEndpoint
 from exchange.netguard import UnsafeDestination, url_check
 from exchange.selectors import admins_active, one_or_404
@@ -22,7 +23,7 @@ from exchange.services.owned import owned_delete, owned_locked
 from exchange.signing import secret_fingerprint, secret_generate
 
 
-def endpoint_public_state(endpoint: WebhookEndpoint) -> dict[str, Any]:
+def endpoint_public_state(endpoint: WebhookEndpoint) -> JSONObject:
     """The endpoint as others may see it: in the audit log and in events (never the secret)."""
     return {
         "id": str(endpoint.pk),

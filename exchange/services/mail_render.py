@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from exchange.json_types import JSONObject
 from exchange.notices import Grouped
 from exchange.services.preferences import Preferences
 
@@ -41,7 +41,7 @@ class Rendered:
 def render(*, subject: str, heading: str, groups: Grouped, preferences: Preferences, reason: str,
            more: int = 0) -> Rendered:
     """Plain text and HTML (escaped by the template engine) of one e-mail; the subject in words."""
-    context: dict[str, Any] = {
+    context: JSONObject = {
         "brand": BRAND,
         "heading": heading,
         "groups": [

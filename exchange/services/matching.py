@@ -20,6 +20,7 @@ from typing import Any
 from django.db import connection
 
 from exchange.choices import EVENT_TYPE_BITS, AudienceKind, MemberStatus
+from exchange.json_types import JSONObject
 from exchange.models import Dimension, Event, FeedEntry, Member, Subscription, SubscriptionTerm
 from exchange.vocabularies import SEVERITIES
 
@@ -90,7 +91,7 @@ def _as_list(value: Any) -> list[Any] | None:
 
 
 def routing_facets(event: Event) -> RoutingFacets:
-    facets: dict[str, Any] = event.facets if isinstance(event.facets, dict) else {}
+    facets: JSONObject = event.facets if isinstance(event.facets, dict) else {}
     lists: dict[Dimension, list[str] | None] = {}
     for list_filter in LIST_FILTERS:
         raw = facets.get(list_filter.facet)

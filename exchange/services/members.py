@@ -11,6 +11,7 @@ from django.db.models import Model
 
 from exchange.choices import MemberStatus, Role
 from exchange.errors import Conflict, NotFound, ValidationFailed
+from exchange.json_types import JSONObject
 from exchange.jurisdictions import jurisdiction_problem
 from exchange.models import Member, User
 from exchange.selectors import admins_active
@@ -19,11 +20,11 @@ from exchange.services.chain import audited_write
 from exchange.services.provenance import NETWORK_CODE, signing_key_create
 
 
-def _member_state(member: Member) -> dict[str, Any]:
+def _member_state(member: Member) -> JSONObject:
     return {"code": member.code, "name": member.name, "country": member.country, "status": member.status}
 
 
-def _user_state(user: User) -> dict[str, Any]:
+def _user_state(user: User) -> JSONObject:
     return {
         "email": user.email,
         "full_name": user.full_name,

@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from exchange.choices import SigningKeyStatus
 from exchange.errors import NotFound
+from exchange.json_types import JSONObject
 from exchange.models import Member, SigningKey, User
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
@@ -114,7 +115,7 @@ def jwk_thumbprint(x: str) -> str:
     return b64url(hashlib.sha256(canonical.encode()).digest())
 
 
-def key_material(owner_code: str) -> dict[str, Any]:
+def key_material(owner_code: str) -> JSONObject:
     """A fresh key's fields: kid, public key and encrypted private key (also used by the migration
     that gave existing members their first key)."""
     private = Ed25519PrivateKey.generate()
@@ -132,7 +133,7 @@ def _new_key(member: Member | None) -> SigningKey:
     return SigningKey(member=member, status=SigningKeyStatus.ACTIVE, **material)
 
 
-def _key_state(key: SigningKey) -> dict[str, Any]:
+def _key_state(key: SigningKey) -> JSONObject:
     """What the audit log records of a key: public facts only."""
     return {"kid": key.kid, "x": key.public_key, "status": key.status}
 
@@ -190,14 +191,14 @@ def signing_keys_of(*, member: Member | None) -> list[SigningKey]:
     return list(keys.order_by("-created_at", "-id"))
 
 
-def jwk_render(key: SigningKey) -> dict[str, Any]:
+def jwk_render(key: SigningKey) -> JSONObject:
     return {
         "kty": "OKP", "crv": "Ed25519", "x": key.public_key, "kid": key.kid, "use": "sig", "alg": JWS_ALG,
         "status": key.status, "created": key.created_at.isoformat().replace("+00:00", "Z"),
     }
 
 
-def jwks_render(keys: Iterable[SigningKey]) -> dict[str, Any]:
+def jwks_render(keys: Iterable[SigningKey]) -> JSONObject:
     """A JWKS (RFC 7517) of public keys only: the private key never leaves this module."""
     return {"keys": [jwk_render(key) for key in keys]}
 

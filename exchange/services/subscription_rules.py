@@ -18,6 +18,7 @@ from django.core.validators import validate_email
 
 from exchange.choices import EventType
 from exchange.errors import ValidationFailed
+from exchange.json_types import JSONObject
 from exchange.jurisdictions import jurisdiction_problem
 from exchange.models import Member, WebhookEndpoint
 from exchange.services.matching import LIST_FILTERS, ListFilter, squash_spaces
@@ -31,7 +32,7 @@ SUBSCRIBABLE_EVENT_TYPES: tuple[str, ...] = tuple(t for t in EventType.values if
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def subscription_defaults() -> dict[str, Any]:
+def subscription_defaults() -> JSONObject:
     """What a subscription has for every field left out: at creation, and when one is replaced (PUT)."""
     return {
         "name": "", "active": True, "event_types": [], "alert_types": [], "min_severity": None, "tools": [],
@@ -187,8 +188,8 @@ _CLEANERS: dict[str, Callable[[Any, Member], Any]] = {
 
 
 def subscription_clean(
-    *, member: Member, data: dict[str, Any]
-) -> tuple[dict[str, Any], list[WebhookEndpoint] | None]:
+    *, member: Member, data: JSONObject
+) -> tuple[JSONObject, list[WebhookEndpoint] | None]:
     """The fields given, checked and normalised, and the webhook endpoints if given.
 
     Raises ValidationFailed with every refused field's messages (`errors`, keyed by field name), the
@@ -197,7 +198,7 @@ def subscription_clean(
     unknown = set(data) - set(_CLEANERS)
     if unknown:
         raise ValidationFailed(f"Unknown field(s) {', '.join(sorted(unknown))}.")
-    clean: dict[str, Any] = {}
+    clean: JSONObject = {}
     errors: dict[str, list[str]] = {}
     for field, cleaner in _CLEANERS.items():
         if field in data:

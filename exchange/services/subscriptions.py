@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from exchange.choices import EVENT_TYPE_BITS
+from exchange.json_types import JSONObject
 from exchange.models import (
     Member,
     Subscription,
@@ -35,7 +36,7 @@ from exchange.vocabularies import SEVERITIES
 # --- managing subscriptions ----------------------------------------------------------------------
 
 
-def _subscription_state(subscription: Subscription, endpoint_ids: Iterable[Any]) -> dict[str, Any]:
+def _subscription_state(subscription: Subscription, endpoint_ids: Iterable[Any]) -> JSONObject:
     return {
         "name": subscription.name,
         "active": subscription.active,
@@ -53,7 +54,7 @@ def _subscription_state(subscription: Subscription, endpoint_ids: Iterable[Any])
     }
 
 
-def _apply(subscription: Subscription, clean: dict[str, Any]) -> None:
+def _apply(subscription: Subscription, clean: JSONObject) -> None:
     for field, value in clean.items():
         setattr(subscription, field, value)
     subscription.event_type_mask = 0
