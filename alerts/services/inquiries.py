@@ -7,10 +7,11 @@ row (`select_for_update(of=("self",))`), so answers and a close of one request a
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from datetime import date, timedelta
-from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from alerts.inquiry_payloads import answer_signed_payload, inquiry_payload
@@ -65,7 +66,9 @@ Subject = Alert | Report | Signal | Tool
 # --- subjects ---------------------------------------------------------------------------------------
 
 
-def _subjects_seen_by(member: Member, kind: str, *, asking: bool = False) -> Any:
+def _subjects_seen_by(
+    member: Member, kind: str, *, asking: bool = False
+) -> QuerySet[Subject]:
     """The subjects of `kind` the member may see (the asker: as the subject's own API shows them)."""
     if kind == SubjectKind.ALERT:
         return alerts_visible_to(member=member)
@@ -76,7 +79,7 @@ def _subjects_seen_by(member: Member, kind: str, *, asking: bool = False) -> Any
     return Tool.objects.all() if member.is_active else Tool.objects.none()
 
 
-def inquiry_subject_find(*, member: Member, kind: str, subject_id: Any) -> Subject:
+def inquiry_subject_find(*, member: Member, kind: str, subject_id: uuid.UUID | str) -> Subject:
     """The subject the asker names, or 404 (never a 400 that would confirm an invisible one exists)."""
     if kind not in SubjectKind.values:
         raise ValidationFailed(
@@ -220,7 +223,7 @@ def _state(inquiry: Inquiry) -> JSONObject:
 
 @audited_write
 def inquiry_open(
-    *, actor: User, subject_kind: str, subject_id: Any, to: list[str], question: str,
+    *, actor: User, subject_kind: str, subject_id: uuid.UUID | str, to: list[str], question: str,
     due: date | None = None, confidentiality: str = Confidentiality.ADDRESSEES,
 ) -> Inquiry:
     member = _member_of(actor)

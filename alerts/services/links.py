@@ -5,7 +5,6 @@ never an event (links are not news). A link never merges or changes either alert
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -38,7 +37,7 @@ def _target(alert: Alert, key: str) -> Alert:
     """The alert named by id or reference, if the linking alert's publisher may see it; the same 400
     whether it does not exist or is hidden, so that a link attempt confirms nothing."""
     key = (key or "").strip()
-    lookup: JSONObject
+    lookup: dict[str, str | uuid.UUID]
     reference = reference_normalise(key)
     if reference:
         lookup = {"reference": reference}
@@ -90,7 +89,7 @@ def alert_link_create(*, actor: User, alert: Alert, target: str, kind: str, note
 
 
 @audited_write
-def alert_link_delete(*, actor: User, alert: Alert, link_id: Any) -> None:
+def alert_link_delete(*, actor: User, alert: Alert, link_id: uuid.UUID | str) -> None:
     """Remove a link of `alert` (either end); the caller already knows it may see `alert`."""
     try:
         key = uuid.UUID(str(link_id))

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import ExtractYear
@@ -28,6 +27,7 @@ from alerts.services.versions import known_versions, report_version_check
 from alerts.stats import SANE_LIMIT, Measurement, Pooled, pool, pool_counts
 from alerts.versioning import same_version
 from exchange.json_types import JSONObject
+from exchange.models import Member
 
 # alerts.stats._sane in SQL: finite and within the limit (NaN compares above every number in PostgreSQL).
 _SANE = Q(value__gte=-SANE_LIMIT, value__lte=SANE_LIMIT)
@@ -102,7 +102,7 @@ def _pool(cells: list[Cell], raw: dict[tuple[str, str, str, str | None], list[Me
     return pool(m for c in cells for m in raw[c.key])
 
 
-def _pooled_by(cells: dict[str, list[Cell]], name: str, raw: Any) -> list[JSONObject]:
+def _pooled_by(cells: dict[str, list[Cell]], name: str, raw: dict[tuple[str, str, str, str | None], list[Measurement]]) -> list[JSONObject]:
     result = []
     for key in sorted(cells):
         pooled = _pool(cells[key], raw)
@@ -145,7 +145,7 @@ def versions_ordered(given: set[str], known: list[str]) -> list[str]:
     return ordered + sorted(given - set(ordered))
 
 
-def tool_performance(*, tool: Tool, member: Any, version: str | None = None) -> JSONObject:
+def tool_performance(*, tool: Tool, member: Member, version: str | None = None) -> JSONObject:
     reports = evidence_visible_to(member=member, tool=tool)
     counts = dict(reports.order_by().values_list("tool_version").annotate(n=Count("id")))
     if version:

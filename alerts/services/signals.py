@@ -15,10 +15,10 @@ opens and closes with its own evidence (see `SignalView`).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
@@ -31,7 +31,7 @@ from alerts.choices import (
     Severity,
     SignalStatus,
 )
-from alerts.models import Authorization, Report, Signal, SignalView, Tool, ToolVersion
+from alerts.models import Alert, Authorization, Report, Signal, SignalView, Tool, ToolVersion
 from alerts.payloads import signal_payload
 from alerts.selectors import (
     report_audience_members,
@@ -51,7 +51,7 @@ from alerts.services.versions import known_versions
 from exchange.choices import AudienceKind
 from exchange.errors import Conflict
 from exchange.json_types import JSONObject
-from exchange.models import Member
+from exchange.models import Member, User
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
 from exchange.services.events import event_record
@@ -93,7 +93,7 @@ def _values(finding: Finding, margin: float) -> JSONObject:
     }
 
 
-def _same(signal: Signal, finding: Finding, values: JSONObject, report_ids: set[Any]) -> bool:
+def _same(signal: Signal, finding: Finding, values: JSONObject, report_ids: set[uuid.UUID]) -> bool:
     return report_ids == set(finding.report_ids) and all(getattr(signal, f) == v for f, v in values.items())
 
 
@@ -103,25 +103,25 @@ class _Evaluation:
 
     tool: Tool
     margin: float
-    now: Any
+    now: datetime
     open_views: list[SignalView]
     current: dict[tuple[int, SignalKey], SignalView]  # each member's open view per finding key
-    viewers: dict[Any, set[int]]  # signal id -> members viewing it
-    signal_reports: dict[Any, set[Any]]  # signal id -> its reports
+    viewers: dict[uuid.UUID, set[int]]  # signal id -> members viewing it
+    signal_reports: dict[uuid.UUID, set[uuid.UUID]]  # signal id -> its reports
     counts: dict[str, int] = field(default_factory=lambda: {"raised": 0, "updated": 0, "closed": 0})
     keep: set[tuple[int, SignalKey]] = field(default_factory=set)  # (member, key) views that stay or open
     to_open: list[SignalView] = field(default_factory=list)
-    touched: dict[Any, Signal] = field(default_factory=dict)
+    touched: dict[uuid.UUID, Signal] = field(default_factory=dict)
 
 
 def _load(tool: Tool) -> _Evaluation:
     open_views = list(
         SignalView.objects.filter(signal__tool=tool, status=SignalStatus.OPEN).select_related("signal")
     )
-    viewers: dict[Any, set[int]] = defaultdict(set)
+    viewers: dict[uuid.UUID, set[int]] = defaultdict(set)
     for v in open_views:
         viewers[v.signal_id].add(v.member_id)
-    signal_reports: dict[Any, set[Any]] = defaultdict(set)
+    signal_reports: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for signal_id, report_id in Signal.reports.through.objects.filter(
         signal__tool=tool, signal__views__status=SignalStatus.OPEN,
     ).values_list("signal_id", "report_id").distinct():
@@ -134,7 +134,7 @@ def _load(tool: Tool) -> _Evaluation:
 
 
 def _update_in_place(state: _Evaluation, finding: Finding, members: list[Member], member_ids: set[int],
-                     candidates: dict[Any, Signal], holders: set[Any]) -> Signal | None:
+                     candidates: dict[uuid.UUID, Signal], holders: set[uuid.UUID]) -> Signal | None:
     """The whole audience of the one signal these members hold moved together: update it in place."""
     if len(holders) != 1:
         return None
@@ -147,7 +147,7 @@ def _update_in_place(state: _Evaluation, finding: Finding, members: list[Member]
         setattr(only, name, value)
     only.updated_at = state.now
     only.save(update_fields=[*values.keys(), "updated_at"])
-    only.reports.set(finding.report_ids)
+    only.reports.set(finding.report_ids)  # type: ignore[arg-type]  # django-stubs: pks are ints; Report pks are UUIDs
     state.signal_reports[only.pk] = set(finding.report_ids)
     audit_record(actor=None, action="signal.updated", object_type="signal", object_id=only.pk,
                  after={**values, "members": sorted(m.code for m in members)})
@@ -160,7 +160,7 @@ def _raise(state: _Evaluation, finding: Finding, members: list[Member]) -> Signa
     signal = Signal.objects.create(tool=state.tool, metric=finding.metric, kind=finding.kind,
                                    subgroup=finding.subgroup, version=finding.version, period=finding.period,
                                    created_at=state.now, updated_at=state.now, **values)
-    signal.reports.set(finding.report_ids)
+    signal.reports.set(finding.report_ids)  # type: ignore[arg-type]  # django-stubs: pks are ints; Report pks are UUIDs
     state.signal_reports[signal.pk] = set(finding.report_ids)
     state.open_views.append(SignalView(signal=signal, member_id=0))  # a candidate for the next group
     state.touched[signal.pk] = signal
@@ -233,7 +233,7 @@ def _close_unviewed(state: _Evaluation) -> None:
 
 
 @audited_write
-def signals_evaluate(*, tool_id: Any) -> dict[str, int]:
+def signals_evaluate(*, tool_id: uuid.UUID | str) -> dict[str, int]:
     """Raise, update and close the tool's signals, as each member's own evidence supports them.
 
     Members are grouped by the evidence they may see; each distinct set is evaluated once (overall,
@@ -259,7 +259,7 @@ def signals_evaluate(*, tool_id: Any) -> dict[str, int]:
     return state.counts
 
 
-def _close_view(view: SignalView, now: Any) -> None:
+def _close_view(view: SignalView, now: datetime) -> None:
     view.status = SignalStatus.CLOSED
     view.closed_at = now
     view.save(update_fields=["status", "closed_at"])
@@ -298,7 +298,7 @@ def tools_with_new_evidence() -> QuerySet[Tool]:
 def signals_sweep(*, full: bool = False) -> JSONObject:
     """Evaluate each tool with new evidence (every tool with published reports when `full`), each in
     its own transaction: one tool's failure (bad data, a bug) is logged and never stops the others."""
-    tool_ids: Any
+    tool_ids: QuerySet[Report, uuid.UUID] | QuerySet[Tool, uuid.UUID]
     if full:
         tool_ids = (
             Report.objects.filter(status=ReportStatus.PUBLISHED)
@@ -323,9 +323,10 @@ def _versions_of(signal: Signal, reports: list[Report]) -> str:
     return (signal.version or ", ".join(sorted({r.tool_version for r in reports})))[:100]
 
 
-def signal_draft_alert(*, actor: Any, signal: Signal) -> Any:
+def signal_draft_alert(*, actor: User, signal: Signal) -> Alert:
     """A draft alert pre-filled with the evidence, distributed no wider than the evidence itself."""
     member = actor.member
+    assert member is not None  # the views let only a member's publishers draft from a signal
     reports = list(signal.reports.select_related("publisher").order_by("period_start"))
     wide = all(r.distribution in (Distribution.NETWORK, Distribution.PUBLIC) for r in reports)
     recipients = [] if wide else [code for code in signal_audience_codes(signal) if code != member.code]
