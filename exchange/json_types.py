@@ -1,4 +1,4 @@
-"""The types of the JSON edges: the only place the strictly typed packages (services, selectors,
+"""The types of the JSON (and raw SQL) edges: the only place the strictly typed packages (services, selectors,
 payloads; see pyproject.toml) take `Any` from.
 
 A rendering, an audit snapshot, an event payload or a request body is a JSON object whose values
@@ -8,6 +8,8 @@ are whatever JSON holds; everything else in those packages has a real type (ids 
 
 from __future__ import annotations
 
+import uuid
+from datetime import date, datetime
 from typing import Any, TypeAlias
 
 JSONValue: TypeAlias = Any
@@ -15,3 +17,6 @@ JSONValue: TypeAlias = Any
 
 JSONObject: TypeAlias = dict[str, Any]
 """A JSON object: a payload, a rendering, an audit snapshot, a validated request body."""
+
+SQLParam: TypeAlias = bool | int | float | str | bytes | date | datetime | uuid.UUID | None
+"""One parameter of a raw SQL statement (what the database adapter turns into a literal)."""

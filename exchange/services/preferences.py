@@ -7,12 +7,11 @@ about what a preference may say is here (`preferences_clean`), so both answer th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from exchange.choices import Language, NoticeMode, PreferenceItem
 from exchange.errors import ValidationFailed
-from exchange.json_types import JSONObject
+from exchange.json_types import JSONObject, JSONValue
 from exchange.models import NotificationPreferences, User
 from exchange.services.audit import audit_record_change
 from exchange.services.chain import audited_write
@@ -107,7 +106,7 @@ def _valid_timezones() -> frozenset[str]:
 _TIMEZONES: frozenset[str] | None = None
 
 
-def _clean_items(value: Any, errors: dict[str, list[str]]) -> dict[str, str]:
+def _clean_items(value: JSONValue, errors: dict[str, list[str]]) -> dict[str, str]:
     if not isinstance(value, dict):
         errors["items"] = ["must be an object of item -> immediate | daily_digest | off"]
         return {}
@@ -122,7 +121,7 @@ def _clean_items(value: Any, errors: dict[str, list[str]]) -> dict[str, str]:
     return items
 
 
-def preferences_clean(data: Any) -> JSONObject:
+def preferences_clean(data: JSONValue) -> JSONObject:
     """The changes a request asks for, or ValidationFailed naming every bad field.
 
     Fields left out keep their value; `items` may name some items only.

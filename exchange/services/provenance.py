@@ -22,7 +22,7 @@ import os
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import rfc8785
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from exchange.choices import SigningKeyStatus
 from exchange.errors import NotFound
-from exchange.json_types import JSONObject
+from exchange.json_types import JSONObject, JSONValue
 from exchange.models import Member, SigningKey, User
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
@@ -65,7 +65,7 @@ def b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def canonical_json(value: Any) -> bytes:
+def canonical_json(value: JSONValue) -> bytes:
     """RFC 8785 (JCS): the bytes every verifier recomputes from the JSON it received.
 
     The value goes through plain JSON first, so that what is signed is exactly what a reader
@@ -206,19 +206,19 @@ def jwks_render(keys: Iterable[SigningKey]) -> JSONObject:
 # --- signing and verifying --------------------------------------------------------------------------
 
 
-def jws_sign_detached(*, key: SigningKey, payload: Any) -> str:
+def jws_sign_detached(*, key: SigningKey, payload: JSONValue) -> str:
     header = b64url(json.dumps({"alg": JWS_ALG, "kid": key.kid}, separators=(",", ":")).encode())
     signing_input = f"{header}.{b64url(canonical_json(payload))}".encode("ascii")
     return f"{header}..{b64url(_private_key(key).sign(signing_input))}"
 
 
-def sign(*, member: Member | None, payload: Any) -> Signature:
+def sign(*, member: Member | None, payload: JSONValue) -> Signature:
     """Sign `payload` (a JSON value) as `member` (None: the network) with its active key."""
     key = signing_key_active(member=member)
     return {"kid": key.kid, "jws": jws_sign_detached(key=key, payload=payload)}
 
 
-def jws_verify_detached(*, jws: str, payload: Any, keys: Iterable[SigningKey]) -> SigningKey | None:
+def jws_verify_detached(*, jws: str, payload: JSONValue, keys: Iterable[SigningKey]) -> SigningKey | None:
     """The key (among `keys`) whose signature `jws` is over `payload`, or None."""
     try:
         header_b64, empty, signature_b64 = jws.split(".")
@@ -239,7 +239,7 @@ def jws_verify_detached(*, jws: str, payload: Any, keys: Iterable[SigningKey]) -
     return key
 
 
-def signature_check(*, member: Member | None, payload: Any, signature: Any) -> SigningKey | None:
+def signature_check(*, member: Member | None, payload: JSONValue, signature: JSONValue) -> SigningKey | None:
     """Server-side check of a stored signature against the member's published keys (for the portal)."""
     if not isinstance(signature, dict) or not isinstance(signature.get("jws"), str):
         return None

@@ -11,14 +11,13 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 
 from exchange.choices import EventType
 from exchange.errors import ValidationFailed
-from exchange.json_types import JSONObject
+from exchange.json_types import JSONObject, JSONValue
 from exchange.jurisdictions import jurisdiction_problem
 from exchange.models import Member, WebhookEndpoint
 from exchange.services.matching import LIST_FILTERS, ListFilter, squash_spaces
@@ -53,7 +52,7 @@ def _unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def _listed(values: Any) -> list[Any]:
+def _listed(values: JSONValue) -> list[JSONValue]:
     """A list field's values: null is none; anything but a list, or a longer one than allowed, is refused."""
     if values is None:
         return []
@@ -69,7 +68,7 @@ def _refuse_any(messages: list[str]) -> None:
         raise _Refused(*messages)
 
 
-def _name(value: Any, member: Member) -> str:
+def _name(value: JSONValue, member: Member) -> str:
     name = squash_spaces(value or "")
     if not name:
         raise _Refused("a subscription needs a name")
@@ -78,18 +77,18 @@ def _name(value: Any, member: Member) -> str:
     return name
 
 
-def _flag(value: Any, member: Member) -> bool:
+def _flag(value: JSONValue, member: Member) -> bool:
     return bool(value)
 
 
-def _refuse_blanks(values: list[Any]) -> list[Any]:
+def _refuse_blanks(values: list[JSONValue]) -> list[JSONValue]:
     """A list's values as given; an empty or blank one is refused (as the API always did), not dropped."""
     if any(not str(v).strip() for v in values):
         raise _Refused("values may not be blank")
     return values
 
 
-def _event_types(value: Any, member: Member) -> list[str]:
+def _event_types(value: JSONValue, member: Member) -> list[str]:
     # Exactly as listed: an integrator's typo (" alert.published", "Alert.Published") is a 400, not a guess.
     types = _unique(str(t) for t in _refuse_blanks(_listed(value)))
     _refuse_any([
@@ -99,7 +98,7 @@ def _event_types(value: Any, member: Member) -> list[str]:
     return types
 
 
-def _min_severity(value: Any, member: Member) -> str | None:
+def _min_severity(value: JSONValue, member: Member) -> str | None:
     if value in (None, ""):
         return None
     severity = str(value)
@@ -135,8 +134,8 @@ _VALUES_REFUSED: dict[str, Callable[[list[str]], list[str]]] = {
 }
 
 
-def _list_filter(list_filter: ListFilter) -> Callable[[Any, Member], list[str]]:
-    def clean(value: Any, member: Member) -> list[str]:
+def _list_filter(list_filter: ListFilter) -> Callable[[JSONValue, Member], list[str]]:
+    def clean(value: JSONValue, member: Member) -> list[str]:
         values = _unique(list_filter.normalise(v) for v in _refuse_blanks(_listed(value)))
         if any(len(v) > MAX_VALUE_LENGTH for v in values):
             raise _Refused(f"values are at most {MAX_VALUE_LENGTH} characters")
@@ -147,7 +146,7 @@ def _list_filter(list_filter: ListFilter) -> Callable[[Any, Member], list[str]]:
     return clean
 
 
-def _email_recipients(value: Any, member: Member) -> list[str]:
+def _email_recipients(value: JSONValue, member: Member) -> list[str]:
     addresses = _unique(str(e).strip().lower() for e in _refuse_blanks(_listed(value)))
     messages = [f"at most {MAX_EMAIL_RECIPIENTS} addresses"] if len(addresses) > MAX_EMAIL_RECIPIENTS else []
     for address in addresses:
@@ -159,7 +158,7 @@ def _email_recipients(value: Any, member: Member) -> list[str]:
     return addresses
 
 
-def _webhook_endpoints(value: Any, member: Member) -> list[WebhookEndpoint]:
+def _webhook_endpoints(value: JSONValue, member: Member) -> list[WebhookEndpoint]:
     """The member's own endpoints, by id; another member's is refused like one that does not exist."""
     ids: list[uuid.UUID] = []
     messages: list[str] = []
@@ -175,7 +174,7 @@ def _webhook_endpoints(value: Any, member: Member) -> list[WebhookEndpoint]:
 
 
 # Every field a subscription is given by, in the order its errors are reported.
-_CLEANERS: dict[str, Callable[[Any, Member], Any]] = {
+_CLEANERS: dict[str, Callable[[JSONValue, Member], object]] = {
     "name": _name,
     "active": _flag,
     "authorised_in_my_jurisdiction": _flag,
