@@ -19,6 +19,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
@@ -85,7 +86,24 @@ def _facets(tool: Tool, signal: Signal) -> JSONObject:
     }
 
 
-def _values(finding: Finding, margin: float) -> JSONObject:
+class SignalValues(TypedDict):
+    """What a finding writes into its signal row (and into the audit entry beside it)."""
+
+    reference_value: float
+    reference_source: str
+    pooled_value: float
+    ci_low: float | None
+    ci_high: float | None
+    sample: int
+    margin: float
+
+
+class SweepResult(TypedDict):
+    evaluated: int
+    failed: list[str]  # the ids of the tools whose evaluation failed
+
+
+def _values(finding: Finding, margin: float) -> SignalValues:
     return {
         "reference_value": finding.reference_value, "reference_source": finding.reference_source,
         "pooled_value": finding.pooled.value, "ci_low": finding.pooled.ci_low, "ci_high": finding.pooled.ci_high,
@@ -93,7 +111,7 @@ def _values(finding: Finding, margin: float) -> JSONObject:
     }
 
 
-def _same(signal: Signal, finding: Finding, values: JSONObject, report_ids: set[uuid.UUID]) -> bool:
+def _same(signal: Signal, finding: Finding, values: SignalValues, report_ids: set[uuid.UUID]) -> bool:
     return report_ids == set(finding.report_ids) and all(getattr(signal, f) == v for f, v in values.items())
 
 
@@ -295,7 +313,7 @@ def tools_with_new_evidence() -> QuerySet[Tool]:
     return Tool.objects.annotate(since=since).filter(published).filter(changed).order_by()
 
 
-def signals_sweep(*, full: bool = False) -> JSONObject:
+def signals_sweep(*, full: bool = False) -> SweepResult:
     """Evaluate each tool with new evidence (every tool with published reports when `full`), each in
     its own transaction: one tool's failure (bad data, a bug) is logged and never stops the others."""
     tool_ids: QuerySet[Report, uuid.UUID] | QuerySet[Tool, uuid.UUID]

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from exchange.json_types import JSONObject
 from exchange.notices import Grouped
 from exchange.services.preferences import Preferences
 
@@ -41,7 +40,7 @@ class Rendered:
 def render(*, subject: str, heading: str, groups: Grouped, preferences: Preferences, reason: str,
            more: int = 0) -> Rendered:
     """Plain text and HTML (escaped by the template engine) of one e-mail; the subject in words."""
-    context: JSONObject = {
+    context: dict[str, object] = {
         "brand": BRAND,
         "heading": heading,
         "groups": [

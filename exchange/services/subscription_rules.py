@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterable
+from typing import cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -188,7 +189,7 @@ _CLEANERS: dict[str, Callable[[JSONValue, Member], object]] = {
 
 def subscription_clean(
     *, member: Member, data: JSONObject
-) -> tuple[JSONObject, list[WebhookEndpoint] | None]:
+) -> tuple[dict[str, object], list[WebhookEndpoint] | None]:
     """The fields given, checked and normalised, and the webhook endpoints if given.
 
     Raises ValidationFailed with every refused field's messages (`errors`, keyed by field name), the
@@ -197,7 +198,7 @@ def subscription_clean(
     unknown = set(data) - set(_CLEANERS)
     if unknown:
         raise ValidationFailed(f"Unknown field(s) {', '.join(sorted(unknown))}.")
-    clean: JSONObject = {}
+    clean: dict[str, object] = {}
     errors: dict[str, list[str]] = {}
     for field, cleaner in _CLEANERS.items():
         if field in data:
@@ -208,4 +209,5 @@ def subscription_clean(
     if errors:
         field, messages = next(iter(errors.items()))
         raise ValidationFailed(f"{field}: {messages[0]}", errors=errors)
-    return clean, clean.pop("webhook_endpoints", None)
+    endpoints = cast("list[WebhookEndpoint] | None", clean.pop("webhook_endpoints", None))  # _webhook_endpoints'
+    return clean, endpoints

@@ -50,7 +50,7 @@ def _subscription_state(subscription: Subscription, endpoint_ids: Iterable[uuid.
     }
 
 
-def _apply(subscription: Subscription, clean: JSONObject) -> None:
+def _apply(subscription: Subscription, clean: dict[str, object]) -> None:
     for field, value in clean.items():
         setattr(subscription, field, value)
     subscription.event_type_mask = 0
