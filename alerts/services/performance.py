@@ -46,6 +46,9 @@ def pooled_dict(pooled: Pooled) -> JSONObject:
     return data
 
 
+CellKey = tuple[str, str, str, str | None]  # metric, version, half-year, subgroup label
+
+
 @dataclass(frozen=True)
 class Cell:
     """The rows of one metric, version, half-year and subgroup (None: the whole population), summed."""
@@ -60,7 +63,7 @@ class Cell:
     n: int
 
     @property
-    def key(self) -> tuple[str, str, str, str | None]:
+    def key(self) -> CellKey:
         return self.metric, self.version, self.period, self.label
 
 
@@ -79,10 +82,9 @@ def _cells(reports: QuerySet[Report]) -> list[Cell]:
                  r["k"] or 0, r["n"] or 0) for r in rows]
 
 
-def _measurements(reports: QuerySet[Report], metrics: set[str]) -> dict[tuple[str, str, str, str | None],
-                                                                        list[Measurement]]:
+def _measurements(reports: QuerySet[Report], metrics: set[str]) -> dict[CellKey, list[Measurement]]:
     """Every row of these metrics as a Measurement, by cell: for pooling without counts."""
-    found: dict[tuple[str, str, str, str | None], list[Measurement]] = defaultdict(list)
+    found: dict[CellKey, list[Measurement]] = defaultdict(list)
     rows = ReportMetric.objects.filter(report__in=reports, metric__in=metrics).values_list(
         "metric", "report__tool_version", "report__period_end", "subgroup__label", "value", "ci_low", "ci_high",
         "numerator", "denominator")
@@ -92,7 +94,7 @@ def _measurements(reports: QuerySet[Report], metrics: set[str]) -> dict[tuple[st
     return found
 
 
-def _pool(cells: list[Cell], raw: dict[tuple[str, str, str, str | None], list[Measurement]]) -> Pooled | None:
+def _pool(cells: list[Cell], raw: dict[CellKey, list[Measurement]]) -> Pooled | None:
     """alerts.stats.pool over the cells' rows: from the sums when every row gave counts."""
     sane = sum(c.sane for c in cells)
     if sane == 0:
@@ -102,7 +104,9 @@ def _pool(cells: list[Cell], raw: dict[tuple[str, str, str, str | None], list[Me
     return pool(m for c in cells for m in raw[c.key])
 
 
-def _pooled_by(cells: dict[str, list[Cell]], name: str, raw: dict[tuple[str, str, str, str | None], list[Measurement]]) -> list[JSONObject]:
+def _pooled_by(
+    cells: dict[str, list[Cell]], name: str, raw: dict[CellKey, list[Measurement]]
+) -> list[JSONObject]:
     result = []
     for key in sorted(cells):
         pooled = _pool(cells[key], raw)
@@ -112,7 +116,7 @@ def _pooled_by(cells: dict[str, list[Cell]], name: str, raw: dict[tuple[str, str
 
 
 def metrics_trend(cells: Iterable[Cell], baselines: dict[str, list[JSONObject]],
-                  raw: dict[tuple[str, str, str, str | None], list[Measurement]]) -> list[JSONObject]:
+                  raw: dict[CellKey, list[Measurement]]) -> list[JSONObject]:
     """Per metric: baselines, the overall pooled figure, per period and per subgroup."""
     periods: dict[str, dict[str, list[Cell]]] = defaultdict(lambda: defaultdict(list))
     groups: dict[str, dict[str, list[Cell]]] = defaultdict(lambda: defaultdict(list))

@@ -64,7 +64,8 @@ def _refuse(field: str, message: str, code: str = "reliance-invalid") -> Validat
 
 
 def reliance_route_check(
-    *, tool_id: uuid.UUID | str, member: Member | None, jurisdiction: str, route: str, relies_on: uuid.UUID | str | None, validity: str | None,
+    *, tool_id: uuid.UUID | str, member: Member | None, jurisdiction: str, route: str,
+    relies_on: uuid.UUID | str | None, validity: str | None,
     authorization: Authorization | None = None,
 ) -> tuple[Authorization | None, str | None]:
     """The reference and validity a route names, or a 400 naming the field (SPEC §10.1)."""
@@ -157,7 +158,9 @@ def _hours(key: str) -> timedelta:
     return timedelta(hours=settings.RELIANCE_REVIEW_HOURS[key])
 
 
-def _review_open(*, actor: User | None, relying: Authorization, relying_member: Member, **fields: object) -> bool:
+def _review_open(
+    *, actor: User | None, relying: Authorization, relying_member: Member, **fields: object
+) -> bool:
     """Insert one review unless this trigger has one already (the unique constraint decides)."""
     review = RelianceReview(authorization=relying, relying_member=relying_member, **fields)
     try:
@@ -184,7 +187,9 @@ def _relying_on(reference_q: Q) -> QuerySet[Authorization]:
     )
 
 
-def _relying_on_member_for_tools(member: Member, tool_ids: Collection[uuid.UUID]) -> list[tuple[Authorization, Member]]:
+def _relying_on_member_for_tools(
+    member: Member, tool_ids: Collection[uuid.UUID]
+) -> list[tuple[Authorization, Member]]:
     """Authorisations of these tools that rely on the member's, with their members (active ones only)."""
     reference_q = Q(relies_on__tool_id__in=tool_ids) & (
         Q(relies_on__recorded_by=member) | Q(relies_on__recorded_by__isnull=True, relies_on__jurisdiction=member.country)

@@ -26,6 +26,7 @@ from exchange.choices import MemberStatus
 from exchange.models import Member
 
 SignalKey = tuple[str, str, str, str | None, str]  # metric, kind, subgroup, version, period
+MetricRows = list[tuple[uuid.UUID, ReportMetric]]  # (report id, one of its metric rows)
 
 
 @dataclass(frozen=True)
@@ -118,9 +119,9 @@ def evidence_slices(reports: list[Report], known: list[str]) -> list[EvidenceSli
 
 def _whole_and_groups(
     reports: list[Report],
-) -> tuple[dict[str, list[tuple[uuid.UUID, ReportMetric]]], dict[tuple[str, str], list[tuple[uuid.UUID, ReportMetric]]]]:
-    whole: dict[str, list[tuple[uuid.UUID, ReportMetric]]] = defaultdict(list)
-    groups: dict[tuple[str, str], list[tuple[uuid.UUID, ReportMetric]]] = defaultdict(list)
+) -> tuple[dict[str, MetricRows], dict[tuple[str, str], MetricRows]]:
+    whole: dict[str, MetricRows] = defaultdict(list)
+    groups: dict[tuple[str, str], MetricRows] = defaultdict(list)
     for report in reports:
         for row in report.metrics.all():
             if row.subgroup is None:

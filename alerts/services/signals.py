@@ -165,7 +165,7 @@ def _update_in_place(state: _Evaluation, finding: Finding, members: list[Member]
         setattr(only, name, value)
     only.updated_at = state.now
     only.save(update_fields=[*values.keys(), "updated_at"])
-    only.reports.set(finding.report_ids)  # type: ignore[arg-type]  # django-stubs: pks are ints; Report pks are UUIDs
+    only.reports.set(finding.report_ids)  # type: ignore[arg-type]  # stubs take int pks; ours are UUIDs
     state.signal_reports[only.pk] = set(finding.report_ids)
     audit_record(actor=None, action="signal.updated", object_type="signal", object_id=only.pk,
                  after={**values, "members": sorted(m.code for m in members)})
@@ -178,7 +178,7 @@ def _raise(state: _Evaluation, finding: Finding, members: list[Member]) -> Signa
     signal = Signal.objects.create(tool=state.tool, metric=finding.metric, kind=finding.kind,
                                    subgroup=finding.subgroup, version=finding.version, period=finding.period,
                                    created_at=state.now, updated_at=state.now, **values)
-    signal.reports.set(finding.report_ids)  # type: ignore[arg-type]  # django-stubs: pks are ints; Report pks are UUIDs
+    signal.reports.set(finding.report_ids)  # type: ignore[arg-type]  # stubs take int pks; ours are UUIDs
     state.signal_reports[signal.pk] = set(finding.report_ids)
     state.open_views.append(SignalView(signal=signal, member_id=0))  # a candidate for the next group
     state.touched[signal.pk] = signal

@@ -53,7 +53,9 @@ def _duplicate_problem(existing: Tool) -> Conflict:
     )
 
 
-def _identifiers_check(identifiers: Iterable[dict[str, str]], exclude_tool: uuid.UUID | None = None) -> list[tuple[str, str]]:
+def _identifiers_check(
+    identifiers: Iterable[dict[str, str]], exclude_tool: uuid.UUID | None = None
+) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     for item in identifiers:
         pair = (item["system"].strip().lower(), item["value"].strip())

@@ -122,7 +122,9 @@ def _still_matches(entry_id: int, entry_hash: str) -> bool:
     return AuditEntry.objects.filter(id=entry_id, hash=entry_hash).exists()
 
 
-def checkpoint_verify(data: JSONValue, *, keys: list[SigningKey] | None = None) -> tuple[int, CheckpointProblem | None]:
+def checkpoint_verify(
+    data: JSONValue, *, keys: list[SigningKey] | None = None
+) -> tuple[int, CheckpointProblem | None]:
     """(entries verified, the first problem) for the log up to a checkpoint.
 
     Raises CheckpointInvalid when the checkpoint itself cannot be trusted.

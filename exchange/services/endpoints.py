@@ -69,7 +69,9 @@ def endpoint_create(*, actor: User | None, member: Member, url: str, description
 
 
 @audited_write
-def endpoint_update(*, actor: User | None, endpoint: WebhookEndpoint, **changes: JSONValue) -> WebhookEndpoint:
+def endpoint_update(
+    *, actor: User | None, endpoint: WebhookEndpoint, **changes: JSONValue
+) -> WebhookEndpoint:
     unknown = set(changes) - {"url", "description", "enabled"}
     if unknown:
         raise ValidationFailed(f"Cannot change {', '.join(sorted(unknown))} of a webhook endpoint.")

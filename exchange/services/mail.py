@@ -47,7 +47,8 @@ def kick_on_commit(count: int) -> None:
 
 
 def personal_email_write(
-    *, user: User, kind: str, key: str, rendered: Rendered | None, events: Sequence[uuid.UUID | str] = (), held: bool = False,
+    *, user: User, kind: str, key: str, rendered: Rendered | None, events: Sequence[uuid.UUID | str] = (),
+    held: bool = False,
     period_end: datetime | None = None, now: datetime | None = None, kick: bool = True,
 ) -> PersonalEmail | None:
     """Write one e-mail to a person (and its delivery, unless it is held or empty), once per key.

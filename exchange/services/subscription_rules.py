@@ -209,5 +209,6 @@ def subscription_clean(
     if errors:
         field, messages = next(iter(errors.items()))
         raise ValidationFailed(f"{field}: {messages[0]}", errors=errors)
-    endpoints = cast("list[WebhookEndpoint] | None", clean.pop("webhook_endpoints", None))  # _webhook_endpoints'
+    # What _webhook_endpoints returned, when the field was given.
+    endpoints = cast("list[WebhookEndpoint] | None", clean.pop("webhook_endpoints", None))
     return clean, endpoints
