@@ -5,14 +5,14 @@ signatures alike. Pure functions over rows fetched with `inquiry_selectors.inqui
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from alerts.models import Inquiry, InquiryAnswer
 from alerts.models.inquiries import today_utc
 from alerts.payloads import _day, _when
+from exchange.json_types import JSONObject
 
 
-def answer_signed_payload(answer: InquiryAnswer) -> dict[str, Any]:
+def answer_signed_payload(answer: InquiryAnswer) -> JSONObject:
     """What the answering member signs: the answer as read, without `signature` (SPEC §8)."""
     return {
         "id": str(answer.pk),
@@ -23,11 +23,11 @@ def answer_signed_payload(answer: InquiryAnswer) -> dict[str, Any]:
     }
 
 
-def answer_payload(answer: InquiryAnswer) -> dict[str, Any]:
+def answer_payload(answer: InquiryAnswer) -> JSONObject:
     return {**answer_signed_payload(answer), "signature": answer.signature or None}
 
 
-def inquiry_payload(inquiry: Inquiry, *, today: date | None = None) -> dict[str, Any]:
+def inquiry_payload(inquiry: Inquiry, *, today: date | None = None) -> JSONObject:
     today = today or today_utc()
     addressees = list(inquiry.addressees.all())
     for row in addressees:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection
 from datetime import UTC, datetime
-from typing import Any
 
 from django.db.models import (
     Case,
@@ -120,7 +121,7 @@ def alert_audience_members(alert: Alert) -> QuerySet[Member]:
     return active.filter(Q(pk=alert.publisher_id) | alertrecipient_set_for_audience(alert))
 
 
-def authorizations_current(*, tool_ids: list[Any] | None = None) -> QuerySet[Authorization]:
+def authorizations_current(*, tool_ids: Collection[uuid.UUID | str] | None = None) -> QuerySet[Authorization]:
     """The one rule for "authorised in": an authorisation whose status is `authorised` (not suspended or
     withdrawn). Facets, subscriptions' `authorised_in`, acknowledgement requests, baselines and the
     registry's `authorised_in` filter all start here."""
@@ -136,7 +137,7 @@ def baselines_current(*, tool: Tool) -> QuerySet[BaselineMetric]:
     )
 
 
-def tools_authorised_in(tool_ids: list[Any]) -> list[str]:
+def tools_authorised_in(tool_ids: Collection[uuid.UUID | str]) -> list[str]:
     """The jurisdictions where any of the tools is currently authorised."""
     return sorted(set(authorizations_current(tool_ids=tool_ids).values_list("jurisdiction", flat=True)))
 

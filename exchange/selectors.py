@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Exists, F, Model, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import BigIntegerField, Exists, F, Model, OuterRef, Prefetch, QuerySet, Subquery
 
 from exchange.choices import Role
 from exchange.errors import NotFound
@@ -43,14 +43,15 @@ def events_visible_to(*, member: Member) -> QuerySet[Event]:
     return Event.objects.filter(Exists(FeedEntry.objects.filter(event=OuterRef("pk"), member=member)))
 
 
-def member_sequence() -> Subquery:
+def member_sequence() -> Subquery[BigIntegerField[int, int]]:
     """For a query over rows with `event_id` and `member_id`: the event's number in that member's feed."""
     return Subquery(
-        FeedEntry.objects.filter(event_id=OuterRef("event_id"), member_id=OuterRef("member_id")).values("sequence")[:1]
+        FeedEntry.objects.filter(event_id=OuterRef("event_id"), member_id=OuterRef("member_id")).values("sequence")[:1],
+        output_field=BigIntegerField(),
     )
 
 
-def one_or_404(queryset: QuerySet[T], *, detail: str, **lookup: Any) -> T:
+def one_or_404(queryset: QuerySet[T], *, detail: str, **lookup: object) -> T:
     """The one row of `queryset` matching `lookup`, or NotFound (404) with `detail`.
 
     A malformed id (not a UUID, not a number) is not found either: the caller learns nothing more from

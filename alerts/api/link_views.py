@@ -108,7 +108,7 @@ class AlertLinkActions:
 
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"links/(?P<link_id>[0-9a-fA-F-]{32,36})", filter_backends=[])
-    def link_delete(self, request: Request, pk: str | None = None, link_id: str | None = None) -> Response:
+    def link_delete(self, request: Request, pk: str | None = None, link_id: str = "") -> Response:
         """Remove a link (the linking alert's publishers and admins)."""
         alert = self.get_object()
         alert_link_delete(actor=request_user(request), alert=alert, link_id=link_id)

@@ -7,7 +7,6 @@ so that no committed change lacks its event and no event exists for a change tha
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.utils import timezone
 
@@ -39,6 +38,7 @@ from exchange.errors import (
     PreconditionRequired,
     ValidationFailed,
 )
+from exchange.json_types import JSONObject
 from exchange.models import User
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
@@ -52,12 +52,12 @@ RELATED_FIELDS = ("affected_tools", "affected_jurisdictions", "recipients")
 # Fields added to revisions after some were written: an earlier revision without one had this value.
 _ADDED_LATER = {"language": "en"}
 
-def alert_render(alert: Alert) -> dict[str, Any]:
+def alert_render(alert: Alert) -> JSONObject:
     """The alert as the REST API shows it, re-read with its rows (rendered once per event)."""
     return alert_payload(alerts_with_details(Alert.objects.filter(pk=alert.pk)).get())
 
 
-def _content_snapshot(alert: Alert, rendered: dict[str, Any] | None = None) -> dict[str, Any]:
+def _content_snapshot(alert: Alert, rendered: JSONObject | None = None) -> JSONObject:
     rendered = rendered if rendered is not None else alert_render(alert)
     keep = (*CONTENT_FIELDS, *RELATED_FIELDS, "reference", "publisher", "status")
     return {key: rendered[key] for key in keep if key in rendered}
@@ -80,7 +80,7 @@ def _check_if_match(alert: Alert, if_match: str | None, *, required: bool) -> No
         )
 
 
-def _resolve_tools(items: Iterable[dict[str, Any]]) -> list[AlertTool]:
+def _resolve_tools(items: Iterable[JSONObject]) -> list[AlertTool]:
     """The affected-tool rows, each checked against the tool's registered versions (SPEC §10.2)."""
     items = list(items)
     ids = [str(item["tool"]) for item in items]
@@ -102,7 +102,7 @@ def _resolve_tools(items: Iterable[dict[str, Any]]) -> list[AlertTool]:
     return rows
 
 
-def _apply_content(alert: Alert, data: dict[str, Any]) -> None:
+def _apply_content(alert: Alert, data: JSONObject) -> None:
     """Write content fields and their rows. `data` holds only the fields being set."""
     if "imdrf_codes" in data:
         # A draft's codes are all checked; an amendment checks the codes it adds (those already
@@ -138,7 +138,7 @@ def _apply_content(alert: Alert, data: dict[str, Any]) -> None:
         AlertRecipient.objects.bulk_create([AlertRecipient(alert=alert, member=m) for m in members])
 
 
-def _record_event(event_type: str, alert: Alert, payload: dict[str, Any]) -> None:
+def _record_event(event_type: str, alert: Alert, payload: JSONObject) -> None:
     kind, codes = alert_audience(alert)
     event_record(
         type=event_type,
@@ -152,7 +152,7 @@ def _record_event(event_type: str, alert: Alert, payload: dict[str, Any]) -> Non
     )
 
 
-def _with_signed_revision(payload: dict[str, Any], revision: AlertRevision) -> dict[str, Any]:
+def _with_signed_revision(payload: JSONObject, revision: AlertRevision) -> JSONObject:
     """An alert.* event's data: the alert, plus its current revision as signed (SPEC §8), so that a
     receiver verifies `signature` over `signed_revision` (without its `signature`) offline."""
     return {**payload, "signature": revision.signature, "signed_revision": revision_payload(revision)}
@@ -179,7 +179,7 @@ def _locked_for_publisher(actor: User, alert: Alert, verb: str) -> Alert:
 
 
 @audited_write
-def alert_draft_create(*, actor: User, data: dict[str, Any]) -> Alert:
+def alert_draft_create(*, actor: User, data: JSONObject) -> Alert:
     member = actor.member
     if member is None:
         raise PermissionRefused("Alerts are drafted by member users.")
@@ -191,7 +191,7 @@ def alert_draft_create(*, actor: User, data: dict[str, Any]) -> Alert:
 
 
 @audited_write
-def alert_draft_update(*, actor: User, alert: Alert, data: dict[str, Any], if_match: str | None) -> Alert:
+def alert_draft_update(*, actor: User, alert: Alert, data: JSONObject, if_match: str | None) -> Alert:
     alert = _locked_for_publisher(actor, alert, "edit")
     if alert.status != AlertStatus.DRAFT:
         raise Conflict(
@@ -235,8 +235,8 @@ def _allocate_reference(year: int) -> str:
 
 
 def _write_revision(
-    alert: Alert, actor: User, *, content: dict[str, Any], change_summary: str, material: bool,
-    previous: dict[str, Any] | None,
+    alert: Alert, actor: User, *, content: JSONObject, change_summary: str, material: bool,
+    previous: JSONObject | None,
 ) -> AlertRevision:
     snapshot = {key: content[key] for key in (*CONTENT_FIELDS, *RELATED_FIELDS)}
     changed = sorted(
@@ -287,7 +287,7 @@ def alert_amend(
     *,
     actor: User,
     alert: Alert,
-    data: dict[str, Any],
+    data: JSONObject,
     change_summary: str,
     material: bool,
     if_match: str | None,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from alerts.models import Alert
 from alerts.services.versions import jurisdictions_covered
+from exchange.json_types import JSONObject
 
 
-def alert_facets(alert: Alert) -> dict[str, Any]:
+def alert_facets(alert: Alert) -> JSONObject:
     rows = list(alert.affected_tool_rows.select_related("tool"))
     tool_ids = [str(row.tool_id) for row in rows]
     return {

@@ -10,7 +10,7 @@ whenever either side lacks an interval (no counts, no interval, no sample).
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from collections.abc import Callable
 
 from alerts.choices import lower_is_better
 from alerts.models import Alert, AlertTool, Report
@@ -18,13 +18,17 @@ from alerts.selectors import evidence_visible_to
 from alerts.services.versions import known_versions
 from alerts.stats import Measurement, Pooled, has_interval, pool
 from alerts.versioning import later_or_equal, parse_specifier, parse_version, same_version
+from exchange.json_types import JSONObject
+from exchange.models import Member
+
+VersionTest = Callable[[str], bool]
 
 IMPROVED = "improved"
 NOT_IMPROVED = "not_improved"
 INSUFFICIENT = "insufficient_evidence"
 
 
-def _side(pooled: Pooled | None) -> dict[str, Any] | None:
+def _side(pooled: Pooled | None) -> JSONObject | None:
     if pooled is None:
         return None
     return {"value": pooled.value, "ci_low": pooled.ci_low, "ci_high": pooled.ci_high,
@@ -46,7 +50,7 @@ def fix_verdict(metric: str, affected: Pooled | None, fixed: Pooled | None) -> s
     return INSUFFICIENT
 
 
-def _sides(row: AlertTool) -> tuple[Any, Any]:
+def _sides(row: AlertTool) -> tuple[VersionTest, VersionTest]:
     """Two predicates on a report's version: affected, and fixed (`fixed_in` and later)."""
     known = known_versions(row.tool_id)
     if known:
@@ -78,7 +82,7 @@ def _pooled_sides(reports: list[Report], row: AlertTool) -> dict[str, tuple[list
     return sides
 
 
-def alert_fix_check(*, alert: Alert, member: Any) -> dict[str, Any]:
+def alert_fix_check(*, alert: Alert, member: Member) -> JSONObject:
     """The fix check of the alert's first affected tool that names `fixed_in` (none: no metrics)."""
     row = next((r for r in alert.affected_tool_rows.select_related("tool") if r.fixed_in), None)
     if row is None:

@@ -7,10 +7,11 @@ row (`select_for_update(of=("self",))`), so answers and a close of one request a
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from datetime import date, timedelta
-from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from alerts.inquiry_payloads import answer_signed_payload, inquiry_payload
@@ -46,6 +47,7 @@ from alerts.services.reports import report_facets
 from alerts.services.signals import signal_audience_codes
 from exchange.choices import AudienceKind, MemberStatus, PreferenceItem, Role
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
+from exchange.json_types import JSONObject
 from exchange.models import Member, User
 from exchange.notices import Notice
 from exchange.selectors import one_or_404
@@ -64,7 +66,9 @@ Subject = Alert | Report | Signal | Tool
 # --- subjects ---------------------------------------------------------------------------------------
 
 
-def _subjects_seen_by(member: Member, kind: str, *, asking: bool = False) -> Any:
+def _subjects_seen_by(
+    member: Member, kind: str, *, asking: bool = False
+) -> QuerySet[Subject]:
     """The subjects of `kind` the member may see (the asker: as the subject's own API shows them)."""
     if kind == SubjectKind.ALERT:
         return alerts_visible_to(member=member)
@@ -75,7 +79,7 @@ def _subjects_seen_by(member: Member, kind: str, *, asking: bool = False) -> Any
     return Tool.objects.all() if member.is_active else Tool.objects.none()
 
 
-def inquiry_subject_find(*, member: Member, kind: str, subject_id: Any) -> Subject:
+def inquiry_subject_find(*, member: Member, kind: str, subject_id: uuid.UUID | str) -> Subject:
     """The subject the asker names, or 404 (never a 400 that would confirm an invisible one exists)."""
     if kind not in SubjectKind.values:
         raise ValidationFailed(
@@ -119,14 +123,14 @@ def inquiry_audience(inquiry: Inquiry) -> tuple[str, list[str]]:
     return kind, sorted(codes)
 
 
-def _tool_facets(tool: Tool) -> dict[str, Any]:
+def _tool_facets(tool: Tool) -> JSONObject:
     return {
         "alert_type": None, "severity": None, "tools": [str(tool.pk)], "manufacturers": [tool.manufacturer.lower()],
         "clinical_areas": [tool.clinical_area], "jurisdictions": [], "authorised_in": [], "publisher": "",
     }
 
 
-def _facets(inquiry: Inquiry) -> dict[str, Any]:
+def _facets(inquiry: Inquiry) -> JSONObject:
     subject = inquiry.subject
     if isinstance(subject, Alert):
         return alert_facets(subject)
@@ -210,7 +214,7 @@ def _locked(inquiry: Inquiry, member: Member) -> Inquiry:
     return locked
 
 
-def _state(inquiry: Inquiry) -> dict[str, Any]:
+def _state(inquiry: Inquiry) -> JSONObject:
     return {"status": inquiry.status, "due": inquiry.due, "closed_at": inquiry.closed_at}
 
 
@@ -219,7 +223,7 @@ def _state(inquiry: Inquiry) -> dict[str, Any]:
 
 @audited_write
 def inquiry_open(
-    *, actor: User, subject_kind: str, subject_id: Any, to: list[str], question: str,
+    *, actor: User, subject_kind: str, subject_id: uuid.UUID | str, to: list[str], question: str,
     due: date | None = None, confidentiality: str = Confidentiality.ADDRESSEES,
 ) -> Inquiry:
     member = _member_of(actor)

@@ -5,7 +5,6 @@ never an event (links are not news). A link never merges or changes either alert
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -16,6 +15,7 @@ from alerts.references import reference_normalise
 from alerts.selectors import alerts_visible_to
 from exchange.choices import Scope, scopes_for_role
 from exchange.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
+from exchange.json_types import JSONObject
 from exchange.models import User
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
@@ -37,7 +37,7 @@ def _target(alert: Alert, key: str) -> Alert:
     """The alert named by id or reference, if the linking alert's publisher may see it; the same 400
     whether it does not exist or is hidden, so that a link attempt confirms nothing."""
     key = (key or "").strip()
-    lookup: dict[str, Any]
+    lookup: dict[str, str | uuid.UUID]
     reference = reference_normalise(key)
     if reference:
         lookup = {"reference": reference}
@@ -65,7 +65,7 @@ def _clean(kind: str, note: str) -> tuple[str, str]:
     return kind, note
 
 
-def _snapshot(link: AlertLink) -> dict[str, Any]:
+def _snapshot(link: AlertLink) -> JSONObject:
     return {"link": str(link.pk), "kind": link.kind, "note": link.note, "alert": str(link.alert_id),
             "target": alert_summary(link.target)}
 
@@ -89,7 +89,7 @@ def alert_link_create(*, actor: User, alert: Alert, target: str, kind: str, note
 
 
 @audited_write
-def alert_link_delete(*, actor: User, alert: Alert, link_id: Any) -> None:
+def alert_link_delete(*, actor: User, alert: Alert, link_id: uuid.UUID | str) -> None:
     """Remove a link of `alert` (either end); the caller already knows it may see `alert`."""
     try:
         key = uuid.UUID(str(link_id))

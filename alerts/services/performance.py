@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import ExtractYear
@@ -27,6 +26,8 @@ from alerts.selectors import baselines_current, evidence_visible_to
 from alerts.services.versions import known_versions, report_version_check
 from alerts.stats import SANE_LIMIT, Measurement, Pooled, pool, pool_counts
 from alerts.versioning import same_version
+from exchange.json_types import JSONObject
+from exchange.models import Member
 
 # alerts.stats._sane in SQL: finite and within the limit (NaN compares above every number in PostgreSQL).
 _SANE = Q(value__gte=-SANE_LIMIT, value__lte=SANE_LIMIT)
@@ -39,10 +40,13 @@ def report_period(report: Report) -> str:
     return f"{end.year}-H{1 if end.month <= 6 else 2}"
 
 
-def pooled_dict(pooled: Pooled) -> dict[str, Any]:
+def pooled_dict(pooled: Pooled) -> JSONObject:
     data = asdict(pooled)
     data["reports"] = data.pop("n_reports")
     return data
+
+
+CellKey = tuple[str, str, str, str | None]  # metric, version, half-year, subgroup label
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ class Cell:
     n: int
 
     @property
-    def key(self) -> tuple[str, str, str, str | None]:
+    def key(self) -> CellKey:
         return self.metric, self.version, self.period, self.label
 
 
@@ -78,10 +82,9 @@ def _cells(reports: QuerySet[Report]) -> list[Cell]:
                  r["k"] or 0, r["n"] or 0) for r in rows]
 
 
-def _measurements(reports: QuerySet[Report], metrics: set[str]) -> dict[tuple[str, str, str, str | None],
-                                                                        list[Measurement]]:
+def _measurements(reports: QuerySet[Report], metrics: set[str]) -> dict[CellKey, list[Measurement]]:
     """Every row of these metrics as a Measurement, by cell: for pooling without counts."""
-    found: dict[tuple[str, str, str, str | None], list[Measurement]] = defaultdict(list)
+    found: dict[CellKey, list[Measurement]] = defaultdict(list)
     rows = ReportMetric.objects.filter(report__in=reports, metric__in=metrics).values_list(
         "metric", "report__tool_version", "report__period_end", "subgroup__label", "value", "ci_low", "ci_high",
         "numerator", "denominator")
@@ -91,7 +94,7 @@ def _measurements(reports: QuerySet[Report], metrics: set[str]) -> dict[tuple[st
     return found
 
 
-def _pool(cells: list[Cell], raw: dict[tuple[str, str, str, str | None], list[Measurement]]) -> Pooled | None:
+def _pool(cells: list[Cell], raw: dict[CellKey, list[Measurement]]) -> Pooled | None:
     """alerts.stats.pool over the cells' rows: from the sums when every row gave counts."""
     sane = sum(c.sane for c in cells)
     if sane == 0:
@@ -101,7 +104,9 @@ def _pool(cells: list[Cell], raw: dict[tuple[str, str, str, str | None], list[Me
     return pool(m for c in cells for m in raw[c.key])
 
 
-def _pooled_by(cells: dict[str, list[Cell]], name: str, raw: Any) -> list[dict[str, Any]]:
+def _pooled_by(
+    cells: dict[str, list[Cell]], name: str, raw: dict[CellKey, list[Measurement]]
+) -> list[JSONObject]:
     result = []
     for key in sorted(cells):
         pooled = _pool(cells[key], raw)
@@ -110,8 +115,8 @@ def _pooled_by(cells: dict[str, list[Cell]], name: str, raw: Any) -> list[dict[s
     return result
 
 
-def metrics_trend(cells: Iterable[Cell], baselines: dict[str, list[dict[str, Any]]],
-                  raw: dict[tuple[str, str, str, str | None], list[Measurement]]) -> list[dict[str, Any]]:
+def metrics_trend(cells: Iterable[Cell], baselines: dict[str, list[JSONObject]],
+                  raw: dict[CellKey, list[Measurement]]) -> list[JSONObject]:
     """Per metric: baselines, the overall pooled figure, per period and per subgroup."""
     periods: dict[str, dict[str, list[Cell]]] = defaultdict(lambda: defaultdict(list))
     groups: dict[str, dict[str, list[Cell]]] = defaultdict(lambda: defaultdict(list))
@@ -144,7 +149,7 @@ def versions_ordered(given: set[str], known: list[str]) -> list[str]:
     return ordered + sorted(given - set(ordered))
 
 
-def tool_performance(*, tool: Tool, member: Any, version: str | None = None) -> dict[str, Any]:
+def tool_performance(*, tool: Tool, member: Member, version: str | None = None) -> JSONObject:
     reports = evidence_visible_to(member=member, tool=tool)
     counts = dict(reports.order_by().values_list("tool_version").annotate(n=Count("id")))
     if version:
@@ -154,7 +159,7 @@ def tool_performance(*, tool: Tool, member: Any, version: str | None = None) -> 
     cells = _cells(reports) if counts else []
     uncounted = {c.metric for c in cells if c.counted != c.sane}
     raw = _measurements(reports, uncounted) if uncounted else {}
-    baselines: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    baselines: dict[str, list[JSONObject]] = defaultdict(list)
     for b in baselines_current(tool=tool):
         baselines[b.metric].append({"jurisdiction": b.authorization.jurisdiction, "value": b.value})
     by_version = [

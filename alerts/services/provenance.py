@@ -7,10 +7,9 @@ without `signature` is the signed payload byte for byte after RFC 8785 canonical
 
 from __future__ import annotations
 
-from typing import Any
-
 from alerts.models import AlertRevision, Report
 from alerts.payloads import revision_signed_payload
+from exchange.json_types import JSONObject
 from exchange.models import Member, SigningKey
 from exchange.services.provenance import jws_verify_detached, sign, signature_check, signing_keys_of
 
@@ -22,13 +21,13 @@ def revision_sign(revision: AlertRevision, *, publisher: Member) -> None:
     revision.signature = dict(sign(member=publisher, payload=revision_signed_payload(revision)))
 
 
-def report_signed_content(rendered: dict[str, Any]) -> dict[str, Any]:
+def report_signed_content(rendered: JSONObject) -> JSONObject:
     """A report's JSON (`report_payload`) without its provenance fields: what is kept as
     `signed_content` and signed."""
     return {key: value for key, value in rendered.items() if key not in REPORT_UNSIGNED_FIELDS}
 
 
-def report_sign(report: Report, *, rendered: dict[str, Any]) -> None:
+def report_sign(report: Report, *, rendered: JSONObject) -> None:
     """Keeps the report as published and its signature (in the publishing transaction)."""
     report.signed_content = report_signed_content(rendered)
     report.signature = dict(sign(member=report.publisher, payload=report.signed_content))

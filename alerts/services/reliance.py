@@ -9,9 +9,10 @@ decision by itself: a lapsed reference shows as `reference_lapsed` until the rel
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -32,6 +33,7 @@ from alerts.selectors import alert_audience_members, authorizations_with_relianc
 from alerts.services.versions import authorization_versions_check
 from exchange.choices import AudienceKind, PreferenceItem, Role
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
+from exchange.json_types import JSONObject
 from exchange.models import Event, Member, User
 from exchange.notices import Notice
 from exchange.services.audit import audit_record
@@ -62,7 +64,8 @@ def _refuse(field: str, message: str, code: str = "reliance-invalid") -> Validat
 
 
 def reliance_route_check(
-    *, tool_id: Any, member: Member | None, jurisdiction: str, route: str, relies_on: Any, validity: str | None,
+    *, tool_id: uuid.UUID | str, member: Member | None, jurisdiction: str, route: str,
+    relies_on: uuid.UUID | str | None, validity: str | None,
     authorization: Authorization | None = None,
 ) -> tuple[Authorization | None, str | None]:
     """The reference and validity a route names, or a 400 naming the field (SPEC §10.1)."""
@@ -102,7 +105,7 @@ def reliance_route_check(
 # --- events -----------------------------------------------------------------------------------------
 
 
-def _tool_facets(authorization: Authorization) -> dict[str, Any]:
+def _tool_facets(authorization: Authorization) -> JSONObject:
     tool = authorization.tool
     return {
         "tools": [str(tool.pk)],
@@ -155,7 +158,9 @@ def _hours(key: str) -> timedelta:
     return timedelta(hours=settings.RELIANCE_REVIEW_HOURS[key])
 
 
-def _review_open(*, actor: User | None, relying: Authorization, relying_member: Member, **fields: Any) -> bool:
+def _review_open(
+    *, actor: User | None, relying: Authorization, relying_member: Member, **fields: object
+) -> bool:
     """Insert one review unless this trigger has one already (the unique constraint decides)."""
     review = RelianceReview(authorization=relying, relying_member=relying_member, **fields)
     try:
@@ -182,7 +187,9 @@ def _relying_on(reference_q: Q) -> QuerySet[Authorization]:
     )
 
 
-def _relying_on_member_for_tools(member: Member, tool_ids: list[Any]) -> list[tuple[Authorization, Member]]:
+def _relying_on_member_for_tools(
+    member: Member, tool_ids: Collection[uuid.UUID]
+) -> list[tuple[Authorization, Member]]:
     """Authorisations of these tools that rely on the member's, with their members (active ones only)."""
     reference_q = Q(relies_on__tool_id__in=tool_ids) & (
         Q(relies_on__recorded_by=member) | Q(relies_on__recorded_by__isnull=True, relies_on__jurisdiction=member.country)
@@ -227,7 +234,7 @@ def reliance_gaps(*, alert: Alert) -> list[str]:
 
 
 def reliance_reviews_for_change(
-    *, actor: User, reference: Authorization, before: dict[str, Any], after: dict[str, Any], event: Event,
+    *, actor: User, reference: Authorization, before: JSONObject, after: JSONObject, event: Event,
 ) -> int:
     """In the transaction that changed the reference's status or versions: one review per relying one."""
     changed = [field for field in REVIEWED_FIELDS if before.get(field) != after.get(field)]

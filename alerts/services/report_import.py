@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -20,11 +19,12 @@ from alerts.models import Report
 from alerts.report_csv import CsvUnreadable, Problem, ReportRows, reports_read
 from alerts.services.reports import report_draft_create, report_publish
 from exchange.errors import ServiceError, ValidationFailed, error_paths
+from exchange.json_types import JSONObject
 from exchange.models import Member, User
 from exchange.services.chain import audited_transaction
 
 # The field check of one report's data: (the typed data, []) or (None, [(field path, message), …]).
-Validate = Callable[[dict[str, Any]], tuple[dict[str, Any] | None, list[tuple[str, str]]]]
+Validate = Callable[[JSONObject], tuple[JSONObject | None, list[tuple[str, str]]]]
 
 
 class ImportFailed(ValidationFailed):
@@ -42,9 +42,9 @@ def _located(rows: ReportRows, paths: Iterable[tuple[str, str]]) -> list[Problem
 
 def _validated(
     groups: Iterable[ReportRows], validate: Validate, problems: list[Problem]
-) -> list[tuple[ReportRows, dict[str, Any]]]:
+) -> list[tuple[ReportRows, JSONObject]]:
     """Each report's typed data; the problems of the others are added to `problems`."""
-    prepared: list[tuple[ReportRows, dict[str, Any]]] = []
+    prepared: list[tuple[ReportRows, JSONObject]] = []
     for rows in groups:
         if rows.status not in ("published", "draft"):
             problems.append((rows.first_line, f"status: {rows.status!r} is not 'published' or 'draft'"))
@@ -57,7 +57,7 @@ def _validated(
 
 
 def _written(
-    *, actor: User | None, member: Member, prepared: list[tuple[ReportRows, dict[str, Any]]], problems: list[Problem]
+    *, actor: User | None, member: Member, prepared: list[tuple[ReportRows, JSONObject]], problems: list[Problem]
 ) -> list[Report]:
     """Every report written, or none if any problem is known by the end."""
     created: list[Report] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -35,6 +35,7 @@ from alerts.services.versions import report_version_check
 from alerts.stats import wilson_interval
 from exchange.choices import AudienceKind
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
+from exchange.json_types import JSONObject
 from exchange.models import Member, User
 from exchange.queueing import task_named
 from exchange.services.audit import audit_record
@@ -90,7 +91,7 @@ def _check_counts(path: str, metric: str, value: float, num: int | None, den: in
         raise _fail(f"{path}.value", f"value {value} does not match {num}/{den} = {num / den:.4f}")
 
 
-def _check_metric(path: str, item: dict[str, Any], sample_size: int) -> dict[str, Any]:
+def _check_metric(path: str, item: JSONObject, sample_size: int) -> JSONObject:
     metric = item["metric"]
     value = float(item["value"])
     low, high = item.get("ci_low"), item.get("ci_high")
@@ -134,7 +135,7 @@ class _Problems:
             raise ReportInvalid(detail, errors=self.errors)
 
 
-def _check_metrics(problems: _Problems, path: str, items: list[dict[str, Any]], sample: int) -> list[dict[str, Any]]:
+def _check_metrics(problems: _Problems, path: str, items: list[JSONObject], sample: int) -> list[JSONObject]:
     seen: set[str] = set()
     cleaned = []
     for index, item in enumerate(items):
@@ -147,7 +148,7 @@ def _check_metrics(problems: _Problems, path: str, items: list[dict[str, Any]], 
     return cleaned
 
 
-def report_validate(data: dict[str, Any]) -> dict[str, Any]:
+def report_validate(data: JSONObject) -> JSONObject:
     """Domain rules beyond field types, every problem at once; returns the cleaned metrics and subgroups."""
     problems = _Problems()
     if data["period_end"] <= data["period_start"]:
@@ -178,17 +179,17 @@ def report_validate(data: dict[str, Any]) -> dict[str, Any]:
     return {"metrics": cleaned, "subgroups": subgroups}
 
 
-def report_render(report: Report) -> dict[str, Any]:
+def report_render(report: Report) -> JSONObject:
     """The report as the REST API shows it, re-read with its rows."""
     return report_payload(reports_with_details(Report.objects.filter(pk=report.pk)).get())
 
 
-def _write_metrics(report: Report, subgroup: ReportSubgroup | None, metrics: list[dict[str, Any]]) -> None:
+def _write_metrics(report: Report, subgroup: ReportSubgroup | None, metrics: list[JSONObject]) -> None:
     ReportMetric.objects.bulk_create([ReportMetric(report=report, subgroup=subgroup, **m) for m in metrics])
 
 
 @audited_write
-def report_draft_create(*, actor: User | None, member: Member, data: dict[str, Any]) -> Report:
+def report_draft_create(*, actor: User | None, member: Member, data: JSONObject) -> Report:
     cleaned = report_validate(data)
     tool = Tool.objects.filter(pk=data["tool"]).first()
     if tool is None:
@@ -245,7 +246,7 @@ def report_draft_delete(*, actor: User, report: Report) -> None:
     audit_record(actor=actor, action="report.draft_deleted", object_type="report", object_id=report_id)
 
 
-def report_facets(report: Report) -> dict[str, Any]:
+def report_facets(report: Report) -> JSONObject:
     tool = report.tool
     authorised = tools_authorised_in([tool.pk])
     return {

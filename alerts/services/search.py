@@ -10,13 +10,14 @@ keeps no vector: its search is a substring match (alerts/search.py).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
-from typing import Any
 
 from django.contrib.postgres.aggregates import StringAgg
 from django.contrib.postgres.search import SearchVector
 from django.db import connection
 from django.db.models import OuterRef, Subquery, TextField, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Concat
 
 from alerts.models import Alert, AlertTranslation, Report
@@ -24,7 +25,7 @@ from alerts.models import Alert, AlertTranslation, Report
 SEARCH_CONFIG = "english"
 
 
-def _translated(*fields: str) -> Any:
+def _translated(*fields: str) -> Coalesce:
     """The alert's translations' text of these fields (SPEC §10.5), joined: found by the words a reader of
     another language remembers. Indexed with the language-neutral `simple` configuration."""
     parts = [_spaced(field) for field in fields]
@@ -37,11 +38,11 @@ def _translated(*fields: str) -> Any:
     return Coalesce(Subquery(texts, output_field=TextField()), Value("", output_field=TextField()))
 
 
-def _spaced(field: str) -> Any:
+def _spaced(field: str) -> Concat:
     return Concat(field, Value(" "), output_field=TextField())
 
 
-def alert_vector() -> Any:
+def alert_vector() -> CombinedExpression:
     """The expression of an alert's vector, over its own columns and its translations (one UPDATE
     serves any number of rows)."""
     return (
@@ -54,7 +55,7 @@ def alert_vector() -> Any:
     )
 
 
-def alerts_search_refresh(*, alert_ids: Iterable[Any]) -> int:
+def alerts_search_refresh(*, alert_ids: Iterable[uuid.UUID]) -> int:
     """Re-compute the vectors of these alerts from their stored text; 0 (nothing to do) on SQLite."""
     if connection.vendor != "postgresql":
         return 0

@@ -12,9 +12,9 @@ recent period's (where it covers several), so that a good history never masks a 
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
 from alerts.choices import Distribution, ReportStatus, SignalKind, lower_is_better
 from alerts.models import Report, ReportMetric, Signal, Tool
@@ -26,6 +26,7 @@ from exchange.choices import MemberStatus
 from exchange.models import Member
 
 SignalKey = tuple[str, str, str, str | None, str]  # metric, kind, subgroup, version, period
+MetricRows = list[tuple[uuid.UUID, ReportMetric]]  # (report id, one of its metric rows)
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Finding:
     reference_value: float
     reference_source: str
     pooled: Pooled
-    report_ids: frozenset[Any]
+    report_ids: frozenset[uuid.UUID]
     version: str | None = None  # None: all versions
     period: str = ""  # "": every period
 
@@ -53,7 +54,7 @@ def _measurement(row: ReportMetric) -> Measurement:
     return Measurement(row.value, row.ci_low, row.ci_high, row.numerator, row.denominator)
 
 
-def evidence_views(tool: Tool) -> tuple[dict[Any, Report], dict[frozenset[Any], list[Member]]]:
+def evidence_views(tool: Tool) -> tuple[dict[uuid.UUID, Report], dict[frozenset[uuid.UUID], list[Member]]]:
     """The tool's published reports, and the active members grouped by the evidence each may see.
 
     A member's evidence is the same as `selectors.evidence_visible_to` (published reports it may
@@ -66,7 +67,7 @@ def evidence_views(tool: Tool) -> tuple[dict[Any, Report], dict[frozenset[Any], 
     }
     members = list(Member.objects.filter(status=MemberStatus.ACTIVE).order_by("code"))
     wide = (Distribution.NETWORK, Distribution.PUBLIC)
-    groups: dict[frozenset[Any], list[Member]] = defaultdict(list)
+    groups: dict[frozenset[uuid.UUID], list[Member]] = defaultdict(list)
     for member in members:
         visible = {
             pk for pk, r in reports.items()
@@ -106,7 +107,7 @@ def evidence_slices(reports: list[Report], known: list[str]) -> list[EvidenceSli
     if len(periods) > 1:
         latest = max(periods)
         slices.append(EvidenceSlice(None, latest, [r for r in reports if report_period(r) == latest]))
-    seen: set[frozenset[Any]] = set()
+    seen: set[frozenset[uuid.UUID]] = set()
     unique = []
     for part in slices:
         ids = frozenset(r.pk for r in part.reports)
@@ -118,9 +119,9 @@ def evidence_slices(reports: list[Report], known: list[str]) -> list[EvidenceSli
 
 def _whole_and_groups(
     reports: list[Report],
-) -> tuple[dict[str, list[tuple[Any, ReportMetric]]], dict[tuple[str, str], list[tuple[Any, ReportMetric]]]]:
-    whole: dict[str, list[tuple[Any, ReportMetric]]] = defaultdict(list)
-    groups: dict[tuple[str, str], list[tuple[Any, ReportMetric]]] = defaultdict(list)
+) -> tuple[dict[str, MetricRows], dict[tuple[str, str], MetricRows]]:
+    whole: dict[str, MetricRows] = defaultdict(list)
+    groups: dict[tuple[str, str], MetricRows] = defaultdict(list)
     for report in reports:
         for row in report.metrics.all():
             if row.subgroup is None:

@@ -15,10 +15,11 @@ opens and closes with its own evidence (see `SignalView`).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TypedDict
 
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
@@ -31,7 +32,7 @@ from alerts.choices import (
     Severity,
     SignalStatus,
 )
-from alerts.models import Authorization, Report, Signal, SignalView, Tool, ToolVersion
+from alerts.models import Alert, Authorization, Report, Signal, SignalView, Tool, ToolVersion
 from alerts.payloads import signal_payload
 from alerts.selectors import (
     report_audience_members,
@@ -50,7 +51,8 @@ from alerts.services.signal_findings import (
 from alerts.services.versions import known_versions
 from exchange.choices import AudienceKind
 from exchange.errors import Conflict
-from exchange.models import Member
+from exchange.json_types import JSONObject
+from exchange.models import Member, User
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
 from exchange.services.events import event_record
@@ -67,12 +69,12 @@ def signal_audience_codes(signal: Signal) -> list[str]:
     return sorted(members or set())
 
 
-def signal_render(signal: Signal) -> dict[str, Any]:
+def signal_render(signal: Signal) -> JSONObject:
     """The signal as the REST API shows it, re-read with its rows."""
     return signal_payload(signals_with_details(Signal.objects.filter(pk=signal.pk)).get())
 
 
-def _facets(tool: Tool, signal: Signal) -> dict[str, Any]:
+def _facets(tool: Tool, signal: Signal) -> JSONObject:
     # The evidence's countries stand for the affected jurisdictions: a subscription filtering on
     # jurisdictions would otherwise never match a signal.
     countries = sorted(set(signal.reports.values_list("country", flat=True)))
@@ -84,7 +86,24 @@ def _facets(tool: Tool, signal: Signal) -> dict[str, Any]:
     }
 
 
-def _values(finding: Finding, margin: float) -> dict[str, Any]:
+class SignalValues(TypedDict):
+    """What a finding writes into its signal row (and into the audit entry beside it)."""
+
+    reference_value: float
+    reference_source: str
+    pooled_value: float
+    ci_low: float | None
+    ci_high: float | None
+    sample: int
+    margin: float
+
+
+class SweepResult(TypedDict):
+    evaluated: int
+    failed: list[str]  # the ids of the tools whose evaluation failed
+
+
+def _values(finding: Finding, margin: float) -> SignalValues:
     return {
         "reference_value": finding.reference_value, "reference_source": finding.reference_source,
         "pooled_value": finding.pooled.value, "ci_low": finding.pooled.ci_low, "ci_high": finding.pooled.ci_high,
@@ -92,7 +111,7 @@ def _values(finding: Finding, margin: float) -> dict[str, Any]:
     }
 
 
-def _same(signal: Signal, finding: Finding, values: dict[str, Any], report_ids: set[Any]) -> bool:
+def _same(signal: Signal, finding: Finding, values: SignalValues, report_ids: set[uuid.UUID]) -> bool:
     return report_ids == set(finding.report_ids) and all(getattr(signal, f) == v for f, v in values.items())
 
 
@@ -102,25 +121,25 @@ class _Evaluation:
 
     tool: Tool
     margin: float
-    now: Any
+    now: datetime
     open_views: list[SignalView]
     current: dict[tuple[int, SignalKey], SignalView]  # each member's open view per finding key
-    viewers: dict[Any, set[int]]  # signal id -> members viewing it
-    signal_reports: dict[Any, set[Any]]  # signal id -> its reports
+    viewers: dict[uuid.UUID, set[int]]  # signal id -> members viewing it
+    signal_reports: dict[uuid.UUID, set[uuid.UUID]]  # signal id -> its reports
     counts: dict[str, int] = field(default_factory=lambda: {"raised": 0, "updated": 0, "closed": 0})
     keep: set[tuple[int, SignalKey]] = field(default_factory=set)  # (member, key) views that stay or open
     to_open: list[SignalView] = field(default_factory=list)
-    touched: dict[Any, Signal] = field(default_factory=dict)
+    touched: dict[uuid.UUID, Signal] = field(default_factory=dict)
 
 
 def _load(tool: Tool) -> _Evaluation:
     open_views = list(
         SignalView.objects.filter(signal__tool=tool, status=SignalStatus.OPEN).select_related("signal")
     )
-    viewers: dict[Any, set[int]] = defaultdict(set)
+    viewers: dict[uuid.UUID, set[int]] = defaultdict(set)
     for v in open_views:
         viewers[v.signal_id].add(v.member_id)
-    signal_reports: dict[Any, set[Any]] = defaultdict(set)
+    signal_reports: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for signal_id, report_id in Signal.reports.through.objects.filter(
         signal__tool=tool, signal__views__status=SignalStatus.OPEN,
     ).values_list("signal_id", "report_id").distinct():
@@ -133,7 +152,7 @@ def _load(tool: Tool) -> _Evaluation:
 
 
 def _update_in_place(state: _Evaluation, finding: Finding, members: list[Member], member_ids: set[int],
-                     candidates: dict[Any, Signal], holders: set[Any]) -> Signal | None:
+                     candidates: dict[uuid.UUID, Signal], holders: set[uuid.UUID]) -> Signal | None:
     """The whole audience of the one signal these members hold moved together: update it in place."""
     if len(holders) != 1:
         return None
@@ -146,7 +165,7 @@ def _update_in_place(state: _Evaluation, finding: Finding, members: list[Member]
         setattr(only, name, value)
     only.updated_at = state.now
     only.save(update_fields=[*values.keys(), "updated_at"])
-    only.reports.set(finding.report_ids)
+    only.reports.set(finding.report_ids)  # type: ignore[arg-type]  # stubs take int pks; ours are UUIDs
     state.signal_reports[only.pk] = set(finding.report_ids)
     audit_record(actor=None, action="signal.updated", object_type="signal", object_id=only.pk,
                  after={**values, "members": sorted(m.code for m in members)})
@@ -159,7 +178,7 @@ def _raise(state: _Evaluation, finding: Finding, members: list[Member]) -> Signa
     signal = Signal.objects.create(tool=state.tool, metric=finding.metric, kind=finding.kind,
                                    subgroup=finding.subgroup, version=finding.version, period=finding.period,
                                    created_at=state.now, updated_at=state.now, **values)
-    signal.reports.set(finding.report_ids)
+    signal.reports.set(finding.report_ids)  # type: ignore[arg-type]  # stubs take int pks; ours are UUIDs
     state.signal_reports[signal.pk] = set(finding.report_ids)
     state.open_views.append(SignalView(signal=signal, member_id=0))  # a candidate for the next group
     state.touched[signal.pk] = signal
@@ -232,7 +251,7 @@ def _close_unviewed(state: _Evaluation) -> None:
 
 
 @audited_write
-def signals_evaluate(*, tool_id: Any) -> dict[str, int]:
+def signals_evaluate(*, tool_id: uuid.UUID | str) -> dict[str, int]:
     """Raise, update and close the tool's signals, as each member's own evidence supports them.
 
     Members are grouped by the evidence they may see; each distinct set is evaluated once (overall,
@@ -258,7 +277,7 @@ def signals_evaluate(*, tool_id: Any) -> dict[str, int]:
     return state.counts
 
 
-def _close_view(view: SignalView, now: Any) -> None:
+def _close_view(view: SignalView, now: datetime) -> None:
     view.status = SignalStatus.CLOSED
     view.closed_at = now
     view.save(update_fields=["status", "closed_at"])
@@ -294,10 +313,10 @@ def tools_with_new_evidence() -> QuerySet[Tool]:
     return Tool.objects.annotate(since=since).filter(published).filter(changed).order_by()
 
 
-def signals_sweep(*, full: bool = False) -> dict[str, Any]:
+def signals_sweep(*, full: bool = False) -> SweepResult:
     """Evaluate each tool with new evidence (every tool with published reports when `full`), each in
     its own transaction: one tool's failure (bad data, a bug) is logged and never stops the others."""
-    tool_ids: Any
+    tool_ids: QuerySet[Report, uuid.UUID] | QuerySet[Tool, uuid.UUID]
     if full:
         tool_ids = (
             Report.objects.filter(status=ReportStatus.PUBLISHED)
@@ -322,9 +341,10 @@ def _versions_of(signal: Signal, reports: list[Report]) -> str:
     return (signal.version or ", ".join(sorted({r.tool_version for r in reports})))[:100]
 
 
-def signal_draft_alert(*, actor: Any, signal: Signal) -> Any:
+def signal_draft_alert(*, actor: User, signal: Signal) -> Alert:
     """A draft alert pre-filled with the evidence, distributed no wider than the evidence itself."""
     member = actor.member
+    assert member is not None  # the views let only a member's publishers draft from a signal
     reports = list(signal.reports.select_related("publisher").order_by("period_start"))
     wide = all(r.distribution in (Distribution.NETWORK, Distribution.PUBLIC) for r in reports)
     recipients = [] if wide else [code for code in signal_audience_codes(signal) if code != member.code]

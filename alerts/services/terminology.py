@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import NoReturn
 
 from django.db import IntegrityError, models, transaction
 
 from alerts.models import ImdrfRelease, ImdrfTerm, TermStatus
 from exchange.errors import ValidationFailed
+from exchange.json_types import JSONObject, JSONValue
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
 
@@ -44,7 +45,7 @@ class ParsedTerm:
     path: list[str]
     status: str
     source_status: str
-    extra: dict[str, Any]
+    extra: JSONObject
     root: bool = False
 
 
@@ -68,7 +69,7 @@ class TerminologyImportFailed(Exception):
         self.problems = problems
 
 
-def _text(value: Any, *, where: str, name: str, problems: list[str], required: bool) -> str:
+def _text(value: JSONValue, *, where: str, name: str, problems: list[str], required: bool) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             problems.append(f"{where}: '{name}' is missing or blank.")
@@ -125,7 +126,7 @@ def _status(raw: str) -> str:
     return TermStatus.RETIRED if "retired" in raw.lower() else TermStatus.ACTIVE
 
 
-def parse_records(data: Any) -> tuple[list[ParsedTerm], list[str]]:
+def parse_records(data: JSONValue) -> tuple[list[ParsedTerm], list[str]]:
     """Every record checked; returns the terms and every problem found (empty when the file is good)."""
     problems: list[str] = []
     if not isinstance(data, list):
@@ -139,7 +140,7 @@ def parse_records(data: Any) -> tuple[list[ParsedTerm], list[str]]:
         if not isinstance(record, dict):
             problems.append(f"{where}: must be a JSON object, not {type(record).__name__}.")
             continue
-        fields: dict[str, Any] = {}
+        fields: JSONObject = {}
         names: dict[str, str] = {}
         for name, value in record.items():
             if not _json_safe(name):
@@ -184,16 +185,16 @@ def parse_records(data: Any) -> tuple[list[ParsedTerm], list[str]]:
     return terms, problems
 
 
-def _json_safe(value: Any) -> bool:
+def _json_safe(value: JSONValue) -> bool:
     text = json.dumps(value, ensure_ascii=False)  # writes a NUL as the escape \u0000, which PostgreSQL refuses
     return "\\u0000" not in text and not _SURROGATE.search(text)
 
 
-def _no_constant(name: str) -> Any:
+def _no_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def load_json(raw: bytes) -> tuple[Any, list[str]]:
+def load_json(raw: bytes) -> tuple[JSONValue, list[str]]:
     """The document, or the problems that keep it from being read: not UTF-8, not JSON (NaN and
     Infinity included), nested too deeply, a number of more digits than Python reads."""
     try:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
@@ -20,12 +20,13 @@ from alerts.services.reliance import (
 )
 from alerts.services.versions import authorization_versions_check
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
+from exchange.json_types import JSONObject, JSONValue
 from exchange.models import User
 from exchange.services.audit import audit_record, audit_record_change
 from exchange.services.chain import audited_write
 
 
-def tool_state(tool: Tool) -> dict[str, Any]:
+def tool_state(tool: Tool) -> JSONObject:
     return {
         "name": tool.name,
         "manufacturer": tool.manufacturer,
@@ -35,7 +36,7 @@ def tool_state(tool: Tool) -> dict[str, Any]:
     }
 
 
-def _find_duplicate(name: str, manufacturer: str, exclude_id: Any = None) -> Tool | None:
+def _find_duplicate(name: str, manufacturer: str, exclude_id: uuid.UUID | None = None) -> Tool | None:
     queryset = Tool.objects.annotate(lname=Lower("name"), lmanufacturer=Lower("manufacturer")).filter(
         lname=name.lower(), lmanufacturer=manufacturer.lower()
     )
@@ -52,7 +53,9 @@ def _duplicate_problem(existing: Tool) -> Conflict:
     )
 
 
-def _identifiers_check(identifiers: Iterable[dict[str, str]], exclude_tool: Any = None) -> list[tuple[str, str]]:
+def _identifiers_check(
+    identifiers: Iterable[dict[str, str]], exclude_tool: uuid.UUID | None = None
+) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     for item in identifiers:
         pair = (item["system"].strip().lower(), item["value"].strip())
@@ -64,7 +67,9 @@ def _identifiers_check(identifiers: Iterable[dict[str, str]], exclude_tool: Any 
                                    errors={"identifiers": [f"{pair[0]}:{pair[1]} listed twice"]})
         pairs.append(pair)
     for system, value in pairs:
-        clash = ToolIdentifier.objects.filter(system=system, value=value).exclude(tool_id=exclude_tool)
+        clash = ToolIdentifier.objects.filter(system=system, value=value)
+        if exclude_tool is not None:
+            clash = clash.exclude(tool_id=exclude_tool)
         holder = clash.select_related("tool").first()
         if holder is not None:
             raise Conflict(
@@ -113,7 +118,7 @@ def tool_register(
 
 
 @audited_write
-def tool_update(*, actor: User, tool: Tool, **changes: Any) -> Tool:
+def tool_update(*, actor: User, tool: Tool, **changes: JSONValue) -> Tool:
     tool = Tool.objects.select_for_update(of=("self",)).get(pk=tool.pk)
     if not actor.is_staff and (actor.member_id is None or tool.registered_by_id != actor.member_id):
         raise PermissionRefused("Only the member that registered a tool (or network staff) may edit it.")
@@ -140,7 +145,7 @@ def tool_update(*, actor: User, tool: Tool, **changes: Any) -> Tool:
     return tool
 
 
-def authorization_state(authorization: Authorization) -> dict[str, Any]:
+def authorization_state(authorization: Authorization) -> JSONObject:
     return {
         "tool": str(authorization.tool_id),
         "jurisdiction": authorization.jurisdiction,
@@ -155,7 +160,7 @@ def authorization_state(authorization: Authorization) -> dict[str, Any]:
     }
 
 
-def _baseline_check(baseline: Iterable[dict[str, Any]]) -> list[tuple[str, float]]:
+def _baseline_check(baseline: Iterable[JSONObject]) -> list[tuple[str, float]]:
     rows: list[tuple[str, float]] = []
     for index, item in enumerate(baseline):
         metric, value = item["metric"], float(item["value"])
@@ -194,10 +199,10 @@ def authorization_record(
     reference: str,
     date: date,
     status: str = AuthorizationStatus.AUTHORISED,
-    baseline: Iterable[dict[str, Any]] = (),
+    baseline: Iterable[JSONObject] = (),
     versions: str = "",
     route: str = AuthorizationRoute.INDEPENDENT,
-    relies_on: Any = None,
+    relies_on: uuid.UUID | str | None = None,
     validity: str | None = None,
 ) -> Authorization:
     jurisdiction = jurisdiction.strip().upper()
@@ -236,7 +241,7 @@ def authorization_record(
 
 
 @audited_write
-def authorization_update(*, actor: User, authorization: Authorization, **changes: Any) -> Authorization:
+def authorization_update(*, actor: User, authorization: Authorization, **changes: JSONValue) -> Authorization:
     authorization = Authorization.objects.select_for_update(of=("self",)).get(pk=authorization.pk)
     _jurisdiction_check(actor, authorization.jurisdiction)
     before = authorization_state(authorization)
@@ -270,7 +275,7 @@ def authorization_update(*, actor: User, authorization: Authorization, **changes
     return authorization
 
 
-def _route_apply(actor: User, authorization: Authorization, changes: dict[str, Any]) -> None:
+def _route_apply(actor: User, authorization: Authorization, changes: JSONObject) -> None:
     """A PATCH that names route, relies_on or validity is checked as a whole, like a new authorisation."""
     named = {"route", "relies_on", "validity"} & changes.keys()
     if not named:

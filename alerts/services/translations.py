@@ -3,8 +3,6 @@ marked outdated by a material amendment. The publisher's text stays the authorit
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils import timezone
 
 from alerts.choices import AlertStatus, TranslationSource
@@ -13,6 +11,7 @@ from alerts.models import Alert, AlertTranslation
 from alerts.payloads import translation_signed_payload
 from alerts.services.search import alerts_search_refresh
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
+from exchange.json_types import JSONObject
 from exchange.models import User
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
@@ -51,7 +50,7 @@ def _checked_source(value: str | None, *, is_publisher: bool) -> str:
 
 
 @audited_write
-def translation_add(*, actor: User, alert: Alert, data: dict[str, Any]) -> tuple[AlertTranslation, bool]:
+def translation_add(*, actor: User, alert: Alert, data: JSONObject) -> tuple[AlertTranslation, bool]:
     """Adds (or replaces) the actor's member's translation of `alert` — an alert the caller has already
     found visible to that member. Answers the translation and whether it is new."""
     member = actor.member

@@ -5,13 +5,14 @@ the field and lists the tool's known versions."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection
 from datetime import date
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from alerts.models import Tool, ToolVersion
+from alerts.models import AlertTool, Tool, ToolVersion
 from alerts.selectors import authorizations_current
 from alerts.versioning import (
     KnownVersion,
@@ -24,12 +25,13 @@ from alerts.versioning import (
     version_text_check,
 )
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
+from exchange.json_types import JSONObject
 from exchange.models import Member, User
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
 
 
-def tool_versions(tool: Tool | Any) -> list[ToolVersion]:
+def tool_versions(tool: Tool | uuid.UUID | str) -> list[ToolVersion]:
     """Every registered version of the tool (withdrawn ones too), in version order."""
     rows = list(ToolVersion.objects.filter(tool_id=getattr(tool, "pk", tool)))
     order = order_versions(KnownVersion(r.version, r.released_on, (r.created_at, str(r.pk))) for r in rows)
@@ -37,12 +39,12 @@ def tool_versions(tool: Tool | Any) -> list[ToolVersion]:
     return sorted(rows, key=lambda r: rank[r.version])
 
 
-def known_versions(tool: Tool | Any) -> list[str]:
+def known_versions(tool: Tool | uuid.UUID | str) -> list[str]:
     """The versions that count (registered, not withdrawn), in version order."""
     return [row.version for row in tool_versions(tool) if not row.withdrawn]
 
 
-def known_versions_of(tool_ids: list[Any]) -> dict[str, list[str]]:
+def known_versions_of(tool_ids: Collection[uuid.UUID | str]) -> dict[str, list[str]]:
     """known_versions for several tools in one query."""
     rows: dict[str, list[ToolVersion]] = {str(t): [] for t in tool_ids}
     for row in ToolVersion.objects.filter(tool_id__in=tool_ids, withdrawn=False):
@@ -53,7 +55,7 @@ def known_versions_of(tool_ids: list[Any]) -> dict[str, list[str]]:
     }
 
 
-def version_state(row: ToolVersion) -> dict[str, Any]:
+def version_state(row: ToolVersion) -> JSONObject:
     return {
         "tool": str(row.tool_id), "version": row.version, "released_on": row.released_on,
         "change_summary": row.change_summary, "significant": row.significant, "pccp": row.pccp,
@@ -183,7 +185,7 @@ def authorization_versions_check(tool: Tool, versions: str) -> str:
     return text
 
 
-def jurisdictions_covered(rows: list[Any]) -> tuple[list[str], list[str]]:
+def jurisdictions_covered(rows: list[AlertTool]) -> tuple[list[str], list[str]]:
     """For an alert's affected-tool rows: (jurisdictions where a current authorisation covers an
     affected version, jurisdictions where the tools are authorised but for none of them).
 

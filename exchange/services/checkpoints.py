@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from django.utils import timezone
 
 from exchange.choices import AudienceKind, EventType
+from exchange.json_types import JSONObject, JSONValue
 from exchange.models import AuditCheckpoint, AuditEntry, SigningKey
 from exchange.services.audit import audit_verify
 from exchange.services.chain import audited_write
@@ -33,13 +33,13 @@ def _iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def checkpoint_signed_content(checkpoint: AuditCheckpoint) -> dict[str, Any]:
+def checkpoint_signed_content(checkpoint: AuditCheckpoint) -> JSONObject:
     """What the checkpoint's JWS signs: the canonical JSON of these three."""
     return {"entry_id": checkpoint.entry_id, "entry_hash": checkpoint.entry_hash,
             "created_at": _iso(checkpoint.created_at)}
 
 
-def checkpoint_render(checkpoint: AuditCheckpoint) -> dict[str, Any]:
+def checkpoint_render(checkpoint: AuditCheckpoint) -> JSONObject:
     """`{"entry_id", "entry_hash", "created_at", "jws"}`: the event's data and the API's item."""
     return {**checkpoint_signed_content(checkpoint), "jws": checkpoint.jws}
 
@@ -79,7 +79,7 @@ class CheckpointInvalid(ValueError):
     """The checkpoint itself is malformed or its signature does not verify."""
 
 
-def network_keys_from_jwks(jwks: Any) -> list[SigningKey]:
+def network_keys_from_jwks(jwks: JSONValue) -> list[SigningKey]:
     """The NETWORK keys a member kept (a JWKS as /api/v1/members/NETWORK/keys/ gave it), as unsaved
     key rows to verify with — so that the check does not trust the keys now in the database."""
     if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
@@ -95,7 +95,7 @@ def network_keys_from_jwks(jwks: Any) -> list[SigningKey]:
     return keys
 
 
-def checkpoint_parse(data: Any, *, keys: list[SigningKey] | None = None) -> dict[str, Any]:
+def checkpoint_parse(data: JSONValue, *, keys: list[SigningKey] | None = None) -> JSONObject:
     """Validate a checkpoint as given (an event's data: extra keys such as event_id are ignored)
     and check its signature against `keys` (default: the network's keys in the database)."""
     if not isinstance(data, dict):
@@ -122,7 +122,9 @@ def _still_matches(entry_id: int, entry_hash: str) -> bool:
     return AuditEntry.objects.filter(id=entry_id, hash=entry_hash).exists()
 
 
-def checkpoint_verify(data: Any, *, keys: list[SigningKey] | None = None) -> tuple[int, CheckpointProblem | None]:
+def checkpoint_verify(
+    data: JSONValue, *, keys: list[SigningKey] | None = None
+) -> tuple[int, CheckpointProblem | None]:
     """(entries verified, the first problem) for the log up to a checkpoint.
 
     Raises CheckpointInvalid when the checkpoint itself cannot be trusted.

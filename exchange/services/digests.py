@@ -26,7 +26,8 @@ from django.utils import timezone
 from exchange.choices import MailKind, MemberStatus, NoticeMode
 from exchange.models import Event, Notification, PersonalEmail, User
 from exchange.notices import addressed_to, grouped, notice_item, notices_for
-from exchange.services.mail import hour_of, item_words, kick_on_commit, personal_email_write, render
+from exchange.services.mail import hour_of, item_words, kick_on_commit, personal_email_write
+from exchange.services.mail_render import render
 from exchange.services.preferences import Preferences, preferences_of_users
 
 logger = logging.getLogger(__name__)

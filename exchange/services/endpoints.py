@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
 from exchange.choices import OPEN_DELIVERY_STATES, AudienceKind, Channel, DeliveryState, EventType
 from exchange.errors import Conflict, ValidationFailed
+from exchange.json_types import JSONObject, JSONValue
 from exchange.models import Delivery, Event, Member, User, WebhookEndpoint
 from exchange.netguard import UnsafeDestination, url_check
 from exchange.selectors import admins_active, one_or_404
@@ -22,7 +22,7 @@ from exchange.services.owned import owned_delete, owned_locked
 from exchange.signing import secret_fingerprint, secret_generate
 
 
-def endpoint_public_state(endpoint: WebhookEndpoint) -> dict[str, Any]:
+def endpoint_public_state(endpoint: WebhookEndpoint) -> JSONObject:
     """The endpoint as others may see it: in the audit log and in events (never the secret)."""
     return {
         "id": str(endpoint.pk),
@@ -34,7 +34,7 @@ def endpoint_public_state(endpoint: WebhookEndpoint) -> dict[str, Any]:
     }
 
 
-def _clean_url(url: Any) -> str:
+def _clean_url(url: JSONValue) -> str:
     url = str(url or "").strip()
     if not url:
         raise ValidationFailed("url: a webhook endpoint needs a URL.", errors={"url": ["required"]})
@@ -44,14 +44,14 @@ def _clean_url(url: Any) -> str:
         raise ValidationFailed(f"url: {exc}", errors={"url": [str(exc)]}) from exc
 
 
-def _clean_description(description: Any) -> str:
-    description = " ".join(str(description or "").split())
-    if len(description) > 500:
+def _clean_description(description: JSONValue) -> str:
+    text = " ".join(str(description or "").split())
+    if len(text) > 500:
         raise ValidationFailed("description: at most 500 characters.", errors={"description": ["too long"]})
-    return description
+    return text
 
 
-def endpoint_get(*, member: Member, endpoint_id: Any) -> WebhookEndpoint:
+def endpoint_get(*, member: Member, endpoint_id: uuid.UUID | str) -> WebhookEndpoint:
     """One of the member's own endpoints; another member's is not found (404)."""
     return one_or_404(WebhookEndpoint.objects.all(), detail="No such webhook endpoint.", member=member, pk=endpoint_id)
 
@@ -69,7 +69,9 @@ def endpoint_create(*, actor: User | None, member: Member, url: str, description
 
 
 @audited_write
-def endpoint_update(*, actor: User | None, endpoint: WebhookEndpoint, **changes: Any) -> WebhookEndpoint:
+def endpoint_update(
+    *, actor: User | None, endpoint: WebhookEndpoint, **changes: JSONValue
+) -> WebhookEndpoint:
     unknown = set(changes) - {"url", "description", "enabled"}
     if unknown:
         raise ValidationFailed(f"Cannot change {', '.join(sorted(unknown))} of a webhook endpoint.")
@@ -202,7 +204,7 @@ def endpoint_disable(*, endpoint_id: uuid.UUID | str, reason: str, actor: User |
     return endpoint
 
 
-def endpoints_disable_failing(*, now: Any = None) -> int:
+def endpoints_disable_failing(*, now: datetime | None = None) -> int:
     """Disable every enabled endpoint whose deliveries have all failed for WEBHOOK_DISABLE_AFTER_SECONDS."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.WEBHOOK_DISABLE_AFTER_SECONDS)

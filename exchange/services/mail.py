@@ -10,9 +10,9 @@ or a redelivered task never sends it twice.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -47,7 +47,8 @@ def kick_on_commit(count: int) -> None:
 
 
 def personal_email_write(
-    *, user: User, kind: str, key: str, rendered: Rendered | None, events: Sequence[Any] = (), held: bool = False,
+    *, user: User, kind: str, key: str, rendered: Rendered | None, events: Sequence[uuid.UUID | str] = (),
+    held: bool = False,
     period_end: datetime | None = None, now: datetime | None = None, kick: bool = True,
 ) -> PersonalEmail | None:
     """Write one e-mail to a person (and its delivery, unless it is held or empty), once per key.

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -41,7 +40,7 @@ class Rendered:
 def render(*, subject: str, heading: str, groups: Grouped, preferences: Preferences, reason: str,
            more: int = 0) -> Rendered:
     """Plain text and HTML (escaped by the template engine) of one e-mail; the subject in words."""
-    context: dict[str, Any] = {
+    context: dict[str, object] = {
         "brand": BRAND,
         "heading": heading,
         "groups": [

@@ -13,34 +13,34 @@ are written by exchange.services.subscriptions from `LIST_FILTERS` here.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import connection
 
 from exchange.choices import EVENT_TYPE_BITS, AudienceKind, MemberStatus
+from exchange.json_types import JSONObject, JSONValue, SQLParam
 from exchange.models import Dimension, Event, FeedEntry, Member, Subscription, SubscriptionTerm
 from exchange.vocabularies import SEVERITIES
 
 
-def squash_spaces(value: Any) -> str:
+def squash_spaces(value: JSONValue) -> str:
     """The value as text, runs of white space made one space."""
     return " ".join(str(value).split())
 
 
-def normalise_tool(value: Any) -> str:
+def normalise_tool(value: JSONValue) -> str:
     try:
         return str(uuid.UUID(str(value).strip()))
     except ValueError:
         return squash_spaces(value).lower()
 
 
-def normalise_lower(value: Any) -> str:
+def normalise_lower(value: JSONValue) -> str:
     return squash_spaces(value).lower()
 
 
-def normalise_upper(value: Any) -> str:
+def normalise_upper(value: JSONValue) -> str:
     return squash_spaces(value).upper()
 
 
@@ -51,7 +51,7 @@ class ListFilter:
     field: str
     dimension: Dimension
     facet: str
-    normalise: Callable[[Any], str]
+    normalise: Callable[[JSONValue], str]
 
 
 LIST_FILTERS: tuple[ListFilter, ...] = (
@@ -81,7 +81,7 @@ class RoutingFacets:
     authorised_in: list[str] | None
 
 
-def _as_list(value: Any) -> list[Any] | None:
+def _as_list(value: JSONValue) -> list[JSONValue] | None:
     if value is None:
         return None
     if isinstance(value, list | tuple | set):
@@ -90,7 +90,7 @@ def _as_list(value: Any) -> list[Any] | None:
 
 
 def routing_facets(event: Event) -> RoutingFacets:
-    facets: dict[str, Any] = event.facets if isinstance(event.facets, dict) else {}
+    facets: JSONObject = event.facets if isinstance(event.facets, dict) else {}
     lists: dict[Dimension, list[str] | None] = {}
     for list_filter in LIST_FILTERS:
         raw = facets.get(list_filter.facet)
@@ -128,11 +128,11 @@ def _submasks(mask: int) -> list[int]:
         sub = (sub - 1) & mask
 
 
-def _placeholders(values: list[Any]) -> str:
+def _placeholders(values: Sized) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _matching_sql(event: Event) -> tuple[str, list[Any]] | None:
+def _matching_sql(event: Event) -> tuple[str, list[SQLParam]] | None:
     """One SQL statement (PostgreSQL and SQLite) returning (subscription_id, member_id) of the matches.
 
     Branch 1 reads the subscriptions that have no list filter the event's facets apply to, from
@@ -149,9 +149,9 @@ def _matching_sql(event: Event) -> tuple[str, list[Any]] | None:
     members = Member._meta.db_table
     audience = FeedEntry._meta.db_table
 
-    def common(alias: str) -> tuple[str, list[Any]]:
+    def common(alias: str) -> tuple[str, list[SQLParam]]:
         parts = [f"{alias}.active", "m.status = %s"]
-        params: list[Any] = [MemberStatus.ACTIVE]
+        params: list[SQLParam] = [MemberStatus.ACTIVE]
         if facets.type_bit is None:
             parts.append(f"{alias}.event_type_mask = 0")
         else:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -11,6 +9,7 @@ from django.db.models import Model
 
 from exchange.choices import MemberStatus, Role
 from exchange.errors import Conflict, NotFound, ValidationFailed
+from exchange.json_types import JSONObject, JSONValue
 from exchange.jurisdictions import jurisdiction_problem
 from exchange.models import Member, User
 from exchange.selectors import admins_active
@@ -19,11 +18,11 @@ from exchange.services.chain import audited_write
 from exchange.services.provenance import NETWORK_CODE, signing_key_create
 
 
-def _member_state(member: Member) -> dict[str, Any]:
+def _member_state(member: Member) -> JSONObject:
     return {"code": member.code, "name": member.name, "country": member.country, "status": member.status}
 
 
-def _user_state(user: User) -> dict[str, Any]:
+def _user_state(user: User) -> JSONObject:
     return {
         "email": user.email,
         "full_name": user.full_name,
@@ -34,7 +33,7 @@ def _user_state(user: User) -> dict[str, Any]:
     }
 
 
-def _full_clean(instance: Any, exclude: list[str] | None = None) -> None:
+def _full_clean(instance: Model, exclude: list[str] | None = None) -> None:
     try:
         instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     except DjangoValidationError as exc:
@@ -43,7 +42,7 @@ def _full_clean(instance: Any, exclude: list[str] | None = None) -> None:
         raise ValidationFailed(f"{first[0]}: {' '.join(first[1])}", errors=errors) from exc
 
 
-def _insert_unique(row: Model, taken: Conflict, **key: Any) -> None:
+def _insert_unique(row: Model, taken: Conflict, **key: object) -> None:
     """Insert a row whose unique `key` the caller chose; a key already taken, or taken by a concurrent
     insert before ours commits, is `taken` (the savepoint keeps the caller's transaction usable)."""
     if type(row)._default_manager.filter(**key).exists():
@@ -78,7 +77,7 @@ def member_create(*, actor: User | None, code: str, name: str, country: str) -> 
 
 
 @audited_write
-def member_update(*, actor: User | None, member: Member, **changes: Any) -> Member:
+def member_update(*, actor: User | None, member: Member, **changes: JSONValue) -> Member:
     member = Member.objects.select_for_update(of=("self",)).get(pk=member.pk)
     before = _member_state(member)
     allowed = {"name", "country", "status"}
@@ -143,7 +142,7 @@ def user_create(
 
 
 @audited_write
-def user_update(*, actor: User | None, user: User, **changes: Any) -> User:
+def user_update(*, actor: User | None, user: User, **changes: JSONValue) -> User:
     user = User.objects.select_for_update(of=("self",)).select_related("member").get(pk=user.pk)
     before = _user_state(user)
     allowed = {"role", "full_name", "is_active"}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from exchange.models import Subscription, WebhookEndpoint
+from exchange.json_types import JSONObject
+from exchange.models import Subscription, User, WebhookEndpoint
 from exchange.services.audit import audit_record
 
 Owned = TypeVar("Owned", Subscription, WebhookEndpoint)
@@ -18,7 +19,7 @@ def owned_locked(row: Owned) -> Owned:
     return type(row).objects.select_for_update(of=("self",)).select_related("member").get(pk=row.pk)
 
 
-def owned_delete(*, actor: Any, row: Owned, object_type: str, before: dict[str, Any]) -> None:
+def owned_delete(*, actor: User | None, row: Owned, object_type: str, before: JSONObject) -> None:
     """Delete the row and append `<object_type>.deleted` with what it was, under its member's code."""
     member_code, pk = row.member.code, row.pk
     row.delete()

@@ -7,11 +7,11 @@ about what a preference may say is here (`preferences_clean`), so both answer th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from exchange.choices import Language, NoticeMode, PreferenceItem
 from exchange.errors import ValidationFailed
+from exchange.json_types import JSONObject, JSONValue
 from exchange.models import NotificationPreferences, User
 from exchange.services.audit import audit_record_change
 from exchange.services.chain import audited_write
@@ -63,7 +63,7 @@ class Preferences:
             return NoticeMode.DAILY_DIGEST
         return mode
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JSONObject:
         return {
             "timezone": self.timezone, "digest_hour": self.digest_hour, "language": self.language,
             "items": {item: self.mode(item) for item in ITEM_ORDER},
@@ -106,7 +106,7 @@ def _valid_timezones() -> frozenset[str]:
 _TIMEZONES: frozenset[str] | None = None
 
 
-def _clean_items(value: Any, errors: dict[str, list[str]]) -> dict[str, str]:
+def _clean_items(value: JSONValue, errors: dict[str, list[str]]) -> dict[str, str]:
     if not isinstance(value, dict):
         errors["items"] = ["must be an object of item -> immediate | daily_digest | off"]
         return {}
@@ -121,7 +121,7 @@ def _clean_items(value: Any, errors: dict[str, list[str]]) -> dict[str, str]:
     return items
 
 
-def preferences_clean(data: Any) -> dict[str, Any]:
+def preferences_clean(data: JSONValue) -> JSONObject:
     """The changes a request asks for, or ValidationFailed naming every bad field.
 
     Fields left out keep their value; `items` may name some items only.
@@ -132,7 +132,7 @@ def preferences_clean(data: Any) -> dict[str, Any]:
     known = {"timezone", "digest_hour", "language", "items"}
     for key in sorted(set(data) - known):
         errors[key] = [f"unknown field; the fields are {', '.join(sorted(known))}"]
-    changes: dict[str, Any] = {}
+    changes: JSONObject = {}
     if "timezone" in data:
         tz = data["timezone"]
         if not isinstance(tz, str) or tz not in _valid_timezones():
@@ -159,7 +159,7 @@ def preferences_clean(data: Any) -> dict[str, Any]:
 
 
 @audited_write
-def preferences_update(*, actor: User, user: User, changes: dict[str, Any]) -> Preferences:
+def preferences_update(*, actor: User, user: User, changes: JSONObject) -> Preferences:
     """Apply cleaned changes to a user's preferences; repeating them changes nothing (and audits nothing)."""
     row = NotificationPreferences.objects.select_for_update(of=("self",)).filter(user=user).first()
     before = _preferences(row)

@@ -22,7 +22,7 @@ import os
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import rfc8785
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from exchange.choices import SigningKeyStatus
 from exchange.errors import NotFound
+from exchange.json_types import JSONObject, JSONValue
 from exchange.models import Member, SigningKey, User
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
@@ -64,7 +65,7 @@ def b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def canonical_json(value: Any) -> bytes:
+def canonical_json(value: JSONValue) -> bytes:
     """RFC 8785 (JCS): the bytes every verifier recomputes from the JSON it received.
 
     The value goes through plain JSON first, so that what is signed is exactly what a reader
@@ -114,7 +115,7 @@ def jwk_thumbprint(x: str) -> str:
     return b64url(hashlib.sha256(canonical.encode()).digest())
 
 
-def key_material(owner_code: str) -> dict[str, Any]:
+def key_material(owner_code: str) -> JSONObject:
     """A fresh key's fields: kid, public key and encrypted private key (also used by the migration
     that gave existing members their first key)."""
     private = Ed25519PrivateKey.generate()
@@ -132,7 +133,7 @@ def _new_key(member: Member | None) -> SigningKey:
     return SigningKey(member=member, status=SigningKeyStatus.ACTIVE, **material)
 
 
-def _key_state(key: SigningKey) -> dict[str, Any]:
+def _key_state(key: SigningKey) -> JSONObject:
     """What the audit log records of a key: public facts only."""
     return {"kid": key.kid, "x": key.public_key, "status": key.status}
 
@@ -190,14 +191,14 @@ def signing_keys_of(*, member: Member | None) -> list[SigningKey]:
     return list(keys.order_by("-created_at", "-id"))
 
 
-def jwk_render(key: SigningKey) -> dict[str, Any]:
+def jwk_render(key: SigningKey) -> JSONObject:
     return {
         "kty": "OKP", "crv": "Ed25519", "x": key.public_key, "kid": key.kid, "use": "sig", "alg": JWS_ALG,
         "status": key.status, "created": key.created_at.isoformat().replace("+00:00", "Z"),
     }
 
 
-def jwks_render(keys: Iterable[SigningKey]) -> dict[str, Any]:
+def jwks_render(keys: Iterable[SigningKey]) -> JSONObject:
     """A JWKS (RFC 7517) of public keys only: the private key never leaves this module."""
     return {"keys": [jwk_render(key) for key in keys]}
 
@@ -205,19 +206,19 @@ def jwks_render(keys: Iterable[SigningKey]) -> dict[str, Any]:
 # --- signing and verifying --------------------------------------------------------------------------
 
 
-def jws_sign_detached(*, key: SigningKey, payload: Any) -> str:
+def jws_sign_detached(*, key: SigningKey, payload: JSONValue) -> str:
     header = b64url(json.dumps({"alg": JWS_ALG, "kid": key.kid}, separators=(",", ":")).encode())
     signing_input = f"{header}.{b64url(canonical_json(payload))}".encode("ascii")
     return f"{header}..{b64url(_private_key(key).sign(signing_input))}"
 
 
-def sign(*, member: Member | None, payload: Any) -> Signature:
+def sign(*, member: Member | None, payload: JSONValue) -> Signature:
     """Sign `payload` (a JSON value) as `member` (None: the network) with its active key."""
     key = signing_key_active(member=member)
     return {"kid": key.kid, "jws": jws_sign_detached(key=key, payload=payload)}
 
 
-def jws_verify_detached(*, jws: str, payload: Any, keys: Iterable[SigningKey]) -> SigningKey | None:
+def jws_verify_detached(*, jws: str, payload: JSONValue, keys: Iterable[SigningKey]) -> SigningKey | None:
     """The key (among `keys`) whose signature `jws` is over `payload`, or None."""
     try:
         header_b64, empty, signature_b64 = jws.split(".")
@@ -238,7 +239,7 @@ def jws_verify_detached(*, jws: str, payload: Any, keys: Iterable[SigningKey]) -
     return key
 
 
-def signature_check(*, member: Member | None, payload: Any, signature: Any) -> SigningKey | None:
+def signature_check(*, member: Member | None, payload: JSONValue, signature: JSONValue) -> SigningKey | None:
     """Server-side check of a stored signature against the member's published keys (for the portal)."""
     if not isinstance(signature, dict) or not isinstance(signature.get("jws"), str):
         return None

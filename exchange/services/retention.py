@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import connection, transaction
 from django.utils import timezone
 
+from exchange.json_types import SQLParam
 from exchange.models import (
     Delivery,
     DeliveryAttempt,
@@ -73,15 +74,15 @@ def events_removable_below(*, now: datetime) -> int:
     return min(keep_from)
 
 
-def _delete_where_in(table: str, column: str, subquery: str, params: list[Any]) -> int:
+def _delete_where_in(table: str, column: str, subquery: str, params: list[SQLParam]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({subquery})", params)  # noqa: S608 (names are ours)
         return int(cursor.rowcount or 0)
 
 
-def _events_batch_delete(ids: list[Any]) -> tuple[int, int]:
+def _events_batch_delete(event_ids: list[uuid.UUID]) -> tuple[int, int]:
     """Remove a batch of events and everything that hangs off them, children first."""
-    ids = [Event._meta.pk.get_db_prep_value(pk, connection) for pk in ids]
+    ids: list[SQLParam] = [Event._meta.pk.get_db_prep_value(pk, connection) for pk in event_ids]
     placeholders = ", ".join(["%s"] * len(ids))
     deliveries_of = f"SELECT id FROM {Delivery._meta.db_table} WHERE event_id IN ({placeholders})"  # noqa: S608
     with transaction.atomic():

@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 
 from exchange.choices import EventType
 from exchange.errors import ValidationFailed
+from exchange.json_types import JSONObject, JSONValue
 from exchange.jurisdictions import jurisdiction_problem
 from exchange.models import Member, WebhookEndpoint
 from exchange.services.matching import LIST_FILTERS, ListFilter, squash_spaces
@@ -31,7 +32,7 @@ SUBSCRIBABLE_EVENT_TYPES: tuple[str, ...] = tuple(t for t in EventType.values if
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def subscription_defaults() -> dict[str, Any]:
+def subscription_defaults() -> JSONObject:
     """What a subscription has for every field left out: at creation, and when one is replaced (PUT)."""
     return {
         "name": "", "active": True, "event_types": [], "alert_types": [], "min_severity": None, "tools": [],
@@ -52,7 +53,7 @@ def _unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def _listed(values: Any) -> list[Any]:
+def _listed(values: JSONValue) -> list[JSONValue]:
     """A list field's values: null is none; anything but a list, or a longer one than allowed, is refused."""
     if values is None:
         return []
@@ -68,7 +69,7 @@ def _refuse_any(messages: list[str]) -> None:
         raise _Refused(*messages)
 
 
-def _name(value: Any, member: Member) -> str:
+def _name(value: JSONValue, member: Member) -> str:
     name = squash_spaces(value or "")
     if not name:
         raise _Refused("a subscription needs a name")
@@ -77,18 +78,18 @@ def _name(value: Any, member: Member) -> str:
     return name
 
 
-def _flag(value: Any, member: Member) -> bool:
+def _flag(value: JSONValue, member: Member) -> bool:
     return bool(value)
 
 
-def _refuse_blanks(values: list[Any]) -> list[Any]:
+def _refuse_blanks(values: list[JSONValue]) -> list[JSONValue]:
     """A list's values as given; an empty or blank one is refused (as the API always did), not dropped."""
     if any(not str(v).strip() for v in values):
         raise _Refused("values may not be blank")
     return values
 
 
-def _event_types(value: Any, member: Member) -> list[str]:
+def _event_types(value: JSONValue, member: Member) -> list[str]:
     # Exactly as listed: an integrator's typo (" alert.published", "Alert.Published") is a 400, not a guess.
     types = _unique(str(t) for t in _refuse_blanks(_listed(value)))
     _refuse_any([
@@ -98,7 +99,7 @@ def _event_types(value: Any, member: Member) -> list[str]:
     return types
 
 
-def _min_severity(value: Any, member: Member) -> str | None:
+def _min_severity(value: JSONValue, member: Member) -> str | None:
     if value in (None, ""):
         return None
     severity = str(value)
@@ -134,8 +135,8 @@ _VALUES_REFUSED: dict[str, Callable[[list[str]], list[str]]] = {
 }
 
 
-def _list_filter(list_filter: ListFilter) -> Callable[[Any, Member], list[str]]:
-    def clean(value: Any, member: Member) -> list[str]:
+def _list_filter(list_filter: ListFilter) -> Callable[[JSONValue, Member], list[str]]:
+    def clean(value: JSONValue, member: Member) -> list[str]:
         values = _unique(list_filter.normalise(v) for v in _refuse_blanks(_listed(value)))
         if any(len(v) > MAX_VALUE_LENGTH for v in values):
             raise _Refused(f"values are at most {MAX_VALUE_LENGTH} characters")
@@ -146,7 +147,7 @@ def _list_filter(list_filter: ListFilter) -> Callable[[Any, Member], list[str]]:
     return clean
 
 
-def _email_recipients(value: Any, member: Member) -> list[str]:
+def _email_recipients(value: JSONValue, member: Member) -> list[str]:
     addresses = _unique(str(e).strip().lower() for e in _refuse_blanks(_listed(value)))
     messages = [f"at most {MAX_EMAIL_RECIPIENTS} addresses"] if len(addresses) > MAX_EMAIL_RECIPIENTS else []
     for address in addresses:
@@ -158,7 +159,7 @@ def _email_recipients(value: Any, member: Member) -> list[str]:
     return addresses
 
 
-def _webhook_endpoints(value: Any, member: Member) -> list[WebhookEndpoint]:
+def _webhook_endpoints(value: JSONValue, member: Member) -> list[WebhookEndpoint]:
     """The member's own endpoints, by id; another member's is refused like one that does not exist."""
     ids: list[uuid.UUID] = []
     messages: list[str] = []
@@ -174,7 +175,7 @@ def _webhook_endpoints(value: Any, member: Member) -> list[WebhookEndpoint]:
 
 
 # Every field a subscription is given by, in the order its errors are reported.
-_CLEANERS: dict[str, Callable[[Any, Member], Any]] = {
+_CLEANERS: dict[str, Callable[[JSONValue, Member], object]] = {
     "name": _name,
     "active": _flag,
     "authorised_in_my_jurisdiction": _flag,
@@ -187,8 +188,8 @@ _CLEANERS: dict[str, Callable[[Any, Member], Any]] = {
 
 
 def subscription_clean(
-    *, member: Member, data: dict[str, Any]
-) -> tuple[dict[str, Any], list[WebhookEndpoint] | None]:
+    *, member: Member, data: JSONObject
+) -> tuple[dict[str, object], list[WebhookEndpoint] | None]:
     """The fields given, checked and normalised, and the webhook endpoints if given.
 
     Raises ValidationFailed with every refused field's messages (`errors`, keyed by field name), the
@@ -197,7 +198,7 @@ def subscription_clean(
     unknown = set(data) - set(_CLEANERS)
     if unknown:
         raise ValidationFailed(f"Unknown field(s) {', '.join(sorted(unknown))}.")
-    clean: dict[str, Any] = {}
+    clean: dict[str, object] = {}
     errors: dict[str, list[str]] = {}
     for field, cleaner in _CLEANERS.items():
         if field in data:
@@ -208,4 +209,6 @@ def subscription_clean(
     if errors:
         field, messages = next(iter(errors.items()))
         raise ValidationFailed(f"{field}: {messages[0]}", errors=errors)
-    return clean, clean.pop("webhook_endpoints", None)
+    # What _webhook_endpoints returned, when the field was given.
+    endpoints = cast("list[WebhookEndpoint] | None", clean.pop("webhook_endpoints", None))
+    return clean, endpoints

@@ -6,10 +6,11 @@ among them is exchange.services.matching (re-exported here).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
-from typing import Any
 
 from exchange.choices import EVENT_TYPE_BITS
+from exchange.json_types import JSONObject, JSONValue
 from exchange.models import (
     Member,
     Subscription,
@@ -21,13 +22,9 @@ from exchange.models import (
 from exchange.selectors import one_or_404
 from exchange.services.audit import audit_record, audit_record_change
 from exchange.services.chain import audited_write
-from exchange.services.matching import (  # noqa: F401  (members_matching, subscriptions_matching: re-exported)
-    LIST_FILTERS,
-    dimension_bit,
-    members_matching,
-    subscriptions_matching,
-    term_key,
-)
+from exchange.services.matching import LIST_FILTERS, dimension_bit, term_key
+from exchange.services.matching import members_matching as members_matching  # re-exported
+from exchange.services.matching import subscriptions_matching as subscriptions_matching  # re-exported
 from exchange.services.owned import owned_delete, owned_locked
 from exchange.services.subscription_rules import subscription_clean, subscription_defaults
 from exchange.vocabularies import SEVERITIES
@@ -35,7 +32,7 @@ from exchange.vocabularies import SEVERITIES
 # --- managing subscriptions ----------------------------------------------------------------------
 
 
-def _subscription_state(subscription: Subscription, endpoint_ids: Iterable[Any]) -> dict[str, Any]:
+def _subscription_state(subscription: Subscription, endpoint_ids: Iterable[uuid.UUID]) -> JSONObject:
     return {
         "name": subscription.name,
         "active": subscription.active,
@@ -53,7 +50,7 @@ def _subscription_state(subscription: Subscription, endpoint_ids: Iterable[Any])
     }
 
 
-def _apply(subscription: Subscription, clean: dict[str, Any]) -> None:
+def _apply(subscription: Subscription, clean: dict[str, object]) -> None:
     for field, value in clean.items():
         setattr(subscription, field, value)
     subscription.event_type_mask = 0
@@ -97,14 +94,14 @@ def _write_endpoints(subscription: Subscription, endpoints: list[WebhookEndpoint
     )
 
 
-def _endpoint_ids(subscription: Subscription) -> list[Any]:
+def _endpoint_ids(subscription: Subscription) -> list[uuid.UUID]:
     return list(
         SubscriptionEndpoint.objects.filter(subscription=subscription).values_list("endpoint_id", flat=True)
     )
 
 
 @audited_write
-def subscription_create(*, actor: User | None, member: Member, **data: Any) -> Subscription:
+def subscription_create(*, actor: User | None, member: Member, **data: JSONValue) -> Subscription:
     clean, endpoints = subscription_clean(member=member, data={**subscription_defaults(), **data})
     subscription = Subscription(member=member)
     _apply(subscription, clean)
@@ -120,7 +117,7 @@ def subscription_create(*, actor: User | None, member: Member, **data: Any) -> S
 
 @audited_write
 def subscription_update(
-    *, actor: User | None, subscription: Subscription, replace: bool = False, **changes: Any
+    *, actor: User | None, subscription: Subscription, replace: bool = False, **changes: JSONValue
 ) -> Subscription:
     """Change the fields given; with `replace`, every field left out returns to its default."""
     if replace:
@@ -148,6 +145,6 @@ def subscription_delete(*, actor: User | None, subscription: Subscription) -> No
     owned_delete(actor=actor, row=subscription, object_type="subscription", before=before)
 
 
-def subscription_get(*, member: Member, subscription_id: Any) -> Subscription:
+def subscription_get(*, member: Member, subscription_id: int | str) -> Subscription:
     """One of the member's own subscriptions; another member's is not found (404)."""
     return one_or_404(Subscription.objects.all(), detail="No such subscription.", member=member, pk=subscription_id)

@@ -13,12 +13,12 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from django.utils import timezone
 
 from exchange.choices import Scope, sorted_scopes
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
+from exchange.json_types import JSONObject
 from exchange.models import ApiToken, User
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
@@ -66,7 +66,7 @@ class IssuedToken:
     value: str  # shown once, never stored
 
 
-def _token_state(token: ApiToken) -> dict[str, Any]:
+def _token_state(token: ApiToken) -> JSONObject:
     return {
         "name": token.name,
         "user": token.user.email,
