@@ -17,7 +17,7 @@ publish, draft alert from a signal) are recorded too. The schema (/api/schema/) 
 
 Normalised so that two runs compare byte for byte: ids, alert references and key ids become
 numbered placeholders in order of first appearance, datetimes `<datetime>`, signatures `<jws>`,
-pagination cursors `<cursor>`.
+pagination cursors `<cursor>`; a signal's `reports` (sorted by random id) are sorted by placeholder.
 """
 
 from __future__ import annotations
@@ -63,7 +63,10 @@ class Normaliser:
         if isinstance(value, dict):
             return {k: self(v, k) for k, v in value.items()}
         if isinstance(value, list):
-            return [self(v) for v in value]
+            items = [self(v) for v in value]
+            # A signal's `reports` are sorted by id, and ids are random: sort their placeholders instead.
+            return sorted(items, key=lambda v: (len(v), v)) if key == "reports" and all(
+                isinstance(v, str) for v in items) else items
         if isinstance(value, str):
             if key == "jws":
                 return "<jws>"
