@@ -1,11 +1,14 @@
 """The content as it travels: alerts, revisions, reports and signals rendered to plain JSON values.
 
-Pure functions over rows the caller has already fetched with their related rows (see
-`alerts.selectors.alerts_with_details`, `reports_with_details`, `signals_with_details`): they run
-no query of their own beyond those prefetches. Events, webhooks, revisions, audit entries, and
-anything that signs or converts an alert (provenance, CAP/FHIR) render through here, so that the
-network delivers exactly what the REST API shows: the API's serializers describe the same shapes
-for the schema, and a test holds the two equal.
+The one renderer of these objects. Pure functions over rows the caller has already fetched with
+their related rows (see `alerts.selectors.alerts_with_details`, `reports_with_details`,
+`signals_with_details`): they run no query of their own beyond those prefetches. The REST API's
+views answer with them; events, webhooks, revisions, audit entries, and anything that signs or
+converts an alert (provenance, CAP/FHIR) render through them too, so the network delivers exactly
+what the API shows. What depends on the reader is an explicit parameter (`language`), or an
+annotation of the viewer's selector (a signal's `viewer_status`). The API's serializers only type
+input and describe these shapes for the schema; tests/alerts/test_payload_shapes.py holds each
+payload to the schema's description.
 
 Values are JSON-ready: ids and dates are strings, datetimes ISO 8601 in UTC ending in `Z`.
 """
@@ -18,9 +21,11 @@ from typing import Any
 from django.utils import timezone
 
 from alerts.choices import ReviewTrigger
+from alerts.languages import translation_for
 from alerts.models import (
     Alert,
     AlertRevision,
+    AlertTool,
     AlertTranslation,
     Authorization,
     RelianceReview,
@@ -51,9 +56,23 @@ def _float(value: float | None) -> float | None:
     return None if value is None else float(value)
 
 
-def alert_payload(alert: Alert) -> dict[str, Any]:
-    """The alert as `GET /api/v1/alerts/{id}/` shows it."""
+def affected_tool_payload(row: AlertTool) -> dict[str, Any]:
+    """One affected tool of an alert: the versions as written, and the registered versions they match."""
     return {
+        "tool": str(row.tool_id), "name": row.tool.name, "manufacturer": row.tool.manufacturer,
+        "versions": row.versions, "fixed_in": row.fixed_in or None,
+        "affected_versions": list(row.affected_versions or []), "versions_note": row.versions_note,
+    }
+
+
+def alert_payload(alert: Alert, *, language: str | None = None) -> dict[str, Any]:
+    """The alert as `GET /api/v1/alerts/{id}/` shows it.
+
+    `language`: the reader's language when it asked for one (`?lang=`, else Accept-Language); the
+    answer then adds `localized`, the translation that reader is shown, or null. Events, webhooks
+    and signatures render without it.
+    """
+    body: dict[str, Any] = {
         "id": str(alert.pk),
         "reference": alert.reference,
         "status": alert.status,
@@ -65,12 +84,7 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
         "description": alert.description,
         "alert_type": alert.alert_type,
         "severity": alert.severity,
-        "affected_tools": [
-            {"tool": str(row.tool_id), "name": row.tool.name, "manufacturer": row.tool.manufacturer,
-             "versions": row.versions, "fixed_in": row.fixed_in or None,
-             "affected_versions": list(row.affected_versions or []), "versions_note": row.versions_note}
-            for row in alert.affected_tool_rows.all()
-        ],
+        "affected_tools": [affected_tool_payload(row) for row in alert.affected_tool_rows.all()],
         "affected_jurisdictions": sorted(row.jurisdiction for row in alert.jurisdiction_rows.all()),
         "hazard": alert.hazard,
         "harm": alert.harm,
@@ -88,6 +102,10 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
         "withdrawn_at": _when(alert.withdrawn_at),
         "translations": [translation_payload(row) for row in alert.translations.all()],
     }
+    if language is not None:
+        chosen = translation_for(alert.translations.all(), language=language, original=alert.language)
+        body["localized"] = None if chosen is None else translation_payload(chosen)
+    return body
 
 
 def translation_signed_payload(translation: AlertTranslation) -> dict[str, Any]:
@@ -147,6 +165,11 @@ def metric_payload(row: ReportMetric) -> dict[str, Any]:
     }
 
 
+def _report_signature(signature: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A report's signature with `kid` first, as the API has always written it (the stored JSON orders keys otherwise)."""
+    return None if signature is None else {"kid": signature["kid"], "jws": signature["jws"]}
+
+
 def report_payload(report: Report) -> dict[str, Any]:
     """The performance report as `GET /api/v1/reports/{id}/` shows it."""
     return {
@@ -179,7 +202,7 @@ def report_payload(report: Report) -> dict[str, Any]:
         "published_at": _when(report.published_at),
         # SPEC §8: the report as published (everything above, then), and the publisher's signature of it.
         "signed_content": report.signed_content,
-        "signature": report.signature,
+        "signature": _report_signature(report.signature),
     }
 
 
@@ -194,7 +217,9 @@ def signal_payload(signal: Signal) -> dict[str, Any]:
         "subgroup": signal.subgroup,
         "version": signal.version,
         "period": signal.period,
-        "status": signal.status,
+        # The viewer's view (`signals_visible_to` annotates it): open until its own evidence no longer
+        # supports the signal. Without a viewer (events), the signal's own state.
+        "status": signal.shown_status,
         "reference_value": _float(signal.reference_value),
         "reference_source": signal.reference_source,
         "pooled_value": _float(signal.pooled_value),
@@ -205,7 +230,7 @@ def signal_payload(signal: Signal) -> dict[str, Any]:
         "reports": sorted(str(report.pk) for report in signal.reports.all()),
         "created_at": _when(signal.created_at),
         "updated_at": _when(signal.updated_at),
-        "closed_at": _when(signal.closed_at),
+        "closed_at": _when(signal.shown_closed_at),
     }
 
 

@@ -10,9 +10,8 @@ from rest_framework import serializers
 
 from alerts.choices import AlertType, Distribution, Severity, TranslationSource
 from alerts.jurisdictions import jurisdiction_problem
-from alerts.languages import language_tag_normalise, translation_for
+from alerts.languages import language_tag_normalise
 from alerts.models import Alert, AlertRevision
-from alerts.payloads import revision_payload, translation_payload
 from exchange.api.serializers import WholeItem
 
 imdrf_code_validator = RegexValidator(
@@ -54,6 +53,8 @@ class SignatureSerializer(serializers.Serializer[Any]):
     jws = serializers.CharField()
 
 
+# Read shapes (Translation, Alert, Revision) describe the payloads of alerts/payloads.py for the schema;
+# the views answer with the payloads. Their docstrings are the schema's descriptions.
 class TranslationSerializer(serializers.Serializer[Any]):
     """A translation as read; `signature` is the translating member's, over this object without
     `signature` and `outdated`, as RFC 8785 canonical JSON."""
@@ -70,9 +71,6 @@ class TranslationSerializer(serializers.Serializer[Any]):
     created_at = serializers.DateTimeField(read_only=True)
     outdated = serializers.BooleanField(read_only=True, help_text="A material amendment followed the revision translated.")
     signature = SignatureSerializer(read_only=True, allow_null=True)
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        return translation_payload(instance)
 
 
 class TranslationInputSerializer(serializers.Serializer[Any]):
@@ -94,18 +92,23 @@ def validate_language_tag(value: str) -> str:
     return tag
 
 
+@extend_schema_field(TranslationSerializer(allow_null=True))
+class LocalizedField(serializers.Field):
+    """The translation a reader of the requested language is shown (shape only: `alert_payload` fills it)."""
+
+
 class AlertSerializer(serializers.ModelSerializer[Alert]):
     """An alert as read. With `?lang=` (or Accept-Language) the serializer's context carries `language`
     and the answer adds `localized`: the translation that reader is shown, or null."""
 
     publisher = serializers.CharField(source="publisher.code", read_only=True)
     translations = TranslationSerializer(many=True, read_only=True)
-    localized = serializers.SerializerMethodField(
-        help_text="Only with ?lang= or Accept-Language: the translation into that language, or null."
+    localized = LocalizedField(
+        read_only=True, help_text="Only with ?lang= or Accept-Language: the translation into that language, or null.",
     )
-    affected_tools = serializers.SerializerMethodField()
-    affected_jurisdictions = serializers.SerializerMethodField()
-    recipients = serializers.SerializerMethodField()
+    affected_tools = AffectedToolSerializer(many=True, read_only=True)
+    affected_jurisdictions = serializers.ListField(child=serializers.CharField(), read_only=True)
+    recipients = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = Alert
@@ -117,34 +120,6 @@ class AlertSerializer(serializers.ModelSerializer[Alert]):
             "withdrawn_at", "translations", "localized",
         )
         read_only_fields = fields
-
-    def to_representation(self, instance: Alert) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        if "language" not in self.context:
-            data.pop("localized", None)
-        return data
-
-    @extend_schema_field(TranslationSerializer(allow_null=True))
-    def get_localized(self, alert: Alert) -> dict[str, Any] | None:
-        chosen = translation_for(alert.translations.all(), language=self.context.get("language"), original=alert.language)
-        return None if chosen is None else translation_payload(chosen)
-
-    @extend_schema_field(AffectedToolSerializer(many=True))
-    def get_affected_tools(self, alert: Alert) -> list[dict[str, Any]]:
-        return [
-            {"tool": str(row.tool_id), "name": row.tool.name, "manufacturer": row.tool.manufacturer,
-             "versions": row.versions, "fixed_in": row.fixed_in or None,
-             "affected_versions": list(row.affected_versions or []), "versions_note": row.versions_note}
-            for row in alert.affected_tool_rows.all()
-        ]
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_affected_jurisdictions(self, alert: Alert) -> list[str]:
-        return sorted(row.jurisdiction for row in alert.jurisdiction_rows.all())
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_recipients(self, alert: Alert) -> list[str]:
-        return sorted(row.member.code for row in alert.recipient_rows.all())
 
 
 class AlertInputSerializer(serializers.Serializer[Any]):
@@ -235,9 +210,6 @@ class RevisionSerializer(serializers.ModelSerializer[AlertRevision]):
             "alert", "revision", "change_summary", "material", "changed_fields", "created_at", "content", "signature",
         )
         read_only_fields = fields
-
-    def to_representation(self, instance: AlertRevision) -> dict[str, Any]:
-        return revision_payload(instance)
 
 
 class AlertCountsSerializer(serializers.Serializer[Any]):

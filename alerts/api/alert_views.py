@@ -8,7 +8,7 @@ from django.db.models import Count, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -37,7 +37,7 @@ from alerts.api.search import RankedSearchFilter
 from alerts.filters import ALERT_SEARCH_FIELDS, AlertFilter
 from alerts.languages import requested_language
 from alerts.models import Alert, AlertRevision, AlertTranslation
-from alerts.payloads import translation_payload
+from alerts.payloads import alert_payload, revision_payload, translation_payload
 from alerts.references import reference_normalise
 from alerts.search import SEARCH_RANK, alerts_search
 from alerts.services import acknowledgements as ack_services
@@ -46,7 +46,7 @@ from alerts.services import translations as translation_services
 from alerts.services.reliance import reliance_gaps
 from config.query import KnownQueryParameters
 from exchange.api.idempotency import IdempotentCreateMixin
-from exchange.api.viewsets import MemberScopedMixin
+from exchange.api.viewsets import MemberScopedMixin, RenderedListMixin
 from exchange.choices import Scope
 from exchange.errors import NotFound, PermissionRefused, ValidationFailed
 from exchange.models import Member
@@ -161,7 +161,7 @@ class AlertViewSet(
     AlertLinkActions,
     MemberScopedMixin[Alert],
     IdempotentCreateMixin,
-    mixins.ListModelMixin,
+    RenderedListMixin[Alert],
     viewsets.GenericViewSet[Alert],
 ):
     """Safety alerts the caller's member may see (SPEC §3): its own, and released alerts distributed to it."""
@@ -203,29 +203,30 @@ class AlertViewSet(
         lookup = {"reference": reference} if reference else {"pk": key}
         return one_or_404(self.get_queryset(), detail="No such alert (or not visible to your member).", **lookup)
 
-    def get_serializer_context(self) -> dict[str, Any]:
-        """Adds the reader's language (`?lang=`, else Accept-Language) when it asked for one."""
-        context = dict(super().get_serializer_context())
+    def reader_language(self) -> str | None:
+        """The reader's language (`?lang=`, else Accept-Language) when it asked for one; a bad `?lang=` is a 400."""
         asked = self.request.query_params.get("lang")
         language = requested_language(query_value=asked, accept_language=self.request.headers.get("Accept-Language"))
         if asked is not None and language is None:
             raise ValidationFailed(
                 "lang: not a BCP 47 language tag (e.g. fr, ja, pt-BR).", errors={"lang": ["not a language tag"]}
             )
-        if language is not None:
-            context["language"] = language
-        return context
+        return language
+
+    def render_page(self, rows: list[Alert]) -> list[dict[str, Any]]:
+        language = self.reader_language()
+        return [alert_payload(alert, language=language) for alert in rows]
 
     def _fresh(self, alert: Alert) -> Alert:
         return selectors.alerts_with_details(Alert.objects.filter(pk=alert.pk)).get()
 
     def _answer(self, alert: Alert, code: int = status.HTTP_200_OK) -> Response:
         fresh = self._fresh(alert)
-        return _with_etag(fresh, AlertSerializer(fresh, context=self.get_serializer_context()).data, code)
+        return _with_etag(fresh, alert_payload(fresh, language=self.reader_language()), code)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         alert = self.get_object()
-        return _with_etag(alert, AlertSerializer(alert, context=self.get_serializer_context()).data)
+        return _with_etag(alert, alert_payload(alert, language=self.reader_language()))
 
     @extend_schema(responses=TranslationSerializer(many=True), filters=False)
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
@@ -275,7 +276,7 @@ class AlertViewSet(
     def _answer_to_publisher(self, alert: Alert) -> Response:
         """Publish and amend answers add `reliance_gaps` (SPEC §10.1): for the publisher's eyes only."""
         fresh = self._fresh(alert)
-        body = {**AlertSerializer(fresh).data, "reliance_gaps": reliance_gaps(alert=fresh)}
+        body = {**alert_payload(fresh), "reliance_gaps": reliance_gaps(alert=fresh)}
         return _with_etag(fresh, body)
 
     @extend_schema(request=None, responses=PublishedAlertSerializer)
@@ -323,7 +324,7 @@ class AlertViewSet(
         alert = self.get_object()
         revisions: Any = AlertRevision.objects.filter(alert=alert)  # this action pages revisions, not alerts
         page: Any = self.paginate_queryset(revisions)
-        return self.get_paginated_response(RevisionSerializer(page, many=True).data)
+        return self.get_paginated_response([revision_payload(row) for row in page])
 
     @extend_schema(responses=RevisionSerializer)
     @action(detail=True, methods=["get"], url_path=r"revisions/(?P<number>[0-9]{1,6})", filter_backends=[])
@@ -332,7 +333,7 @@ class AlertViewSet(
         revision = AlertRevision.objects.filter(alert=alert, number=int(number or 0)).first()
         if revision is None:
             raise NotFound(f"Alert {alert.reference or alert.pk} has no revision {number}.")
-        return Response(RevisionSerializer(revision).data)
+        return Response(revision_payload(revision))
 
     @extend_schema(responses=AlertCountsSerializer)
     @action(detail=False, methods=["get"], pagination_class=None)

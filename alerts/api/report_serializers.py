@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.validators import MinLengthValidator
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from alerts.api.ack_serializers import AcknowledgementSerializer
@@ -60,6 +59,8 @@ class ReportInputSerializer(serializers.Serializer[Any]):
         return value.strip().upper()
 
 
+# Read shapes (Metric, Report, Signal) describe the payloads of alerts/payloads.py for the schema; the
+# views answer with the payloads.
 class MetricSerializer(serializers.ModelSerializer[ReportMetric]):
     class Meta:
         model = ReportMetric
@@ -77,8 +78,8 @@ class ReportSerializer(serializers.ModelSerializer[Report]):
     signature = SignatureSerializer(read_only=True, allow_null=True)
     tool_name = serializers.CharField(source="tool.name", read_only=True)
     metrics = MetricSerializer(many=True, read_only=True)
-    subgroups = serializers.SerializerMethodField()
-    recipients = serializers.SerializerMethodField()
+    subgroups = SubgroupInputSerializer(many=True, read_only=True)
+    recipients = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = Report
@@ -90,24 +91,13 @@ class ReportSerializer(serializers.ModelSerializer[Report]):
         )
         read_only_fields = fields
 
-    @extend_schema_field(SubgroupInputSerializer(many=True))
-    def get_subgroups(self, report: Report) -> list[dict[str, Any]]:
-        return [
-            {"label": g.label, "dimension": g.dimension, "metrics": MetricSerializer(g.metrics.all(), many=True).data}
-            for g in report.subgroups.all()
-        ]
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_recipients(self, report: Report) -> list[str]:
-        return sorted(row.member.code for row in report.recipient_rows.all())
-
 
 class SignalSerializer(serializers.ModelSerializer[Signal]):
     tool_name = serializers.CharField(source="tool.name", read_only=True)
     # The caller's view: open until the caller's own evidence no longer supports the signal.
     status = serializers.ChoiceField(source="shown_status", choices=SignalStatus.choices, read_only=True)
     closed_at = serializers.DateTimeField(source="shown_closed_at", read_only=True, allow_null=True)
-    reports = serializers.SerializerMethodField()
+    reports = serializers.ListField(child=serializers.UUIDField(), read_only=True)
 
     class Meta:
         model = Signal
@@ -117,10 +107,6 @@ class SignalSerializer(serializers.ModelSerializer[Signal]):
             "created_at", "updated_at", "closed_at",
         )
         read_only_fields = fields
-
-    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
-    def get_reports(self, signal: Signal) -> list[str]:
-        return sorted(str(r.pk) for r in signal.reports.all())
 
 
 class PooledSerializer(serializers.Serializer[Any]):

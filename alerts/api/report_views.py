@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
-from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework import parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
@@ -31,13 +31,14 @@ from alerts.api.search import RankedSearchFilter
 from alerts.choices import ReportStatus
 from alerts.filters import REPORT_SEARCH_FIELDS, ReportFilter, SignalFilter
 from alerts.models import Acknowledgement, Alert, Report, Signal
+from alerts.payloads import alert_payload, report_payload, signal_payload
 from alerts.search import SEARCH_RANK, reports_search
 from alerts.services import reports as report_services
 from alerts.services.acknowledgements import ack_render
 from alerts.services.signals import signal_draft_alert
 from config.query import KnownQueryParameters
 from exchange.api.idempotency import IdempotentCreateMixin
-from exchange.api.viewsets import MemberScopedMixin
+from exchange.api.viewsets import MemberScopedMixin, RenderedListMixin
 from exchange.choices import Scope
 from exchange.models import Member
 from exchange.permissions import request_member, request_user
@@ -59,7 +60,7 @@ class CsvParser(parsers.BaseParser):
     destroy=extend_schema(responses={204: None}),
 )
 class ReportViewSet(
-    MemberScopedMixin[Report], IdempotentCreateMixin, mixins.ListModelMixin, viewsets.GenericViewSet[Report]
+    MemberScopedMixin[Report], IdempotentCreateMixin, RenderedListMixin[Report], viewsets.GenericViewSet[Report]
 ):
     """Real-world performance reports the caller's member may see (the same rules as alerts)."""
 
@@ -85,12 +86,15 @@ class ReportViewSet(
     def get_object(self) -> Report:
         return one_or_404(self.get_queryset(), detail="No such report (or not visible to your member).", pk=self.kwargs["pk"])
 
+    def render_page(self, rows: list[Report]) -> list[dict[str, Any]]:
+        return [report_payload(report) for report in rows]
+
     def _answer(self, report: Report, code: int = status.HTTP_200_OK) -> Response:
         fresh = selectors.reports_with_details(Report.objects.filter(pk=report.pk)).get()
-        return Response(ReportSerializer(fresh).data, status=code)
+        return Response(report_payload(fresh), status=code)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(ReportSerializer(self.get_object()).data)
+        return Response(report_payload(self.get_object()))
 
     def create_object(self, request: Request) -> Response:
         form = ReportInputSerializer(data=request.data)
@@ -164,7 +168,7 @@ class ReportViewSet(
         )
 
 
-class SignalViewSet(MemberScopedMixin[Signal], mixins.ListModelMixin, viewsets.GenericViewSet[Signal]):
+class SignalViewSet(MemberScopedMixin[Signal], RenderedListMixin[Signal], viewsets.GenericViewSet[Signal]):
     """Signals raised by the service, visible to members that can see every report behind them."""
 
     model = Signal
@@ -180,8 +184,11 @@ class SignalViewSet(MemberScopedMixin[Signal], mixins.ListModelMixin, viewsets.G
     def get_object(self) -> Signal:
         return one_or_404(self.get_queryset(), detail="No such signal (or not visible to your member).", pk=self.kwargs["pk"])
 
+    def render_page(self, rows: list[Signal]) -> list[dict[str, Any]]:
+        return [signal_payload(signal) for signal in rows]
+
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(SignalSerializer(self.get_object()).data)
+        return Response(signal_payload(self.get_object()))
 
     @extend_schema(request=None, responses={201: AlertSerializer})
     @action(detail=True, methods=["post"], url_path="draft-alert")
@@ -190,5 +197,5 @@ class SignalViewSet(MemberScopedMixin[Signal], mixins.ListModelMixin, viewsets.G
         alert = signal_draft_alert(actor=request_user(request), signal=self.get_object())
         fresh = selectors.alerts_with_details(Alert.objects.filter(pk=alert.pk)).get()
         location = request.build_absolute_uri(reverse("alert-detail", args=[fresh.pk]))
-        return Response(AlertSerializer(fresh).data, status=status.HTTP_201_CREATED,
+        return Response(alert_payload(fresh), status=status.HTTP_201_CREATED,
                         headers={"ETag": fresh.etag, "Location": location})

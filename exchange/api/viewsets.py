@@ -6,10 +6,12 @@ out identically in every viewset lives here.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
 from rest_framework import generics, mixins, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.models import Member
@@ -46,3 +48,18 @@ class MemberScopedMixin(generics.GenericAPIView[M]):
 
     def member_queryset(self, member: Member) -> QuerySet[M]:
         raise NotImplementedError
+
+
+class RenderedListMixin(mixins.ListModelMixin, generics.GenericAPIView[M]):
+    """`list` answers a page rendered by `render_page` (the domain's payload functions), not by a serializer.
+
+    The filters and the cursor pagination are the collection's own; `serializer_class` stays, to
+    describe the items in the schema.
+    """
+
+    def render_page(self, rows: list[M]) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.render_page(list(page or [])))
