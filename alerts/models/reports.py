@@ -70,6 +70,8 @@ class Report(models.Model):
             models.Index(fields=["tool"], condition=models.Q(status=ReportStatus.PUBLISHED, pooled=False),
                          name="report_unpooled_idx"),
             models.Index(fields=["tool"], condition=models.Q(supersedes__isnull=False), name="report_correction_idx"),
+            # The tool page's most recent reports: walked in order, not every report of the tool sorted.
+            models.Index(fields=["tool", "-period_end", "-created_at"], name="report_tool_recent_idx"),
         ]
 
     def __str__(self) -> str:
