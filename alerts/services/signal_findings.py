@@ -73,6 +73,16 @@ class EvidenceReport:
     period_end: date
     recipients: frozenset[Any]
     rows: tuple[EvidenceRow, ...]
+    split: tuple[tuple[tuple[str, str | None], tuple[tuple[Any, Measurement], ...]], ...] = ()  # _split's answer
+
+
+def _split(pk: Any, rows: Iterable[EvidenceRow]) -> tuple[tuple[tuple[str, str | None], tuple[tuple[Any, Measurement], ...]], ...]:
+    """A report's rows by (metric, subgroup label) in the order they come, each as (report id, measurement):
+    computed once per report, extended into every slice of every evidence group that holds it."""
+    keyed: dict[tuple[str, str | None], list[tuple[Any, Measurement]]] = {}
+    for row in rows:
+        keyed.setdefault((row.metric, row.label), []).append((pk, row.measurement))
+    return tuple((key, tuple(pairs)) for key, pairs in keyed.items())
 
 
 def _rows_of(report: EvidenceReport | Report) -> Iterable[EvidenceRow]:
@@ -99,7 +109,7 @@ def evidence_read(tool: Tool) -> dict[Any, EvidenceReport]:
     fields = ("pk", "publisher_id", "distribution", "supersedes_id", "tool_version", "period_end")
     return {
         pk: EvidenceReport(pk, publisher, distribution, supersedes, version, end,
-                           frozenset(recipients.get(pk, ())), tuple(rows.get(pk, ())))
+                           frozenset(recipients.get(pk, ())), tuple(rows.get(pk, ())), _split(pk, rows.get(pk, ())))
         for pk, publisher, distribution, supersedes, version, end in published.values_list(*fields)
     }
 
@@ -169,11 +179,12 @@ def _whole_and_groups(
     whole: dict[str, list[tuple[Any, Measurement]]] = defaultdict(list)
     groups: dict[tuple[str, str], list[tuple[Any, Measurement]]] = defaultdict(list)
     for report in reports:
-        for row in _rows_of(report):
-            if row.label is None:
-                whole[row.metric].append((report.pk, row.measurement))
+        split = report.split if isinstance(report, EvidenceReport) else _split(report.pk, _rows_of(report))
+        for (metric, label), pairs in split:
+            if label is None:
+                whole[metric].extend(pairs)
             else:
-                groups[(row.metric, row.label)].append((report.pk, row.measurement))
+                groups[(metric, label)].extend(pairs)
     return whole, groups
 
 
