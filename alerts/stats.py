@@ -8,11 +8,13 @@ weighted and is left out of the interval (it still counts in `reports`).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from scipy.stats import binomtest, norm
+from scipy.special import ndtri
+from scipy.stats import norm
 
 from alerts.choices import lower_is_better
 
@@ -21,11 +23,28 @@ MIN_SE = 1e-6
 SANE_LIMIT = 1e6  # far beyond any metric's range (SPEC §6); keeps sums finite
 
 
+@functools.lru_cache(maxsize=8)
+def _z(confidence: float) -> float:
+    return float(ndtri(0.5 + 0.5 * confidence))
+
+
 def wilson_interval(numerator: int, denominator: int, confidence: float = 0.95) -> tuple[float, float]:
+    """SciPy's `binomtest(k, n).proportion_ci(method="wilson")`, the same arithmetic step by step
+    (Newcombe 1998), without building a test object per call: ~1 µs instead of ~1 ms, which a
+    trend of hundreds of cells would pay per request. tests/alerts/reports/test_stats.py holds the
+    two equal."""
     if denominator <= 0 or not 0 <= numerator <= denominator:
         raise ValueError("need 0 <= numerator <= denominator and denominator > 0")
-    ci = binomtest(numerator, denominator).proportion_ci(confidence_level=confidence, method="wilson")
-    return float(ci.low), float(ci.high)
+    k, n = numerator, denominator
+    p = k / n
+    z = _z(confidence)
+    denom = 2 * (n + z**2)
+    center = (2 * n * p + z**2) / denom
+    q = 1 - p
+    delta = z / denom * math.sqrt(4 * n * p * q + z**2)
+    low = 0.0 if k == 0 else center - delta
+    high = 1.0 if k == n else center + delta
+    return float(low), float(high)
 
 
 @dataclass(frozen=True)
@@ -101,6 +120,29 @@ def pool(measurements: Iterable[Measurement]) -> Pooled | None:
     if not all(math.isfinite(x) for x in (value, half)):  # never inf or nan, whatever was stored
         return _mean(items, sample)
     return Pooled(value, value - half, value + half, len(items), sample, "inverse_variance")
+
+
+def measurement_sums(m: Measurement) -> tuple[float, float] | None:
+    """(w, w·value) of one measurement pool() keeps, (0, 0) when it has no weight; None when pool()
+    leaves it out. Sums of these over rows give pool_sums what pool() computes from the rows."""
+    if not _sane(m.value):
+        return None
+    w = _weight(m)
+    return (0.0, 0.0) if w is None else (w, w * m.value)
+
+
+def pool_sums(*, reports: int, sample: int, weighted: int, sw: float, swx: float, sx: float) -> Pooled | None:
+    """pool() from sums kept over its rows (alerts.services.pooled) when some row gave no counts:
+    `reports` sane rows, Σ denominator, how many had a weight, Σw, Σw·value and Σvalue."""
+    if reports <= 0:
+        return None
+    if not weighted or sw <= 0:
+        return Pooled(sx / reports, None, None, reports, sample, "mean")
+    value = swx / sw
+    half = Z95 / math.sqrt(sw)
+    if not all(math.isfinite(x) for x in (value, half)):
+        return Pooled(sx / reports, None, None, reports, sample, "mean")
+    return Pooled(value, value - half, value + half, reports, sample, "inverse_variance")
 
 
 def has_interval(pooled: Pooled | None) -> bool:

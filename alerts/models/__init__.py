@@ -19,7 +19,16 @@ from alerts.models.inquiries import (
 from alerts.models.links import AlertLink, LinkKind
 from alerts.models.registry import Authorization, BaselineMetric, Tool, ToolIdentifier
 from alerts.models.reliance import RelianceReview
-from alerts.models.reports import Report, ReportMetric, ReportRecipient, ReportSubgroup, Signal, SignalView
+from alerts.models.reports import (
+    PooledCell,
+    PooledVersion,
+    Report,
+    ReportMetric,
+    ReportRecipient,
+    ReportSubgroup,
+    Signal,
+    SignalView,
+)
 from alerts.models.terminology import ImdrfRelease, ImdrfTerm, TermStatus
 from alerts.models.translations import AlertTranslation
 from alerts.models.versions import ToolVersion
@@ -45,6 +54,8 @@ __all__ = [
     "InquiryMessage",
     "InquiryStatus",
     "LinkKind",
+    "PooledCell",
+    "PooledVersion",
     "ReferenceCounter",
     "RelianceReview",
     "Report",

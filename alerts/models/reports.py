@@ -44,6 +44,10 @@ class Report(models.Model):
     signature = models.JSONField(null=True, blank=True, help_text='The publisher\'s {"kid", "jws"} (SPEC §8).')
     # Full-text search on PostgreSQL (see Alert.search_vector): written by alerts.services.search.
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
+    # Counted in the tool's PooledCell sums (alerts.services.pooled): published and superseded by no
+    # published correction. False for every other report — and for rows written around the service
+    # (COPY): the pooled trend reads those live.
+    pooled = models.BooleanField(default=False, db_default=False, editable=False)
 
     class Meta:
         ordering = ("-created_at",)
@@ -62,10 +66,59 @@ class Report(models.Model):
             # The incremental signal sweep: has this tool's evidence changed since its last evaluation?
             models.Index(fields=["tool", "updated_at"], name="report_tool_updated_idx"),
             models.Index(fields=["status", "distribution"], name="report_visibility_idx"),
+            # The pooled trend's live part: the tool's published reports outside its PooledCell sums.
+            models.Index(fields=["tool"], condition=models.Q(status=ReportStatus.PUBLISHED, pooled=False),
+                         name="report_unpooled_idx"),
+            models.Index(fields=["tool"], condition=models.Q(supersedes__isnull=False), name="report_correction_idx"),
+            # The tool page's most recent reports: walked in order, not every report of the tool sorted.
+            models.Index(fields=["tool", "-period_end", "-created_at"], name="report_tool_recent_idx"),
         ]
 
     def __str__(self) -> str:
         return f"Report {self.pk} on {self.tool_id}"
+
+
+class PooledCell(models.Model):
+    """Sums over one tool's pooled reports (Report.pooled) of one audience class for one metric,
+    version, half-year and subgroup (label null: the whole population): what alerts.stats.pool
+    needs, kept by alerts.services.pooled in the transaction that publishes a report or its
+    correction. Audience class: `member` null — network and public reports, seen by every active
+    member; `member` M — restricted reports M publishes or receives (one row per member of the
+    report's audience)."""
+
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Member, null=True, on_delete=models.CASCADE, related_name="+")
+    metric = models.CharField(max_length=32)
+    version = models.CharField(max_length=50)
+    period = models.CharField(max_length=10)
+    label = models.CharField(max_length=100, null=True)
+    rows = models.IntegerField(default=0, help_text="Metric rows summed (a cell of none is no cell).")
+    sane = models.IntegerField(default=0, help_text="Rows pool() keeps (finite, within SANE_LIMIT).")
+    counted = models.IntegerField(default=0, help_text="Of those, rows with numerator and denominator.")
+    k = models.BigIntegerField(default=0, help_text="Σ numerator of the sane rows.")
+    n = models.BigIntegerField(default=0, help_text="Σ denominator of the sane rows (the pooled sample).")
+    weighted = models.IntegerField(default=0, help_text="Sane rows with an inverse-variance weight.")
+    sw = models.FloatField(default=0.0, help_text="Σ w over the weighted rows.")
+    swx = models.FloatField(default=0.0, help_text="Σ w·value over the weighted rows.")
+    sx = models.FloatField(default=0.0, help_text="Σ value over the sane rows (the plain mean).")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tool", "member", "metric", "version", "period", "label"],
+                                               nulls_distinct=False, name="pooled_cell_unique")]
+
+
+class PooledVersion(models.Model):
+    """How many pooled reports (Report.pooled) a tool has per version and audience class (as
+    PooledCell's): the trend's `reports`."""
+
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Member, null=True, on_delete=models.CASCADE, related_name="+")
+    version = models.CharField(max_length=50)
+    reports = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tool", "member", "version"], nulls_distinct=False,
+                                               name="pooled_version_unique")]
 
 
 class ReportRecipient(models.Model):

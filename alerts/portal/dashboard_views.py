@@ -7,18 +7,16 @@ link to the alert's tracker, where a deadline is extended; and every overdue ans
 
 from __future__ import annotations
 
-import statistics
-
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from alerts.choices import ACK_COMPLETE, AckState, AlertStatus, RelianceDecision, Severity
 from alerts.services.ack_stats import (
-    ANSWERED_REQUEST,
     ack_stats_by_alert,
     ack_stats_by_member,
     acknowledgements_of_publisher,
+    median_hours_to_acknowledge,
     overdue_q,
 )
 from exchange.choices import Scope
@@ -42,16 +40,11 @@ def dashboard(request: HttpRequest, portal: Portal) -> HttpResponse:
         .order_by().values_list("member__code").annotate(n=Count("pk"))
     )
     rows = [{"stats": row, "outstanding": outstanding.get(row.member, 0)} for row in by_member]
-    durations = [
-        (answered - asked).total_seconds() / 3600
-        for asked, answered in acks.filter(ANSWERED_REQUEST).values_list("requested_at", "acknowledged_at")
-        if asked is not None and answered is not None  # always, by ANSWERED_REQUEST
-    ]
     totals = {
         "requested": sum(row.requested for row in by_member),
         "outstanding": sum(outstanding.values()),
         "overdue": sum(row.overdue for row in by_member),
-        "median_hours": statistics.median(durations) if durations else None,
+        "median_hours": median_hours_to_acknowledge(acks),
     }
     context = {
         "by_member": rows, "by_alert": by_alert, "overdue": overdue, "totals": totals,

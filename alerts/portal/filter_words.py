@@ -12,13 +12,31 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.forms.utils import flatatt
 from django.utils.functional import Promise
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from alerts.selectors import tools_list
 
 # Each filter's label and help, in words (lazy translations at module level).
 FilterLabels = dict[str, tuple[str | Promise, str | Promise]]
+
+
+class LongSelect(forms.Select):
+    """A <select> of many plain options (every registered tool) rendered by one join rather than a
+    template per option: the same HTML as forms.Select, in a few milliseconds for thousands of tools."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None,
+               renderer: Any = None) -> SafeString:
+        chosen = {str(v) for v in self.format_value(value)}
+        final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        options = "".join(
+            f'<option value="{escape(key)}"{" selected" if str(key) in chosen else ""}>{escape(text)}</option>'
+            for key, text in self.choices
+        )
+        return mark_safe(f"<select{flatatt(final)}>{options}</select>")  # noqa: S308 — every part escaped above
 
 
 def tool_choices() -> list[tuple[str, str]]:
@@ -39,7 +57,7 @@ def filters_in_words(
         field.label, field.help_text = text, help_text
         field.conditional = True  # a filter is never "(optional)" (read by includes/field.html)
         if name == "tool":
-            field.widget = forms.Select(choices=[("", gettext("Any tool")), *tool_choices()])
+            field.widget = LongSelect(choices=[("", gettext("Any tool")), *tool_choices()])
         elif isinstance(field, forms.DateTimeField):
             field.widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
         elif isinstance(field, forms.ChoiceField) and name not in multiple:

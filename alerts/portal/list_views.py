@@ -34,6 +34,9 @@ INBOX_FILTERS = {
 }
 
 
+INBOX_PAGE = 50  # alerts needing action per page; reports for information shown (the rest: /reports/)
+
+
 @member_view()
 def inbox(request: HttpRequest, portal: Portal) -> HttpResponse:
     """What awaits the member: alerts that need its action first (most urgent first: severity, then
@@ -42,11 +45,15 @@ def inbox(request: HttpRequest, portal: Portal) -> HttpResponse:
     show = request.GET.get("show", "")
     if show in INBOX_FILTERS:
         items = INBOX_FILTERS[show][1](items, timezone.now())
-    actions = list(items.filter(alert__isnull=False)[:200])
-    for_information = list(items.filter(report__isnull=False)[:200])
+    # A page of each: rendering is what an inbox of hundreds costs (SPEC §7), not finding them.
+    page = paginate(request, items.filter(alert__isnull=False), per_page=INBOX_PAGE)
+    actions = list(page["page_obj"].object_list)
+    reports = items.filter(report__isnull=False)
+    for_information = list(reports[:INBOX_PAGE])
     authorised = _authorised_here(portal, actions)
     context = {
-        **CHOICES, "actions": actions, "for_information": for_information, "authorised_here": authorised,
+        **page, **CHOICES, "actions": actions, "for_information": for_information, "authorised_here": authorised,
+        "for_information_count": len(for_information) if len(for_information) < INBOX_PAGE else reports.count(),
         "can_ack": portal.can(Scope.ACKNOWLEDGE), "show": show,
         "inbox_filters": [(key, text) for key, (text, _) in INBOX_FILTERS.items()],
         # Open reliance reviews come first, above alerts (SPEC §10.1), most urgent first.

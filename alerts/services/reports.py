@@ -29,6 +29,7 @@ from alerts.selectors import (
 )
 from alerts.services.acknowledgements import ack_render, answer_apply
 from alerts.services.distribution import recipients_resolve
+from alerts.services.pooled import pooled_on_publish
 from alerts.services.provenance import report_sign
 from alerts.services.search import report_search_refresh
 from alerts.services.versions import report_version_check
@@ -281,6 +282,7 @@ def report_publish(*, actor: User | None, member: Member, report: Report) -> Rep
         raise Conflict(
             "The report this one supersedes has already been superseded by another published report."
         ) from None
+    pooled_on_publish(report)  # the tool's pooled sums, in this transaction
     rendered = report_render(report)
     report_sign(report, rendered=rendered)  # SPEC §8: signed as published, in this transaction
     report.save(update_fields=["signed_content", "signature"])

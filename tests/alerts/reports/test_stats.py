@@ -91,3 +91,13 @@ def test_pooling_without_any_uncertainty_is_a_plain_mean_without_interval() -> N
     assert (pooled.method, pooled.ci_low, pooled.ci_high) == ("mean", None, None)
     assert pooled.value == pytest.approx(0.85)
     assert pool([]) is None
+
+
+def test_the_wilson_interval_is_scipys_to_the_last_bit() -> None:
+    from scipy.stats import binomtest
+
+    for n in (1, 2, 7, 40, 100, 999, 12000, 1_000_003):
+        for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
+            for confidence in (0.95, 0.9):
+                ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+                assert wilson_interval(k, n, confidence) == (float(ci.low), float(ci.high)), (k, n, confidence)
