@@ -14,8 +14,9 @@ from django.utils import translation
 from tests.i18n.catalogue_check import LANGUAGES, catalogue, marked_strings, template_files, unmarked_text
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]|\{(\w*)\}|%[sdif]")
-# Strings that read the same in a language (names, codes, numbers with units).
-SAME_IN_TRANSLATION = re.compile(r"^(?:[\W\d_]*|[A-Z0-9]{2,}|%\(\w+\)s)$")
+# Strings that read the same in a language (names, codes, numbers with units, placeholders joined by
+# punctuation such as "%(what)s: %(title)s").
+SAME_IN_TRANSLATION = re.compile(r"^(?:(?:[\W\d_]|%\(\w+\)[sdif])*|[A-Z0-9]{2,})$")
 
 
 def test_templates_mark_every_piece_of_text_a_person_reads() -> None:
