@@ -37,7 +37,9 @@ CUT_OFF = """() => [...document.querySelectorAll("body *")].filter(e => {
     const style = getComputedStyle(e);
     const clips = ["hidden", "clip"].includes(style.overflowX) || ["hidden", "clip"].includes(style.overflowY)
         || style.textOverflow === "ellipsis";
-    return clips && e.textContent.trim() && e.getClientRects().length
+    const box = e.getBoundingClientRect();
+    // A 1-pixel box is hidden on purpose (read by screen readers: a stacked table's header row).
+    return clips && e.textContent.trim() && box.width > 1 && box.height > 1
         && (e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1)
         && !e.closest(".visually-hidden, .sr-only, [hidden]");
 }).slice(0, 5).map(e => e.tagName + "." + e.className + ": " + e.textContent.trim().slice(0, 40))"""
