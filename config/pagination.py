@@ -67,7 +67,7 @@ class CursorPagination(pagination.CursorPagination):
         if view is not None:
             query_parameters_check(request, view, queryset)
         self._queryset = queryset
-        page = super().paginate_queryset(queryset, request, view)
+        page: Any = super().paginate_queryset(queryset, request, view)
         # `next`/`previous` under SITE_URL, never the request's host (a proxy's or a caller's Host).
         self.base_url = absolute_url(request.get_full_path())
         return page

@@ -161,7 +161,7 @@ def _is_text(node: ast.AST) -> bool:
     else:
         return False
     words = _PYTHON_WORDS.findall(text)
-    return bool(words) and " " in text.strip() or (len(words) == 1 and text[:1].isupper() and text.isalpha())
+    return (bool(words) and " " in text.strip()) or (len(words) == 1 and text[:1].isupper() and text.isalpha())
 
 
 def _reads_text(path: Path) -> bool:
