@@ -89,7 +89,8 @@ NEUTRAL = re.compile(
     r"MHRA|FDA|HC|TGA|SMC|AI|Atom|RSS|UTC|Ed25519|EdDSA|ETag|Bearer)$"
 )
 _TAG = re.compile(r"<(script|style)\b.*?</\1>|<!--.*?-->|<[^>]*>", re.S | re.I)
-_ATTR = re.compile(r"""\b(?:title|alt|placeholder|aria-label|aria-description)\s*=\s*"([^"\x1f]*)\"""", re.I)
+_ATTR = re.compile(r"""\b(?:title|alt|placeholder|aria-label|aria-description|data-confirm)\s*=\s*"([^"\x1f]*)\"""",
+                   re.I)
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
