@@ -73,3 +73,19 @@ def test_english_keeps_its_day_month_year_order(network: Network) -> None:
     page = html.unescape(raw)
     local = timezone.localtime(deadline, timezone.get_fixed_timezone(0))
     assert f"{local:%a} {local.day} {local:%b %Y, %H:%M} UTC" in page
+
+
+@pytest.mark.parametrize(("language", "count", "duration", "days"), [
+    ("en", "12,480", "5.5 h", "3.2 days"),
+    ("fr", "12\u00a0480", "5,5\u00a0h", "3,2 jours"),
+    ("ja", "12,480", "5.5 時間", "3.2 日"),
+])
+def test_numbers_and_durations_follow_the_language(language: str, count: str, duration: str, days: str) -> None:
+    from django.utils import translation
+
+    from exchange.templatetags.portal import hours, number
+
+    with translation.override(language):
+        assert number(12480) == count
+        assert hours(5.5) == duration
+        assert hours(3.2 * 24) == days
