@@ -9,30 +9,51 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.utils import formats
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from alerts.choices import SEVERITY_RANK, AlertType, Metric, Severity, SignalKind
 from alerts.models import Acknowledgement, Alert, Report, Signal
 from alerts.selectors import alerts_visible_to, reports_visible_to, signals_visible_to
 from exchange.models import Event, Member
-from exchange.notices import Notice, notice_item, register_describer
+from exchange.notices import Notice, later, notice_item, register_describer
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 ALERT_WHAT = {
-    "alert.published": "Safety alert published",
-    "alert.amended": "Safety alert amended",
-    "alert.closed": "Safety alert closed",
-    "alert.withdrawn": "Safety alert withdrawn",
+    "alert.published": _("Safety alert published"),
+    "alert.amended": _("Safety alert amended"),
+    "alert.closed": _("Safety alert closed"),
+    "alert.withdrawn": _("Safety alert withdrawn"),
 }
+# A notice's words are lazy (exchange.notices.later): the e-mail renderer puts them in its reader's language.
 
 
 def label(choices: Any, value: str | None) -> str:
-    """A stored value by its label (the one place for labels: the choices' own)."""
+    """A stored value by its label (the one place for labels: the choices' own), lazy: translated when shown."""
     if not value:
         return ""
     try:
-        return str(choices(value).label)
+        return choices(value).label
     except ValueError:
         return str(value).replace("_", " ")
+
+
+def _lower(text: Any) -> str:
+    return str(text).lower()
+
+
+def _date(day: Any) -> str:
+    return formats.date_format(day, "DATE_FORMAT")
+
+
+def _figure(value: float) -> str:
+    """Three significant figures, with the decimal separator of the language active now."""
+    return formats.number_format(float(f"{value:.3g}"))
 
 
 def _ids(events: Sequence[Event]) -> list[str]:
@@ -49,20 +70,20 @@ def _tools(alert: Alert) -> str:
     return ", ".join(f"{row.tool.name} ({row.tool.manufacturer})" for row in alert.affected_tool_rows.all())
 
 
-def alert_notice(alert: Alert, *, what: str, item: str, deadline: Any = None) -> Notice:
+def alert_notice(alert: Alert, *, what: StrOrPromise, item: str, deadline: Any = None) -> Notice:
     severity = label(Severity, alert.severity)
     tools = ", ".join(row.tool.name for row in alert.affected_tool_rows.all())
-    lines = [("Severity", severity), ("Type", label(AlertType, alert.alert_type)), ("Tools", _tools(alert)),
-             ("Published by", alert.publisher.code), ("Summary", alert.summary),
-             ("Recommended actions", alert.recommended_actions)]
+    lines = [(_("Severity"), severity), (_("Type"), label(AlertType, alert.alert_type)), (_("Tools"), _tools(alert)),
+             (_("Published by"), alert.publisher.code), (_("Summary"), alert.summary),
+             (_("Recommended actions"), alert.recommended_actions)]
     if alert.withdrawal_reason:
-        lines.append(("Why it was withdrawn", alert.withdrawal_reason))
+        lines.append((_("Why it was withdrawn"), alert.withdrawal_reason))
     if alert.resolution:
-        lines.append(("Resolution", alert.resolution))
+        lines.append((_("Resolution"), alert.resolution))
     return Notice(
         item=item, what=what,
-        title=f"{alert.reference} ({severity.lower()}, {tools}): {alert.title}" if tools
-        else f"{alert.reference} ({severity.lower()}): {alert.title}",
+        title=later(lambda: f"{alert.reference} ({_lower(severity)}, {tools}): {alert.title}" if tools
+                    else f"{alert.reference} ({_lower(severity)}): {alert.title}"),
         path=f"/alerts/{alert.pk}/", lines=tuple((k, v) for k, v in lines if v), deadline=deadline,
         urgency=SEVERITY_RANK.get(alert.severity, 0),
     )
@@ -85,15 +106,19 @@ def describe_alerts(member: Member, events: Sequence[Event]) -> dict[uuid.UUID, 
         item = notice_item(event.type, event.facets)
         if alert is None or item is None:
             continue
-        notices[event.pk] = alert_notice(alert, what=ALERT_WHAT.get(event.type, "Safety alert"), item=item,
+        notices[event.pk] = alert_notice(alert, what=ALERT_WHAT.get(event.type, _("Safety alert")), item=item,
                                          deadline=deadlines.get(alert.pk))
     return notices
 
 
 def _metrics(report: Report) -> str:
-    return ", ".join(
-        f"{label(Metric, row.metric)} {row.value:.3g}" for row in report.metrics.all()
-    )
+    return later(lambda: ", ".join(f"{label(Metric, row.metric)} {_figure(row.value)}" for row in report.metrics.all()))
+
+
+def _report_title(report: Report) -> str:
+    return later(lambda: gettext("%(tool)s by %(publisher)s, %(start)s to %(end)s") % {
+        "tool": f"{report.tool.name} {report.tool_version} ({report.tool.manufacturer})",
+        "publisher": report.publisher.code, "start": _date(report.period_start), "end": _date(report.period_end)})
 
 
 def describe_reports(member: Member, events: Sequence[Event]) -> dict[uuid.UUID, Notice]:
@@ -107,18 +132,22 @@ def describe_reports(member: Member, events: Sequence[Event]) -> dict[uuid.UUID,
         report = reports.get(event.object_id)
         if report is None:
             continue
-        notices[event.pk] = Notice(
-            item="report", what="Performance report published",
-            title=f"{report.tool.name} {report.tool_version} ({report.tool.manufacturer}) by {report.publisher.code}, "
-                  f"{report.period_start:%d %b %Y} to {report.period_end:%d %b %Y}",
-            path=f"/reports/{report.pk}/",
-            lines=tuple((k, v) for k, v in (
-                ("Tool", f"{report.tool.name} {report.tool_version} ({report.tool.manufacturer})"),
-                ("Published by", report.publisher.code), ("Care setting", report.setting),
-                ("Country", report.country), ("Sample size", str(report.sample_size)), ("Metrics", _metrics(report)),
-            ) if v),
-        )
+        notices[event.pk] = _report_notice(report)
     return notices
+
+
+def _report_notice(report: Report) -> Notice:
+    return Notice(
+        item="report", what=_("Performance report published"), title=_report_title(report),
+        path=f"/reports/{report.pk}/",
+        lines=tuple((k, v) for k, v in (
+            (_("Tool"), f"{report.tool.name} {report.tool_version} ({report.tool.manufacturer})"),
+            (_("Published by"), report.publisher.code), (_("Care setting"), report.setting),
+            (_("Country"), report.country),
+            (_("Sample size"), later(lambda: formats.number_format(report.sample_size, force_grouping=True))),
+            (_("Metrics"), _metrics(report)),
+        ) if v),
+    )
 
 
 def describe_signals(member: Member, events: Sequence[Event]) -> dict[uuid.UUID, Notice]:
@@ -131,21 +160,30 @@ def describe_signals(member: Member, events: Sequence[Event]) -> dict[uuid.UUID,
         signal = signals.get(event.object_id)
         if signal is None:
             continue
-        metric = label(Metric, signal.metric)
-        kind = label(SignalKind, signal.kind)
-        notices[event.pk] = Notice(
-            item="signal", what="Signal detected",
-            title=f"{signal.tool.name} ({signal.tool.manufacturer}): {metric.lower()}, {kind[0].lower()}{kind[1:]}",
-            path=f"/tools/{signal.tool_id}/",
-            lines=tuple((k, v) for k, v in (
-                ("Tool", f"{signal.tool.name} ({signal.tool.manufacturer})"), ("Metric", metric),
-                ("Finding", kind), ("Subgroup", signal.subgroup),
-                ("Pooled value", f"{signal.pooled_value:.3g}"),
-                ("Compared with", f"{signal.reference_value:.3g}" + (f" ({signal.reference_source})"
-                                                                      if signal.reference_source else "")),
-            ) if v),
-        )
+        notices[event.pk] = _signal_notice(signal)
     return notices
+
+
+def _signal_notice(signal: Signal) -> Notice:
+    metric = label(Metric, signal.metric)
+    kind = label(SignalKind, signal.kind)
+
+    def compared() -> str:
+        source = f" ({signal.reference_source})" if signal.reference_source else ""
+        return f"{_figure(signal.reference_value)}{source}"
+
+    return Notice(
+        item="signal", what=_("Signal detected"),
+        title=later(lambda: f"{signal.tool.name} ({signal.tool.manufacturer}): {_lower(metric)}, "
+                            f"{str(kind)[:1].lower()}{str(kind)[1:]}"),
+        path=f"/tools/{signal.tool_id}/",
+        lines=tuple((k, v) for k, v in (
+            (_("Tool"), f"{signal.tool.name} ({signal.tool.manufacturer})"), (_("Metric"), metric),
+            (_("Finding"), kind), (_("Subgroup"), signal.subgroup),
+            (_("Pooled value"), later(lambda: _figure(signal.pooled_value))),
+            (_("Compared with"), later(compared)),
+        ) if v),
+    )
 
 
 def describe_acknowledgements(member: Member, events: Sequence[Event]) -> dict[uuid.UUID, Notice]:
@@ -167,13 +205,18 @@ def describe_acknowledgements(member: Member, events: Sequence[Event]) -> dict[u
         item = notice_item(event.type, event.facets)
         if ack is None or alert is None or item is None or member.pk not in (ack.member_id, alert.publisher_id):
             continue
-        base = alert_notice(alert, what="Acknowledgement overdue", item=item, deadline=ack.deadline)
+        base = alert_notice(alert, what=_("Acknowledgement overdue"), item=item, deadline=ack.deadline)
         notices[event.pk] = Notice(
-            item=item, what="Acknowledgement overdue",
-            title=f"{ack.member.code} has not acknowledged {base.title}", path=base.path,
-            lines=(("Member", ack.member.code), *base.lines), deadline=ack.deadline, urgency=base.urgency,
+            item=item, what=_("Acknowledgement overdue"), title=not_acknowledged(ack.member.code, base), path=base.path,
+            lines=((_("Member"), ack.member.code), *base.lines), deadline=ack.deadline, urgency=base.urgency,
         )
     return notices
+
+
+def not_acknowledged(member: str, notice: Notice) -> str:
+    """"MHRA has not acknowledged SAX-… (high, …): …" (lazy: in the reader's language)."""
+    return later(lambda: gettext("%(member)s has not acknowledged %(alert)s") % {"member": member,
+                                                                                  "alert": notice.title})
 
 
 def _existing(model: Any) -> Any:

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.exceptions import PROBLEM_CONTENT_TYPE, problem
+from exchange.links import absolute_url
 
 API_PREFIX = "api/v1/"
 _STATIC_ROUTE = re.compile(r"^[a-z0-9-]+(/[a-z0-9-]+)*/$")
@@ -62,10 +63,10 @@ class ApiIndexView(APIView):
         return Response({
             "title": "AI Safety Alert Exchange API",
             "version": "v1",
-            "schema": request.build_absolute_uri(reverse("schema")),
-            "docs": request.build_absolute_uri(reverse("api-docs")),
+            "schema": absolute_url(reverse("schema")),
+            "docs": absolute_url(reverse("api-docs")),
             "collections": {
-                route.rstrip("/"): request.build_absolute_uri(f"/{API_PREFIX}{route}") for route in api_collections()
+                route.rstrip("/"): absolute_url(f"/{API_PREFIX}{route}") for route in api_collections()
             },
         })
 

@@ -32,6 +32,8 @@ _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
 TASK_HEADER = "sax_request_id"
 
 access_logger = logging.getLogger("config.requests")
+# Set on a request whose view logged the request's one line itself (the access line is then left out).
+LOGGED_BY_VIEW = "logged_by_view"
 
 _request_id: ContextVar[str] = ContextVar("sax_request_id", default="")
 _request: ContextVar[HttpRequest | None] = ContextVar("sax_request", default=None)
@@ -74,13 +76,15 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
-            # One line per request: method, path (never the query string), status and time.
+            # One line per request: method, path (never the query string), status and time — unless
+            # the view wrote the request's one line itself (the demo receiver's, one per delivery).
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
-            access_logger.info(
-                "%s %s %s %.1fms", request.method, request.path, response.status_code, duration_ms,
-                extra={"method": request.method, "path": request.path, "status_code": response.status_code,
-                       "duration_ms": duration_ms},
-            )
+            if not getattr(request, LOGGED_BY_VIEW, False):
+                access_logger.info(
+                    "%s %s %s %.1fms", request.method, request.path, response.status_code, duration_ms,
+                    extra={"method": request.method, "path": request.path, "status_code": response.status_code,
+                           "duration_ms": duration_ms},
+                )
         finally:
             _request.reset(request_token)
             _request_id.reset(id_token)

@@ -16,6 +16,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from config.limits import utc_or_error
 from config.parsers import NUL
 from config.query import query_parameters_check
+from exchange.links import absolute_url
 
 # The longest position a list hands out (a timestamp, an id, a number) is far shorter.
 MAX_POSITION = 100
@@ -66,7 +67,10 @@ class CursorPagination(pagination.CursorPagination):
         if view is not None:
             query_parameters_check(request, view, queryset)
         self._queryset = queryset
-        return super().paginate_queryset(queryset, request, view)
+        page: Any = super().paginate_queryset(queryset, request, view)
+        # `next`/`previous` under SITE_URL, never the request's host (a proxy's or a caller's Host).
+        self.base_url = absolute_url(request.get_full_path())
+        return page
 
     def decode_cursor(self, request: Any) -> Any:
         invalid = ValidationError({"cursor": ["Invalid cursor: use the `next` or `previous` link as given."]})

@@ -139,6 +139,8 @@ LANGUAGE_CODE = "en-gb"
 LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español"), ("ja", "日本語")]
 # One catalogue folder per part of the portal (each its own django.po per language); Django merges them.
 LOCALE_PATHS = sorted(path for path in (BASE_DIR / "locale").glob("*") if path.is_dir()) or [BASE_DIR / "locale"]
+# Dates in each language's order: templates name a format ("DATE_FORMAT"), config/formats/<lang> says it.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -21,22 +21,49 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from exchange.choices import AudienceKind, EventType, MemberStatus, PreferenceItem
 from exchange.models import Event, EventAudience, Member
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+def _built(build: Callable[[], str]) -> str:
+    return build()
+
+
+# `later(lambda: gettext("…") % {…})`: text put together when it is shown, so in the language active
+# then — the recipient's, which the e-mail renderer activates — rather than the one active when the
+# notice was written (a worker's, or the member's whose action caused it). A notice's `what`,
+# `title` and `lines` are such lazy texts (or gettext_lazy ones), never words fixed in English.
+later = lazy(_built, str)
+
 
 @dataclass(frozen=True)
 class Notice:
-    """One item of an e-mail, in words: never an id or a raw enum value in `subject`, `title` or `lines`."""
+    """One item of an e-mail, in words: never an id or a raw enum value in `subject`, `title` or `lines`.
+
+    Words are lazy (gettext_lazy, `later`): they are translated when the e-mail is rendered in its
+    reader's language."""
 
     item: str  # the preference item (exchange.choices.PreferenceItem) it is sent by
-    what: str  # what happened, e.g. "Safety alert published"
-    title: str  # names the thing, e.g. "SAX-2026-7KQ2M9 · Critical · Sepsis risk score misses …"
+    what: StrOrPromise  # what happened, e.g. "Safety alert published"
+    title: StrOrPromise  # names the thing, e.g. "SAX-2026-7KQ2M9 · Critical · Sepsis risk score misses …"
     path: str  # the page, a path under SITE_URL
-    lines: tuple[tuple[str, str], ...] = ()  # (label, value) details, in words
+    lines: tuple[tuple[StrOrPromise, StrOrPromise], ...] = ()  # (label, value) details, in words
     deadline: datetime | None = None  # the member's deadline, if it has one
     urgency: int = 0  # within one item: higher first
+
+
+def notice_subject(notice: Notice) -> str:
+    """"What happened: what it concerns", an e-mail's subject (lazy: in the reader's language)."""
+    return later(lambda: gettext("%(what)s: %(title)s") % {"what": notice.what, "title": notice.title})
 
 
 Describer = Callable[[Member, Sequence[Event]], dict[uuid.UUID, Notice]]
@@ -94,10 +121,10 @@ def addressed_to(event: Event, member_code: str) -> bool:
     return member_code in {str(code).upper() for code in to}
 
 
-def event_label(event_type: str) -> str:
+def event_label(event_type: str) -> StrOrPromise:
     """An event type in words ("Safety alert published"), from the one vocabulary of types."""
     try:
-        return str(EventType(event_type).label)
+        return EventType(event_type).label  # lazy: in the reader's language when shown
     except ValueError:
         return event_type.replace("_", " ").replace(".", ": ").capitalize()
 
@@ -124,7 +151,7 @@ def _from_event(member: Member, events: Sequence[Event]) -> dict[uuid.UUID, Noti
         title = str(payload.get("title") or payload.get("reference") or payload.get("question")
                     or payload.get("description") or "")
         lines = tuple(
-            (label, str(payload[key])) for key, label in (("url", "Address"), ("disabled_reason", "Reason"))
+            (label, str(payload[key])) for key, label in (("url", _("Address")), ("disabled_reason", _("Reason")))
             if payload.get(key)
         )
         path = f"/webhooks/{event.object_id}/" if event.object_type == "endpoint" else "/notifications/"
@@ -149,7 +176,7 @@ def notices_for(member: Member, events: Sequence[Event]) -> dict[uuid.UUID, Noti
 class Grouped:
     """Notices grouped by item, most urgent item first (PreferenceItem's order), most urgent first within."""
 
-    groups: list[tuple[str, list[Notice]]] = field(default_factory=list)
+    groups: list[tuple[StrOrPromise, list[Notice]]] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -162,6 +189,6 @@ def grouped(notices: Sequence[Notice]) -> Grouped:
     for notice in notices:
         by_item[notice.item].append(notice)
     return Grouped(groups=[
-        (str(PreferenceItem(item).label), sorted(by_item[item], key=lambda n: -n.urgency))
+        (PreferenceItem(item).label, sorted(by_item[item], key=lambda n: -n.urgency))
         for item in sorted(by_item, key=lambda item: order.get(item, len(order)))
     ])

@@ -49,6 +49,7 @@ from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.api.viewsets import MemberScopedMixin, RenderedListMixin
 from exchange.choices import Scope
 from exchange.errors import NotFound, PermissionRefused, ValidationFailed
+from exchange.links import absolute_url
 from exchange.models import Member
 from exchange.permissions import request_member, request_user
 from exchange.selectors import one_or_404
@@ -247,7 +248,7 @@ class AlertViewSet(
             actor=request_user(request), alert=alert, data=dict(form.validated_data)
         )
         fresh = AlertTranslation.objects.select_related("member").get(pk=translation.pk)
-        location = request.build_absolute_uri(request.path)
+        location = absolute_url(request.path)
         return Response(
             translation_payload(fresh), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
             headers={"Location": location} if created else {},

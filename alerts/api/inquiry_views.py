@@ -27,6 +27,7 @@ from alerts.services import inquiries as services
 from exchange.api.idempotency import IdempotentCreateMixin, idempotent
 from exchange.api.viewsets import MemberScopedMixin
 from exchange.choices import Scope
+from exchange.links import absolute_url
 from exchange.models import Member
 from exchange.permissions import request_member, request_user
 from exchange.selectors import one_or_404
@@ -124,7 +125,7 @@ class InquiryViewSet(
             answer = InquiryAnswer.objects.select_related("member").get(pk=answer.pk)
             body = answer_payload(answer)
             return Response(body, status=status.HTTP_201_CREATED,
-                            headers={"Location": request.build_absolute_uri(f"/api/v1/requests/{inquiry.pk}/")})
+                            headers={"Location": absolute_url(f"/api/v1/requests/{inquiry.pk}/")})
 
         return idempotent(request, produce)
 
@@ -140,7 +141,7 @@ class InquiryViewSet(
             message = services.inquiry_message_post(actor=request_user(request), inquiry=inquiry, **form.validated_data)
             body = {"member": message.member.code, "text": message.text, "at": message.at, "request": str(inquiry.pk)}
             return Response(body, status=status.HTTP_201_CREATED,
-                            headers={"Location": request.build_absolute_uri(f"/api/v1/requests/{inquiry.pk}/")})
+                            headers={"Location": absolute_url(f"/api/v1/requests/{inquiry.pk}/")})
 
         return idempotent(request, produce)
 

@@ -40,6 +40,7 @@ from config.query import KnownQueryParameters
 from exchange.api.idempotency import IdempotentCreateMixin
 from exchange.api.viewsets import MemberScopedMixin, RenderedListMixin
 from exchange.choices import Scope
+from exchange.links import absolute_url
 from exchange.models import Member
 from exchange.permissions import request_member, request_user
 from exchange.selectors import one_or_404
@@ -163,7 +164,7 @@ class ReportViewSet(
             {"created": len(created), "published": sum(1 for r in created if r.status == ReportStatus.PUBLISHED),
              "reports": [str(r.pk) for r in created]},
             status=status.HTTP_201_CREATED,
-            headers={"Location": request.build_absolute_uri(reverse("report-detail", args=[created[0].pk]))}
+            headers={"Location": absolute_url(reverse("report-detail", args=[created[0].pk]))}
             if created else None,
         )
 
@@ -196,6 +197,6 @@ class SignalViewSet(MemberScopedMixin[Signal], RenderedListMixin[Signal], viewse
         """Create a draft alert pre-filled with the evidence; distributed no wider than the evidence."""
         alert = signal_draft_alert(actor=request_user(request), signal=self.get_object())
         fresh = selectors.alerts_with_details(Alert.objects.filter(pk=alert.pk)).get()
-        location = request.build_absolute_uri(reverse("alert-detail", args=[fresh.pk]))
+        location = absolute_url(reverse("alert-detail", args=[fresh.pk]))
         return Response(alert_payload(fresh), status=status.HTTP_201_CREATED,
                         headers={"ETag": fresh.etag, "Location": location})

@@ -10,16 +10,19 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from alerts.choices import ACK_COMPLETE, ACK_STATE_RANK, AckState, AlertStatus, RelianceDecision
 from alerts.models import Acknowledgement, AcknowledgementEntry, Alert
-from alerts.notices import alert_notice
+from alerts.notices import alert_notice, not_acknowledged
 from alerts.selectors import alert_audience_members
 from alerts.services.facets import alert_facets
 from alerts.services.versions import jurisdictions_covered
 from exchange.choices import AudienceKind
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.models import Event, Member, User
+from exchange.notices import later
 from exchange.selectors import admins_active
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_transaction, audited_write
@@ -388,13 +391,15 @@ def _overdue_reminders(alert: Alert, ack: Acknowledgement, event: Event, admins:
     preferences also send that event at once gets one e-mail."""
     if not admins:
         return
-    notice = alert_notice(alert, what="Acknowledgement overdue", item="problem", deadline=ack.deadline)
+    notice = alert_notice(alert, what=_("Acknowledgement overdue"), item="problem", deadline=ack.deadline)
+    member, publisher = ack.member.code, alert.publisher.code
     reminder_email_write(
         users=admins, key=f"event:{event.pk}", notice=notice,
-        subject=f"Overdue: {ack.member.code} has not acknowledged {notice.title}",
-        reason=(f"You receive this reminder as an admin of {ack.member.code}: {alert.publisher.code} asked "
-                f"{ack.member.code} to acknowledge this alert by its deadline. Record the acknowledgement on the "
-                "alert's page."),
+        subject=later(lambda: gettext("Overdue: %(title)s") % {"title": not_acknowledged(member, notice)}),
+        reason=later(lambda: gettext(
+            "You receive this reminder as an admin of %(member)s: %(publisher)s asked %(member)s to acknowledge this "
+            "alert by its deadline. Record the acknowledgement on the alert's page.")
+            % {"member": member, "publisher": publisher}),
     )
 
 

@@ -13,6 +13,8 @@ from datetime import date, timedelta
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from alerts.inquiry_payloads import answer_signed_payload, inquiry_payload
 from alerts.inquiry_selectors import (
@@ -49,7 +51,7 @@ from exchange.choices import AudienceKind, MemberStatus, PreferenceItem, Role
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.json_types import JSONObject
 from exchange.models import Member, User
-from exchange.notices import Notice
+from exchange.notices import Notice, later
 from exchange.selectors import one_or_404
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_transaction, audited_write
@@ -316,17 +318,20 @@ def inquiry_close(*, actor: User, inquiry: Inquiry, note: str) -> Inquiry:
 def _overdue_reminder(row: InquiryAddressee, admins: list[User]) -> None:
     """The reminder to an overdue addressee's admins, on the one e-mail path (a delivery row per person)."""
     inquiry = Inquiry.objects.select_related("asker").get(pk=row.inquiry_id)
+    asker, addressee, due = inquiry.asker.code, row.member.code, inquiry.due.isoformat()
     notice = Notice(
-        item=PreferenceItem.REQUEST, what="Answer to a request overdue",
-        title=f"Question from {inquiry.asker.code}, due {inquiry.due.isoformat()}",
+        item=PreferenceItem.REQUEST, what=_("Answer to a request overdue"),
+        title=later(lambda: gettext("Question from %(asker)s, due %(due)s") % {"asker": asker, "due": due}),
         path=f"/requests/{inquiry.pk}/", urgency=1,
-        lines=(("Question", inquiry.question[:500]), ("What to do", "Read the question and answer it.")),
+        lines=((_("Question"), inquiry.question[:500]), (_("What to do"), _("Read the question and answer it."))),
     )
     reminder_email_write(
         users=admins, key=f"request:{inquiry.pk}:{row.member_id}", notice=notice,
-        subject=f"Overdue: {inquiry.asker.code}'s question to {row.member.code}, due {inquiry.due.isoformat()}",
-        reason=(f"You receive this reminder as an admin of {row.member.code}: {inquiry.asker.code} asked it a "
-                "question in the exchange that is past its due date."),
+        subject=later(lambda: gettext("Overdue: %(asker)s's question to %(addressee)s, due %(due)s") % {
+            "asker": asker, "addressee": addressee, "due": due}),
+        reason=later(lambda: gettext(
+            "You receive this reminder as an admin of %(addressee)s: %(asker)s asked it a question in the exchange "
+            "that is past its due date.") % {"addressee": addressee, "asker": asker}),
     )
 
 

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from alerts.choices import (
     AuthorizationRoute,
@@ -35,7 +37,7 @@ from exchange.choices import AudienceKind, PreferenceItem, Role
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.json_types import JSONObject
 from exchange.models import Event, Member, User
-from exchange.notices import Notice
+from exchange.notices import Notice, later
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_transaction, audited_write
 from exchange.services.events import event_record
@@ -344,18 +346,23 @@ def reliance_review_decide(
 def _overdue_reminder(review: RelianceReview, admins: list[User]) -> None:
     """The reminder to the relying member's admins, on the one e-mail path (a delivery row per person)."""
     tool = review.authorization.tool
+    relying, reference = review.relying_member.code, review.reference_member.code
+    authorization = review.authorization.reference
     notice = Notice(
-        item=PreferenceItem.RELIANCE_REVIEW, what="Reliance review overdue",
-        title=f"{tool.name} ({tool.manufacturer}), authorisation {review.authorization.reference}",
+        item=PreferenceItem.RELIANCE_REVIEW, what=_("Reliance review overdue"),
+        title=later(lambda: gettext("%(tool)s, authorisation %(authorization)s") % {
+            "tool": f"{tool.name} ({tool.manufacturer})", "authorization": authorization}),
         path="/reliance/", deadline=review.deadline, urgency=1,
-        lines=(("Relies on", f"{review.reference_member.code}'s authorisation"),
-               ("What to do", "Maintain, vary, suspend or revoke the authorisation, with your rationale.")),
+        lines=((_("Relies on"), later(lambda: gettext("%(member)s's authorisation") % {"member": reference})),
+               (_("What to do"), _("Maintain, vary, suspend or revoke the authorisation, with your rationale."))),
     )
     reminder_email_write(
         users=admins, key=f"reliance-review:{review.pk}", notice=notice,
-        subject=f"Overdue: the reliance review of {tool.name} ({review.authorization.reference})",
-        reason=(f"You receive this reminder as an admin of {review.relying_member.code}: its authorisation relies "
-                f"on {review.reference_member.code}'s, which acted, and the review is past its deadline."),
+        subject=later(lambda: gettext("Overdue: the reliance review of %(tool)s (%(authorization)s)") % {
+            "tool": tool.name, "authorization": authorization}),
+        reason=later(lambda: gettext(
+            "You receive this reminder as an admin of %(relying)s: its authorisation relies on %(reference)s's, "
+            "which acted, and the review is past its deadline.") % {"relying": relying, "reference": reference}),
     )
 
 

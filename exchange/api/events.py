@@ -18,6 +18,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from config.query import query_parameters_check
+from exchange.links import absolute_url
 from exchange.models import Event, FeedEntry
 from exchange.permissions import request_member
 from exchange.selectors import feed_of
@@ -82,7 +83,7 @@ class EventFeedView(APIView):
         last = page[-1].sequence if page else after
         next_url = None
         if len(page) == limit:
-            next_url = replace_query_param(request.build_absolute_uri(), "after", last)
+            next_url = replace_query_param(absolute_url(request.get_full_path()), "after", last)
         return Response({
             "results": EventSerializer(page, many=True).data,
             "next": next_url,

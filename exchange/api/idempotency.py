@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from exchange.errors import ServiceError
+from exchange.links import absolute_url
 from exchange.models import IdempotencyRecord
 from exchange.permissions import request_member
 from exchange.services.audit import to_json_value
@@ -79,7 +80,7 @@ def idempotent(request: Request, produce: Callable[[], Response], *, redact: Ite
 
 def created_location(request: Request, item_id: Any) -> str:
     """Where an object created by POST to a collection lives: the collection's URL and its id."""
-    return request.build_absolute_uri(f"{request.path.rstrip('/')}/{item_id}/")
+    return absolute_url(f"{request.path.rstrip('/')}/{item_id}/")
 
 
 class IdempotentCreateMixin:

@@ -13,6 +13,7 @@ answers 404.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,12 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from config.logs import LOGGED_BY_VIEW
 from exchange.models import WebhookEndpoint
 from exchange.portal.access import Portal, member_view
 from exchange.portal.pages import render_page
+
+logger = logging.getLogger("exchange.demo_receiver")
 
 KEEP = 50
 MAX_BODY = 64 * 1024
@@ -98,14 +102,19 @@ def demo_webhook_receiver(request: HttpRequest) -> HttpResponse:
             payload = json.loads(body)
         except ValueError:
             payload = {}
-        _store({
+        entry = {
             "at": timezone.now().isoformat(timespec="seconds"),
             "webhook_id": request.headers.get("webhook-id", "")[:200],
             "type": str(payload.get("type", ""))[:64] if isinstance(payload, dict) else "",
             "member": endpoint.member.code,
             "verified_by": f"{endpoint.member.code} {endpoint.url}",
             "summary": _summary(payload)[:500],
-        })
+        }
+        _store(entry)
+        # The delivery's one line in the terminal (instead of the access line): what arrived, for whom.
+        logger.info("demo receiver: %s for %s, signature valid: %s", entry["type"] or "message", entry["member"],
+                    entry["summary"] or entry["webhook_id"])
+        setattr(request, LOGGED_BY_VIEW, True)
         return HttpResponse(status=204)
     return _page(request)  # signed-in members only (member_view sends others to sign in)
 

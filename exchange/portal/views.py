@@ -109,7 +109,7 @@ def token_new(request: HttpRequest, portal: Portal) -> HttpResponse:
         if data is not None:
             owner = users.filter(email=str(data["user"]).lower()).first()
             if owner is None:
-                form.add_error("user", "unknown user")
+                form.add_error("user", gettext("No user of your member has this e-mail address."))
             else:
                 with service_errors(form):
                     issued = token_issue(actor=portal.user, user=owner, name=data.get("name", ""),

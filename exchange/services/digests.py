@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext, ngettext, pgettext
 
 from exchange.choices import MailKind, MemberStatus, NoticeMode
 from exchange.models import Event, Notification, PersonalEmail, User
-from exchange.notices import addressed_to, grouped, notice_item, notices_for
+from exchange.notices import Grouped, Notice, addressed_to, grouped, later, notice_item, notices_for
 from exchange.services.mail import hour_of, item_words, kick_on_commit, personal_email_write
-from exchange.services.mail_render import render
+from exchange.services.mail_render import Rendered, render
 from exchange.services.preferences import Preferences, preferences_of_users
 
 logger = logging.getLogger(__name__)
@@ -87,16 +88,7 @@ def digest_write(*, user: User, preferences: Preferences, key: str, now: datetim
         ordered = [notices[e.pk] for e in events if e.pk in notices]
         rendered = None
         if ordered:
-            groups = grouped(ordered)
-            local = now.astimezone(preferences.zone)
-            counts = ", ".join(f"{len(items)} {label.lower()}" for label, items in groups.groups)
-            rendered = render(
-                subject=f"Daily digest for {local.day} {local:%B %Y}: {counts}",
-                heading=f"Your daily digest: {groups.count} item{'s' if groups.count != 1 else ''}",
-                groups=groups, preferences=preferences,
-                reason=(f"You receive this daily digest because subscriptions of {member.code} matched these items "
-                        "and your notification preferences send them in the daily digest."),
-            )
+            rendered = _digest_render(grouped(ordered), member.code, now.astimezone(preferences.zone), preferences)
         mail = personal_email_write(
             user=user, kind=MailKind.DIGEST, key=key, rendered=rendered,
             events=[e.pk for e in events if e.pk in notices], period_end=now, now=now, kick=False,
@@ -116,20 +108,52 @@ def _summary_write(user: User, hour: datetime, held: list[PersonalEmail], prefs:
     ordered = [notices[e.pk] for e in events if e.pk in notices]
     rendered = None
     if ordered:
-        end = hour + timedelta(hours=1)
-        span = f"{hour.astimezone(prefs.zone):%H:%M} to {end.astimezone(prefs.zone):%H:%M} ({prefs.timezone})"
-        rendered = render(
-            subject=f"And {len(ordered)} more: notifications held back from {span}",
-            heading=f"And {len(ordered)} more",
-            groups=grouped(ordered), preferences=prefs, more=len(ordered),
-            reason=(f"You receive this because more than your hourly limit of immediate e-mails matched between "
-                    f"{span}; your notification preferences send {', '.join(sorted({item_words(n.item) for n in ordered}))} "
-                    "at once."),
-        )
+        rendered = _summary_render(ordered, hour, prefs)
     written = personal_email_write(user=user, kind=MailKind.MORE, key=f"more:{user.pk}:{hour.isoformat()}",
                                    rendered=rendered, events=[e.pk for e in events if e.pk in notices], kick=False)
     PersonalEmail.objects.filter(pk__in=[mail.pk for mail in held]).update(held=False)
     return written is not None and rendered is not None
+
+
+def _digest_render(groups: Grouped, member: str, local: datetime, preferences: Preferences) -> Rendered:
+    """The digest's words, lazy, so that they are put in the reader's language when rendered."""
+    def subject() -> str:
+        counts = ", ".join(f"{len(items)} {str(label).lower()}" for label, items in groups.groups)
+        # Translators: Django's date format of the digest's day (j day, F month, Y year).
+        day = dateformat.format(local, pgettext("digest day", "j F Y"))
+        return gettext("Daily digest for %(day)s: %(counts)s") % {"day": day, "counts": counts}
+
+    return render(
+        subject=later(subject),
+        heading=later(lambda: ngettext("Your daily digest: %(count)d item", "Your daily digest: %(count)d items",
+                                       groups.count) % {"count": groups.count}),
+        groups=groups, preferences=preferences,
+        reason=later(lambda: gettext(
+            "You receive this daily digest because subscriptions of %(member)s matched these items and your "
+            "notification preferences send them in the daily digest.") % {"member": member}),
+    )
+
+
+def _summary_render(ordered: list[Notice], hour: datetime, prefs: Preferences) -> Rendered:
+    """The "and N more" e-mail's words, lazy like the digest's."""
+    end = hour + timedelta(hours=1)
+
+    def span() -> str:
+        return gettext("%(start)s to %(end)s (%(zone)s)") % {
+            "start": f"{hour.astimezone(prefs.zone):%H:%M}", "end": f"{end.astimezone(prefs.zone):%H:%M}",
+            "zone": prefs.timezone}
+
+    count = len(ordered)
+    return render(
+        subject=later(lambda: gettext("And %(count)d more: notifications held back from %(span)s")
+                      % {"count": count, "span": span()}),
+        heading=later(lambda: gettext("And %(count)d more") % {"count": count}),
+        groups=grouped(ordered), preferences=prefs, more=count,
+        reason=later(lambda: gettext(
+            "You receive this because more than your hourly limit of immediate e-mails matched between %(span)s; "
+            "your notification preferences send %(items)s at once.")
+            % {"span": span(), "items": ", ".join(sorted({item_words(n.item) for n in ordered}))}),
+    )
 
 
 def summaries_write(*, now: datetime) -> int:

@@ -18,10 +18,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from exchange.choices import Channel, MailKind, MemberStatus, NoticeMode
+from exchange.choices import Channel, MailKind, MemberStatus, NoticeMode, PreferenceItem
 from exchange.models import Delivery, EmailQuota, Event, Member, PersonalEmail, User
-from exchange.notices import Notice, addressed_to, grouped, notice_item, notices_for
+from exchange.notices import Notice, addressed_to, grouped, later, notice_item, notice_subject, notices_for
 from exchange.services.deliveries import pumps
 from exchange.services.deliveries.schedule import first_attempt_at
 from exchange.services.mail_render import (
@@ -89,10 +90,11 @@ def _take_slot(user: User, now: datetime) -> bool:
     )
 
 
-FOOTER_NOTIFICATION = (
-    "You receive this because a subscription of {member} matched it and your notification preferences send "
-    "{item} at once."
-)
+def notification_reason(*, member: str, item: str) -> str:
+    """The footer of an immediate e-mail (lazy: in the reader's language)."""
+    return later(lambda: gettext(
+        "You receive this because a subscription of %(member)s matched it and your notification preferences "
+        "send %(item)s at once.") % {"member": member, "item": item_words(item)})
 
 
 def immediate_email_write(*, user: User, event: Event, notice: Notice, preferences: Preferences,
@@ -105,9 +107,8 @@ def immediate_email_write(*, user: User, event: Event, notice: Notice, preferenc
             return None
         assert user.member is not None
         rendered = render(
-            subject=f"{notice.what}: {notice.title}", heading=notice.what, groups=grouped([notice]),
-            preferences=preferences,
-            reason=FOOTER_NOTIFICATION.format(member=user.member.code, item=item_words(notice.item)),
+            subject=notice_subject(notice), heading=notice.what, groups=grouped([notice]),
+            preferences=preferences, reason=notification_reason(member=user.member.code, item=notice.item),
         )
         held = not _take_slot(user, now)
         return personal_email_write(user=user, kind=MailKind.IMMEDIATE, key=key, rendered=rendered,
@@ -115,8 +116,7 @@ def immediate_email_write(*, user: User, event: Event, notice: Notice, preferenc
 
 
 def item_words(item: str) -> str:
-    from exchange.choices import PreferenceItem
-
+    """A kind of item in words, lower case, in the language active now ("critical safety alerts")."""
     try:
         return str(PreferenceItem(item).label).lower()
     except ValueError:
@@ -173,7 +173,7 @@ def reminder_email_write(*, users: Sequence[User], key: str, notice: Notice, rea
     for user in users:
         if user.member_id is None or not user.is_active:
             continue
-        rendered = render(subject=subject or f"{notice.what}: {notice.title}", heading=notice.what,
+        rendered = render(subject=subject or notice_subject(notice), heading=notice.what,
                           groups=grouped([notice]), preferences=preferences[user.pk], reason=reason)
         if personal_email_write(user=user, kind=MailKind.REMINDER, key=f"{key}:{user.pk}", rendered=rendered,
                                 kick=False):

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import dateformat, translation
+from django.utils.translation import pgettext
 
 from exchange.notices import Grouped
 from exchange.services.preferences import Preferences
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 BRAND = "AI Safety Alert Exchange"
 PREFERENCES_PATH = "/accounts/notifications/"
@@ -23,11 +28,14 @@ def site_link(path: str) -> str:
 
 
 def local_time(at: datetime | None, preferences: Preferences) -> str:
-    """A moment in the recipient's time zone, in words: "Friday 4 December 2026, 14:00 (Europe/London)"."""
+    """A moment in the recipient's time zone and language: "Friday 4 December 2026, 14:00 (Europe/London)",
+    "vendredi 4 décembre 2026 à 14:00 (Europe/Paris)". Called with the recipient's language active."""
     if at is None:
         return ""
     local = at.astimezone(preferences.zone)
-    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} ({preferences.timezone})"
+    # Translators: Django's date format (l weekday, j day, F month, Y year, H:i time); escape letters with \\.
+    pattern = pgettext("e-mail date and time", "l j F Y, H:i")
+    return f"{dateformat.format(local, pattern)} ({preferences.timezone})"
 
 
 @dataclass(frozen=True)
@@ -37,30 +45,32 @@ class Rendered:
     html: str
 
 
-def render(*, subject: str, heading: str, groups: Grouped, preferences: Preferences, reason: str,
+def render(*, subject: StrOrPromise, heading: StrOrPromise, groups: Grouped, preferences: Preferences,
+           reason: StrOrPromise,
            more: int = 0) -> Rendered:
-    """Plain text and HTML (escaped by the template engine) of one e-mail; the subject in words."""
-    context: dict[str, object] = {
-        "brand": BRAND,
-        "heading": heading,
-        "groups": [
-            (label, [
-                {"notice": notice, "link": site_link(notice.path),
-                 "deadline": local_time(notice.deadline, preferences)}
-                for notice in notices
-            ])
-            for label, notices in groups.groups
-        ],
-        "more": more,
-        "reason": reason,
-        "preferences_link": site_link(PREFERENCES_PATH),
-        "notifications_link": site_link("/notifications/"),
-    }
-    subject = " ".join(f"[{BRAND}] {subject}".split())[:250]
-    # The e-mail's own words (headings, footer, links' labels) in the person's language (SPEC §10.5).
+    """Plain text and HTML (escaped by the template engine) of one e-mail; the subject in words.
+
+    Everything the e-mail says — its own words, the notices' lazy texts, dates — is put into words
+    here, with the person's language active (SPEC §10.5), whatever language the caller had."""
     with translation.override(preferences.language or settings.LANGUAGE_CODE):
+        context: dict[str, object] = {
+            "brand": BRAND,
+            "heading": str(heading),
+            "groups": [
+                (str(label), [
+                    {"notice": notice, "link": site_link(notice.path),
+                     "deadline": local_time(notice.deadline, preferences)}
+                    for notice in notices
+                ])
+                for label, notices in groups.groups
+            ],
+            "more": more,
+            "reason": str(reason),
+            "preferences_link": site_link(PREFERENCES_PATH),
+            "notifications_link": site_link("/notifications/"),
+        }
         return Rendered(
-            subject=subject,
+            subject=" ".join(f"[{BRAND}] {subject}".split())[:250],
             text=render_to_string("exchange/email/personal.txt", context),
             html=render_to_string("exchange/email/personal.html", context),
         )

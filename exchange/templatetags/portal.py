@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import dateformat, formats, timezone, translation
 from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
 
 from exchange.portal.access import Portal, portal_of
 
@@ -33,77 +35,109 @@ def can(portal: Portal | None, scope: str) -> bool:
     return portal is not None and portal.can(scope)
 
 
+def _days(days: int, hours: int) -> str:
+    return ngettext("%(days)d day %(hours)d h", "%(days)d days %(hours)d h", days) % {"days": days, "hours": hours}
+
+
 def _span(delta: timedelta) -> str:
     minutes = int(abs(delta.total_seconds()) // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:
-        return f"{days} day{'s' if days != 1 else ''} {hours} h"
+        return _days(days, hours)
     if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min"
+        return gettext("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+    return gettext("%(minutes)d min") % {"minutes": minutes}
 
 
 def countdown_text(deadline: datetime | None, now: datetime | None = None) -> str:
     if deadline is None:
-        return "No deadline"
+        return gettext("No deadline")
     delta = deadline - (now or timezone.now())
     if delta.total_seconds() <= 0:
-        return f"Overdue by {_span(delta)}"
-    return f"Due in {_span(delta)}"
+        return gettext("Overdue by %(span)s") % {"span": _span(delta)}
+    return gettext("Due in %(span)s") % {"span": _span(delta)}
+
+
+def _countdown_words() -> str:
+    """The countdown's words in the page's language, for portal.js to keep it current: {d}, {h}, {m}
+    and {span} stand for the numbers and the span."""
+    def marked(text: str, **numbers: int) -> str:
+        for name, value in numbers.items():
+            text = text.replace(str(value), "{" + name + "}")
+        return text
+
+    return json.dumps({
+        "due": gettext("Due in %(span)s") % {"span": "{span}"},
+        "overdue": gettext("Overdue by %(span)s") % {"span": "{span}"},
+        "day": marked(_days(1, 99992), h=99992).replace("1", "{d}", 1),
+        "days": marked(_days(99991, 99992), d=99991, h=99992),
+        "hm": marked(gettext("%(hours)d h %(minutes)d min") % {"hours": 99992, "minutes": 99993}, h=99992, m=99993),
+        "m": marked(gettext("%(minutes)d min") % {"minutes": 99993}, m=99993),
+    }, ensure_ascii=False)
 
 
 @register.filter
 def countdown(deadline: datetime | None) -> SafeString:
-    """A deadline as 'Due in 2 days 4 h' or 'Overdue by 3 h', kept current by portal.js."""
+    """A deadline as 'Due in 2 days 4 h' or 'Overdue by 3 h', kept current by portal.js (in the page's language)."""
     if deadline is None:
-        return mark_safe('<span class="deadline none">No deadline</span>')
+        return format_html('<span class="deadline none">{}</span>', gettext("No deadline"))
     overdue = deadline <= timezone.now()
     return format_html(
-        '<time class="deadline{}" datetime="{}" data-countdown title="{}">{}</time>',
+        '<time class="deadline{}" datetime="{}" data-countdown data-words="{}" title="{}">{}</time>',
         " overdue" if overdue else "",
         deadline.isoformat(),
-        timezone.localtime(deadline).strftime("%d %b %Y %H:%M %Z"),
+        _countdown_words(),
+        formats.date_format(timezone.localtime(deadline), "DATETIME_FORMAT"),
         countdown_text(deadline),
     )
 
 
+def _full_format() -> str:
+    """The language's FULL_DATETIME_FORMAT (config/formats): a moment with its weekday."""
+    for module in formats.get_format_modules(translation.get_language()):
+        if hasattr(module, "FULL_DATETIME_FORMAT"):
+            return str(module.FULL_DATETIME_FORMAT)
+    return "D j M Y, H:i"
+
+
 @register.filter
 def when(moment: datetime | None) -> str:
-    """An absolute time with its zone, e.g. 'Thu 27 Nov 2026, 14:00 UTC'."""
+    """An absolute time with its zone in the page's language: 'Thu 27 Nov 2026, 14:00 UTC',
+    'jeu 27 nov. 2026 à 14:00 UTC', '2026年11月27日(木) 14:00 UTC'."""
     if moment is None:
         return "—"
     local = timezone.localtime(moment)
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+    return f"{dateformat.format(local, _full_format())} {local.tzname()}"
 
 
 @register.filter
 def deadline(moment: datetime | None) -> SafeString:
     """A deadline both ways: 'Thu 27 Nov 2026, 14:00 UTC (due in 23 h 5 min)'."""
     if moment is None:
-        return mark_safe('<span class="deadline none">No deadline</span>')
+        return format_html('<span class="deadline none">{}</span>', gettext("No deadline"))
     return format_html('<span class="deadline-full">{} <span class="relative">({})</span></span>',
                        when(moment), countdown(moment))
 
 
 @register.filter
 def number(value: Any) -> str:
-    """An integer with thousands separators ('12,480'); other values unchanged."""
+    """An integer with the language's thousands separator ('12,480', '12 480'); other values unchanged."""
     if isinstance(value, bool) or not isinstance(value, int):
         return "" if value is None else str(value)
-    return f"{value:,}"
+    return formats.number_format(value, force_grouping=True)
 
 
 @register.filter
 def hours(value: float | None) -> str:
-    """A duration given in hours, readably: '12 min', '5.5 h', '3.2 days'."""
+    """A duration given in hours, readably: '12 min', '5.5 h', '3.2 days' (the language's decimal mark)."""
     if value is None:
         return "—"
     if value < 1:
-        return f"{max(round(value * 60), 1)} min"
+        return gettext("%(minutes)d min") % {"minutes": max(round(value * 60), 1)}
     if value < 48:
-        return f"{value:.1f} h"
-    return f"{value / 24:.1f} days"
+        return gettext("%(value)s h") % {"value": formats.number_format(round(value, 1), 1)}
+    return gettext("%(value)s days") % {"value": formats.number_format(round(value / 24, 1), 1)}
 
 
 @register.filter

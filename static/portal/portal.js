@@ -3,15 +3,25 @@
 (function () {
   "use strict";
 
-  // --- Deadlines: keep "Due in … / Overdue by …" current while the page stays open. ----------
-  function span(ms) {
+  // --- Deadlines: keep "Due in … / Overdue by …" current while the page stays open, in the page's
+  // language: each <time data-countdown> carries its words (data-words, from the server's catalogue).
+  var ENGLISH = {due: "Due in {span}", overdue: "Overdue by {span}", day: "{d} day {h} h", days: "{d} days {h} h",
+                 hm: "{h} h {m} min", m: "{m} min"};
+
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (whole, name) { return name in values ? values[name] : whole; });
+  }
+
+  function span(ms, words) {
     var minutes = Math.floor(Math.abs(ms) / 60000);
-    var days = Math.floor(minutes / 1440);
-    var hours = Math.floor((minutes % 1440) / 60);
-    var mins = minutes % 60;
-    if (days) { return days + " day" + (days !== 1 ? "s" : "") + " " + hours + " h"; }
-    if (hours) { return hours + " h " + mins + " min"; }
-    return mins + " min";
+    var values = {d: Math.floor(minutes / 1440), h: Math.floor((minutes % 1440) / 60), m: minutes % 60};
+    if (values.d) { return fill(values.d === 1 ? words.day : words.days, values); }
+    if (values.h) { return fill(words.hm, values); }
+    return fill(words.m, values);
+  }
+
+  function wordsOf(el) {
+    try { return JSON.parse(el.getAttribute("data-words")) || ENGLISH; } catch (e) { return ENGLISH; }
   }
 
   function refreshCountdowns() {
@@ -20,7 +30,8 @@
       var at = Date.parse(el.getAttribute("datetime"));
       if (isNaN(at)) { return; }
       var left = at - now;
-      el.textContent = left <= 0 ? "Overdue by " + span(left) : "Due in " + span(left);
+      var words = wordsOf(el);
+      el.textContent = fill(left <= 0 ? words.overdue : words.due, {span: span(left, words)});
       el.classList.toggle("overdue", left <= 0);
     });
   }

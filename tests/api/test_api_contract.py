@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import pytest
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from alerts.models import Tool
@@ -88,6 +90,11 @@ def test_a_reference_the_caller_may_not_see_is_404(network: Network, tool: Tool,
     assert_problem(api(network.hc.viewer).get("/api/v1/alerts/SAX-1999-000001/"), 404, "not-found")
 
 
+SITE = "https://exchange.example"
+HOST = "localhost"  # an allowed host the request arrives on (a proxy's, a caller's): it must show nowhere
+
+
+@override_settings(SITE_URL=SITE)
 def test_a_creation_answers_201_with_the_location_of_what_it_created(
     network: Network, tool: Tool, api: Callable[..., ApiCaller]
 ) -> None:
@@ -101,12 +108,13 @@ def test_a_creation_answers_201_with_the_location_of_what_it_created(
          {"jurisdiction": "GB", "reference": "UKCA-9", "status": "authorised", "date": "2025-01-01"}),
     ]
     for path, body in cases:
-        response = caller.post(path, body, HTTP_IDEMPOTENCY_KEY=f"key-{path}")
+        response = caller.post(path, body, HTTP_IDEMPOTENCY_KEY=f"key-{path}", HTTP_HOST=HOST)
         assert response.status_code == 201, (path, response.json())
         location = response["Location"]
-        assert location == f"http://testserver{path}{response.json()['id']}/"
-        assert caller.get(location).json()["id"] == response.json()["id"]
-        replay = caller.post(path, body, HTTP_IDEMPOTENCY_KEY=f"key-{path}")
+        # under SITE_URL, never the host the request came in on
+        assert location == f"{SITE}{path}{response.json()['id']}/"
+        assert caller.get(urlsplit(location).path).json()["id"] == response.json()["id"]
+        replay = caller.post(path, body, HTTP_IDEMPOTENCY_KEY=f"key-{path}", HTTP_HOST=HOST)
         assert replay["Location"] == location  # a replayed creation says the same
 
 
@@ -116,9 +124,34 @@ def test_an_import_carries_the_location_of_its_first_report(network: Network, to
         "report,tool,tool_version,period_start,period_end,setting,country,sample_size,metric,value\n"
         f"r1,{tool.pk},2.1,2026-01-01,2026-03-31,Screening,GB,500,sensitivity,0.9\n"
     )
-    response = api(network.mhra.publisher).post("/api/v1/reports/import/", csv, content_type="text/csv")
+    with override_settings(SITE_URL=SITE):
+        response = api(network.mhra.publisher).post("/api/v1/reports/import/", csv, content_type="text/csv",
+                                                    HTTP_HOST=HOST)
     assert response.status_code == 201, response.json()
-    assert response["Location"].endswith(f"/api/v1/reports/{response.json()['reports'][0]}/")
+    assert response["Location"] == f"{SITE}/api/v1/reports/{response.json()['reports'][0]}/"
+
+
+@override_settings(SITE_URL=SITE)
+def test_pages_and_the_index_link_under_site_url_not_the_request_host(
+    network: Network, tool: Tool, api: Callable[..., ApiCaller], anon: ApiCaller
+) -> None:
+    for _ in range(3):
+        alert_published_make(actor=network.mhra.publisher, tools=[tool])
+    caller = api(network.fda.viewer)
+    first = caller.get("/api/v1/alerts/", {"limit": 1}, HTTP_HOST=HOST).json()
+    assert first["next"].startswith(f"{SITE}/api/v1/alerts/?"), first["next"]
+    second = caller.get(urlsplit(first["next"]).path + "?" + urlsplit(first["next"]).query, HTTP_HOST=HOST).json()
+    assert second["previous"].startswith(f"{SITE}/api/v1/alerts/?"), second["previous"]
+    assert second["next"].startswith(f"{SITE}/api/v1/alerts/?")
+    assert {r["id"] for r in first["results"]}.isdisjoint(r["id"] for r in second["results"])
+
+    events = caller.get("/api/v1/events/", {"limit": 1}, HTTP_HOST=HOST).json()
+    assert events["next"].startswith(f"{SITE}/api/v1/events/?"), events["next"]
+
+    index = anon.get("/api/v1/", HTTP_HOST=HOST).json()
+    urls = [index["schema"], index["docs"], *index["collections"].values()]
+    assert all(url.startswith(f"{SITE}/") for url in urls), urls
+    assert HOST not in json.dumps([first, second, events, index])
 
 
 def test_a_415_names_the_media_type_to_send(network: Network, api: Callable[..., ApiCaller]) -> None:

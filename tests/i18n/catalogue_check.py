@@ -89,7 +89,8 @@ NEUTRAL = re.compile(
     r"MHRA|FDA|HC|TGA|SMC|AI|Atom|RSS|UTC|Ed25519|EdDSA|ETag|Bearer)$"
 )
 _TAG = re.compile(r"<(script|style)\b.*?</\1>|<!--.*?-->|<[^>]*>", re.S | re.I)
-_ATTR = re.compile(r"""\b(?:title|alt|placeholder|aria-label|aria-description)\s*=\s*"([^"\x1f]*)\"""", re.I)
+_ATTR = re.compile(r"""\b(?:title|alt|placeholder|aria-label|aria-description|data-confirm)\s*=\s*"([^"\x1f]*)\"""",
+                   re.I)
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -140,3 +141,59 @@ def catalogue(language: str, domain: str = "django") -> dict[tuple[str, str], po
             if not entry.obsolete:
                 entries[(entry.msgctxt or "", entry.msgid)] = entry
     return entries
+
+
+# --- Python sources -------------------------------------------------------------------------------
+# Where Python code holds words a person reads: form fields' labels and help, validation errors
+# raised or added by forms and services, e-mail notices (what happened, titles, details' labels), and
+# API problems' titles. A string literal there must go through gettext (or gettext_lazy, pgettext…).
+TEXT_KEYWORDS = {"label", "help_text", "empty_label", "what", "title", "placeholder", "verbose_name"}
+ERROR_CALLS = {"ValidationError", "add_error", "PermissionDenied", "ProblemError"}
+USER_TEXT_FILES = ("forms", "notices", "exceptions", "problems", "mail", "digests")
+_PYTHON_WORDS = re.compile(r"[A-Za-z]{3,}")
+
+
+def _is_text(node: ast.AST) -> bool:
+    """A literal with words in it (an f-string counts by its literal parts)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        text = node.value
+    elif isinstance(node, ast.JoinedStr):
+        text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+    else:
+        return False
+    words = _PYTHON_WORDS.findall(text)
+    return (bool(words) and " " in text.strip()) or (len(words) == 1 and text[:1].isupper() and text.isalpha())
+
+
+def _reads_text(path: Path) -> bool:
+    parts = path.relative_to(ROOT).parts
+    if "models" in parts:  # help texts of the admin and the schema: the staff's, in English
+        return False
+    return any(part in path.stem for part in USER_TEXT_FILES) or "portal" in parts
+
+
+def unmarked_python(path: Path) -> list[str]:
+    """Literals a person reads, in a Python module of the portal, forms, notices, e-mails or problems,
+    that are not marked for translation."""
+    if not _reads_text(path):
+        return []
+    return unmarked_in_source(path.read_text(), str(path.relative_to(ROOT)))
+
+
+def unmarked_in_source(source: str, where: str) -> list[str]:
+    problems: list[str] = []
+    for node in ast.walk(ast.parse(source, where)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.id if isinstance(node.func, ast.Name) else (
+            node.func.attr if isinstance(node.func, ast.Attribute) else "")
+        if name in GETTEXT_NAMES or name in {"format_html", "getLogger", "info", "warning", "error", "debug",
+                                            "exception", "Q", "filter", "get"}:
+            continue
+        candidates = [kw.value for kw in node.keywords if kw.arg in TEXT_KEYWORDS]
+        if name in ERROR_CALLS:
+            candidates += [arg for arg in node.args if not isinstance(arg, ast.Name)][:2]
+        for value in candidates:
+            if _is_text(value):
+                problems.append(f"{where}:{value.lineno}: {ast.unparse(value)[:80]}")
+    return problems

@@ -11,16 +11,50 @@ import re
 import pytest
 from django.utils import translation
 
-from tests.i18n.catalogue_check import LANGUAGES, catalogue, marked_strings, template_files, unmarked_text
+from tests.i18n.catalogue_check import (
+    LANGUAGES,
+    catalogue,
+    marked_strings,
+    python_files,
+    template_files,
+    unmarked_in_source,
+    unmarked_python,
+    unmarked_text,
+)
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]|\{(\w*)\}|%[sdif]")
-# Strings that read the same in a language (names, codes, numbers with units).
-SAME_IN_TRANSLATION = re.compile(r"^(?:[\W\d_]*|[A-Z0-9]{2,}|%\(\w+\)s)$")
+# Strings that read the same in a language (names, codes, numbers with units, placeholders joined by
+# punctuation such as "%(what)s: %(title)s").
+SAME_IN_TRANSLATION = re.compile(r"^(?:(?:[\W\d_]|%\(\w+\)[sdif])*|[A-Z0-9]{2,})$")
 
 
 def test_templates_mark_every_piece_of_text_a_person_reads() -> None:
     problems = [problem for path in template_files() for problem in unmarked_text(path)]
     assert not problems, f"{len(problems)} unmarked pieces of text:\n" + "\n".join(problems[:60])
+
+
+def test_python_marks_every_piece_of_text_a_person_reads() -> None:
+    """Forms' labels and errors, e-mail notices, problems' titles: what Python shows goes through gettext."""
+    problems = [problem for path in python_files() for problem in unmarked_python(path)]
+    assert not problems, f"{len(problems)} unmarked texts in Python:\n" + "\n".join(problems[:60])
+
+
+def test_the_python_check_catches_each_kind_of_unmarked_text() -> None:
+    source = """
+from django import forms
+from django.utils.translation import gettext_lazy as _
+class F(forms.Form):
+    name = forms.CharField(label="Your name", help_text=_("As on your badge."))
+    def clean(self):
+        self.add_error("name", "That name is taken.")
+        raise forms.ValidationError(f"Too long by {3} characters")
+notice = Notice(item="x", what="Safety alert published", title=_("Fine"))
+logger.info("Not for people %s", 1)
+"""
+    found = unmarked_in_source(source, "example.py")
+    assert sorted(line.split(": ", 1)[1] for line in found) == sorted([
+        "'Your name'", "'That name is taken.'", "f'Too long by {3} characters'", "'Safety alert published'",
+    ]), found
 
 
 def test_the_code_marks_strings() -> None:

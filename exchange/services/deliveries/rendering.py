@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils.translation import gettext
 
 from exchange.choices import EventType
 from exchange.links import event_link
@@ -117,7 +118,7 @@ def shared_mailbox_email(event: Event, member_id: int) -> tuple[str, str, str] |
     that owns the object (exchange.notices), with a link and a footer; None when the member may no
     longer see it. Events no person chooses (e.g. acknowledgement.updated) keep the generic e-mail."""
     from exchange.models import Member
-    from exchange.notices import grouped, notice_item, notices_for, object_exists
+    from exchange.notices import grouped, later, notice_item, notice_subject, notices_for, object_exists
     from exchange.services.mail_render import render
     from exchange.services.preferences import Preferences
 
@@ -131,9 +132,10 @@ def shared_mailbox_email(event: Event, member_id: int) -> tuple[str, str, str] |
         # Hidden from the member now: nothing. No such object at all (nothing to hide): the event's own e-mail.
         return None if object_exists(event) else email_content(event)
     rendered = render(
-        subject=f"{notice.what}: {notice.title}", heading=notice.what, groups=grouped([notice]),
+        subject=notice_subject(notice), heading=notice.what, groups=grouped([notice]),
         preferences=Preferences(),
-        reason=(f"You receive this because a subscription of {member.code} in the AI Safety Alert Exchange sends "
-                "what it matches to this address; its admins manage the subscription."),
+        reason=later(lambda: gettext(
+            "You receive this because a subscription of %(member)s in the AI Safety Alert Exchange sends what it "
+            "matches to this address; its admins manage the subscription.") % {"member": member.code}),
     )
     return rendered.subject, rendered.text, rendered.html

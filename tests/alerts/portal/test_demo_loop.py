@@ -4,6 +4,7 @@ the service's own demo receiver, which checks each message's signature and lists
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from io import StringIO
@@ -86,3 +87,34 @@ def test_the_demo_receivers_file_stays_bounded(settings: Any, tmp_path: Any, net
     lines = (tmp_path / "demo-webhooks.jsonl").read_text().splitlines()
     assert len(lines) == demo_receiver.KEEP
     assert json.loads(lines[-1])["summary"] == f"SAX-2026-{demo_receiver.KEEP + 14:06d}"
+
+
+@pytest.mark.django_db
+def test_the_demo_receiver_logs_one_line_per_delivery_and_every_request_one_line(
+    settings: Any, tmp_path: Any, network: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.DEBUG = True
+    settings.VAR_DIR = tmp_path
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    endpoint = WebhookEndpoint.objects.create(member=network.mhra.member, url=RECEIVER,
+                                              secret="whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=")
+    body = {"type": "alert.published", "data": {"reference": "SAX-2026-000001", "title": "Missed nodules"}}
+    caplog.set_level(logging.INFO)
+
+    def lines() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.name in {"config.requests", "exchange.demo_receiver", "django.server"}]
+
+    for _ in range(3):
+        assert _post(Client(), endpoint, body).status_code == 204
+    deliveries = lines()
+    assert [r.name for r in deliveries] == ["exchange.demo_receiver"] * 3  # its own line, and only that
+    assert "alert.published for MHRA" in deliveries[0].getMessage()
+    assert "SAX-2026-000001" in deliveries[0].getMessage()
+
+    caplog.clear()
+    assert _post(Client(), endpoint, body, secret="whsec_" + "WllZWVlZWVlZWVlZWVlZWVlZWVlZWVk=").status_code == 401
+    Client().get("/accounts/login/")
+    assert [(r.name, r.getMessage().split()[:3]) for r in lines()] == [
+        ("config.requests", ["POST", "/demo/webhook-receiver/", "401"]),
+        ("config.requests", ["GET", "/accounts/login/", "200"]),
+    ]  # every other request: one access line

@@ -1,0 +1,8 @@
+"""French: "4 déc. 2026 14:00"."""
+
+DATE_FORMAT = "j N Y"
+DATETIME_FORMAT = "j N Y H:i e"
+SHORT_DATETIME_FORMAT = "j N Y H:i"
+YEAR_MONTH_FORMAT = "N Y"
+TIME_FORMAT = "H:i e"
+FULL_DATETIME_FORMAT = "D j N Y à H:i"
