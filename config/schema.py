@@ -35,6 +35,20 @@ ProblemSerializer = inline_serializer(
 )
 
 
+# Read-only fields drf-spectacular would list as required but an answer carries only sometimes.
+OPTIONAL_IN_ANSWERS = {"Alert": ("localized",)}
+
+
+def answers_optional_fields(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook: `localized` is in an alert only when the reader asked for a language."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for component, fields in OPTIONAL_IN_ANSWERS.items():
+        schema = schemas.get(component)
+        if schema and "required" in schema:
+            schema["required"] = [name for name in schema["required"] if name not in fields]
+    return result
+
+
 class TypedFieldSchema(OpenApiSerializerFieldExtension):
     """A field that only types its input (exchange.api.serializers.TypedField) is documented as the
     values its service accepts: the field it is `shown_as`, with its help text, lengths and formats."""

@@ -255,6 +255,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.answers_optional_fields",
+    ],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # Several resources have a `status` or `state`; each vocabulary gets its own schema name.
     "ENUM_NAME_OVERRIDES": {

@@ -68,6 +68,14 @@ class MetricSerializer(serializers.ModelSerializer[ReportMetric]):
         read_only_fields = fields
 
 
+class SubgroupSerializer(serializers.Serializer[Any]):
+    """A subgroup as read: its metrics carry `ci_method` like the report's own (shape only)."""
+
+    label = serializers.CharField()
+    dimension = serializers.CharField()
+    metrics = MetricSerializer(many=True)
+
+
 class ReportSerializer(serializers.ModelSerializer[Report]):
     publisher = serializers.CharField(source="publisher.code", read_only=True)
     signed_content = serializers.JSONField(
@@ -78,7 +86,7 @@ class ReportSerializer(serializers.ModelSerializer[Report]):
     signature = SignatureSerializer(read_only=True, allow_null=True)
     tool_name = serializers.CharField(source="tool.name", read_only=True)
     metrics = MetricSerializer(many=True, read_only=True)
-    subgroups = SubgroupInputSerializer(many=True, read_only=True)
+    subgroups = SubgroupSerializer(many=True, read_only=True)
     recipients = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
