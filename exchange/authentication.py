@@ -17,7 +17,10 @@ class BearerTokenAuthentication(BaseAuthentication):
     keyword = b"bearer"
 
     def authenticate(self, request: Request) -> tuple[User, ApiToken] | None:
-        parts = get_authorization_header(request).split()
+        try:
+            parts = get_authorization_header(request).split()
+        except UnicodeEncodeError as exc:  # a character outside ISO-8859-1: no header a client can send as bytes
+            raise AuthenticationFailed("The Authorization header contains characters a token never has.") from exc
         if not parts or parts[0].lower() != self.keyword:
             return None
         if len(parts) != 2:

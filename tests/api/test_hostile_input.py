@@ -240,3 +240,13 @@ def test_an_out_of_range_date_offset_on_alert_and_report_filters_is_a_400(mhra_a
     for path in ("/api/v1/alerts/", REPORTS):
         body = assert_problem(mhra_api.get(path, {param: "0001-01-01T00:00:00+14:00"}), 400)
         assert param in body["errors"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("header", ["Bearer jeton-\u00e9t\u00e9-\u4e2d", "Bearer \u2603"])
+def test_an_authorization_header_beyond_latin_1_is_a_401_not_a_500(header: str) -> None:
+    """A client library that sends a token with characters no token has is told so (401), never a 500."""
+    response = Client().get("/api/v1/alerts/", HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert "characters a token never has" in response.json()["detail"]
