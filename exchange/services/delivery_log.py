@@ -8,7 +8,7 @@ What costs nothing at fan-out rates (issue #29): at INFO, each recorded batch wr
 event and channel for the attempts that succeeded (`delivered`: how many, `deliveries`: their ids,
 `slowest_ms`),
 and one line for every attempt that failed (its delivery id, status or error). At DEBUG every
-successful attempt also gets its own line. The delivery log (`/api/v1/deliveries/`) keeps every
+successful attempt also gets its own line. The delivery log (`/api/v1/webhook-endpoints/{id}/deliveries/`) keeps every
 attempt whatever the level.
 """
 
