@@ -1,4 +1,4 @@
-"""`/api/v1/webhook-endpoints/` and `/api/v1/webhook-endpoints/{id}/deliveries/` (SPEC §5, Appendix A)."""
+"""`/api/v1/webhook-endpoints/` and `/api/v1/deliveries/` (SPEC §5, Appendix A)."""
 
 from __future__ import annotations
 

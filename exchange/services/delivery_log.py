@@ -6,10 +6,9 @@ name ids, channels and outcomes only: never a secret, a signature, a URL's crede
 
 What costs nothing at fan-out rates (issue #29): at INFO, each recorded batch writes one line per
 event and channel for the attempts that succeeded (`delivered`: how many, `deliveries`: their ids,
-`slowest_ms`),
-and one line for every attempt that failed (its delivery id, status or error). At DEBUG every
-successful attempt also gets its own line. The delivery log (`/api/v1/webhook-endpoints/{id}/deliveries/`) keeps every
-attempt whatever the level.
+`slowest_ms`), and one line for every attempt that failed (its delivery id, status or error). At
+DEBUG every successful attempt also gets its own line. Every attempt stays recorded in the database
+whatever the level (for webhooks: `/api/v1/webhook-endpoints/{id}/deliveries/`).
 """
 
 from __future__ import annotations
