@@ -30,6 +30,7 @@ deliveries like any other, racing the measured ones; its signing and recording s
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import multiprocessing
 import os
 import shutil
@@ -49,7 +50,14 @@ sys.path.insert(0, str(ROOT))
 from bench.fanoutlib.clients import aiohttp_client, httpx_client  # noqa: E402
 from bench.fanoutlib.receiver import receiver_call, serve  # noqa: E402
 from bench.fanoutlib.system import cpu_seconds, free_port, machine, wait_for  # noqa: E402
-from bench.fanoutlib.workers import DEPLOYED, PLAIN, PLAIN_WITH_BEAT, Configuration, ServiceProcesses  # noqa: E402
+from bench.fanoutlib.workers import (  # noqa: E402
+    CHECKPOINT_SECONDS,
+    DEPLOYED,
+    PLAIN,
+    PLAIN_WITH_BEAT,
+    Configuration,
+    ServiceProcesses,
+)
 
 
 def main() -> None:
@@ -65,7 +73,11 @@ def main() -> None:
                         help="concurrent requests of the httpx client (for reference; 0 skips it)")
     parser.add_argument("--as-deployed", action="store_true",
                         help="interleave runs of the plain and the deployed configuration and print both ratios")
+    parser.add_argument("--checkpoint-seconds", type=int, default=CHECKPOINT_SECONDS,
+                        help="AUDIT_CHECKPOINT_SECONDS of the deployed configuration (3600: the default, hourly)")
     args = parser.parse_args()
+    deployed = dataclasses.replace(DEPLOYED, environment={**DEPLOYED.environment,
+                                                          "AUDIT_CHECKPOINT_SECONDS": str(args.checkpoint_seconds)})
     if args.as_deployed:
         args.httpx_concurrency = 0
 
@@ -114,7 +126,7 @@ def main() -> None:
         env.pop("CELERY_BROKER_WRITE_URL", None)
         services = ServiceProcesses(root=ROOT, workdir=workdir, base_environment=env,
                                     cache_url=broker.rsplit("/", 1)[0] + "/1")
-        configurations: list[Configuration] = [PLAIN_WITH_BEAT, DEPLOYED] if args.as_deployed else [PLAIN]
+        configurations: list[Configuration] = [PLAIN_WITH_BEAT, deployed] if args.as_deployed else [PLAIN]
         services.start(configurations[0])
 
         from config.logs import new_request_id, request_context
@@ -290,7 +302,7 @@ def main() -> None:
             concurrency, times = min(by_concurrency.items(), key=lambda item: statistics.median(item[1]))
             plain_s = statistics.median(times)
             if args.as_deployed:
-                plain_fan, deployed_fan = fans[PLAIN_WITH_BEAT.name], fans[DEPLOYED.name]
+                plain_fan, deployed_fan = fans[PLAIN_WITH_BEAT.name], fans[deployed.name]
                 plain_m, deployed_m = statistics.median(plain_fan), statistics.median(deployed_fan)
                 of_ratios = statistics.median(p / d for p, d in zip(plain_fan, deployed_fan, strict=True))
                 print(f"{n:>9,} | {n / plain_s:>9,.0f} {concurrency:>5} | {n / plain_m:>8,.0f} {plain_s / plain_m:>5.2f} | "
