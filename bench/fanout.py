@@ -16,11 +16,21 @@ that answers `204` at once and keeps connections alive.
 
 It works in a throw-away database (test_<name>) and starts its own redis-server (or uses
 CELERY_BROKER_URL when redis-server is not on PATH).
+
+`--as-deployed` runs the service twice per repeat, interleaved (plain, deployed, plain, deployed…)
+so that the machine's load hits both alike, and prints both ratios against the same aiohttp
+baseline: plain (the worker at WARNING, text logs, no metrics token, beat with hourly audit
+checkpoints) and as deployed (the worker at INFO, `LOG_FORMAT=json`, `METRICS_TOKEN` set, the
+cache on Redis, an audit checkpoint every few seconds) — bench/fanoutlib/workers.py. Every
+publish runs under a request id, as one from the API would, so that its deliveries log it. The
+endpoints subscribe to `alert.published` only there: a checkpoint's own deliveries would be
+deliveries like any other, racing the measured ones; its signing and recording still run.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import multiprocessing
 import os
 import shutil
@@ -40,6 +50,14 @@ sys.path.insert(0, str(ROOT))
 from bench.fanoutlib.clients import aiohttp_client, httpx_client  # noqa: E402
 from bench.fanoutlib.receiver import receiver_call, serve  # noqa: E402
 from bench.fanoutlib.system import cpu_seconds, free_port, machine, wait_for  # noqa: E402
+from bench.fanoutlib.workers import (  # noqa: E402
+    CHECKPOINT_SECONDS,
+    DEPLOYED,
+    PLAIN,
+    PLAIN_WITH_BEAT,
+    Configuration,
+    ServiceProcesses,
+)
 
 
 def main() -> None:
@@ -53,7 +71,15 @@ def main() -> None:
                         help="record the worker's processes with py-spy during the fan-out runs (raw collapsed stacks)")
     parser.add_argument("--httpx-concurrency", type=int, default=10,
                         help="concurrent requests of the httpx client (for reference; 0 skips it)")
+    parser.add_argument("--as-deployed", action="store_true",
+                        help="interleave runs of the plain and the deployed configuration and print both ratios")
+    parser.add_argument("--checkpoint-seconds", type=int, default=CHECKPOINT_SECONDS,
+                        help="AUDIT_CHECKPOINT_SECONDS of the deployed configuration (3600: the default, hourly)")
     args = parser.parse_args()
+    deployed = dataclasses.replace(DEPLOYED, environment={**DEPLOYED.environment,
+                                                          "AUDIT_CHECKPOINT_SECONDS": str(args.checkpoint_seconds)})
+    if args.as_deployed:
+        args.httpx_concurrency = 0
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["WEBHOOK_ALLOW_PRIVATE_URLS"] = "1"
@@ -85,7 +111,7 @@ def main() -> None:
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     db = connection.settings_dict
     database_url = f"postgres://{db['USER']}{':' + db['PASSWORD'] if db.get('PASSWORD') else ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    worker = None
+    services: ServiceProcesses | None = None
     try:
         context = multiprocessing.get_context("spawn")
         port = free_port()
@@ -96,16 +122,22 @@ def main() -> None:
         ready.wait(10)
 
         env = {**os.environ, "DATABASE_URL": database_url, "CELERY_BROKER_URL": broker,
-               "WEBHOOK_ALLOW_PRIVATE_URLS": "1", "LOG_LEVEL": "WARNING"}
+               "WEBHOOK_ALLOW_PRIVATE_URLS": "1"}
         env.pop("CELERY_BROKER_WRITE_URL", None)
-        log = (workdir / "worker.log").open("wb")
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "WARNING",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        services = ServiceProcesses(root=ROOT, workdir=workdir, base_environment=env,
+                                    cache_url=broker.rsplit("/", 1)[0] + "/1")
+        configurations: list[Configuration] = [PLAIN_WITH_BEAT, deployed] if args.as_deployed else [PLAIN]
+        services.start(configurations[0])
 
-        from exchange.models import Delivery, Member, Subscription, SubscriptionEndpoint, WebhookEndpoint
+        from config.logs import new_request_id, request_context
+        from exchange.models import (
+            Delivery,
+            Event,
+            Member,
+            Subscription,
+            SubscriptionEndpoint,
+            WebhookEndpoint,
+        )
         from exchange.services.chain import audited_transaction
         from exchange.services.deliveries import webhook_body
         from exchange.services.events import event_record
@@ -113,6 +145,8 @@ def main() -> None:
         from exchange.signing import secret_generate
 
         members = [Member.objects.create(code=f"BENCH{i:02d}", name=f"Bench {i}", country="GB") for i in range(20)]
+        # As deployed, checkpoints are signed every few seconds; their deliveries are not what is timed.
+        event_types = {"event_types": ["alert.published"]} if args.as_deployed else {}
 
         def setup(n: int) -> list[str]:
             SubscriptionEndpoint.objects.all().delete()
@@ -129,12 +163,13 @@ def main() -> None:
                 )
                 urls += [e.url for e in endpoints]
                 for start in range(0, len(endpoints), 200):
-                    subscription_create(actor=None, member=member, name="bench",
+                    subscription_create(actor=None, member=member, name="bench", **event_types,
                                         webhook_endpoints=[str(e.pk) for e in endpoints[start:start + 200]])
             return urls
 
         def publish() -> Any:
-            with audited_transaction():
+            # As a publish through the API would: under the request's id, which its deliveries log.
+            with request_context(new_request_id(), member="BENCH00"), audited_transaction():
                 return event_record(
                     type="alert.published", audience_kind="network", audience_codes=["BENCH00"],
                     object_type="alert", object_id="bench", publisher_code="BENCH00",
@@ -145,9 +180,16 @@ def main() -> None:
                              "summary": "y" * 540},
                 )
 
-        def fan_out_once(n: int) -> tuple[float, Any]:
+        def quiet() -> None:
+            """Nothing left to send (a checkpoint's event fanned out, every delivery recorded)."""
+            wait_for(lambda: not Event.objects.filter(dispatched_at__isnull=True).exists()
+                     and not Delivery.objects.exclude(state__in=["succeeded", "failed"]).exists(), 120, "quiet")
+
+        def fan_out_once(n: int, *, warm_up: bool = False) -> tuple[float, Any]:
+            quiet()
             receiver_call(port, "/_reset")
-            cpu_before = (cpu_seconds(worker.pid), cpu_seconds(name="postgres"), cpu_seconds(receiver.pid))
+            worker_pid = services.worker.pid
+            cpu_before = (cpu_seconds(worker_pid), cpu_seconds(name="postgres"), cpu_seconds(receiver.pid))
             started = time.time()
             event = publish()
             committed = time.time()
@@ -159,14 +201,14 @@ def main() -> None:
                 from exchange.models import DeliveryAttempt
                 print("attempt errors:", Counter(DeliveryAttempt.objects.exclude(error="").values_list("error", flat=True)))
                 print("states:", Counter(Delivery.objects.values_list("state", flat=True)))
-                print((workdir / "worker.log").read_text()[-3000:])
+                print(services.tail())
                 raise
             elapsed = stats["last"] - started
             wait_for(lambda: Delivery.objects.filter(event=event, state="succeeded").count() == n, 60, "recording")
-            if args.timeline:
+            if args.timeline and not warm_up:
                 from django.db.models import Max, Min
 
-                from exchange.models import DeliveryAttempt, Event
+                from exchange.models import DeliveryAttempt
 
                 dispatched = Event.objects.get(pk=event.pk).dispatched_at.timestamp()
                 sends = DeliveryAttempt.objects.filter(delivery__event=event).aggregate(first=Min("at"), last=Max("at"))
@@ -175,9 +217,11 @@ def main() -> None:
                       f"first received {1000 * (stats['first'] - started):.0f}, last send {1000 * (sends['last'].timestamp() - started):.0f}, "
                       f"last received {1000 * elapsed:.0f}", flush=True)
                 used = [after - before for before, after in zip(cpu_before, (
-                    cpu_seconds(worker.pid), cpu_seconds(name="postgres"), cpu_seconds(receiver.pid)), strict=True)]
+                    cpu_seconds(worker_pid), cpu_seconds(name="postgres"), cpu_seconds(receiver.pid)), strict=True)]
                 print(f"{'':>9}   CPU per delivery (µs): worker {1e6 * used[0] / n:.0f}, PostgreSQL (the whole "
-                      f"server) {1e6 * used[1] / n:.0f}, receiver {1e6 * used[2] / n:.0f}", flush=True)
+                      f"server) {1e6 * used[1] / n:.0f}, receiver {1e6 * used[2] / n:.0f}"
+                      + (f" [{services.configuration.name}]" if args.as_deployed and services.configuration else ""),
+                      flush=True)
             return elapsed, event
 
         client_cpu: dict[tuple[str, int], list[float]] = defaultdict(list)  # CPU seconds per request
@@ -197,9 +241,26 @@ def main() -> None:
         def load() -> str:
             return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
+        def timed_fan_out(n: int, configuration: Configuration, fan: list[float]) -> Any:
+            if services.configuration is not configuration:
+                services.start(configuration)
+                fan_out_once(n, warm_up=True)  # warm up: the new worker's processes import and connect once
+            spy = None
+            if args.profile:
+                spy = subprocess.Popen([shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"), "record", "--subprocesses", "--rate", "250", *([] if os.environ.get("BENCH_PROFILE_IDLE") else ["--gil"]), "--format", "raw",
+                                        "-o", f"{args.profile}.{configuration.name}.{n}.{len(fan)}", "--pid", str(services.worker.pid)],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(1.0)
+            elapsed, event = fan_out_once(n)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(30)
+            fan.append(elapsed)
+            return event
+
         # Warm up: the worker's processes import and connect once.
         setup(20)
-        fan_out_once(20)
+        fan_out_once(20, warm_up=True)
 
         print(f"machine: {machine()}")
         print(f"database: PostgreSQL {connection.pg_version // 10000}.{connection.pg_version % 10000}; "
@@ -207,54 +268,67 @@ def main() -> None:
               f"DELIVERY_PUMPS={settings.DELIVERY_PUMPS}, DELIVERY_MAX_IN_FLIGHT={settings.DELIVERY_MAX_IN_FLIGHT}")
         print("receiver: asyncio protocol server in its own process, 204 at once, keep-alive")
         print(f"baseline: aiohttp in its own process, the same body signed per request, at "
-              f"{', '.join(map(str, args.plain_concurrency))} concurrent requests (best reported); "
-              f"httpx at {args.httpx_concurrency} for reference")
+              f"{', '.join(map(str, args.plain_concurrency))} concurrent requests (best reported)"
+              + (f"; httpx at {args.httpx_concurrency} for reference" if args.httpx_concurrency else ""))
+        if args.as_deployed:
+            for configuration in configurations:
+                print(f"{configuration.name}: worker --loglevel {configuration.loglevel}, "
+                      + ", ".join(f"{k}={'(set)' if k == 'METRICS_TOKEN' else v}" for k, v in configuration.environment.items())
+                      + (", REDIS_URL (cache) set" if configuration.cache else ", no cache")
+                      + (", beat running" if configuration.beat else ""))
+            print("runs interleaved: " + ", ".join(c.name for c in configurations) + " … (a worker restart and one "
+                  "untimed warm-up fan-out at each switch)")
         print(f"median of {args.repeats} runs per size; load average (1, 5, 15 min) before: {load()}\n")
-        print(f"{'endpoints':>9} | {'fan-out s':>9} {'deliv./s':>9} | {'aiohttp s':>9} {'posts/s':>8} "
-              f"{'conc.':>5} | {'httpx/s':>7} | {'ratio':>5} | load after")
+        if args.as_deployed:
+            print(f"{'endpoints':>9} | {'aiohttp/s':>9} {'conc.':>5} | {'plain/s':>8} {'ratio':>5} | "
+                  f"{'deployed/s':>10} {'ratio':>5} | {'deployed/plain':>14} | load after")
+        else:
+            print(f"{'endpoints':>9} | {'fan-out s':>9} {'deliv./s':>9} | {'aiohttp s':>9} {'posts/s':>8} "
+                  f"{'conc.':>5} | {'httpx/s':>7} | {'ratio':>5} | load after")
         for n in args.sizes:
             urls = setup(n)
-            fan: list[float] = []
+            fans: dict[str, list[float]] = {c.name: [] for c in configurations}
             body = ""
             by_concurrency: dict[int, list[float]] = defaultdict(list)
             httpx_times: list[float] = []
             for _ in range(args.repeats):
-                spy = None
-                if args.profile:
-                    spy = subprocess.Popen([shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"), "record", "--subprocesses", "--rate", "250", *([] if os.environ.get("BENCH_PROFILE_IDLE") else ["--gil"]), "--format", "raw",
-                                            "-o", f"{args.profile}.{n}.{len(fan)}", "--pid", str(worker.pid)],
-                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                    time.sleep(1.0)
-                elapsed, event = fan_out_once(n)
-                if spy is not None:
-                    spy.send_signal(signal.SIGINT)
-                    spy.wait(30)
-                fan.append(elapsed)
-                body = webhook_body(event)
+                for configuration in configurations:
+                    event = timed_fan_out(n, configuration, fans[configuration.name])
+                body = webhook_body(event, 1)  # a member's first event: about the size of any
                 for concurrency in args.plain_concurrency:
                     by_concurrency[concurrency].append(plain_once(aiohttp_client, urls, body, concurrency))
                 if args.httpx_concurrency:
                     httpx_times.append(plain_once(httpx_client, urls, body, args.httpx_concurrency))
             concurrency, times = min(by_concurrency.items(), key=lambda item: statistics.median(item[1]))
-            fan_s, plain_s = statistics.median(fan), statistics.median(times)
-            httpx_rate = f"{n / statistics.median(httpx_times):>7,.0f}" if httpx_times else f"{'-':>7}"
-            print(f"{n:>9,} | {fan_s:>9.3f} {n / fan_s:>9,.0f} | {plain_s:>9.3f} {n / plain_s:>8,.0f} "
-                  f"{concurrency:>5} | {httpx_rate} | {plain_s / fan_s:>5.2f} | {load()}", flush=True)
-            print(f"{'':>9}   fan-out runs: {' '.join(f'{x:.3f}' for x in fan)}; aiohttp by concurrency: "
-                  + "; ".join(f"{c}: {statistics.median(t):.3f}" for c, t in sorted(by_concurrency.items())),
-                  flush=True)
+            plain_s = statistics.median(times)
+            if args.as_deployed:
+                plain_fan, deployed_fan = fans[PLAIN_WITH_BEAT.name], fans[deployed.name]
+                plain_m, deployed_m = statistics.median(plain_fan), statistics.median(deployed_fan)
+                of_ratios = statistics.median(p / d for p, d in zip(plain_fan, deployed_fan, strict=True))
+                print(f"{n:>9,} | {n / plain_s:>9,.0f} {concurrency:>5} | {n / plain_m:>8,.0f} {plain_s / plain_m:>5.2f} | "
+                      f"{n / deployed_m:>10,.0f} {plain_s / deployed_m:>5.2f} | {of_ratios:>14.3f} | {load()}", flush=True)
+                print(f"{'':>9}   plain runs: {' '.join(f'{x:.3f}' for x in plain_fan)}; deployed runs: "
+                      f"{' '.join(f'{x:.3f}' for x in deployed_fan)}; deployed/plain per pair: "
+                      f"{' '.join(f'{p / d:.3f}' for p, d in zip(plain_fan, deployed_fan, strict=True))}", flush=True)
+                print(f"{'':>9}   aiohttp by concurrency: "
+                      + "; ".join(f"{c}: {statistics.median(t):.3f}" for c, t in sorted(by_concurrency.items())), flush=True)
+            else:
+                fan = fans[PLAIN.name]
+                fan_s = statistics.median(fan)
+                httpx_rate = f"{n / statistics.median(httpx_times):>7,.0f}" if httpx_times else f"{'-':>7}"
+                print(f"{n:>9,} | {fan_s:>9.3f} {n / fan_s:>9,.0f} | {plain_s:>9.3f} {n / plain_s:>8,.0f} "
+                      f"{concurrency:>5} | {httpx_rate} | {plain_s / fan_s:>5.2f} | {load()}", flush=True)
+                print(f"{'':>9}   fan-out runs: {' '.join(f'{x:.3f}' for x in fan)}; aiohttp by concurrency: "
+                      + "; ".join(f"{c}: {statistics.median(t):.3f}" for c, t in sorted(by_concurrency.items())),
+                      flush=True)
             if args.timeline:
                 print(f"{'':>9}   CPU per request of the aiohttp client at {concurrency} (µs): "
                       f"{1e6 * statistics.median(client_cpu[('aiohttp_client', concurrency)]):.0f}", flush=True)
             if n == args.sizes[0]:
                 print(f"{'':>9}   body: {len(body.encode()):,} bytes", flush=True)
     finally:
-        if worker is not None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
+        if services is not None:
+            services.stop()
         for process in processes:
             process.terminate()
         connection.close()

@@ -44,18 +44,34 @@ def checkpoint_render(checkpoint: AuditCheckpoint) -> JSONObject:
     return {**checkpoint_signed_content(checkpoint), "jws": checkpoint.jws}
 
 
-@audited_write  # the head cannot move while it is signed
 def audit_checkpoint_create() -> AuditCheckpoint | None:
     """Sign the current head and record the `audit.checkpoint` event; None when nothing was added
-    since the last checkpoint (or the log is empty)."""
+    since the last checkpoint (or the log is empty).
+
+    Off the chain lock that every publish takes (issue #29: checkpoints every few seconds cost the
+    publishing path nothing): a tick with nothing new reads two rows and returns; the head is
+    signed before the lock is taken — a committed entry never changes, and entries commit in id
+    order under that lock, so the newest one read is a head — and the lock covers only the
+    re-check, the row and the event."""
     head = AuditEntry.objects.order_by("-id").values("id", "hash").first()
-    if head is None or AuditCheckpoint.objects.filter(entry_id__gte=head["id"]).exists():
+    if head is None or _signed_up_to(head["id"]):
         return None
     checkpoint = AuditCheckpoint(
         entry_id=head["id"], entry_hash=head["hash"], created_at=timezone.now().replace(tzinfo=UTC)
     )
     key = signing_key_active(member=None)
     checkpoint.jws = jws_sign_detached(key=key, payload=checkpoint_signed_content(checkpoint))
+    return _checkpoint_record(checkpoint)
+
+
+def _signed_up_to(entry_id: int) -> bool:
+    return AuditCheckpoint.objects.filter(entry_id__gte=entry_id).exists()
+
+
+@audited_write
+def _checkpoint_record(checkpoint: AuditCheckpoint) -> AuditCheckpoint | None:
+    if _signed_up_to(checkpoint.entry_id):  # another tick got there first
+        return None
     checkpoint.save()
     event_record(
         type=EventType.AUDIT_CHECKPOINT, audience_kind=AudienceKind.NETWORK, object_type="audit_checkpoint",

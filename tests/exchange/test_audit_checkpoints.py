@@ -98,6 +98,25 @@ def test_nothing_new_means_no_new_checkpoint(network: Network) -> None:
     assert Event.objects.filter(type="audit.checkpoint").count() == 2
 
 
+@pytest.mark.django_db(transaction=True)  # the lock is another session's: this one's must be released
+def test_a_tick_with_nothing_new_does_not_wait_for_a_publishing_transaction(network: Network) -> None:
+    """Checkpoints every few seconds (AUDIT_CHECKPOINT_SECONDS) must not queue behind publishing nor
+    hold it up: a tick with nothing new never takes the chain lock that every publish holds."""
+    from exchange.services.chain import CHAIN_LOCK_KEY
+
+    assert audit_checkpoint_create() is not None
+    publishing = connection.copy()  # another session, in the middle of an audited write
+    try:
+        with publishing.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+        _sql("SET lock_timeout = '2s'", [])  # waiting for the lock would fail the test
+        assert audit_checkpoint_create() is None
+    finally:
+        _sql("RESET lock_timeout", [])
+        publishing.close()
+
+
 def test_checkpoints_are_delivered_through_subscriptions(network: Network) -> None:
     everything = Subscription.objects.create(member=network.fda.member, name="everything")
     only_alerts = Subscription.objects.create(member=network.hc.member, name="alerts", event_types=["alert.published"],

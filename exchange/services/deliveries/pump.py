@@ -356,9 +356,19 @@ class DeliveryPump:
                 self.stats.failed += 1
         return drained
 
+    def _request_ids(self, results: list[tuple[LeasedDelivery, Outcome]]) -> dict[uuid.UUID, str]:
+        """The request ids of the events this pump rendered (no query for the log). Runs in the
+        recorder thread while the pump may add events: single lookups only, never an iteration."""
+        found: dict[uuid.UUID, str] = {}
+        for item, _ in results:
+            rendered = self.events.get(item.event_id) if item.event_id is not None else None
+            if rendered is not None:
+                found[rendered.event.pk] = rendered.event.request_id
+        return found
+
     def _record(self, results: list[tuple[LeasedDelivery, Outcome]]) -> None:
         gone = deliveries_record(token=self.token, results=results)
-        delivery_attempts_log(results)
+        delivery_attempts_log(results, request_ids=self._request_ids(results))
         if gone:
             from exchange.services.endpoints import endpoint_disable
 
