@@ -71,7 +71,7 @@ class MetricSerializer(serializers.ModelSerializer[ReportMetric]):
 class SubgroupSerializer(serializers.Serializer[Any]):
     """A subgroup as read: its metrics carry `ci_method` like the report's own (shape only)."""
 
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.label
     dimension = serializers.CharField()
     metrics = MetricSerializer(many=True)
 
