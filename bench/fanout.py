@@ -230,7 +230,7 @@ def main() -> None:
                     spy.send_signal(signal.SIGINT)
                     spy.wait(30)
                 fan.append(elapsed)
-                body = webhook_body(event)
+                body = webhook_body(event, 1)  # the baseline body: the first event of a member's feed
                 for concurrency in args.plain_concurrency:
                     by_concurrency[concurrency].append(plain_once(aiohttp_client, urls, body, concurrency))
                 if args.httpx_concurrency:
