@@ -1,46 +1,28 @@
 """The network view of acknowledgements (issue #5): per member and per alert, counted by the database.
 
 Reads only. Per member: how many answers were requested, given and acted on, how many are overdue
-now, and the median time from the request to the first answer (PostgreSQL's `percentile_cont`; the
-embedded SQLite default has no percentile aggregate, so there the median is taken in Python over
-the durations alone). Network staff see the whole network in the Django admin; a member sees, through
-the API, how the network answers the alerts and reports it published.
+now, and the median time from the request to the first answer (the delivery store's
+`median_seconds`: PostgreSQL's `percentile_cont`; the embedded SQLite default has no percentile
+aggregate, so there the median is taken in Python over the durations alone). Network staff see the
+whole network in the Django admin; a member sees, through the API, how the network answers the
+alerts and reports it published.
 """
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from alerts.choices import AckState
 from alerts.models import Acknowledgement
 from alerts.models.acknowledgements import overdue_q
 from exchange.models import Member
-
-
-class Median(Aggregate):
-    """PostgreSQL: the continuous median of the expression."""
-
-    function = "PERCENTILE_CONT"
-    name = "Median"
-    output_field = FloatField()
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-
-class EpochSeconds(Func):
-    """PostgreSQL: the length of an interval in seconds."""
-
-    template = "EXTRACT(EPOCH FROM %(expressions)s)"
-    output_field = FloatField()
-
+from exchange.services.deliveries.store import delivery_store
 
 ANSWERED_REQUEST = Q(requested=True, requested_at__isnull=False, acknowledged_at__isnull=False)
 
@@ -80,38 +62,23 @@ class MemberAckStats:
         return asdict(self)
 
 
-def _median_hours_in_python(acknowledgements: QuerySet[Acknowledgement]) -> dict[int, float]:
-    """For databases without a percentile aggregate (the embedded SQLite default)."""
-    durations: dict[int, list[float]] = defaultdict(list)
-    rows = acknowledgements.filter(ANSWERED_REQUEST).order_by().values_list("member_id", "requested_at",
-                                                                             "acknowledged_at")
-    for member_id, requested_at, acknowledged_at in rows:
-        if requested_at is not None and acknowledged_at is not None:  # always, by ANSWERED_REQUEST
-            durations[member_id].append((acknowledged_at - requested_at).total_seconds())
-    return {member_id: statistics.median(values) for member_id, values in durations.items()}
-
-
 def ack_stats_by_member(
     *, acknowledgements: QuerySet[Acknowledgement], now: datetime | None = None
 ) -> list[MemberAckStats]:
     """One row per member that has an acknowledgement among `acknowledgements`, by member code."""
     now = now or timezone.now()
-    in_database = connection.vendor == "postgresql"
-    aggregates = _counts(now)
-    if in_database:
-        aggregates["median_seconds"] = Median(
-            EpochSeconds(F("acknowledged_at") - F("requested_at")), filter=ANSWERED_REQUEST
-        )
     rows = cast(Iterable[dict[str, Any]], (
         acknowledgements.order_by()
         .values("member_id", "member__code", "member__name")
-        .annotate(**aggregates)
+        .annotate(**_counts(now))
         .order_by("member__code")
     ))
-    medians = {} if in_database else _median_hours_in_python(acknowledgements)
+    medians = delivery_store().median_seconds(
+        acknowledgements.filter(ANSWERED_REQUEST), group="member_id", start="requested_at", end="acknowledged_at"
+    )
     stats = []
     for row in rows:
-        seconds = row["median_seconds"] if in_database else medians.get(row["member_id"])
+        seconds = medians.get(row["member_id"])
         stats.append(MemberAckStats(
             member=row["member__code"], name=row["member__name"], **_counted(row),
             median_hours_to_acknowledge=None if seconds is None else round(seconds / 3600, 2),

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -102,21 +101,12 @@ def _requested_member_ids(alert: Alert) -> set[int]:
     return wanted
 
 
-# PostgreSQL: the requested rows written with their final values in one statement (a renewed
-# request resets the answer to the previous revision), instead of model instances, an insert
-# and an update.
-_REQUEST_SQL = """
-INSERT INTO alerts_acknowledgement (
-    id, alert_id, member_id, revision, state, requested, requested_at, deadline, overdue_notified_at,
-    decision, rationale, acknowledged_at, completed_at, created_at, updated_at)
-SELECT gen_random_uuid(), %(alert)s, member_id, %(revision)s, NULL, true, %(now)s, %(deadline)s, NULL,
-       NULL, '', NULL, NULL, %(now)s, %(now)s
-FROM unnest(string_to_array(%(members)s, ',')::bigint[]) AS member_id
-ON CONFLICT (alert_id, member_id) DO UPDATE SET
-    revision = EXCLUDED.revision, state = NULL, requested = true, requested_at = EXCLUDED.requested_at,
-    deadline = EXCLUDED.deadline, overdue_notified_at = NULL, decision = NULL, rationale = '',
-    acknowledged_at = NULL, completed_at = NULL, updated_at = EXCLUDED.updated_at
-"""
+# A renewed request (a material amendment) resets the answer to the previous revision: every field
+# a request writes is overwritten, in the one `INSERT … ON CONFLICT DO UPDATE` both databases run.
+_REQUEST_RESETS = [
+    "revision", "state", "requested", "requested_at", "deadline", "overdue_notified_at", "decision", "rationale",
+    "acknowledged_at", "completed_at", "updated_at",
+]
 
 
 def _audit_resets(*, alert: Alert, actor: User, member_ids: set[int], revision: int) -> None:
@@ -149,21 +139,14 @@ def acknowledgements_request(*, alert: Alert, actor: User, revision: int) -> Non
         return
     if revision > 1:
         _audit_resets(alert=alert, actor=actor, member_ids=wanted, revision=revision)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_REQUEST_SQL, {
-                "alert": alert.pk, "revision": revision, "now": now, "deadline": deadline,
-                "members": ",".join(str(pk) for pk in sorted(wanted)),
-            })
-        return
     Acknowledgement.objects.bulk_create(
-        [Acknowledgement(alert=alert, member_id=member_id, revision=revision) for member_id in wanted],
-        ignore_conflicts=True,
-    )
-    Acknowledgement.objects.filter(alert=alert, member_id__in=wanted).update(
-        revision=revision, state=None, requested=True, requested_at=now, deadline=deadline,
-        overdue_notified_at=None, decision=None, rationale="", acknowledged_at=None, completed_at=None,
-        updated_at=now,
+        [
+            Acknowledgement(alert=alert, member_id=member_id, revision=revision, state=None, requested=True,
+                            requested_at=now, deadline=deadline, overdue_notified_at=None, decision=None,
+                            rationale="", acknowledged_at=None, completed_at=None, created_at=now, updated_at=now)
+            for member_id in sorted(wanted)
+        ],
+        update_conflicts=True, unique_fields=["alert", "member"], update_fields=_REQUEST_RESETS, batch_size=1000,
     )
 
 
