@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
 
 
-def delivery_get(*, member: Member, delivery_id: Any) -> Delivery:
+def delivery_get(*, member: Member, delivery_id: str | uuid.UUID) -> Delivery:
     """One of the member's own deliveries; another member's is not found (404)."""
     return one_or_404(Delivery.objects.filter(member=member), detail="No such delivery.", pk=delivery_id)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -101,7 +102,7 @@ class RenderedEvent:
     def body_for(self, sequence: int) -> str:
         return f"{self.head}{int(sequence)}{self.tail}"
 
-def personal_contents(delivery_ids: list[Any]) -> dict[Any, tuple[str, str, str]]:
+def personal_contents(delivery_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str, str]]:
     """Subject, text and HTML of e-mails to one person (rendered once when written), by delivery id."""
     if not delivery_ids:
         return {}
