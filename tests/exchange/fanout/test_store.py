@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -274,3 +275,9 @@ def test_a_claim_takes_the_next_free_rows_past_those_another_pump_is_locking(
         thread.join()
 
     assert [c.id for c in claimed] == oldest_first[2:4]
+
+
+def test_an_unknown_store_is_refused_by_name(settings: Any) -> None:
+    settings.DELIVERY_STORE = "mongo"
+    with pytest.raises(ImproperlyConfigured, match="DELIVERY_STORE must be one of postgres, orm, not 'mongo'"):
+        delivery_store()
