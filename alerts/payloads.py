@@ -16,7 +16,6 @@ Values are JSON-ready: ids and dates are strings, datetimes ISO 8601 in UTC endi
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from django.utils import timezone
 
@@ -34,6 +33,7 @@ from alerts.models import (
     Signal,
 )
 from alerts.models.registry import reference_lapsed
+from exchange.json_types import JSONObject
 
 
 def _when(value: datetime | None) -> str | None:
@@ -48,7 +48,7 @@ def _day(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _id(value: Any) -> str | None:
+def _id(value: object) -> str | None:
     return None if value is None else str(value)
 
 
@@ -56,7 +56,7 @@ def _float(value: float | None) -> float | None:
     return None if value is None else float(value)
 
 
-def affected_tool_payload(row: AlertTool) -> dict[str, Any]:
+def affected_tool_payload(row: AlertTool) -> JSONObject:
     """One affected tool of an alert: the versions as written, and the registered versions they match."""
     return {
         "tool": str(row.tool_id), "name": row.tool.name, "manufacturer": row.tool.manufacturer,
@@ -65,14 +65,14 @@ def affected_tool_payload(row: AlertTool) -> dict[str, Any]:
     }
 
 
-def alert_payload(alert: Alert, *, language: str | None = None) -> dict[str, Any]:
+def alert_payload(alert: Alert, *, language: str | None = None) -> JSONObject:
     """The alert as `GET /api/v1/alerts/{id}/` shows it.
 
     `language`: the reader's language when it asked for one (`?lang=`, else Accept-Language); the
     answer then adds `localized`, the translation that reader is shown, or null. Events, webhooks
     and signatures render without it.
     """
-    body: dict[str, Any] = {
+    body: JSONObject = {
         "id": str(alert.pk),
         "reference": alert.reference,
         "status": alert.status,
@@ -108,7 +108,7 @@ def alert_payload(alert: Alert, *, language: str | None = None) -> dict[str, Any
     return body
 
 
-def translation_signed_payload(translation: AlertTranslation) -> dict[str, Any]:
+def translation_signed_payload(translation: AlertTranslation) -> JSONObject:
     """A translation as read without `signature` and `outdated`: what the translating member signs (SPEC §10.5)."""
     return {
         "alert": str(translation.alert_id),
@@ -124,13 +124,13 @@ def translation_signed_payload(translation: AlertTranslation) -> dict[str, Any]:
     }
 
 
-def translation_payload(translation: AlertTranslation) -> dict[str, Any]:
+def translation_payload(translation: AlertTranslation) -> JSONObject:
     """A translation as `GET /api/v1/alerts/{id}/translations/` and the alert's `translations` show it."""
     return {**translation_signed_payload(translation), "outdated": translation.outdated,
             "signature": translation.signature}
 
 
-def revision_signed_payload(revision: AlertRevision) -> dict[str, Any]:
+def revision_signed_payload(revision: AlertRevision) -> JSONObject:
     """The revision's JSON without `signature`: what its publisher signs (SPEC §8).
 
     `content` is the alert exactly as it was rendered (by `alert_payload`) when the revision was made.
@@ -148,12 +148,12 @@ def revision_signed_payload(revision: AlertRevision) -> dict[str, Any]:
     }
 
 
-def revision_payload(revision: AlertRevision) -> dict[str, Any]:
+def revision_payload(revision: AlertRevision) -> JSONObject:
     """One published revision as `GET /api/v1/alerts/{id}/revisions/{n}/` shows it, with its signature."""
     return {**revision_signed_payload(revision), "signature": revision.signature}
 
 
-def metric_payload(row: ReportMetric) -> dict[str, Any]:
+def metric_payload(row: ReportMetric) -> JSONObject:
     return {
         "metric": row.metric,
         "value": _float(row.value),
@@ -165,12 +165,12 @@ def metric_payload(row: ReportMetric) -> dict[str, Any]:
     }
 
 
-def _report_signature(signature: dict[str, Any] | None) -> dict[str, Any] | None:
+def _report_signature(signature: JSONObject | None) -> JSONObject | None:
     """A report's signature with `kid` first, as the API has always written it (the stored JSON orders keys otherwise)."""
     return None if signature is None else {"kid": signature["kid"], "jws": signature["jws"]}
 
 
-def report_payload(report: Report) -> dict[str, Any]:
+def report_payload(report: Report) -> JSONObject:
     """The performance report as `GET /api/v1/reports/{id}/` shows it."""
     return {
         "id": str(report.pk),
@@ -206,7 +206,7 @@ def report_payload(report: Report) -> dict[str, Any]:
     }
 
 
-def signal_payload(signal: Signal) -> dict[str, Any]:
+def signal_payload(signal: Signal) -> JSONObject:
     """The signal as `GET /api/v1/signals/{id}/` shows it."""
     return {
         "id": str(signal.pk),
@@ -243,10 +243,10 @@ def authorization_member_code(authorization: Authorization) -> str | None:
     return None if member is None else member.code
 
 
-def authorization_payload(authorization: Authorization) -> dict[str, Any]:
+def authorization_payload(authorization: Authorization) -> JSONObject:
     """An authorisation as read (Appendix A and B); `relies_on` and `recorded_by` pre-fetched."""
     reference = authorization.relies_on
-    body: dict[str, Any] = {
+    body: JSONObject = {
         "id": str(authorization.pk),
         "tool": str(authorization.tool_id),
         "member": authorization_member_code(authorization),
@@ -273,13 +273,13 @@ def authorization_payload(authorization: Authorization) -> dict[str, Any]:
     return body
 
 
-def review_trigger(review: RelianceReview) -> dict[str, Any]:
+def review_trigger(review: RelianceReview) -> JSONObject:
     if review.trigger_kind == ReviewTrigger.ALERT:
         return {"kind": "alert", "alert": _id(review.alert_id), "revision": review.alert_revision}
     return {"kind": "authorisation_change", "from": review.trigger_from, "to": review.trigger_to}
 
 
-def review_payload(review: RelianceReview, *, now: datetime | None = None) -> dict[str, Any]:
+def review_payload(review: RelianceReview, *, now: datetime | None = None) -> JSONObject:
     """A reliance review as read (Appendix B); its authorisations and members pre-fetched."""
     relying, reference = review.authorization, review.reference_authorization
     return {

@@ -353,6 +353,9 @@ WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = env.positive_int("WEBHOOK_MAX_CONCURRENCY
 DELIVERY_MAX_IN_FLIGHT = env.positive_int("DELIVERY_MAX_IN_FLIGHT", 200)
 # Delivery pumps queued at once for a large fan-out (each runs in its own worker process).
 DELIVERY_PUMPS = env.positive_int("DELIVERY_PUMPS", 2)
+# The delivery store (exchange/services/deliveries/store.py): one statement per claim, record and
+# fan-out chunk on PostgreSQL; the ORM elsewhere. Derived from the database, never configured.
+DELIVERY_STORE = "postgres" if IS_POSTGRES else "orm"
 # After a secret is rotated, the old one keeps signing (beside the new one) this long.
 WEBHOOK_SECRET_OVERLAP_SECONDS = env.positive_int("WEBHOOK_SECRET_OVERLAP_SECONDS", 24 * 3600)
 # The sweeper runs twice per period, so that anything left behind is picked up within

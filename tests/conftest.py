@@ -82,6 +82,18 @@ def _network_only_where_asked(request: pytest.FixtureRequest) -> None:
     _shared.hide()
 
 
+@pytest.fixture(params=["postgres", "orm"])
+def store(request: pytest.FixtureRequest, settings: Any) -> str:
+    """The test runs once with each delivery store (exchange/services/deliveries/store.py), both on the
+    test database: the `orm` store is what the embedded SQLite default runs, and it works on PostgreSQL."""
+    from django.db import connection
+
+    if request.param == "postgres" and connection.vendor != "postgresql":
+        pytest.skip("the postgres store needs PostgreSQL (set DATABASE_URL=postgres://…)")
+    settings.DELIVERY_STORE = request.param
+    return str(request.param)
+
+
 @pytest.fixture
 def network(db: None) -> Network:
     return _shared.load()

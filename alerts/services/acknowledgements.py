@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -21,6 +20,7 @@ from alerts.services.facets import alert_facets
 from alerts.services.versions import jurisdictions_covered
 from exchange.choices import AudienceKind
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
+from exchange.json_types import JSONObject
 from exchange.models import Event, Member, User
 from exchange.notices import later
 from exchange.selectors import admins_active
@@ -47,7 +47,7 @@ def acknowledgements_overdue(now: datetime | None = None) -> QuerySet[Acknowledg
     return Acknowledgement.objects.overdue(now)
 
 
-def ack_previous(ack: Acknowledgement) -> dict[str, Any] | None:
+def ack_previous(ack: Acknowledgement) -> JSONObject | None:
     """The member's last answer to an earlier revision (what a material amendment asked again), or None.
 
     Reads the prefetched history: its last entry about a revision before the current one."""
@@ -61,7 +61,7 @@ def ack_previous(ack: Acknowledgement) -> dict[str, Any] | None:
             "rationale": last.rationale, "comment": last.comment, "at": last.at}
 
 
-def ack_render(ack: Acknowledgement, *, alert_id: Any = None) -> dict[str, Any]:
+def ack_render(ack: Acknowledgement, *, alert_id: uuid.UUID | None = None) -> JSONObject:
     """The acknowledgement as the REST API shows it (SPEC Appendix A)."""
     history = ack.history.all() if not ack._state.adding else []
     subject = {"report": str(ack.report_id)} if ack.report_id else {"alert": str(alert_id or ack.alert_id)}
@@ -105,21 +105,12 @@ def _requested_member_ids(alert: Alert) -> set[int]:
     return wanted
 
 
-# PostgreSQL: the requested rows written with their final values in one statement (a renewed
-# request resets the answer to the previous revision), instead of model instances, an insert
-# and an update.
-_REQUEST_SQL = """
-INSERT INTO alerts_acknowledgement (
-    id, alert_id, member_id, revision, state, requested, requested_at, deadline, overdue_notified_at,
-    decision, rationale, acknowledged_at, completed_at, created_at, updated_at)
-SELECT gen_random_uuid(), %(alert)s, member_id, %(revision)s, NULL, true, %(now)s, %(deadline)s, NULL,
-       NULL, '', NULL, NULL, %(now)s, %(now)s
-FROM unnest(string_to_array(%(members)s, ',')::bigint[]) AS member_id
-ON CONFLICT (alert_id, member_id) DO UPDATE SET
-    revision = EXCLUDED.revision, state = NULL, requested = true, requested_at = EXCLUDED.requested_at,
-    deadline = EXCLUDED.deadline, overdue_notified_at = NULL, decision = NULL, rationale = '',
-    acknowledged_at = NULL, completed_at = NULL, updated_at = EXCLUDED.updated_at
-"""
+# A renewed request (a material amendment) resets the answer to the previous revision: every field
+# a request writes is overwritten, in the one `INSERT … ON CONFLICT DO UPDATE` both databases run.
+_REQUEST_RESETS = [
+    "revision", "state", "requested", "requested_at", "deadline", "overdue_notified_at", "decision", "rationale",
+    "acknowledged_at", "completed_at", "updated_at",
+]
 
 
 def _audit_resets(*, alert: Alert, actor: User, member_ids: set[int], revision: int) -> None:
@@ -152,21 +143,14 @@ def acknowledgements_request(*, alert: Alert, actor: User, revision: int) -> Non
         return
     if revision > 1:
         _audit_resets(alert=alert, actor=actor, member_ids=wanted, revision=revision)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_REQUEST_SQL, {
-                "alert": alert.pk, "revision": revision, "now": now, "deadline": deadline,
-                "members": ",".join(str(pk) for pk in sorted(wanted)),
-            })
-        return
     Acknowledgement.objects.bulk_create(
-        [Acknowledgement(alert=alert, member_id=member_id, revision=revision) for member_id in wanted],
-        ignore_conflicts=True,
-    )
-    Acknowledgement.objects.filter(alert=alert, member_id__in=wanted).update(
-        revision=revision, state=None, requested=True, requested_at=now, deadline=deadline,
-        overdue_notified_at=None, decision=None, rationale="", acknowledged_at=None, completed_at=None,
-        updated_at=now,
+        [
+            Acknowledgement(alert=alert, member_id=member_id, revision=revision, state=None, requested=True,
+                            requested_at=now, deadline=deadline, overdue_notified_at=None, decision=None,
+                            rationale="", acknowledged_at=None, completed_at=None, created_at=now, updated_at=now)
+            for member_id in sorted(wanted)
+        ],
+        update_conflicts=True, unique_fields=["alert", "member"], update_fields=_REQUEST_RESETS, batch_size=1000,
     )
 
 
@@ -258,7 +242,7 @@ def answer_check(*, state: str, comment: str, decision: str | None, rationale: s
 
 def answer_apply(
     *,
-    subject: dict[str, Any],
+    subject: JSONObject,
     revision: int,
     actor: User,
     member: Member,
@@ -332,7 +316,7 @@ def acknowledgement_carry_forward(*, actor: User, alert: Alert) -> Acknowledgeme
 
 def _ack_event(
     event_type: str, alert: Alert, ack: Acknowledgement, *, extra_codes: tuple[str, ...],
-    facets: dict[str, Any] | None = None, fresh: bool = True,
+    facets: JSONObject | None = None, fresh: bool = True,
 ) -> Event:
     if fresh:
         ack = Acknowledgement.objects.select_related("member").prefetch_related("history").get(pk=ack.pk)
@@ -427,7 +411,7 @@ def acknowledgements_overdue_sweep(*, now: datetime | None = None, batch: int = 
                 admins: dict[int, list[User]] = defaultdict(list)
                 for user in admins_active(member_ids={ack.member_id for ack in due}).select_related("member"):
                     admins[user.member_id or 0].append(user)
-                facets: dict[Any, dict[str, Any]] = {}
+                facets: dict[uuid.UUID | None, JSONObject] = {}
                 for ack in due:
                     ack.overdue_notified_at = now
                     alert = ack.alert

@@ -8,14 +8,15 @@ show). Members that may see it are fixed when it is recorded: the active members
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
-from typing import Any
 
 from django.db import connection
 from django.utils import timezone
 
 from config.logs import current_request_id
 from exchange.choices import AudienceKind, MemberStatus
+from exchange.json_types import JSONObject, SQLParam
 from exchange.models import Event, EventAudience, FeedEntry, Member, MemberFeed
 from exchange.queueing import exchange_tasks as tasks  # queued by name: services never import tasks
 from exchange.services.audit import to_json_value
@@ -28,10 +29,10 @@ def event_record(
     audience_kind: str,
     audience_codes: Iterable[str] = (),
     object_type: str,
-    object_id: Any,
+    object_id: uuid.UUID | int | str,
     publisher_code: str = "",
-    facets: dict[str, Any] | None = None,
-    payload: dict[str, Any] | None = None,
+    facets: JSONObject | None = None,
+    payload: JSONObject | None = None,
 ) -> Event:
     """Record one event in the caller's transaction; dispatch starts only once it commits."""
     if audience_kind not in AudienceKind.values:
@@ -59,9 +60,9 @@ def event_record(
     return event
 
 
-def _audience_where(event: Event) -> tuple[str, dict[str, Any]]:
+def _audience_where(event: Event) -> tuple[str, dict[str, SQLParam]]:
     """Which members may see the event: SQL over `m` (the member table), and its parameters."""
-    params: dict[str, Any] = {"active": MemberStatus.ACTIVE, "event": Event._meta.pk.get_db_prep_value(event.pk, connection)}
+    params: dict[str, SQLParam] = {"active": MemberStatus.ACTIVE, "event": Event._meta.pk.get_db_prep_value(event.pk, connection)}
     where = "m.status = %(active)s"
     if event.audience_kind == AudienceKind.MEMBERS:
         audience = EventAudience._meta.db_table

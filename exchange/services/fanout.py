@@ -13,18 +13,19 @@ import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
-from exchange.choices import Channel, DeliveryState, EventType
-from exchange.models import Delivery, Event, Subscription, SubscriptionEndpoint
+from exchange.choices import Channel, EventType
+from exchange.models import Delivery, Event, Subscription
 from exchange.services.deliveries import first_attempt_at, pumps
-from exchange.services.subscriptions import subscriptions_matching
+from exchange.services.deliveries.leases import WebhookRows
+from exchange.services.deliveries.store import delivery_store
+from exchange.services.matching import subscriptions_matching
 from exchange.transports.inbox import InboxTransport
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,10 @@ class FanOut:
     lease: uuid.UUID | None = None  # the lease of the deliveries written leased to the first pump queued
 
 
-def _chunks(items: list[Any], size: int = CHUNK) -> list[list[Any]]:
+T = TypeVar("T")
+
+
+def _chunks(items: list[T], size: int = CHUNK) -> list[list[T]]:
     return [items[index:index + size] for index in range(0, len(items), size)]
 
 
@@ -111,28 +115,6 @@ def _undispatched(event_id: uuid.UUID) -> Event | None:
     return None if event is None or event.dispatched_at is not None else event
 
 
-# PostgreSQL: webhook deliveries of an event written by the database in one statement, from the
-# matching subscriptions' enabled endpoints (of the subscription's own member), unique per
-# (event, endpoint) — no Python object per delivery: the first `limit` by endpoint id, leased to
-# `lease` (or, with no lease, all of them, those already written skipped).
-_WEBHOOK_DELIVERIES_SQL = """
-INSERT INTO exchange_delivery (id, event_id, member_id, channel, endpoint_id, email, state, attempt_count,
-                               schedule_position, next_attempt_at, last_error, created_at, lease_until, lease_token)
-SELECT gen_random_uuid(), %(event)s, targets.member_id, %(webhook)s, targets.endpoint_id, '', %(pending)s, 0, 0,
-       %(due)s, '', %(now)s, %(lease_until)s::timestamptz, %(lease)s::uuid
-FROM (
-    SELECT DISTINCT e.id AS endpoint_id, e.member_id
-    FROM exchange_subscription s
-    JOIN exchange_subscriptionendpoint se ON se.subscription_id = s.id
-    JOIN exchange_webhookendpoint e ON e.id = se.endpoint_id AND e.member_id = s.member_id
-    WHERE s.id = ANY(string_to_array(%(subscriptions)s, ',')::uuid[]) AND e.enabled
-) AS targets
-ORDER BY targets.endpoint_id
-LIMIT %(limit)s
-ON CONFLICT DO NOTHING
-"""
-
-
 def _create_deliveries(event: Event, subscription_ids: list[uuid.UUID], *, lease: uuid.UUID | None) -> int:
     """With a lease: the first DELIVERY_MAX_IN_FLIGHT webhook deliveries, leased to it. Without: all
     the event's webhook and e-mail deliveries not yet written. Returns how many were created."""
@@ -140,49 +122,43 @@ def _create_deliveries(event: Event, subscription_ids: list[uuid.UUID], *, lease
     due = first_attempt_at(now)
     lease_until = now + timedelta(seconds=settings.DELIVERY_LEASE_HOLD_SECONDS) if lease else None
     limit = settings.DELIVERY_MAX_IN_FLIGHT if lease else None
+    store = delivery_store()
     created = 0
-    emails: set[tuple[int, str]] = set()
-    endpoints: set[tuple[uuid.UUID, int]] = set()
-    postgres = connection.vendor == "postgresql"
     for chunk in _chunks(subscription_ids):
         if limit is not None and created >= limit:
             break
-        if postgres:
-            with connection.cursor() as cursor:
-                cursor.execute(_WEBHOOK_DELIVERIES_SQL, {
-                    "event": event.pk, "webhook": Channel.WEBHOOK, "pending": DeliveryState.PENDING, "due": due,
-                    "now": now, "subscriptions": ",".join(str(pk) for pk in chunk),
-                    "lease": lease, "lease_until": lease_until, "limit": None if limit is None else limit - created,
-                })
-                created += max(cursor.rowcount, 0)
-        else:
-            endpoints.update(
-                SubscriptionEndpoint.objects.filter(
-                    subscription_id__in=chunk,
-                    endpoint__enabled=True,
-                    endpoint__member_id=F("subscription__member_id"),
-                ).values_list("endpoint_id", "endpoint__member_id")
-            )
-        if lease is None:
-            for member_id, recipients in Subscription.objects.filter(pk__in=chunk).exclude(
-                email_recipients=[]
-            ).values_list("member_id", "email_recipients"):
-                emails.update((member_id, address) for address in recipients or [])
-    rows = [
-        Delivery(event=event, member_id=member_id, channel=Channel.WEBHOOK, endpoint_id=endpoint_id,
-                 next_attempt_at=due, created_at=now, lease_token=lease, lease_until=lease_until)
-        for endpoint_id, member_id in sorted(endpoints)[:limit]
-    ] + [
-        Delivery(event=event, member_id=member_id, channel=Channel.EMAIL, email=address,
-                 next_attempt_at=due, created_at=now)
-        for member_id, address in sorted(emails)
-    ]
-    if not rows:
-        return created
-    # SQLite: bulk_create cannot tell which rows a conflict skipped, so count what is there.
-    before = Delivery.objects.filter(event=event).count()
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=CHUNK)
-    return created + Delivery.objects.filter(event=event).count() - before
+        created += store.webhook_deliveries_write(WebhookRows(
+            event_id=event.pk, subscription_ids=tuple(chunk), due=due, now=now, lease=lease, lease_until=lease_until,
+            limit=None if limit is None else limit - created,
+        ))
+    if lease is None:
+        created += _email_deliveries(event, subscription_ids, due=due, now=now)
+    return created
+
+
+def _email_deliveries(event: Event, subscription_ids: list[uuid.UUID], *, due: datetime, now: datetime) -> int:
+    """The event's e-mail deliveries not yet written, one per (member, address) of the matching
+    subscriptions' recipients. Returns how many were created."""
+    emails: set[tuple[int, str]] = set()
+    for chunk in _chunks(subscription_ids):
+        for member_id, recipients in Subscription.objects.filter(pk__in=chunk).exclude(
+            email_recipients=[]
+        ).values_list("member_id", "email_recipients"):
+            emails.update((member_id, address) for address in recipients or [])
+    if not emails:
+        return 0
+    written = Delivery.objects.filter(event=event, channel=Channel.EMAIL)
+    # bulk_create cannot tell which rows a conflict skipped (SQLite), so count what is there.
+    before = written.count()
+    Delivery.objects.bulk_create(
+        [
+            Delivery(event=event, member_id=member_id, channel=Channel.EMAIL, email=address,
+                     next_attempt_at=due, created_at=now)
+            for member_id, address in sorted(emails)
+        ],
+        ignore_conflicts=True, batch_size=CHUNK,
+    )
+    return written.count() - before
 
 
 def outbox_sweep() -> dict[str, int]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,18 +11,19 @@ from django.utils import timezone
 import exchange.services.deliveries.pumps as pumps
 from exchange.choices import DeliveryState
 from exchange.errors import Conflict, ValidationFailed
+from exchange.json_types import JSONObject
 from exchange.models import Delivery, Member, User, WebhookEndpoint
 from exchange.selectors import one_or_404
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
 
 
-def delivery_get(*, member: Member, delivery_id: Any) -> Delivery:
+def delivery_get(*, member: Member, delivery_id: str | uuid.UUID) -> Delivery:
     """One of the member's own deliveries; another member's is not found (404)."""
     return one_or_404(Delivery.objects.filter(member=member), detail="No such delivery.", pk=delivery_id)
 
 
-def _delivery_state(delivery: Delivery) -> dict[str, Any]:
+def _delivery_state(delivery: Delivery) -> JSONObject:
     return {
         "event": str(delivery.event_id), "channel": delivery.channel,
         "endpoint": str(delivery.endpoint_id) if delivery.endpoint_id else None,

@@ -12,7 +12,6 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -134,7 +133,7 @@ class _Recorder:
     claiming and sending never wait for recording. A batch that fails to record is logged; its
     deliveries keep their leases, which expire, and are sent again (at least once)."""
 
-    def __init__(self, record: Any) -> None:
+    def __init__(self, record: Callable[[list[tuple[LeasedDelivery, Outcome]]], None]) -> None:
         self.record = record
         self.batches: queue.Queue[list[tuple[LeasedDelivery, Outcome]] | None] = queue.Queue()
         self.thread = threading.Thread(target=self._run, name="delivery-recorder", daemon=True)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.translation import gettext
 
 from exchange.choices import EventType
+from exchange.json_types import JSONObject
 from exchange.links import event_link
 from exchange.models import Event, PersonalEmail
 from exchange.vocabularies import LABELS
@@ -32,7 +33,7 @@ def _webhook_template(event: Event) -> tuple[str, str]:
     `data` opens with `event_id` then `sequence`, and JSON escapes every quote inside a string, so
     the first `"sequence":<mark>` of the text is that key.
     """
-    data: dict[str, Any] = {"event_id": str(event.pk), "sequence": _SEQUENCE_MARK}
+    data: JSONObject = {"event_id": str(event.pk), "sequence": _SEQUENCE_MARK}
     payload = event.payload if isinstance(event.payload, dict) else {}
     data.update({key: value for key, value in payload.items() if key not in data})
     link = event_link(event.object_type, event.object_id, payload)
@@ -102,7 +103,7 @@ class RenderedEvent:
     def body_for(self, sequence: int) -> str:
         return f"{self.head}{int(sequence)}{self.tail}"
 
-def personal_contents(delivery_ids: list[Any]) -> dict[Any, tuple[str, str, str]]:
+def personal_contents(delivery_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str, str]]:
     """Subject, text and HTML of e-mails to one person (rendered once when written), by delivery id."""
     if not delivery_ids:
         return {}

@@ -76,6 +76,23 @@ def test_a_publisher_sees_each_member_on_its_own_alerts(answered: dict[str, Aler
     assert rows["SMC"]["median_hours_to_acknowledge"] is None
 
 
+def test_the_median_is_the_middle_answer_time_or_the_mean_of_the_two_middle_ones(
+    store: str, answered: dict[str, Alert], network: Network
+) -> None:
+    """The same medians from each delivery store (PostgreSQL's percentile_cont; Python's elsewhere)."""
+    answer(network.hc.assessor, answered["three"], "received")
+    _answered_after(answered["three"], "HC", 20.5)  # HC's answers to its requests: 10 and 20.5 hours
+
+    rows = {row.member: row for row in ack_stats_by_member(
+        acknowledgements=acknowledgements_of_publisher(member=network.mhra.member)
+    )}
+
+    assert rows["FDA"].median_hours_to_acknowledge == 4.0  # 2, 4 and 30 hours
+    assert rows["HC"].median_hours_to_acknowledge == 15.25
+    assert rows["SMC"].median_hours_to_acknowledge is None  # answered without being asked
+    assert (rows["HC"].requested, rows["HC"].acknowledged) == (3, 2)
+
+
 def test_another_member_sees_only_what_it_published(answered: dict[str, Alert], callers: Callers) -> None:
     fda_rows = _rows(callers("FDA").get(STATS).json())
     hc_rows = _rows(callers("HC").get(STATS).json())

@@ -31,7 +31,7 @@ def kicks() -> list[tuple[str, Any]]:
 
 
 def test_the_first_deliveries_are_leased_to_the_pump_fan_out_queues(
-    network: Network, receiver: Receiver, settings: Any
+    store: str, network: Network, receiver: Receiver, settings: Any
 ) -> None:
     settings.DELIVERY_MAX_IN_FLIGHT = 2
     endpoints = [hook(network.fda, receiver, f"/fda/{index}") for index in range(3)]
@@ -62,7 +62,7 @@ def test_the_first_deliveries_are_leased_to_the_pump_fan_out_queues(
 
 
 def test_a_pump_that_cannot_be_queued_releases_what_fan_out_leased_to_it(
-    network: Network, receiver: Receiver
+    store: str, network: Network, receiver: Receiver
 ) -> None:
     endpoint = hook(network.fda, receiver)
     subscribe(network.fda, [endpoint])
@@ -84,7 +84,7 @@ def test_a_pump_that_cannot_be_queued_releases_what_fan_out_leased_to_it(
 
 @pytest.mark.django_db(transaction=True)  # real commits: each queues its pumps when it happens
 def test_the_first_pump_is_queued_before_the_other_deliveries_are_written(
-    network: Network, receiver: Receiver, settings: Any, monkeypatch: pytest.MonkeyPatch
+    store: str, network: Network, receiver: Receiver, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings.DELIVERY_MAX_IN_FLIGHT = 2
     settings.DELIVERY_PUMPS = 2
@@ -106,7 +106,7 @@ def test_the_first_pump_is_queued_before_the_other_deliveries_are_written(
 
 
 def test_a_crash_between_the_two_transactions_loses_nothing_and_sends_nothing_twice(
-    network: Network, receiver: Receiver, settings: Any, monkeypatch: pytest.MonkeyPatch,
+    store: str, network: Network, receiver: Receiver, settings: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from exchange.services import fanout as fanout_module
 

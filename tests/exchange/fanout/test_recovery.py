@@ -22,8 +22,9 @@ from tests.integration.receiver import Receiver
 pytestmark = pytest.mark.django_db
 
 
-def test_a_lease_held_by_a_dead_worker_expires_and_the_delivery_is_sent(network: Network, receiver: Receiver) -> None:
-
+def test_a_lease_held_by_a_dead_worker_expires_and_the_delivery_is_sent(
+    store: str, network: Network, receiver: Receiver
+) -> None:
     endpoint = hook(network.fda, receiver)
     subscribe(network.fda, [endpoint])
     publish()
