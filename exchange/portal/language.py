@@ -33,8 +33,13 @@ class UserLanguageMiddleware:
         if portal is not None:
             language = preferences_of(user=portal.user).language
             if language in dict(settings.LANGUAGES):
-                translation.activate(language)
-                request.LANGUAGE_CODE = language
+                # Only for this request: the thread's language is put back afterwards, so nothing
+                # the thread does next (another request's e-mail, a test) speaks the user's language.
+                with translation.override(language):
+                    request.LANGUAGE_CODE = language
+                    response = self.get_response(request)
+                response.headers["Content-Language"] = language
+                return response
         return self.get_response(request)
 
 
