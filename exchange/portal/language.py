@@ -31,7 +31,7 @@ class UserLanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         portal = None if request.path.startswith(NOT_PORTAL) else portal_of(request)
         if portal is not None:
-            language = preferences_of(user=portal.user).language
+            language = str(preferences_of(user=portal.user).language or "")
             if language in dict(settings.LANGUAGES):
                 # Only for this request: the thread's language is put back afterwards, so nothing
                 # the thread does next (another request's e-mail, a test) speaks the user's language.
