@@ -112,7 +112,8 @@ def network_build(scale: float, seed: int) -> build.Built:
             build.feed_counters_bring_along()
         with stages("search vectors"):
             build.search_vectors_fill()
-        with stages("indexes rebuilt"):
+        with stages("feed entries logged, indexes rebuilt"):
+            bulk.logged_again()
             bulk.indexes_rebuild(rebuild)
     with stages("ANALYZE"):
         build.analyze()

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import random
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -42,6 +44,7 @@ from alerts.models import (
     ToolIdentifier,
     ToolVersion,
 )
+from bench.volumelib import bulk
 from bench.volumelib.bulk import insert_select
 from bench.volumelib.copy import Table, reset_sequences
 from exchange.models import (
@@ -404,12 +407,18 @@ def feed_statements(first_sequence: int) -> list[str]:
     chain lock); run over two connections."""
     statements = []
     with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1, COUNT(*) + 1 FROM {FeedEntry._meta.db_table}")
+        ids_from, span = cursor.fetchone()
+        cursor.execute(f"SELECT COUNT(*) FROM {Event._meta.db_table}")
+        span += cursor.fetchone()[0]
         cursor.execute(f"SELECT m.id, COALESCE(f.last_sequence, 0) FROM {Member._meta.db_table} m"
                        f" LEFT JOIN {MemberFeed._meta.db_table} f ON f.member_id = m.id WHERE m.status = 'active'")
-        for member_id, base in cursor.fetchall():
+        # Ids given here (each member a block of its own) rather than drawn one by one from the sequence.
+        for index, (member_id, base) in enumerate(cursor.fetchall()):
             statements.append(
-                f"INSERT INTO {FeedEntry._meta.db_table} (member_id, event_id, sequence)"
-                f" SELECT {int(member_id)}, e.id, {int(base)} + row_number() OVER (ORDER BY e.sequence)"
+                f"INSERT INTO {FeedEntry._meta.db_table} (id, member_id, event_id, sequence)"
+                f" SELECT {ids_from + index * span} + row_number() OVER (ORDER BY e.sequence), {int(member_id)}, e.id,"
+                f" {int(base)} + row_number() OVER (ORDER BY e.sequence)"
                 f" FROM {Event._meta.db_table} e WHERE e.sequence >= {int(first_sequence)} AND"
                 f" (e.audience_kind <> 'members' OR EXISTS (SELECT 1 FROM {EventAudience._meta.db_table} a"
                 f"  WHERE a.event_id = e.id AND a.member_id = {int(member_id)}))"
@@ -419,6 +428,7 @@ def feed_statements(first_sequence: int) -> list[str]:
 
 def feed_counters_bring_along() -> None:
     feeds, entries = MemberFeed._meta.db_table, FeedEntry._meta.db_table
+    reset_sequences(FeedEntry)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {feeds} (member_id, last_sequence) SELECT member_id, MAX(sequence) FROM {entries}"
@@ -449,34 +459,58 @@ _AUDIT_COPY = ("COPY exchange_auditentry (id, at, actor_id, actor_email, member_
 
 
 def audit_load(sizes: Sizes, rng: random.Random, members: list[Member]) -> None:
-    """A valid chain after whatever entries the set-up wrote (members' creation). Each entry's
-    canonical content (entry_hash's: sorted keys, no spaces) is formatted straight from a template,
-    and the first is checked against entry_hash itself, so the chain is the service's."""
+    """A valid chain after whatever entries the set-up wrote (members' creation), hashed here in one
+    loop and written by two COPY connections (each its own backend) in chunks of 20,000 entries."""
+    started = time.perf_counter()
+    chunks: queue.Queue[str | None] = queue.Queue(maxsize=8)
+
+    def writer() -> None:
+        with bulk.connect() as conn, conn.cursor() as cursor, cursor.copy(_AUDIT_COPY) as copy:
+            while (chunk := chunks.get()) is not None:
+                copy.write(chunk)
+
+    with ThreadPoolExecutor(bulk.WORKERS) as pool:
+        writers = [pool.submit(writer) for _ in range(bulk.WORKERS)]
+        for chunk in [*_audit_chunks(sizes, rng, members), *[None] * len(writers)]:
+            while True:
+                try:
+                    chunks.put(chunk, timeout=1)
+                    break
+                except queue.Full:
+                    for failed in (w for w in writers if w.done()):
+                        failed.result()  # a writer that failed raises here
+        for done in writers:
+            done.result()
+    seconds = time.perf_counter() - started
+    print(f"  audit entries: {sizes.audit:,} rows in {seconds:.1f} s ({sizes.audit / seconds:,.0f}/s)", flush=True)
+
+
+def _audit_chunks(sizes: Sizes, rng: random.Random, members: list[Member]) -> Iterator[str]:
+    """COPY text of the entries, 20,000 a chunk. Each entry's canonical content (entry_hash's: sorted
+    keys, no spaces) is formatted straight from a template, and the first is checked against
+    entry_hash itself, so the chain is the service's."""
     last = AuditEntry.objects.order_by("-id").first()
     prev = last.hash if last else GENESIS_HASH
     first_id = (last.id if last else 0) + 1
     at = (last.at if last else EPOCH).astimezone(UTC)
     codes, sha256, rand, content = [m.code for m in members], hashlib.sha256, rng.random, _AUDIT_CONTENT.format
     microsecond, lines = timedelta(microseconds=1), []
-    started = time.perf_counter()
-    with connection.cursor() as cursor, cursor.cursor.copy(_AUDIT_COPY) as copy:
-        for entry_id in range(first_id, first_id + sizes.audit):
-            at += microsecond * (int(rand() * 999_999) + 1)
-            stamp, member = at.isoformat(timespec="microseconds"), codes[entry_id % len(codes)]
-            action = "alert.amended" if entry_id % 3 else "acknowledgement.updated"
-            digest = sha256(content(action=action, id=entry_id, at=stamp, member=member, object=entry_id % 50_000,
-                                    prev=prev).encode()).hexdigest()
-            if entry_id == first_id:
-                _audit_template_check(entry_id, at, member, action, prev, digest)
-            lines.append(f'{entry_id}\t{stamp}\t\\N\t\t{member}\t{action}\talert\t{entry_id % 50_000}\t'
-                         f'{{"state": "received"}}\t{{"n": {entry_id}, "state": "assessing"}}\t{prev}\t{digest}\n')
-            prev = digest
-            if len(lines) == 20_000:
-                copy.write("".join(lines))
-                lines.clear()
-        copy.write("".join(lines))
-    seconds = time.perf_counter() - started
-    print(f"  audit entries: {sizes.audit:,} rows in {seconds:.1f} s ({sizes.audit / seconds:,.0f}/s)", flush=True)
+    for entry_id in range(first_id, first_id + sizes.audit):
+        at += microsecond * (int(rand() * 999_999) + 1)
+        stamp, member = at.isoformat(timespec="microseconds"), codes[entry_id % len(codes)]
+        action = "alert.amended" if entry_id % 3 else "acknowledgement.updated"
+        digest = sha256(content(action=action, id=entry_id, at=stamp, member=member, object=entry_id % 50_000,
+                                prev=prev).encode()).hexdigest()
+        if entry_id == first_id:
+            _audit_template_check(entry_id, at, member, action, prev, digest)
+        lines.append(f'{entry_id}\t{stamp}\t\\N\t\t{member}\t{action}\talert\t{entry_id % 50_000}\t'
+                     f'{{"state": "received"}}\t{{"n": {entry_id}, "state": "assessing"}}\t{prev}\t{digest}\n')
+        prev = digest
+        if len(lines) == 20_000:
+            yield "".join(lines)
+            lines.clear()
+    if lines:
+        yield "".join(lines)
 
 
 def _audit_template_check(entry_id: int, at: datetime, member: str, action: str, prev: str, digest: str) -> None:
