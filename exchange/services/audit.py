@@ -59,6 +59,8 @@ def entry_hash(
 # The one canonical form of an entry's content (json.dumps with these options, without building an
 # encoder per call: audit_verify hashes every entry through it).
 _canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+# How that encoder writes a string (ensure_ascii=False): the C function it calls itself.
+_encode_string = json.encoder.encode_basestring
 
 
 def audit_record(
@@ -129,23 +131,11 @@ class ChainProblem:
 _CHAIN_FIELDS = ("id", "at", "actor_id", "actor_email", "member_code", "action", "object_type", "object_id",
                  "before", "after", "prev_hash", "hash")
 
-# On PostgreSQL the database writes each entry's canonical content (entry_hash's: keys sorted, no
-# spaces) around its two JSON columns, which Python re-encodes: `to_json(text)::text` escapes a string
-# exactly as the canonical encoder does with ensure_ascii=False (\" \\ \b \f \n \r \t, other control
-# characters as \u00xx, everything else as it is), and `at` is formatted as entry_hash formats it (UTC,
-# microseconds). Rows: id, the text up to "after", after, the text up to "before", before, the rest,
-# prev_hash, hash.
-_CHAIN_PARTS_SQL = (
-    "SELECT id,"
-    " '{{\"action\":' || to_json(action)::text || ',\"actor_email\":' || to_json(actor_email)::text"
-    " || ',\"actor_id\":' || COALESCE(actor_id::text, 'null') || ',\"after\":',"
-    " after::text,"
-    " ',\"at\":\"' || to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"') || '\",\"before\":',"
-    " before::text,"
-    " ',\"id\":' || id::text || ',\"member\":' || to_json(member_code)::text"
-    " || ',\"object_id\":' || to_json(object_id)::text || ',\"object_type\":' || to_json(object_type)::text"
-    " || ',\"prev\":' || to_json(prev_hash)::text || '}}',"
-    " prev_hash, hash"
+# The columns the chain covers, in entry_hash's order; `at` as entry_hash writes it (UTC, microseconds)
+# and the JSON columns as text, so the database formats while Python hashes.
+_CHAIN_SQL = (
+    "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), actor_id, actor_email,"
+    " member_code, action, object_type, object_id, before::text, after::text, prev_hash, hash"
     " FROM {table} WHERE id >= %s AND id <= %s ORDER BY id"
 )
 # Below this many entries one process walks the chain; above, ranges of it are walked in parallel.
@@ -194,7 +184,7 @@ def audit_verify(*, batch_size: int = 5000, workers: int | None = None,
         # One walk on this connection (inside the caller's transaction, if any: it sees what it wrote).
         with transaction.atomic(), connection.connection.cursor(name="audit_verify") as cursor:
             cursor.itersize = batch_size
-            cursor.execute(_CHAIN_PARTS_SQL.format(table=AuditEntry._meta.db_table), (-_NO_END, _NO_END))
+            cursor.execute(_CHAIN_SQL.format(table=AuditEntry._meta.db_table), (-_NO_END, _NO_END))
             return _seams_check([_parts_walk(cursor)])
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         return _seams_check(pool.imap(_range_walk_star, tasks))
@@ -228,7 +218,7 @@ def _range_walk(params: dict[str, Any], low: int, high: int, batch_size: int) ->
 
     with psycopg.connect(**params) as conn, conn.cursor(name="audit_verify") as cursor:
         cursor.itersize = batch_size
-        cursor.execute(_CHAIN_PARTS_SQL.format(table=AuditEntry._meta.db_table), (low, high))
+        cursor.execute(_CHAIN_SQL.format(table=AuditEntry._meta.db_table), (low, high))
         return _parts_walk(cursor)
 
 
@@ -237,19 +227,22 @@ _PREV_MISMATCH = ("its prev_hash does not match the previous entry's hash "
 
 
 def _parts_walk(rows: Iterable[tuple[Any, ...]]) -> _RangeWalk:
-    """The chain's rules over rows of _CHAIN_PARTS_SQL, from the first row's id on; the first entry's
-    id and prev_hash are returned for the caller to check against the entry before the range.
+    """The chain's rules over rows of _CHAIN_SQL, from the first row's id on; the first entry's id and
+    prev_hash are returned for the caller to check against the entry before the range.
 
-    This loop is the whole cost of verifying millions of entries: the JSON columns are re-encoded
-    canonically (a JSON text seen recently is not parsed again), then one SHA-256 over the bytes.
+    This loop is the whole cost of verifying millions of entries, so entry_hash's canonical content is
+    written here as text rather than through a dict: the keys in their sorted order, each string as
+    the canonical encoder writes it (`encode_basestring`, the encoder's own function), the JSON columns
+    parsed and re-encoded canonically (a JSON text seen recently is not parsed again), then one SHA-256.
     """
-    loads, canonical, sha256 = json.loads, _canonical, hashlib.sha256
+    loads, canonical, sha256, enc = json.loads, _canonical, hashlib.sha256, _encode_string
     seen: dict[str | None, str] = {None: "null"}
     first_id: int | None = None
     first_prev: str | None = None
     expected_id = _BEFORE_ANY
     expected_prev: str | None = None
-    for entry_id, head, after, middle, before, tail, prev, digest in rows:
+    for entry_id, at, actor_id, actor_email, member, action, object_type, object_id, before, after, prev, digest \
+            in rows:
         if entry_id != expected_id:
             if expected_id != _BEFORE_ANY:
                 problem = ChainProblem(expected_id, f"entry {expected_id} is missing (next entry found is {entry_id})")
@@ -270,7 +263,11 @@ def _parts_walk(rows: Iterable[tuple[Any, ...]]) -> _RangeWalk:
             before_text = canonical(loads(before))
             if len(seen) < 4096:
                 seen[before] = before_text
-        if sha256((head + after_text + middle + before_text + tail).encode()).hexdigest() != digest:
+        content = (f'{{"action":{enc(action)},"actor_email":{enc(actor_email)},"actor_id":'
+                   f'{"null" if actor_id is None else actor_id},"after":{after_text},"at":"{at}","before":{before_text},'
+                   f'"id":{entry_id},"member":{enc(member)},"object_id":{enc(object_id)},'
+                   f'"object_type":{enc(object_type)},"prev":{enc(prev)}}}')
+        if sha256(content.encode()).hexdigest() != digest:
             problem = ChainProblem(entry_id, "its content does not match its hash (it was edited)")
             return _RangeWalk(first_id, first_prev, expected_prev, expected_id, problem)
         expected_prev = digest
