@@ -145,9 +145,10 @@ def sweep_measure(limit_seconds: float, busiest_tool: Any) -> list[Figure]:
     return [*figures, figure, full]
 
 
-def retention_measure() -> Figure:
-    """The retention sweep over the events older than retention (a tenth of those loaded); the note
-    gives the longest batch, its own transaction: the longest any lock it takes is held."""
+def retention_measure(max_seconds: float = 3600) -> Figure:
+    """The retention sweep over the events older than retention (a tenth of those loaded), for at most
+    `max_seconds` (as beat's runs are bounded); the note gives how much it removed and the longest
+    batch, its own transaction: the longest any lock it takes is held."""
     from unittest import mock
 
     from exchange.services import retention
@@ -164,7 +165,7 @@ def retention_measure() -> Figure:
 
     started = time.perf_counter()
     with mock.patch.object(retention, "_events_batch_delete", timed_batch):
-        stats = retention.retention_sweep(max_seconds=3600)
+        stats = retention.retention_sweep(max_seconds=max_seconds)
     ms = (time.perf_counter() - started) * 1000
     longest = max(batches, default=0.0)
     return Figure("retention sweep", ms, ms, ms, None,
@@ -176,7 +177,7 @@ def retention_measure() -> Figure:
 # left out), and its peak memory read from VmHWM (ru_maxrss of a child would carry this process's
 # size across fork and exec).
 _VERIFY = """
-import io, os, sys, time
+import io, os, resource, sys, time
 import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
@@ -186,7 +187,8 @@ started = time.perf_counter()
 call_command("verify_audit_log", stdout=out)
 seconds = time.perf_counter() - started
 hwm = next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM"))
-print(seconds, int(hwm) // 1024, out.getvalue().strip().replace(chr(10), " "))
+workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest worker's peak (KiB)
+print(seconds, int(hwm) // 1024, workers // 1024, out.getvalue().strip().replace(chr(10), " "))
 """
 
 
@@ -195,14 +197,15 @@ def verify_audit_measure(env: dict[str, str]) -> Figure:
                             capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(f"volume: verify_audit_log failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
-    seconds_text, peak_mb, verdict = result.stdout.strip().splitlines()[-1].split(" ", 2)
+    seconds_text, peak_mb, worker_mb, verdict = result.stdout.strip().splitlines()[-1].split(" ", 3)
     seconds = float(seconds_text)
     from exchange.models import AuditEntry
 
     entries = AuditEntry.objects.count()
     intact = "chain intact" if verdict.startswith("Audit log verified") else "no verdict printed"
     return Figure("verify_audit_log", seconds * 1000, seconds * 1000, seconds * 1000, None,
-                  f"{entries:,} entries, {entries / seconds:,.0f}/s, peak {peak_mb} MB, {intact}")
+                  f"{entries:,} entries, {entries / seconds:,.0f}/s, peak {peak_mb} MB"
+                  + (f" (each worker process at most {worker_mb} MB)" if worker_mb != "0" else "") + f", {intact}")
 
 
 def publish_measure(built: Built, repeats: int) -> Figure:
