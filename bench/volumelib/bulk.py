@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,9 +24,11 @@ from django.db import connection, models
 from bench.volumelib.copy import Table
 
 # Tables whose secondary indexes (and unique constraints) are dropped during the load and rebuilt after.
+# Tables whose secondary indexes (and unique constraints) are dropped during the load and rebuilt
+# after, largest first (their indexes are rebuilt in this order, the longest builds started first).
 DEFERRED = (
-    "alerts_acknowledgement", "alerts_acknowledgemententry", "alerts_report", "alerts_reportmetric",
-    "alerts_reportrecipient", "exchange_delivery", "exchange_feedentry", "exchange_auditentry",
+    "exchange_feedentry", "exchange_auditentry", "exchange_delivery", "alerts_reportmetric",
+    "alerts_acknowledgement", "alerts_acknowledgemententry", "alerts_report", "alerts_reportrecipient",
 )
 # Generated statements look expensive to the planner, which then spends ~0.3 s compiling each (JIT).
 SESSION = ("SET session_replication_role = replica", "SET synchronous_commit = off", "SET jit = off",
@@ -111,25 +114,33 @@ FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid
 LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x')
 WHERE t.relname = ANY(%s) AND (NOT i.indisprimary OR t.relname = ANY(%s))
   AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = i.indexrelid)
-ORDER BY pg_total_relation_size(t.oid) DESC, c.relname
+ORDER BY array_position(%s::text[], t.relname::text), c.relname
 """
 
 
-def indexes_drop(tables: Sequence[str]) -> list[str]:
-    """Drop the tables' secondary indexes and unique constraints; answers the statements that rebuild them."""
-    rebuild: list[str] = []
+def indexes_drop(tables: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Drop the tables' secondary indexes and unique constraints (and the primary keys of UNLOGGED
+    tables); answers the statements that rebuild them: the indexes (all of them, each `CREATE INDEX`
+    takes a lock that lets the others on its table build at the same time), then the constraints
+    attached to their indexes (`ALTER TABLE … USING INDEX`, instant)."""
+    indexes: list[str] = []
+    constraints: list[str] = []
     with connection.cursor() as cursor:
-        cursor.execute(_INDEXES_SQL, [list(tables), list(UNLOGGED)])
+        cursor.execute(_INDEXES_SQL, [list(tables), list(UNLOGGED), list(tables)])
         for table, index, definition, constraint, constraint_def in cursor.fetchall():
             if constraint:
                 cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{constraint}"')
-                rebuild.append(f'ALTER TABLE {table} ADD CONSTRAINT "{constraint}" {constraint_def}')
+                attached = re.sub(r"^(PRIMARY KEY|UNIQUE) \(.*?\)", rf'\1 USING INDEX "{index}"', constraint_def)
+                if attached == constraint_def:  # not one an index can be attached to (EXCLUDE): built as it was
+                    constraints.append(f'ALTER TABLE {table} ADD CONSTRAINT "{constraint}" {constraint_def}')
+                    continue
+                constraints.append(f'ALTER TABLE {table} ADD CONSTRAINT "{constraint}" {attached}')
             else:
                 cursor.execute(f'DROP INDEX "{index}"')
-                rebuild.append(definition)
+            indexes.append(definition)
         for table in UNLOGGED:
             cursor.execute(f"ALTER TABLE {table} SET UNLOGGED")
-    return rebuild
+    return indexes, constraints
 
 
 def logged_again() -> None:
@@ -141,5 +152,8 @@ def logged_again() -> None:
     print(f"  {', '.join(UNLOGGED)} logged again in {time.perf_counter() - started:.1f} s", flush=True)
 
 
-def indexes_rebuild(statements: list[str]) -> None:
-    run_parallel(statements, "indexes rebuilt")
+def indexes_rebuild(rebuild: tuple[list[str], list[str]]) -> None:
+    indexes, constraints = rebuild
+    run_parallel(indexes, "indexes rebuilt")
+    for statement in constraints:
+        execute(statement)
