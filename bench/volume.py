@@ -21,6 +21,7 @@ import platform
 import random
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -64,7 +65,7 @@ import logging
 from django.core.management import call_command
 from django.db import connection
 
-from bench.volumelib import build, measure
+from bench.volumelib import build, bulk, measure
 
 GROWTH_NAMES = ((1.6, "flat"), (4.0, "logarithmic"), (float("inf"), "linear or worse"))
 
@@ -88,20 +89,35 @@ def network_build(scale: float, seed: int) -> build.Built:
     started = time.perf_counter()
     print(f"\n== scale {scale}: building ({sizes.members} members, {sizes.tools:,} tools, {sizes.alerts:,} alerts, "
           f"{sizes.reports:,} reports, {sizes.events:,} events, {sizes.audit:,} audit entries)", flush=True)
-    members = build.members_create(sizes)
-    user_of = build.users_load(sizes, members)
-    tools = build.tools_load(sizes, rng, members)
-    build.authorizations_load(sizes, rng, members, tools)
-    alerts = build.alerts_load(sizes, rng, members, tools, user_of)
-    build.acknowledgements_load(sizes, rng, alerts)
-    busiest = build.reports_load(sizes, rng, members, tools)
-    print("  subscriptions …", flush=True)
-    build.subscriptions_load(sizes, rng, members)
-    build.events_load(sizes, rng, members, alerts)
-    build.audit_load(sizes, rng, members)
-    build.search_vectors_fill()
-    print("  ANALYZE …", flush=True)
-    build.analyze()
+    stages = build.Stages()
+    with stages("set-up (members, users, tools, alerts, subscriptions)"):
+        members = build.members_create(sizes)
+        user_of = build.users_load(sizes, members)
+        tools = build.tools_load(sizes, rng, members)
+        build.authorizations_load(sizes, rng, members, tools)
+        alerts = build.alerts_load(sizes, rng, members, tools, user_of)
+        build.subscriptions_load(sizes, rng, members)
+    with bulk.loading_session():
+        rebuild = bulk.indexes_drop(bulk.DEFERRED)
+        with stages("acknowledgements, reports, metrics"):
+            build.helpers_create(members, tools, alerts)
+            build.acknowledgements_load(sizes)
+            busiest = build.reports_load(sizes, tools, members)
+        with stages("events, audiences, deliveries"):
+            first_sequence = build.events_load(sizes, rng, members, len(alerts))
+        with stages("audit chain and, beside it, feed entries"), ThreadPoolExecutor(1) as beside:
+            feed = beside.submit(bulk.run_parallel, build.feed_statements(first_sequence), "feed entries numbered")
+            build.audit_load(sizes, rng, members)
+            feed.result()
+        with stages("search vectors"):
+            build.search_vectors_fill()
+        with stages("feed entries logged, indexes rebuilt"):
+            bulk.logged_again()
+            bulk.indexes_rebuild(rebuild)
+            build.feed_counters_bring_along()
+    with stages("ANALYZE"):
+        build.analyze()
+    stages.print()
     print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
     return build.Built(members=members, member_ids=[m.pk for m in members], tool_ids=tools, busiest_tool=busiest,
                        alert_ids=[a[0] for a in alerts if a[1] == members[0].pk][:1] or [alerts[0][0]])
@@ -121,13 +137,14 @@ def network_found() -> build.Built:
                        alert_ids=[first] if first else [Alert.objects.values_list("id", flat=True)[0]])
 
 
-def measure_all(built: build.Built, repeats: int, sweep_seconds: float) -> list[measure.Figure]:
+def measure_all(built: build.Built, repeats: int, sweep_seconds: float,
+                retention_seconds: float = 3600) -> list[measure.Figure]:
     print("  measuring requests …", flush=True)
     figures = measure.requests_measure(built, repeats)
     print("  measuring publishing, the sweep, retention, verify_audit_log …", flush=True)
     figures.append(measure.publish_measure(built, repeats))
     figures += measure.sweep_measure(sweep_seconds, built.busiest_tool)
-    figures.append(measure.retention_measure())
+    figures.append(measure.retention_measure(retention_seconds))
     figures.append(measure.verify_audit_measure(measure.environment()))
     return figures
 
@@ -157,11 +174,19 @@ def main() -> None:
     parser.add_argument("--scale", type=float, nargs="+", default=[0.01, 0.1])
     parser.add_argument("--repeats", type=int, default=20, help="timed requests per figure")
     parser.add_argument("--sweep-seconds", type=float, default=60.0,
-                        help="time the signal sweep at most this long, then extrapolate to every tool")
+                        help="time the signal sweep at most this long, then extrapolate to every tool "
+                             "(0: only the sweep with no new evidence)")
+    parser.add_argument("--retention-seconds", type=float, default=3600,
+                        help="let the retention sweep run at most this long (it removes a batch at a time)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--database", default="sax_volume",
                         help="the database built at each scale (dropped and re-created; never a test_ name)")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end (the smoke run does)")
+    parser.add_argument("--build-only", action="store_true",
+                        help="build the network in --database (one scale) and keep it, without measuring")
+    parser.add_argument("--measure-only", action="store_true",
+                        help="measure everything on the network already in --database (one scale; after "
+                             "--build-only), without building")
     parser.add_argument("--requests-only", action="store_true",
                         help="measure the requests again on the network already in --database (one scale: "
                              "after a change to a read or an index), without building")
@@ -172,10 +197,17 @@ def main() -> None:
     if args.requests_only:
         print_scale(args.scale[0], measure.requests_measure(network_found(), args.repeats))
         return
+    if args.measure_only:
+        print_scale(args.scale[0], measure_all(network_found(), args.repeats, args.sweep_seconds,
+                                               args.retention_seconds))
+        print(f"\nload at the end {os.getloadavg()[0]:.2f}")
+        return
     for scale in args.scale:
         fresh_database()
         built = network_build(scale, args.seed)
-        results[scale] = measure_all(built, args.repeats, args.sweep_seconds)
+        if args.build_only:
+            return
+        results[scale] = measure_all(built, args.repeats, args.sweep_seconds, args.retention_seconds)
         print_scale(scale, results[scale])
     print_growth(results)
     if args.drop:

@@ -11,9 +11,15 @@ hash chain, written with the service's own hash function, so `verify_audit_log` 
 
 from __future__ import annotations
 
+import hashlib
+import os
+import queue
 import random
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -38,6 +44,8 @@ from alerts.models import (
     ToolIdentifier,
     ToolVersion,
 )
+from bench.volumelib import bulk
+from bench.volumelib.bulk import insert_select
 from bench.volumelib.copy import Table, reset_sequences
 from exchange.models import (
     AuditEntry,
@@ -110,6 +118,25 @@ class Built:
     busiest_tool: uuid.UUID
     alert_ids: list[uuid.UUID]
     user_of_member: dict[int, int] = field(default_factory=dict)
+
+
+class Stages:
+    """Wall-clock and CPU time (this process's, and the machine's load) of each stage of the build."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, float, float, float]] = []
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started, cpu = time.perf_counter(), time.process_time()
+        print(f"  [{name}] …", flush=True)
+        yield
+        self.rows.append((name, time.perf_counter() - started, time.process_time() - cpu, os.getloadavg()[0]))
+
+    def print(self) -> None:
+        print(f"  {'stage':<48} {'wall s':>7} {'py CPU s':>9} {'load':>5}")
+        for name, wall, cpu, load in self.rows:
+            print(f"  {name:<48} {wall:7.1f} {cpu:9.1f} {load:5.1f}")
 
 
 def zipf_choice(rng: random.Random, n: int, skew: float = 1.1) -> int:
@@ -233,139 +260,185 @@ def alerts_load(sizes: Sizes, rng: random.Random, members: list[Member], tools: 
     return out
 
 
-def acknowledgements_load(sizes: Sizes, rng: random.Random,
-                          alerts: list[tuple[uuid.UUID, int, str, list[int]]]) -> None:
-    acks: list[tuple[Any, ...]] = []
-    entries: list[tuple[Any, ...]] = []
-    next_id = 1
-    for alert_id, _publisher, _distribution, audience in alerts:
-        for member_id in rng.sample(audience, min(len(audience), sizes.acks_per_alert)):
-            ack_id = uuid.UUID(int=rng.getrandbits(128), version=4)
-            state = rng.choices(ACK_STATES, weights=[10, 15, 15, 40, 20])[0]
-            requested_at = _when(rng)
-            acks.append((ack_id, alert_id, member_id, 3, state, True, requested_at, requested_at + timedelta(days=3),
-                         requested_at if state else None,
-                         requested_at if state in ("action_taken", "not_applicable") else None, requested_at,
-                         requested_at))
-            if state:
-                entries.append((next_id, ack_id, 3, state, requested_at, "volume@example.test", "Done."))
-                next_id += 1
-    Table(Acknowledgement, ("id", "alert_id", "member_id", "revision", "state", "requested", "requested_at",
-                            "deadline", "acknowledged_at", "completed_at", "created_at", "updated_at")).load(
-        acks, label="acknowledgements")
-    Table(AcknowledgementEntry, ("id", "acknowledgement_id", "revision", "state", "at", "by_email", "comment")).load(
-        entries, label="acknowledgement history")
-    reset_sequences(AcknowledgementEntry)
+def _seconds_since_epoch_sql(column: str = "random()") -> str:
+    """A moment between EPOCH and yesterday (as _when), from a value in [0, 1)."""
+    span = int((NOW - EPOCH).total_seconds()) - 86400
+    return f"(TIMESTAMPTZ '{EPOCH.isoformat()}' + floor({column} * {span}) * INTERVAL '1 second')"
 
 
-def reports_load(sizes: Sizes, rng: random.Random, members: list[Member], tools: list[uuid.UUID]) -> uuid.UUID:
-    """Reports and their metrics; half the reports are about the busiest 1 % of tools. Answers the busiest tool."""
-    busy = tools[: max(1, len(tools) // 100)]
-    all_ids = [m.pk for m in members]
-
-    def reports() -> Iterator[tuple[Any, ...]]:
-        for i in range(sizes.reports):
-            tool_id = busy[zipf_choice(rng, len(busy))] if rng.random() < 0.5 else tools[rng.randrange(len(tools))]
-            member = members[zipf_choice(rng, len(members), 0.5)]
-            start = date(2017 + (i % 10), 1 + (i % 12), 1)
-            roll = rng.random()
-            distribution = "network" if roll < 0.85 else "restricted" if roll < 0.95 else "public"
-            published = _when(rng)
-            yield (uuid.UUID(int=rng.getrandbits(128), version=4), member.pk, "published", tool_id,
-                   VERSIONS[min(2, (i % 10) // 4)], start, start + timedelta(days=27), "Hospital network", member.country,
-                   rng.randint(200, 5000), distribution, published, published, published)
-
-    rows = list(reports())
-    Table(Report, ("id", "publisher_id", "status", "tool_id", "tool_version", "period_start", "period_end",
-                   "setting", "country", "sample_size", "distribution", "created_at", "updated_at",
-                   "published_at")).load(rows, label="reports")
-
-    def metrics() -> Iterator[tuple[Any, ...]]:
-        metric_id = 1
-        for row in rows:
-            for metric in METRICS:
-                denominator = rng.randint(100, 2000)
-                share = 0.05 if metric == "false_alarm_rate" else rng.uniform(0.75, 0.95)
-                numerator = int(denominator * share)
-                yield (metric_id, row[0], metric, numerator / denominator, numerator, denominator, "wilson",
-                       max(0.0, numerator / denominator - 0.03), min(1.0, numerator / denominator + 0.03))
-                metric_id += 1
-
-    Table(ReportMetric, ("id", "report_id", "metric", "value", "numerator", "denominator", "ci_method", "ci_low",
-                         "ci_high")).load(metrics(), label="report metrics")
-    Table(ReportRecipient, ("report_id", "member_id")).load(
-        ((row[0], member_id) for row in rows if row[10] == "restricted"
-         for member_id in rng.sample([x for x in all_ids if x != row[1]], min(3, len(all_ids) - 1))),
-        label="report recipients")
-    reset_sequences(ReportMetric, ReportRecipient)
-    return busy[0]
+def helpers_create(members: list[Member], tools: list[uuid.UUID],
+                   alerts: list[tuple[uuid.UUID, int, str, list[int]]]) -> None:
+    """Temporary tables the statements below draw from: members, tools and alerts by ordinal, and each
+    alert's audience numbered 1…size (for picking acknowledgers and delivery targets without sorting)."""
+    code_of = {m.pk: m.code for m in members}
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE vol_member (ord int PRIMARY KEY, id bigint, code text, country text)")
+        cursor.execute("CREATE TEMP TABLE vol_tool (ord int PRIMARY KEY, id uuid)")
+        cursor.execute("CREATE TEMP TABLE vol_alert (ord int PRIMARY KEY, id uuid, idtext text, publisher_id bigint,"
+                       " publisher_code text, distribution text, size int, off int)")
+        with cursor.cursor.copy("COPY vol_member FROM STDIN") as copy:
+            for index, member in enumerate(members):
+                copy.write_row((index, member.pk, member.code, member.country))
+        with cursor.cursor.copy("COPY vol_tool FROM STDIN") as copy:
+            for index, tool_id in enumerate(tools):
+                copy.write_row((index, tool_id))
+        with cursor.cursor.copy("COPY vol_alert FROM STDIN") as copy:
+            for index, (alert_id, publisher, distribution, audience) in enumerate(alerts):
+                copy.write_row((index, alert_id, str(alert_id), publisher, code_of[publisher], distribution,
+                                len(audience), (index * 7919) % max(1, len(audience))))
+        cursor.execute(
+            "CREATE TEMP TABLE vol_audience AS"
+            " SELECT a.id AS alert_id, row_number() OVER (PARTITION BY a.id ORDER BY m.ord)::int AS pos, m.id AS member_id"
+            " FROM vol_alert a JOIN vol_member m ON m.id <> a.publisher_id WHERE a.distribution <> 'restricted'"
+            " UNION ALL SELECT r.alert_id, row_number() OVER (PARTITION BY r.alert_id ORDER BY r.member_id)::int,"
+            " r.member_id FROM alerts_alertrecipient r"
+        )
+        cursor.execute("CREATE UNIQUE INDEX ON vol_audience (alert_id, pos)")
+        cursor.execute("CREATE UNIQUE INDEX ON vol_alert (idtext)")
+        cursor.execute("ANALYZE vol_member; ANALYZE vol_tool; ANALYZE vol_alert; ANALYZE vol_audience")
 
 
-def events_load(sizes: Sizes, rng: random.Random, members: list[Member],
-                alerts: list[tuple[uuid.UUID, int, str, list[int]]]) -> None:
-    """Events about the alerts (the last 99 days), their audiences, feed numbers and deliveries."""
-    by_pk = {m.pk: m for m in members}
+def acknowledgements_load(sizes: Sizes) -> None:
+    """Each alert's acknowledgements by `acks_per_alert` of its audience (a run of positions from the
+    alert's offset), in the states' proportions 10/15/15/40/20 %, and the history of every answer."""
+    answered = "('action_taken', 'not_applicable')"
+    source = (
+        "(SELECT alert_id, member_id, at, CASE WHEN roll < 0.10 THEN NULL WHEN roll < 0.25 THEN 'received'"
+        " WHEN roll < 0.40 THEN 'assessing' WHEN roll < 0.80 THEN 'action_taken' ELSE 'not_applicable' END AS state"
+        f" FROM (SELECT au.alert_id, au.member_id, {_seconds_since_epoch_sql()} AS at, random() AS roll"
+        "  FROM vol_alert a JOIN vol_audience au ON au.alert_id = a.id"
+        f"  WHERE (au.pos - 1 + a.size - a.off) % a.size < {sizes.acks_per_alert} OFFSET 0) r) s"
+    )
+    insert_select(Acknowledgement, {
+        "id": "gen_random_uuid()", "alert_id": "s.alert_id", "member_id": "s.member_id", "revision": "3",
+        "state": "s.state", "requested": "true", "requested_at": "s.at", "deadline": "s.at + INTERVAL '3 days'",
+        "acknowledged_at": "CASE WHEN s.state IS NOT NULL THEN s.at END",
+        "completed_at": f"CASE WHEN s.state IN {answered} THEN s.at END", "created_at": "s.at", "updated_at": "s.at",
+    }, source, "acknowledgements")
+    insert_select(AcknowledgementEntry, {
+        "acknowledgement_id": "k.id", "revision": "3", "state": "k.state", "at": "k.requested_at",
+        "by_email": "'volume@example.test'", "comment": "'Done.'",
+    }, "alerts_acknowledgement k WHERE k.state IS NOT NULL", "acknowledgement history")
+
+
+def reports_load(sizes: Sizes, tools: list[uuid.UUID], members: list[Member]) -> uuid.UUID:
+    """Reports and their metrics; half the reports are about the busiest 1 % of tools (Zipf among
+    them), publishers Zipf too. Answers the busiest tool (the first: Zipf's most likely)."""
+    busy, metrics = max(1, len(tools) // 100), ", ".join(f"'{m}'" for m in METRICS)
+    n_tools, n_members, when = len(tools), len(members), _seconds_since_epoch_sql()
+    source = (
+        f"(SELECT i, CASE WHEN random() < 0.5 THEN least({busy} - 1, floor({busy} * power(random(), 4.3)))"
+        f"  ELSE floor({n_tools} * random()) END AS tool_ord,"
+        f"  least({n_members} - 1, floor({n_members} * power(random(), 2.5))) AS member_ord, random() AS roll,"
+        f"  {when} AS published FROM generate_series(0, {sizes.reports} - 1) i OFFSET 0) g"
+        " JOIN vol_tool t ON t.ord = g.tool_ord JOIN vol_member m ON m.ord = g.member_ord"
+    )
+    versions = ", ".join(f"'{v}'" for v in VERSIONS)
+    insert_select(Report, {
+        "id": "gen_random_uuid()", "publisher_id": "m.id", "status": "'published'", "tool_id": "t.id",
+        "tool_version": f"(ARRAY[{versions}])[least(3, (g.i % 10) / 4 + 1)]",
+        "period_start": "make_date(2017 + g.i % 10, 1 + g.i % 12, 1)",
+        "period_end": "make_date(2017 + g.i % 10, 1 + g.i % 12, 1) + 27", "setting": "'Hospital network'",
+        "country": "m.country", "sample_size": "200 + floor(random() * 4801)::int",
+        "distribution": "CASE WHEN g.roll < 0.85 THEN 'network' WHEN g.roll < 0.95 THEN 'restricted' ELSE 'public' END",
+        "created_at": "g.published", "updated_at": "g.published", "published_at": "g.published",
+    }, source, "reports")
+    insert_select(ReportMetric, {
+        "report_id": "x.id", "metric": "x.metric", "value": "x.n::float / x.d", "numerator": "x.n",
+        "denominator": "x.d", "ci_method": "'wilson'", "ci_low": "greatest(0.0, x.n::float / x.d - 0.03)",
+        "ci_high": "least(1.0, x.n::float / x.d + 0.03)",
+    }, "(SELECT id, metric, d, floor(d * CASE WHEN metric = 'false_alarm_rate' THEN 0.05"
+       "  ELSE 0.75 + random() * 0.2 END)::int AS n"
+       f" FROM (SELECT r.id, mm.metric, 100 + floor(random() * 1901)::int AS d FROM alerts_report r"
+       f"  CROSS JOIN unnest(ARRAY[{metrics}]) AS mm(metric) OFFSET 0) y OFFSET 0) x", "report metrics")
+    insert_select(ReportRecipient, {"report_id": "r.id", "member_id": "x.id"},
+                  "alerts_report r CROSS JOIN LATERAL (SELECT m.id FROM vol_member m WHERE m.id <> r.publisher_id"
+                  " ORDER BY random() LIMIT 3) x WHERE r.distribution = 'restricted'",
+                  "report recipients")
+    return tools[0]
+
+
+def events_load(sizes: Sizes, rng: random.Random, members: list[Member], alerts_count: int) -> int:
+    """Events about the alerts (the last 99 days, in order), their audiences and 2–3 deliveries each.
+    Answers the first loaded event's sequence."""
     endpoints = [(uuid.UUID(int=rng.getrandbits(128), version=4), m.pk) for m in members for _ in range(2)]
     Table(WebhookEndpoint, ("id", "member_id", "url", "secret", "created_at", "updated_at")).load(
         ((endpoint_id, member_id, f"https://hooks.example.org/{endpoint_id}", "whsec_dm9sdW1l", NOW, NOW)
          for endpoint_id, member_id in endpoints), label="webhook endpoints")
-    endpoints_of: dict[int, list[uuid.UUID]] = {}
-    for endpoint_id, member_id in endpoints:
-        endpoints_of.setdefault(member_id, []).append(endpoint_id)
-    events: list[tuple[Any, ...]] = []
-    audience_rows: list[tuple[Any, ...]] = []
-    deliveries: list[tuple[Any, ...]] = []
+    first = (Event.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0) + 1
     # Over the last 99 days: a tenth older than retention's 90, for the retention sweep to remove.
-    start = NOW - timedelta(days=99)
-    step = timedelta(days=99) / sizes.events
-    first_sequence = (Event.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0) + 1
-    for i in range(sizes.events):
-        alert_id, publisher, distribution, audience = alerts[i % len(alerts)]
-        event_id = uuid.UUID(int=rng.getrandbits(128), version=4)
-        kind = "members" if distribution == "restricted" else distribution
-        created = start + step * i
-        events.append((event_id, first_sequence + i, "alert.amended" if i >= len(alerts) else "alert.published", created, kind,
-                       "alert", str(alert_id), by_pk[publisher].code, {"severity": "high"},
-                       {"id": str(alert_id), "title": f"Alert {i % len(alerts)}"}, created))
-        if kind == "members":
-            audience_rows.extend((event_id, member_id) for member_id in [publisher, *audience])
-        count = int(sizes.deliveries_per_event) + (rng.random() < sizes.deliveries_per_event % 1)
-        for member_id in rng.sample(audience, min(count, len(audience))):
-            deliveries.append((uuid.UUID(int=rng.getrandbits(128), version=4), event_id, member_id, "webhook",
-                               endpoints_of[member_id][0], "succeeded", 1, created, created, 204, created, created))
-    Table(Event, ("id", "sequence", "type", "created_at", "audience_kind", "object_type", "object_id",
-                  "publisher_code", "facets", "payload", "dispatched_at")).load(events, label="events")
-    Table(EventAudience, ("event_id", "member_id")).load(audience_rows, label="event audiences")
-    Table(Delivery, ("id", "event_id", "member_id", "channel", "endpoint_id", "state", "attempt_count",
-                     "last_attempt_at", "succeeded_at", "last_status_code", "created_at", "next_attempt_at")).load(
-        deliveries, label="deliveries")
-    reset_sequences(EventAudience)
-    feed_entries_number()
+    start, step_us = NOW - timedelta(days=99), 99 * 86400 * 1_000_000 / sizes.events
+    insert_select(Event, {
+        "id": "gen_random_uuid()", "sequence": f"{first} + s.i",
+        "type": f"CASE WHEN s.i >= {alerts_count} THEN 'alert.amended' ELSE 'alert.published' END",
+        "created_at": "s.created",
+        "audience_kind": "CASE s.distribution WHEN 'restricted' THEN 'members' ELSE s.distribution END",
+        "object_type": "'alert'", "object_id": "s.idtext", "publisher_code": "s.publisher_code",
+        "facets": "'{\"severity\": \"high\"}'::jsonb",
+        "payload": f"jsonb_build_object('id', s.idtext, 'title', 'Alert ' || (s.i % {alerts_count}))",
+        "dispatched_at": "s.created",
+    }, f"(SELECT i, a.*, TIMESTAMPTZ '{start.isoformat()}' + floor({step_us} * i) * INTERVAL '1 microsecond'"
+       f" AS created FROM generate_series(0, {sizes.events} - 1) i JOIN vol_alert a ON a.ord = i % {alerts_count}) s",
+       "events")
+    loaded = f"e.sequence >= {first}"
+    insert_select(EventAudience, {"event_id": "e.id", "member_id": "x.member_id"},
+                  "exchange_event e JOIN vol_alert a ON a.idtext = e.object_id JOIN (SELECT alert_id, member_id"
+                  " FROM vol_audience UNION ALL SELECT id, publisher_id FROM vol_alert) x ON x.alert_id = a.id"
+                  f" WHERE e.audience_kind = 'members' AND {loaded}", "event audiences")
+    whole = int(sizes.deliveries_per_event)
+    insert_select(Delivery, {
+        "id": "gen_random_uuid()", "event_id": "s.event_id", "member_id": "au.member_id", "channel": "'webhook'",
+        "endpoint_id": "ep.id", "state": "'succeeded'", "attempt_count": "1", "last_attempt_at": "s.created",
+        "succeeded_at": "s.created", "last_status_code": "204", "created_at": "s.created",
+        "next_attempt_at": "s.created",
+    }, f"(SELECT e.id AS event_id, e.created_at AS created, a.id AS alert_id, a.size,"
+       f"  floor(random() * a.size)::int AS off, {whole} + (random() < {sizes.deliveries_per_event % 1})::int AS n"
+       f"  FROM exchange_event e JOIN vol_alert a ON a.idtext = e.object_id WHERE {loaded} OFFSET 0) s"
+       f" CROSS JOIN generate_series(0, {whole}) k"
+       " JOIN vol_audience au ON au.alert_id = s.alert_id AND au.pos = (s.off + k) % s.size + 1"
+       " JOIN (SELECT DISTINCT ON (member_id) member_id, id FROM exchange_webhookendpoint ORDER BY member_id, id) ep"
+       " ON ep.member_id = au.member_id WHERE k < least(s.n, s.size)", "deliveries")
+    return first
 
 
-def feed_entries_number() -> None:
-    """Number every loaded event in the feed of each active member that may see it, after the numbers
-    the set-up gave (exchange.services.events does this per event under the chain lock; here one
-    statement numbers them all, in the network's order), and bring each member's counter along."""
+def feed_statements(first_sequence: int) -> list[str]:
+    """One statement per active member numbering, in the network's order, every loaded event it may
+    see after the numbers the set-up gave (exchange.services.events does this per event under the
+    chain lock); run over two connections."""
+    statements = []
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1, COUNT(*) + 1 FROM {FeedEntry._meta.db_table}")
+        ids_from, span = cursor.fetchone()
+        cursor.execute(f"SELECT COUNT(*) FROM {Event._meta.db_table}")
+        span += cursor.fetchone()[0]
+        cursor.execute(f"SELECT m.id, COALESCE(f.last_sequence, 0) FROM {Member._meta.db_table} m"
+                       f" LEFT JOIN {MemberFeed._meta.db_table} f ON f.member_id = m.id WHERE m.status = 'active'")
+        # Ids given here (each member a block of its own) rather than drawn one by one from the sequence.
+        for index, (member_id, base) in enumerate(cursor.fetchall()):
+            statements.append(
+                f"INSERT INTO {FeedEntry._meta.db_table} (id, member_id, event_id, sequence)"
+                f" SELECT {ids_from + index * span} + row_number() OVER (ORDER BY e.sequence), {int(member_id)}, e.id,"
+                f" {int(base)} + row_number() OVER (ORDER BY e.sequence)"
+                f" FROM {Event._meta.db_table} e WHERE e.sequence >= {int(first_sequence)} AND"
+                f" (e.audience_kind <> 'members' OR EXISTS (SELECT 1 FROM {EventAudience._meta.db_table} a"
+                f"  WHERE a.event_id = e.id AND a.member_id = {int(member_id)}))"
+            )
+    return statements
+
+
+def feed_counters_bring_along() -> None:
+    """Each member's feed counter brought to its last number (after the indexes exist: one index
+    probe per member, not a pass over every entry)."""
     feeds, entries = MemberFeed._meta.db_table, FeedEntry._meta.db_table
-    events, audiences, members = Event._meta.db_table, EventAudience._meta.db_table, Member._meta.db_table
-    started = datetime.now(UTC)
+    reset_sequences(FeedEntry)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {entries} (member_id, event_id, sequence)"
-            f" SELECT m.id, e.id, COALESCE(f.last_sequence, 0) + row_number() OVER (PARTITION BY m.id ORDER BY e.sequence)"
-            f" FROM {events} e JOIN {members} m ON m.status = 'active' AND (e.audience_kind <> 'members' OR EXISTS"
-            f"   (SELECT 1 FROM {audiences} a WHERE a.event_id = e.id AND a.member_id = m.id))"
-            f" LEFT JOIN {feeds} f ON f.member_id = m.id"
-            f" WHERE NOT EXISTS (SELECT 1 FROM {entries} x WHERE x.event_id = e.id)"
+            f"INSERT INTO {feeds} (member_id, last_sequence) SELECT m.id, x.last FROM {Member._meta.db_table} m"
+            f" CROSS JOIN LATERAL (SELECT MAX(sequence) AS last FROM {entries} WHERE member_id = m.id) x"
+            f" WHERE x.last IS NOT NULL ON CONFLICT (member_id) DO UPDATE SET last_sequence = EXCLUDED.last_sequence"
         )
-        count = cursor.rowcount
-        cursor.execute(
-            f"INSERT INTO {feeds} (member_id, last_sequence) SELECT member_id, MAX(sequence) FROM {entries}"
-            f" GROUP BY member_id ON CONFLICT (member_id) DO UPDATE SET last_sequence = EXCLUDED.last_sequence"
-        )
-    seconds = (datetime.now(UTC) - started).total_seconds()
-    print(f"  feed entries: {count:,} rows in {seconds:.1f} s", flush=True)
+        cursor.execute(f"SELECT SUM(last_sequence) FROM {feeds}")
+        print(f"  feed counters: {cursor.fetchone()[0]:,} numbers given in all", flush=True)
 
 
 def search_vectors_fill() -> None:
@@ -381,30 +454,74 @@ def search_vectors_fill() -> None:
     print(f"  search vectors in {(datetime.now(UTC) - started).total_seconds():.1f} s", flush=True)
 
 
+_AUDIT_CONTENT = ('{{"action":"{action}","actor_email":"","actor_id":null,"after":{{"n":{id},"state":"assessing"}},'
+                  '"at":"{at}","before":{{"state":"received"}},"id":{id},"member":"{member}","object_id":"{object}",'
+                  '"object_type":"alert","prev":"{prev}"}}')
+_AUDIT_COPY = ("COPY exchange_auditentry (id, at, actor_id, actor_email, member_code, action, object_type, object_id,"
+               " before, after, prev_hash, hash) FROM STDIN")
+
+
 def audit_load(sizes: Sizes, rng: random.Random, members: list[Member]) -> None:
-    """A valid chain after whatever entries the set-up wrote (members' creation)."""
+    """A valid chain after whatever entries the set-up wrote (members' creation), hashed here in one
+    loop and written by two COPY connections (each its own backend) in chunks of 20,000 entries."""
+    started = time.perf_counter()
+    chunks: queue.Queue[str | None] = queue.Queue(maxsize=8)
+
+    def writer() -> None:
+        with bulk.connect() as conn, conn.cursor() as cursor, cursor.copy(_AUDIT_COPY) as copy:
+            while (chunk := chunks.get()) is not None:
+                copy.write(chunk)
+
+    with ThreadPoolExecutor(bulk.WORKERS) as pool:
+        writers = [pool.submit(writer) for _ in range(bulk.WORKERS)]
+        for chunk in [*_audit_chunks(sizes, rng, members), *[None] * len(writers)]:
+            while True:
+                try:
+                    chunks.put(chunk, timeout=1)
+                    break
+                except queue.Full:
+                    for failed in (w for w in writers if w.done()):
+                        failed.result()  # a writer that failed raises here
+        for done in writers:
+            done.result()
+    seconds = time.perf_counter() - started
+    print(f"  audit entries: {sizes.audit:,} rows in {seconds:.1f} s ({sizes.audit / seconds:,.0f}/s)", flush=True)
+
+
+def _audit_chunks(sizes: Sizes, rng: random.Random, members: list[Member]) -> Iterator[str]:
+    """COPY text of the entries, 20,000 a chunk. Each entry's canonical content (entry_hash's: sorted
+    keys, no spaces) is formatted straight from a template, and the first is checked against
+    entry_hash itself, so the chain is the service's."""
     last = AuditEntry.objects.order_by("-id").first()
-    prev_hash = last.hash if last else GENESIS_HASH
+    prev = last.hash if last else GENESIS_HASH
     first_id = (last.id if last else 0) + 1
-    at = last.at if last else EPOCH
+    at = (last.at if last else EPOCH).astimezone(UTC)
+    codes, sha256, rand, content = [m.code for m in members], hashlib.sha256, rng.random, _AUDIT_CONTENT.format
+    microsecond, lines = timedelta(microseconds=1), []
+    for entry_id in range(first_id, first_id + sizes.audit):
+        at += microsecond * (int(rand() * 999_999) + 1)
+        stamp, member = at.isoformat(timespec="microseconds"), codes[entry_id % len(codes)]
+        action = "alert.amended" if entry_id % 3 else "acknowledgement.updated"
+        digest = sha256(content(action=action, id=entry_id, at=stamp, member=member, object=entry_id % 50_000,
+                                prev=prev).encode()).hexdigest()
+        if entry_id == first_id:
+            _audit_template_check(entry_id, at, member, action, prev, digest)
+        lines.append(f'{entry_id}\t{stamp}\t\\N\t\t{member}\t{action}\talert\t{entry_id % 50_000}\t'
+                     f'{{"state": "received"}}\t{{"n": {entry_id}, "state": "assessing"}}\t{prev}\t{digest}\n')
+        prev = digest
+        if len(lines) == 20_000:
+            yield "".join(lines)
+            lines.clear()
+    if lines:
+        yield "".join(lines)
 
-    def entries() -> Iterator[tuple[Any, ...]]:
-        nonlocal prev_hash, at
-        for entry_id in range(first_id, first_id + sizes.audit):
-            at = at + timedelta(microseconds=rng.randrange(1, 1_000_000))
-            member = members[entry_id % len(members)]
-            action = "alert.amended" if entry_id % 3 else "acknowledgement.updated"
-            before = {"state": "received"}
-            after = {"state": "assessing", "n": entry_id}
-            digest = entry_hash(entry_id=entry_id, at=at, actor_id=None, actor_email="", member_code=member.code,
-                                action=action, object_type="alert", object_id=str(entry_id % 50_000),
-                                before=before, after=after, prev_hash=prev_hash)
-            yield (entry_id, at, None, "", member.code, action, "alert", str(entry_id % 50_000), before, after,
-                   prev_hash, digest)
-            prev_hash = digest
 
-    Table(AuditEntry, ("id", "at", "actor_id", "actor_email", "member_code", "action", "object_type", "object_id",
-                       "before", "after", "prev_hash", "hash")).load(entries(), label="audit entries")
+def _audit_template_check(entry_id: int, at: datetime, member: str, action: str, prev: str, digest: str) -> None:
+    expected = entry_hash(entry_id=entry_id, at=at, actor_id=None, actor_email="", member_code=member,
+                          action=action, object_type="alert", object_id=str(entry_id % 50_000),
+                          before={"state": "received"}, after={"state": "assessing", "n": entry_id}, prev_hash=prev)
+    if digest != expected:
+        raise SystemExit("volume: the audit template no longer matches exchange.services.audit.entry_hash")
 
 
 def analyze() -> None:

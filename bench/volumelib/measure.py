@@ -108,8 +108,10 @@ def sweep_measure(limit_seconds: float, busiest_tool: Any) -> list[Figure]:
     from django.utils import timezone
 
     from alerts.models import Report
-    from alerts.services.signals import signals_evaluate, signals_sweep
+    from alerts.services.signals import signals_evaluate
 
+    if limit_seconds <= 0:  # only the sweep as beat runs it with nothing new (the others are linear in reports)
+        return [_sweep_timed("signal sweep, no new evidence")]
     others = [t for t in Report.objects.order_by().values_list("tool_id", flat=True).distinct() if t != busiest_tool]
     started = time.perf_counter()
     signals_evaluate(tool_id=busiest_tool)
@@ -128,26 +130,30 @@ def sweep_measure(limit_seconds: float, busiest_tool: Any) -> list[Figure]:
             + ("" if done == len(others) else ", extrapolated"))
     full = Figure("signal sweep, full (every tool)", whole * 1000, whole * 1000, whole * 1000, None, note)
 
-    def sweep(name: str) -> Figure:
-        started = time.perf_counter()
-        with CaptureQueriesContext(connection) as captured:
-            result = signals_sweep()
-        ms = (time.perf_counter() - started) * 1000
-        return Figure(name, ms, ms, ms, len(captured.captured_queries), f"{result['evaluated']:,} tools evaluated")
-
     # Tools the full sweep did not reach count as evaluated at load time (bench/volumelib/build.py).
-    figures = [sweep("signal sweep, no new evidence")]
+    figures = [_sweep_timed("signal sweep, no new evidence")]
     newest = Report.objects.filter(tool_id=busiest_tool).order_by("-period_end").values_list("pk", flat=True).first()
     Report.objects.filter(pk=newest).update(updated_at=timezone.now())  # as publishing writes it
     busiest_reports = Report.objects.filter(tool_id=busiest_tool).count()
-    figure = sweep("signal sweep, one new report")
+    figure = _sweep_timed("signal sweep, one new report")
     figure.note += f" (the busiest tool: {busiest_reports:,} reports)"
     return [*figures, figure, full]
 
 
-def retention_measure() -> Figure:
-    """The retention sweep over the events older than retention (a tenth of those loaded); the note
-    gives the longest batch, its own transaction: the longest any lock it takes is held."""
+def _sweep_timed(name: str) -> Figure:
+    from alerts.services.signals import signals_sweep
+
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) as captured:
+        result = signals_sweep()
+    ms = (time.perf_counter() - started) * 1000
+    return Figure(name, ms, ms, ms, len(captured.captured_queries), f"{result['evaluated']:,} tools evaluated")
+
+
+def retention_measure(max_seconds: float = 3600) -> Figure:
+    """The retention sweep over the events older than retention (a tenth of those loaded), for at most
+    `max_seconds` (as beat's runs are bounded); the note gives how much it removed and the longest
+    batch, its own transaction: the longest any lock it takes is held."""
     from unittest import mock
 
     from exchange.services import retention
@@ -164,7 +170,7 @@ def retention_measure() -> Figure:
 
     started = time.perf_counter()
     with mock.patch.object(retention, "_events_batch_delete", timed_batch):
-        stats = retention.retention_sweep(max_seconds=3600)
+        stats = retention.retention_sweep(max_seconds=max_seconds)
     ms = (time.perf_counter() - started) * 1000
     longest = max(batches, default=0.0)
     return Figure("retention sweep", ms, ms, ms, None,
@@ -176,7 +182,7 @@ def retention_measure() -> Figure:
 # left out), and its peak memory read from VmHWM (ru_maxrss of a child would carry this process's
 # size across fork and exec).
 _VERIFY = """
-import io, os, sys, time
+import io, os, resource, sys, time
 import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
@@ -186,7 +192,8 @@ started = time.perf_counter()
 call_command("verify_audit_log", stdout=out)
 seconds = time.perf_counter() - started
 hwm = next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM"))
-print(seconds, int(hwm) // 1024, out.getvalue().strip().replace(chr(10), " "))
+workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest worker's peak (KiB)
+print(seconds, int(hwm) // 1024, workers // 1024, out.getvalue().strip().replace(chr(10), " "))
 """
 
 
@@ -195,14 +202,15 @@ def verify_audit_measure(env: dict[str, str]) -> Figure:
                             capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(f"volume: verify_audit_log failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
-    seconds_text, peak_mb, verdict = result.stdout.strip().splitlines()[-1].split(" ", 2)
+    seconds_text, peak_mb, worker_mb, verdict = result.stdout.strip().splitlines()[-1].split(" ", 3)
     seconds = float(seconds_text)
     from exchange.models import AuditEntry
 
     entries = AuditEntry.objects.count()
     intact = "chain intact" if verdict.startswith("Audit log verified") else "no verdict printed"
     return Figure("verify_audit_log", seconds * 1000, seconds * 1000, seconds * 1000, None,
-                  f"{entries:,} entries, {entries / seconds:,.0f}/s, peak {peak_mb} MB, {intact}")
+                  f"{entries:,} entries, {entries / seconds:,.0f}/s, peak {peak_mb} MB"
+                  + (f" (each worker process at most {worker_mb} MB)" if worker_mb != "0" else "") + f", {intact}")
 
 
 def publish_measure(built: Built, repeats: int) -> Figure:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,6 +59,8 @@ def entry_hash(
 # The one canonical form of an entry's content (json.dumps with these options, without building an
 # encoder per call: audit_verify hashes every entry through it).
 _canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+# How that encoder writes a string (ensure_ascii=False): the C function it calls itself.
+_encode_string = json.encoder.encode_basestring
 
 
 def audit_record(
@@ -124,40 +128,157 @@ class ChainProblem:
     reason: str
 
 
+_CHAIN_FIELDS = ("id", "at", "actor_id", "actor_email", "member_code", "action", "object_type", "object_id",
+                 "before", "after", "prev_hash", "hash")
+
 # The columns the chain covers, in entry_hash's order; `at` as entry_hash writes it (UTC, microseconds)
 # and the JSON columns as text, so the database formats while Python hashes.
 _CHAIN_SQL = (
     "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), actor_id, actor_email,"
     " member_code, action, object_type, object_id, before::text, after::text, prev_hash, hash"
-    " FROM {table} ORDER BY id"
+    " FROM {table} WHERE id >= %s AND id <= %s ORDER BY id"
 )
-_CHAIN_FIELDS = ("id", "at", "actor_id", "actor_email", "member_code", "action", "object_type", "object_id",
-                 "before", "after", "prev_hash", "hash")
+# Below this many entries one process walks the chain; above, ranges of it are walked in parallel.
+PARALLEL_FROM = 200_000
+RANGE_SIZE = 250_000
+_NO_END = 2**63 - 1
+_BEFORE_ANY = -(2**63) - 1  # below every bigint: the id "expected" before a walk's first row
 
 
-def audit_verify(*, batch_size: int = 5000) -> tuple[int, ChainProblem | None]:
+@dataclass(frozen=True)
+class _RangeWalk:
+    """What walking a range of ids found: its first entry's id and prev_hash (None: no entry), the
+    last hash, the id it expected next, and the first problem after its first entry (the seams, where
+    the first entry must follow the previous range's last, are checked by the caller)."""
+
+    first_id: int | None
+    first_prev: str | None
+    last_hash: str | None
+    next_id: int | None
+    problem: ChainProblem | None
+
+
+def audit_verify(*, batch_size: int = 5000, workers: int | None = None,
+                 range_size: int = RANGE_SIZE) -> tuple[int, ChainProblem | None]:
     """Walk the chain in id order. Returns (entries checked, first problem or None).
 
-    Streams: on PostgreSQL a server-side cursor of plain tuples (`batch_size` rows a round trip), so
-    memory stays flat however long the log; elsewhere the ORM's chunked iterator.
+    Streams: on PostgreSQL a server-side cursor of plain tuples (`batch_size` rows a round trip) per
+    range of `range_size` ids, walked by `workers` processes of their own (by default one per core
+    when the log has PARALLEL_FROM entries or more) — each range's links are checked inside it and
+    the seams between ranges here — so memory stays flat however long the log; elsewhere the ORM's
+    chunked iterator.
     """
     if connection.vendor != "postgresql":
         rows = AuditEntry.objects.order_by("id").values_list(*_CHAIN_FIELDS).iterator(chunk_size=batch_size)
-        return _chain_walk(rows, text=False)
-    with transaction.atomic(), connection.connection.cursor(name="audit_verify") as cursor:
+        return _chain_walk(rows)
+    last_id = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    if workers is None:
+        workers = 1 if last_id < PARALLEL_FROM else min(4, os.cpu_count() or 1)
+    bounds = [(start, start + range_size - 1) for start in range(1, max(last_id, 1) + 1, range_size)]
+    bounds[0] = (-_NO_END, bounds[0][1])  # an id below 1 is out of place: the first range sees it
+    bounds[-1] = (bounds[-1][0], _NO_END)  # and entries appended meanwhile are walked too
+    params = {key: value for key, value in connection.get_connection_params().items()
+              if key in ("dbname", "user", "password", "host", "port", "sslmode")}
+    tasks = [(params, low, high, batch_size) for low, high in bounds]
+    if workers <= 1 or len(tasks) == 1:
+        # One walk on this connection (inside the caller's transaction, if any: it sees what it wrote).
+        with transaction.atomic(), connection.connection.cursor(name="audit_verify") as cursor:
+            cursor.itersize = batch_size
+            cursor.execute(_CHAIN_SQL.format(table=AuditEntry._meta.db_table), (-_NO_END, _NO_END))
+            return _seams_check([_parts_walk(cursor)])
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return _seams_check(pool.imap(_range_walk_star, tasks))
+
+
+def _seams_check(walks: Iterable[_RangeWalk]) -> tuple[int, ChainProblem | None]:
+    """The ranges' results in id order: the first problem, at a seam or inside a range."""
+    expected_id, expected_prev = 1, GENESIS_HASH
+    for walk in walks:
+        if walk.first_id is None or walk.next_id is None:
+            continue  # no entry in this range: the next one names the gap
+        if walk.first_id != expected_id:
+            return expected_id - 1, ChainProblem(
+                expected_id, f"entry {expected_id} is missing (next entry found is {walk.first_id})"
+            )
+        if walk.first_prev != expected_prev:
+            return expected_id - 1, ChainProblem(expected_id, _PREV_MISMATCH)
+        if walk.problem is not None:
+            return walk.problem.entry_id - 1, walk.problem
+        expected_id, expected_prev = walk.next_id, walk.last_hash or expected_prev
+    return expected_id - 1, None
+
+
+def _range_walk_star(task: tuple[dict[str, Any], int, int, int]) -> _RangeWalk:
+    return _range_walk(*task)
+
+
+def _range_walk(params: dict[str, Any], low: int, high: int, batch_size: int) -> _RangeWalk:
+    """The entries with ids low..high, on a connection of its own (in a worker process, or here)."""
+    import psycopg
+
+    with psycopg.connect(**params) as conn, conn.cursor(name="audit_verify") as cursor:
         cursor.itersize = batch_size
-        cursor.execute(_CHAIN_SQL.format(table=AuditEntry._meta.db_table))
-        return _chain_walk(cursor, text=True)
+        cursor.execute(_CHAIN_SQL.format(table=AuditEntry._meta.db_table), (low, high))
+        return _parts_walk(cursor)
 
 
-def _chain_walk(rows: Iterable[tuple[Any, ...]], *, text: bool) -> tuple[int, ChainProblem | None]:
-    """The chain's rules over rows of _CHAIN_FIELDS; `text`: `at` formatted and JSON as text (PostgreSQL).
+_PREV_MISMATCH = ("its prev_hash does not match the previous entry's hash "
+                  "(an entry before it was changed, removed or reordered)")
 
-    entry_hash's content, inlined: this loop is the whole cost of verifying millions of entries.
+
+def _parts_walk(rows: Iterable[tuple[Any, ...]]) -> _RangeWalk:
+    """The chain's rules over rows of _CHAIN_SQL, from the first row's id on; the first entry's id and
+    prev_hash are returned for the caller to check against the entry before the range.
+
+    This loop is the whole cost of verifying millions of entries, so entry_hash's canonical content is
+    written here as text rather than through a dict: the keys in their sorted order, each string as
+    the canonical encoder writes it (`encode_basestring`, the encoder's own function), the JSON columns
+    parsed and re-encoded canonically (a JSON text seen recently is not parsed again), then one SHA-256.
     """
+    loads, canonical, sha256, enc = json.loads, _canonical, hashlib.sha256, _encode_string
+    seen: dict[str | None, str] = {None: "null"}
+    first_id: int | None = None
+    first_prev: str | None = None
+    expected_id = _BEFORE_ANY
+    expected_prev: str | None = None
+    for entry_id, at, actor_id, actor_email, member, action, object_type, object_id, before, after, prev, digest \
+            in rows:
+        if entry_id != expected_id:
+            if expected_id != _BEFORE_ANY:
+                problem = ChainProblem(expected_id, f"entry {expected_id} is missing (next entry found is {entry_id})")
+                return _RangeWalk(first_id, first_prev, expected_prev, expected_id, problem)
+            first_id = expected_id = entry_id
+        if prev != expected_prev:
+            if expected_prev is not None:
+                return _RangeWalk(first_id, first_prev, expected_prev, expected_id,
+                                  ChainProblem(entry_id, _PREV_MISMATCH))
+            first_prev = prev
+        after_text = seen.get(after)
+        if after_text is None:
+            after_text = canonical(loads(after))
+            if len(seen) < 4096:
+                seen[after] = after_text
+        before_text = seen.get(before)
+        if before_text is None:
+            before_text = canonical(loads(before))
+            if len(seen) < 4096:
+                seen[before] = before_text
+        content = (f'{{"action":{enc(action)},"actor_email":{enc(actor_email)},"actor_id":'
+                   f'{"null" if actor_id is None else actor_id},"after":{after_text},"at":"{at}","before":{before_text},'
+                   f'"id":{entry_id},"member":{enc(member)},"object_id":{enc(object_id)},'
+                   f'"object_type":{enc(object_type)},"prev":{enc(prev)}}}')
+        if sha256(content.encode()).hexdigest() != digest:
+            problem = ChainProblem(entry_id, "its content does not match its hash (it was edited)")
+            return _RangeWalk(first_id, first_prev, expected_prev, expected_id, problem)
+        expected_prev = digest
+        expected_id += 1
+    return _RangeWalk(first_id, first_prev, expected_prev, expected_id, None)
+
+
+def _chain_walk(rows: Iterable[tuple[Any, ...]]) -> tuple[int, ChainProblem | None]:
+    """The chain's rules over rows of _CHAIN_FIELDS (the ORM's values, off PostgreSQL)."""
     expected_prev = GENESIS_HASH
     expected_id = 1
-    loads, canonical, sha256 = json.loads, _canonical, hashlib.sha256
     for entry_id, at, actor_id, actor_email, member, action, object_type, object_id, before, after, prev, digest \
             in rows:
         if entry_id != expected_id:
@@ -165,21 +286,13 @@ def _chain_walk(rows: Iterable[tuple[Any, ...]], *, text: bool) -> tuple[int, Ch
                 expected_id, f"entry {expected_id} is missing (next entry found is {entry_id})"
             )
         if prev != expected_prev:
-            return expected_id - 1, ChainProblem(
-                entry_id, "its prev_hash does not match the previous entry's hash "
-                "(an entry before it was changed, removed or reordered)"
-            )
-        if text:
-            before = None if before is None else loads(before)
-            after = None if after is None else loads(after)
-        else:
-            at = at.astimezone(UTC).isoformat(timespec="microseconds")
+            return expected_id - 1, ChainProblem(entry_id, _PREV_MISMATCH)
         content = {
-            "id": entry_id, "at": at, "actor_id": actor_id, "actor_email": actor_email, "member": member,
-            "action": action, "object_type": object_type, "object_id": object_id, "before": before,
-            "after": after, "prev": prev,
+            "id": entry_id, "at": at.astimezone(UTC).isoformat(timespec="microseconds"), "actor_id": actor_id,
+            "actor_email": actor_email, "member": member, "action": action, "object_type": object_type,
+            "object_id": object_id, "before": before, "after": after, "prev": prev,
         }
-        if sha256(canonical(content).encode()).hexdigest() != digest:
+        if hashlib.sha256(_canonical(content).encode()).hexdigest() != digest:
             return expected_id - 1, ChainProblem(entry_id, "its content does not match its hash (it was edited)")
         expected_prev = digest
         expected_id += 1
