@@ -20,3 +20,6 @@ JSONObject: TypeAlias = dict[str, Any]
 
 SQLParam: TypeAlias = bool | int | float | str | bytes | date | datetime | uuid.UUID | None
 """One parameter of a raw SQL statement (what the database adapter turns into a literal)."""
+
+SQLRow: TypeAlias = tuple[Any, ...]
+"""One row as the database adapter returns it, before the code that reads it names its columns."""

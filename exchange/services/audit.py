@@ -9,19 +9,21 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
+import django
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
+from psycopg.conninfo import make_conninfo
 
-from exchange.models import AuditEntry
+from exchange.json_types import JSONValue, SQLRow
+from exchange.models import AuditEntry, User
 from exchange.services.chain import chain_lock
 
 GENESIS_HASH = "0" * 64
 
 
-def to_json_value(value: Any) -> Any:
+def to_json_value(value: object) -> JSONValue:
     """Plain JSON (str/int/float/bool/None/list/dict) exactly as it will read back from the database."""
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
@@ -36,8 +38,8 @@ def entry_hash(
     action: str,
     object_type: str,
     object_id: str,
-    before: Any,
-    after: Any,
+    before: JSONValue,
+    after: JSONValue,
     prev_hash: str,
 ) -> str:
     content = {
@@ -65,12 +67,12 @@ _encode_string = json.encoder.encode_basestring
 
 def audit_record(
     *,
-    actor: Any,
+    actor: User | None,
     action: str,
     object_type: str,
-    object_id: Any,
-    before: Any = None,
-    after: Any = None,
+    object_id: object,
+    before: JSONValue = None,
+    after: JSONValue = None,
     member_code: str | None = None,
 ) -> AuditEntry:
     """Append one entry. Must be called inside the transaction that makes the change."""
@@ -104,12 +106,12 @@ def audit_record(
 
 def audit_record_change(
     *,
-    actor: Any,
+    actor: User | None,
     action: str,
     object_type: str,
-    object_id: Any,
-    before: Any,
-    after: Any,
+    object_id: object,
+    before: JSONValue,
+    after: JSONValue,
     member_code: str | None = None,
 ) -> AuditEntry | None:
     """Append an update's entry only if it changed what the entries show: a write that changed
@@ -177,16 +179,18 @@ def audit_verify(*, batch_size: int = 5000, workers: int | None = None,
     bounds = [(start, start + range_size - 1) for start in range(1, max(last_id, 1) + 1, range_size)]
     bounds[0] = (-_NO_END, bounds[0][1])  # an id below 1 is out of place: the first range sees it
     bounds[-1] = (bounds[-1][0], _NO_END)  # and entries appended meanwhile are walked too
-    params = {key: value for key, value in connection.get_connection_params().items()
-              if key in ("dbname", "user", "password", "host", "port", "sslmode")}
-    tasks = [(params, low, high, batch_size) for low, high in bounds]
+    conninfo = make_conninfo("", **{key: value for key, value in connection.get_connection_params().items()
+              if key in ("dbname", "user", "password", "host", "port", "sslmode")})
+    tasks = [(conninfo, low, high, batch_size) for low, high in bounds]
     if workers <= 1 or len(tasks) == 1:
         # One walk on this connection (inside the caller's transaction, if any: it sees what it wrote).
         with transaction.atomic(), connection.connection.cursor(name="audit_verify") as cursor:
             cursor.itersize = batch_size
             cursor.execute(_CHAIN_SQL.format(table=AuditEntry._meta.db_table), (-_NO_END, _NO_END))
             return _seams_check([_parts_walk(cursor)])
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    # Spawned, not forked: a fork of a process with threads (a Celery worker, a web server, pytest's)
+    # can inherit a lock some other thread held and hang. Each worker sets Django up, then walks.
+    with multiprocessing.get_context("spawn").Pool(workers, initializer=django.setup) as pool:
         return _seams_check(pool.imap(_range_walk_star, tasks))
 
 
@@ -208,15 +212,15 @@ def _seams_check(walks: Iterable[_RangeWalk]) -> tuple[int, ChainProblem | None]
     return expected_id - 1, None
 
 
-def _range_walk_star(task: tuple[dict[str, Any], int, int, int]) -> _RangeWalk:
+def _range_walk_star(task: tuple[str, int, int, int]) -> _RangeWalk:
     return _range_walk(*task)
 
 
-def _range_walk(params: dict[str, Any], low: int, high: int, batch_size: int) -> _RangeWalk:
+def _range_walk(conninfo: str, low: int, high: int, batch_size: int) -> _RangeWalk:
     """The entries with ids low..high, on a connection of its own (in a worker process, or here)."""
     import psycopg
 
-    with psycopg.connect(**params) as conn, conn.cursor(name="audit_verify") as cursor:
+    with psycopg.connect(conninfo) as conn, conn.cursor(name="audit_verify") as cursor:
         cursor.itersize = batch_size
         cursor.execute(_CHAIN_SQL.format(table=AuditEntry._meta.db_table), (low, high))
         return _parts_walk(cursor)
@@ -226,7 +230,7 @@ _PREV_MISMATCH = ("its prev_hash does not match the previous entry's hash "
                   "(an entry before it was changed, removed or reordered)")
 
 
-def _parts_walk(rows: Iterable[tuple[Any, ...]]) -> _RangeWalk:
+def _parts_walk(rows: Iterable[SQLRow]) -> _RangeWalk:
     """The chain's rules over rows of _CHAIN_SQL, from the first row's id on; the first entry's id and
     prev_hash are returned for the caller to check against the entry before the range.
 
@@ -275,7 +279,7 @@ def _parts_walk(rows: Iterable[tuple[Any, ...]]) -> _RangeWalk:
     return _RangeWalk(first_id, first_prev, expected_prev, expected_id, None)
 
 
-def _chain_walk(rows: Iterable[tuple[Any, ...]]) -> tuple[int, ChainProblem | None]:
+def _chain_walk(rows: Iterable[SQLRow]) -> tuple[int, ChainProblem | None]:
     """The chain's rules over rows of _CHAIN_FIELDS (the ORM's values, off PostgreSQL)."""
     expected_prev = GENESIS_HASH
     expected_id = 1
