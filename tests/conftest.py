@@ -155,9 +155,12 @@ def pytest_configure(config: pytest.Config) -> None:
                        run_name="compile_catalogues")["main"]()
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Under pytest-xdist (`--dist loadgroup`), the tests that start processes or a browser share
     # one worker each, so their session-wide Celery worker, broker and live server start once.
+    # First among the hooks: xdist's own (registered after this conftest, so called before it
+    # otherwise) turns each test's xdist_group into the "@group" suffix the scheduler reads.
     if not config.pluginmanager.hasplugin("xdist"):
         return
     for item in items:
