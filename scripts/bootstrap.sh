@@ -5,9 +5,11 @@
 #
 #   VENV     where the environment lives (default: .venv in the repository)
 #   PYTHON   the interpreter that creates it (default: python3; 3.11 or newer)
+#   SAX_CONSTRAINTS  the pins pip installs with (default: constraints.txt; empty: resolve afresh
+#            from pyproject.toml's ranges, e.g. to regenerate constraints.txt)
 #
-# The install is repeated whenever pyproject.toml is newer than the last successful install,
-# so that a changed dependency list reaches the environment without a manual step.
+# The install is repeated whenever pyproject.toml or constraints.txt is newer than the last
+# successful install, so that a changed dependency list reaches the environment without a manual step.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -15,6 +17,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VENV="${VENV:-.venv}"
 PYTHON="${PYTHON:-python3}"
 STAMP="$VENV/.sax-installed"
+CONSTRAINTS="${SAX_CONSTRAINTS-constraints.txt}"
+pip_constraints=()
+if [ -n "$CONSTRAINTS" ]; then
+    [ -f "$CONSTRAINTS" ] || { echo "bootstrap: $CONSTRAINTS not found (SAX_CONSTRAINTS= to install without pins)" >&2; exit 1; }
+    pip_constraints=(-c "$CONSTRAINTS")
+fi
 
 if [ ! -x "$VENV/bin/python" ]; then
     if ! command -v "$PYTHON" >/dev/null 2>&1; then
@@ -30,8 +38,8 @@ if [ ! -x "$VENV/bin/python" ]; then
     rm -f "$STAMP"
 fi
 
-if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
-    echo "bootstrap: installing the project and its development dependencies into $VENV (pip install -e '.[dev]')"
+if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ] || { [ -n "$CONSTRAINTS" ] && [ "$CONSTRAINTS" -nt "$STAMP" ]; }; then
+    echo "bootstrap: installing the project and its development dependencies into $VENV (pip install ${pip_constraints[*]} -e '.[dev]')"
     echo "bootstrap: a first run fetches about a hundred packages (a minute or two); each is named as it comes"
     log="$(mktemp "${TMPDIR:-/tmp}/sax-bootstrap.XXXXXX")"
     # Never silent for long: pip says nothing while it builds and installs, so a heartbeat says so.
@@ -40,7 +48,7 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
     heartbeat=$!
     trap 'kill "$heartbeat" 2>/dev/null || true' EXIT
     # The whole output goes to the log (shown in full on failure); the terminal sees one line per package.
-    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -e '.[dev]' 2>&1 \
+    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off "${pip_constraints[@]}" -e '.[dev]' 2>&1 \
             | tee "$log" | { grep --line-buffered -E '^(Collecting|Building|Installing collected|Successfully)' || true; } \
             | cut -c1-100 | sed -u 's/^/  /'; then
         kill "$heartbeat" 2>/dev/null || true

@@ -51,16 +51,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(skip)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def _async_unsafe_allowed() -> Iterator[None]:
     # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
-    # between browser steps are plain synchronous code all the same.
+    # between browser steps are plain synchronous code all the same. Only while tests/e2e runs:
+    # the package scope ends it (and the browser) before the worker goes on to other tests.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         yield
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def chromium(_async_unsafe_allowed: None) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
