@@ -9,7 +9,7 @@ from django.contrib.syndication.views import Feed
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext, gettext_lazy
 from django.utils.xmlutils import SimplerXMLGenerator
 
 from alerts.interop.cap import CAP_CONTENT_TYPE
@@ -70,31 +70,34 @@ def _localized(item: Alert, field: str) -> str:
 
 class PublicAlertsFeed(Feed[Alert, None]):
     feed_type = CapLinkedAtomFeed
-    title = "AI Safety Alert Exchange — public safety alerts"
+    # The feed's own words follow the negotiated language (SPEC §10.5), like its items' texts.
+    title = gettext_lazy("AI Safety Alert Exchange — public safety alerts")
     # Absolute links from SITE_URL (SPEC §6): Django would otherwise prefix the request's host.
-    subtitle = "Public safety alerts about AI medical tools, published by member regulators."
+    subtitle = gettext_lazy("Public safety alerts about AI medical tools, published by member regulators.")
     author_name = "AI Safety Alert Exchange"
 
     def items(self) -> QuerySet[Alert]:
         return alerts_with_details(alerts_public()).order_by("-updated_at")[:100]
 
     def item_title(self, item: Alert) -> str:
-        prefix = {"withdrawn": "[Withdrawn] ", "closed": "[Closed] "}.get(item.status, "")
+        prefix = {"withdrawn": gettext("[Withdrawn]") + " ", "closed": gettext("[Closed]") + " "}.get(item.status, "")
         return f"{prefix}{item.reference}: {_localized(item, 'title')}"
 
     def item_description(self, item: Alert) -> str:
         tools = ", ".join(f"{row.tool.name} ({row.tool.manufacturer})" for row in item.affected_tool_rows.all())
         translated = _translation(item)
         parts = [
-            f"Severity: {item.get_severity_display()}. Type: {item.get_alert_type_display()}. "
-            f"Publisher: {item.publisher.code}.",
-            (f"Translated by {translated.member.code} from {item.language}; the original is on the linked page."
-             if translated else ""),
-            f"Affected tools: {tools}." if tools else "",
+            gettext("Severity: %(severity)s. Type: %(type)s. Publisher: %(publisher)s.") % {
+                "severity": item.get_severity_display(), "type": item.get_alert_type_display(),
+                "publisher": item.publisher.code},
+            (gettext("Translated by %(member)s from %(language)s; the original is on the linked page.") % {
+                "member": translated.member.code, "language": item.language} if translated else ""),
+            gettext("Affected tools: %(tools)s.") % {"tools": tools} if tools else "",
             _localized(item, "summary"),
-            f"Recommended actions: {_localized(item, 'recommended_actions')}" if item.recommended_actions else "",
-            f"Withdrawn: {item.withdrawal_reason}" if item.status == "withdrawn" else "",
-            f"Resolution: {item.resolution}" if item.status == "closed" else "",
+            (gettext("Recommended actions: %(actions)s") % {"actions": _localized(item, "recommended_actions")}
+             if item.recommended_actions else ""),
+            gettext("Withdrawn: %(reason)s") % {"reason": item.withdrawal_reason} if item.status == "withdrawn" else "",
+            gettext("Resolution: %(resolution)s") % {"resolution": item.resolution} if item.status == "closed" else "",
         ]
         return "\n\n".join(part for part in parts if part)
 

@@ -58,6 +58,11 @@ def test_the_atom_feed_negotiates_the_readers_language(network: Network) -> None
     french = Client(HTTP_ACCEPT_LANGUAGE="fr").get("/feeds/alerts.atom").content.decode()
     english = Client(HTTP_ACCEPT_LANGUAGE="en").get("/feeds/alerts.atom").content.decode()
     assert f"{alert.reference}: Dérive après 7.2" in french
-    assert "Translated by HC from en" in french
+    assert "Traduit par HC depuis la langue « en »" in french  # the feed's own words in French too
+    assert "alertes de sécurité publiques" in french
+    assert "Gravité" in french
+    assert 'xml:lang="fr"' in french
+    assert "Translated by" not in english
+    assert "Severity:" in english
     assert f"{alert.reference}: Drift after firmware 7.2" in english
     assert "Dérive" not in english
