@@ -15,8 +15,10 @@ export VENV
 PORT ?= 8000
 PYTEST_ARGS ?=
 # pytest-xdist workers, each with its own test database (test_<name>_gw0, …) and cache database;
-# the integration and browser tests stay together on one worker each (`--dist loadgroup`).
-PYTEST_WORKERS ?= 2
+# the integration and browser tests stay together on one worker each (`--dist loadgroup`). Three on
+# a 2-core machine: the workers wait on browsers, Celery workers and PostgreSQL about half the time
+# (7 min 31 s with two, 6 min 26 s with three, docs/benchmarks.md "Test suite").
+PYTEST_WORKERS ?= 3
 PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadgroup
 
 .PHONY: help install demo test coverage lint smoke
@@ -36,9 +38,13 @@ demo: install
 
 # The test database is created by pytest-django (test_<name>); each URL can be overridden from
 # the environment, e.g. `DATABASE_URL=postgres://me@db.local/sax make test`.
+# PGOPTIONS: the tests' sessions commit without waiting for the WAL flush (libpq reads it; the
+# service's own settings are untouched). A test database is thrown away, and a test that restarts
+# PostgreSQL stops it cleanly, which flushes; nothing a test asserts depends on the wait.
 TEST_ENV = DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sax}" \
 	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/14}" \
-	REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/13}"
+	REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/13}" \
+	PGOPTIONS="$${PGOPTIONS:--c synchronous_commit=off}"
 
 test: install
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
