@@ -28,12 +28,13 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
 from alerts.choices import Distribution, ReportStatus
 from alerts.models import PooledCell, PooledVersion, Report, ReportMetric, ReportRecipient
 from alerts.stats import Measurement, measurement_sums
+from exchange.services.deliveries.store import delivery_store
 
 CellKey = tuple[str, str, str, str | None]  # metric, version, half-year, subgroup label (None: whole)
 _OPEN = (Distribution.NETWORK, Distribution.PUBLIC)
@@ -130,19 +131,8 @@ def rows_sums(
     return cells, versions
 
 
-_CELL_UPSERT = """
-INSERT INTO alerts_pooledcell AS c (tool_id, member_id, metric, version, period, label, rows, sane, counted,
-                                    k, n, weighted, sw, swx, sx)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT ON CONSTRAINT pooled_cell_unique DO UPDATE SET
-  rows = c.rows + EXCLUDED.rows, sane = c.sane + EXCLUDED.sane, counted = c.counted + EXCLUDED.counted,
-  k = c.k + EXCLUDED.k, n = c.n + EXCLUDED.n, weighted = c.weighted + EXCLUDED.weighted,
-  sw = c.sw + EXCLUDED.sw, swx = c.swx + EXCLUDED.swx, sx = c.sx + EXCLUDED.sx
-"""
-_VERSION_UPSERT = """
-INSERT INTO alerts_pooledversion AS v (tool_id, member_id, version, reports) VALUES (%s, %s, %s, %s)
-ON CONFLICT ON CONSTRAINT pooled_version_unique DO UPDATE SET reports = v.reports + EXCLUDED.reports
-"""
+_CELL_KEY = ("tool_id", "member_id", "metric", "version", "period", "label")
+_CELL_COUNTERS = ("rows", "sane", "counted", "k", "n", "weighted", "sw", "swx", "sx")
 
 
 def _apply(report_ids: list[UUID], sign: int) -> None:
@@ -151,14 +141,15 @@ def _apply(report_ids: list[UUID], sign: int) -> None:
     if not report_ids:
         return
     cells, versions = rows_sums(report_ids)
-    with connection.cursor() as cursor:
-        cursor.executemany(_CELL_UPSERT, [
-            (tool_id, member_id, *key, sign * s.rows, sign * s.sane, sign * s.counted, sign * s.k, sign * s.n,
-             sign * s.weighted, sign * s.sw, sign * s.swx, sign * s.sx)
-            for (tool_id, member_id, key), s in cells.items()
-        ])
-        cursor.executemany(_VERSION_UPSERT, [(tool_id, member_id, v, sign * n)
-                                             for (tool_id, member_id, v), n in versions.items()])
+    store = delivery_store()
+    store.counters_add(PooledCell, key=_CELL_KEY, counters=_CELL_COUNTERS, constraint="pooled_cell_unique", rows=[
+        (tool_id, member_id, *key, sign * s.rows, sign * s.sane, sign * s.counted, sign * s.k, sign * s.n,
+         sign * s.weighted, sign * s.sw, sign * s.swx, sign * s.sx)
+        for (tool_id, member_id, key), s in cells.items()
+    ])
+    store.counters_add(PooledVersion, key=("tool_id", "member_id", "version"), counters=("reports",),
+                       constraint="pooled_version_unique",
+                       rows=[(tool_id, member_id, v, sign * n) for (tool_id, member_id, v), n in versions.items()])
 
 
 def _poolable() -> QuerySet[Report]:

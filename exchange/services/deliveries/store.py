@@ -21,6 +21,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Model, QuerySet
 
+from exchange.json_types import SQLParam
 from exchange.services.deliveries.leases import AttemptRow, ClaimQuery, LeasedDelivery, WebhookRows
 from exchange.services.deliveries.store_orm import OrmStore
 from exchange.services.deliveries.store_postgres import PostgresStore
@@ -45,6 +46,12 @@ class DeliveryStore(Protocol):
 
     def median_seconds(self, rows: QuerySet[M], *, group: str, start: str, end: str) -> dict[Hashable, float]:
         """Per value of `group`: the median of `end - start` in seconds over `rows` (both set)."""
+
+    def counters_add(self, model: type[Model], *, key: Sequence[str], counters: Sequence[str],
+                     rows: Sequence[Sequence[SQLParam]], constraint: str) -> None:
+        """Add each row's counters (after its key's values) to the row of `model` with that key, created
+        if missing; a null in the key matches a null (`constraint`: unique over `key`, nulls not
+        distinct). Concurrent additions to one key add up, whatever the interleaving."""
 
 
 STORES: dict[str, DeliveryStore] = {"postgres": PostgresStore(), "orm": OrmStore()}

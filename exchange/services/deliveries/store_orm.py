@@ -15,6 +15,7 @@ from django.db.models import F, Model, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from exchange.choices import OPEN_DELIVERY_STATES, Channel, DeliveryState, MemberStatus
+from exchange.json_types import SQLParam
 from exchange.models import (
     Delivery,
     DeliveryAttempt,
@@ -164,3 +165,17 @@ class OrmStore:
             if started is not None and ended is not None:
                 durations[key].append((ended - started).total_seconds())
         return {key: statistics.median(values) for key, values in durations.items()}
+
+    def counters_add(self, model: type[Model], *, key: Sequence[str], counters: Sequence[str],
+                     rows: Sequence[Sequence[SQLParam]], constraint: str) -> None:
+        """Per row: an `UPDATE` adding the counters in the row (`F() + n`), or the row created. The
+        caller's transaction serialises writers here (SQLite locks the database at the first write)."""
+        manager = model._default_manager
+        with transaction.atomic():
+            for row in rows:
+                keys = dict(zip(key, row[:len(key)], strict=True))
+                values = dict(zip(counters, row[len(key):], strict=True))
+                lookup = {(name if value is not None else f"{name}__isnull"): (True if value is None else value)
+                          for name, value in keys.items()}
+                if not manager.filter(**lookup).update(**{name: F(name) + cast("int | float", value) for name, value in values.items()}):
+                    manager.create(**keys, **values)

@@ -14,6 +14,7 @@ from django.db.backends.utils import CursorWrapper
 from django.db.models import Aggregate, F, FloatField, Func, Model, QuerySet
 
 from exchange.choices import OPEN_DELIVERY_STATES, Channel, DeliveryState, MemberStatus
+from exchange.json_types import SQLParam
 from exchange.services.deliveries.leases import AttemptRow, ClaimQuery, LeasedDelivery, WebhookRows
 
 M = TypeVar("M", bound=Model)
@@ -171,6 +172,26 @@ def _json_rows(rows: Sequence[AttemptRow]) -> str:
     ])
 
 
+def _column(model: type[Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    column = getattr(field, "column", None)
+    if not isinstance(column, str):
+        raise ValueError(f"{model.__name__}.{name} is not a column")
+    return connection.ops.quote_name(column)
+
+
+def _counters_sql(model: type[Model], key: Sequence[str], counters: Sequence[str], constraint: str) -> str:
+    """The statement for counters_add: every name is a model's column or constraint, quoted, never input."""
+    key_cols = [_column(model, name) for name in key]
+    counter_cols = [_column(model, name) for name in counters]
+    columns = ", ".join(key_cols + counter_cols)
+    values = ", ".join(["%s"] * (len(key_cols) + len(counter_cols)))
+    sets = ", ".join(f"{col} = t.{col} + EXCLUDED.{col}" for col in counter_cols)
+    quote = connection.ops.quote_name
+    return (f"INSERT INTO {quote(model._meta.db_table)} AS t ({columns}) VALUES ({values}) "  # noqa: S608
+            f"ON CONFLICT ON CONSTRAINT {quote(constraint)} DO UPDATE SET {sets}")
+
+
 class PostgresStore:
     name = "postgres"
 
@@ -210,3 +231,10 @@ class PostgresStore:
             .values(group).annotate(median=Median(EpochSeconds(F(end) - F(start)))).values_list(group, "median")
         )
         return dict(medians)
+
+    def counters_add(self, model: type[Model], *, key: Sequence[str], counters: Sequence[str],
+                     rows: Sequence[Sequence[SQLParam]], constraint: str) -> None:
+        """One `INSERT … ON CONFLICT ON CONSTRAINT … DO UPDATE` per row: the addition happens in the row."""
+        if rows:
+            with connection.cursor() as cursor:
+                cursor.executemany(_counters_sql(model, key, counters, constraint), rows)

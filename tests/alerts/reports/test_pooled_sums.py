@@ -1,6 +1,7 @@
 """The pooled sums (alerts.services.pooled): the trend reads them, and no sum a member reads holds a
 report it may not see — a restricted report (in its audience's classes only), or one a correction
-removes for some members only (in no sum at all)."""
+removes for some members only (in no sum at all). Each test runs with both stores' additions
+(`store`: PostgreSQL's one statement, and the ORM's update-or-create the embedded SQLite default uses)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def sums(tool: Tool, code: str | None = None) -> dict[tuple[str, str, str, str |
 
 
 def test_a_restricted_report_is_summed_only_for_its_audience_and_never_reaches_a_hostile_members_trend(
-    tool: Tool, make_report: Callable[..., Report], callers: Callable[..., ApiCaller]
+    store: str, tool: Tool, make_report: Callable[..., Report], callers: Callable[..., ApiCaller]
 ) -> None:
     make_report("MHRA", metrics=[counts("sensitivity", 80, 100)], subgroups=[])
     secret = make_report("FDA", metrics=[counts("sensitivity", 3, 1000)], subgroups=[],
@@ -54,7 +55,7 @@ def test_a_restricted_report_is_summed_only_for_its_audience_and_never_reaches_a
 
 
 def test_a_correction_seen_by_some_takes_the_report_out_of_the_sums_for_everyone(
-    tool: Tool, network: Network, make_report: Callable[..., Report], callers: Callable[..., ApiCaller]
+    store: str, tool: Tool, network: Network, make_report: Callable[..., Report], callers: Callable[..., ApiCaller]
 ) -> None:
     original = make_report("MHRA", metrics=[counts("sensitivity", 80, 100)], subgroups=[])
     make_report("MHRA", metrics=[counts("sensitivity", 50, 100)], subgroups=[], distribution="restricted",
@@ -69,7 +70,7 @@ def test_a_correction_seen_by_some_takes_the_report_out_of_the_sums_for_everyone
 
 
 def test_a_network_correction_replaces_the_report_in_the_sums(
-    tool: Tool, make_report: Callable[..., Report], callers: Callable[..., ApiCaller]
+    store: str, tool: Tool, make_report: Callable[..., Report], callers: Callable[..., ApiCaller]
 ) -> None:
     original = make_report("MHRA", metrics=[counts("sensitivity", 80, 100)], subgroups=[])
     make_report("MHRA", metrics=[counts("sensitivity", 70, 100)], subgroups=[],
@@ -79,7 +80,7 @@ def test_a_network_correction_replaces_the_report_in_the_sums(
 
 
 def test_intervals_without_counts_pool_from_the_sums_as_from_the_rows(
-    tool: Tool, make_report: Callable[..., Report], callers: Callable[..., ApiCaller]
+    store: str, tool: Tool, make_report: Callable[..., Report], callers: Callable[..., ApiCaller]
 ) -> None:
     given = [(0.81, 0.78, 0.84), (0.74, 0.70, 0.79), (0.90, 0.80, 0.95)]
     for value, low, high in given:
@@ -97,7 +98,7 @@ def test_intervals_without_counts_pool_from_the_sums_as_from_the_rows(
 
 
 def test_reports_loaded_around_the_service_are_read_live_then_rebuilt_into_the_same_sums(
-    tool: Tool, make_report: Callable[..., Report], callers: Callable[..., ApiCaller]
+    store: str, tool: Tool, make_report: Callable[..., Report], callers: Callable[..., ApiCaller]
 ) -> None:
     make_report("MHRA", metrics=[counts("sensitivity", 80, 100)])
     make_report("FDA", metrics=[counts("sensitivity", 60, 100)], period_start="2026-07-01", period_end="2026-12-31")
