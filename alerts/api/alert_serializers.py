@@ -98,8 +98,8 @@ class LocalizedField(serializers.Field):
 
 
 class AlertSerializer(serializers.ModelSerializer[Alert]):
-    """An alert as read. With `?lang=` (or Accept-Language) the serializer's context carries `language`
-    and the answer adds `localized`: the translation that reader is shown, or null."""
+    """An alert as read. With `?lang=` (or Accept-Language) the answer adds `localized`: the
+    translation a reader of that language is shown, or null."""
 
     publisher = serializers.CharField(source="publisher.code", read_only=True)
     translations = TranslationSerializer(many=True, read_only=True)
