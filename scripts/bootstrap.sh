@@ -39,7 +39,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ] || { [ -n "$CONSTRAINTS" ] && [ "$CONSTRAINTS" -nt "$STAMP" ]; }; then
-    echo "bootstrap: installing the project and its development dependencies into $VENV (pip install ${pip_constraints[*]} -e '.[dev]')"
+    echo "bootstrap: installing the project and its development dependencies into $VENV (uv pip install ${pip_constraints[*]} -e '.[dev]')"
     echo "bootstrap: a first run fetches about a hundred packages (a minute or two); each is named as it comes"
     log="$(mktemp "${TMPDIR:-/tmp}/sax-bootstrap.XXXXXX")"
     # Never silent for long: pip says nothing while it builds and installs, so a heartbeat says so.
@@ -47,14 +47,29 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ] || { [ -n "$CONSTRAINTS"
     ( while sleep 8; do echo "  ... still installing ($((SECONDS - started)) s; full log: $log)"; done ) &
     heartbeat=$!
     trap 'kill "$heartbeat" 2>/dev/null || true' EXIT
+    # The installer is uv (pinned in constraints.txt, itself installed by pip): the same packages at the
+    # same versions as `pip install`, resolved and unpacked in parallel (a fresh environment in ~15 s
+    # instead of ~50 s with a warm pip cache, docs/benchmarks.md "Test suite"). If uv cannot be had
+    # (SAX_INSTALLER=pip, or its wheel unreachable), pip installs everything itself.
+    installer="${SAX_INSTALLER:-uv}"
+    if [ "$installer" = uv ] && ! "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -q \
+            "${pip_constraints[@]}" uv >>"$log" 2>&1; then
+        echo "  (uv could not be installed; installing with pip instead)"
+        installer=pip
+    fi
+    if [ "$installer" = uv ]; then
+        install=("$VENV/bin/uv" pip install --python "$VENV/bin/python" "${pip_constraints[@]}" -e '.[dev]')
+    else
+        install=("$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off "${pip_constraints[@]}" -e '.[dev]')
+    fi
     # The whole output goes to the log (shown in full on failure); the terminal sees one line per package.
-    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off "${pip_constraints[@]}" -e '.[dev]' 2>&1 \
-            | tee "$log" | { grep --line-buffered -E '^(Collecting|Building|Installing collected|Successfully)' || true; } \
+    if ! "${install[@]}" 2>&1 \
+            | tee -a "$log" | { grep --line-buffered -E '^(Collecting|Building|Installing collected|Successfully|Resolved|Prepared|Installed| \+ )' || true; } \
             | cut -c1-100 | sed -u 's/^/  /'; then
         kill "$heartbeat" 2>/dev/null || true
         cat "$log" >&2
         rm -f "$log"
-        echo "bootstrap: pip install -e '.[dev]' failed (output above)" >&2
+        echo "bootstrap: ${install[*]} failed (output above)" >&2
         exit 1
     fi
     kill "$heartbeat" 2>/dev/null || true
