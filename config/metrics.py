@@ -135,7 +135,7 @@ def _task_outcomes() -> dict[tuple[str, str], float]:
 
 def exchange_state() -> dict[str, Any]:
     """One set of cheap queries (each index-backed or on a small table)."""
-    from alerts.services.acknowledgements import acknowledgements_overdue
+    from alerts.models import Acknowledgement
     from exchange.models import Delivery, Event, WebhookEndpoint
 
     now = timezone.now()
@@ -151,7 +151,7 @@ def exchange_state() -> dict[str, Any]:
         "deliveries": deliveries,
         "outbox_lag": max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
         "endpoints_disabled": WebhookEndpoint.objects.filter(enabled=False).count(),
-        "acks_overdue": acknowledgements_overdue(now).count(),
+        "acks_overdue": Acknowledgement.objects.overdue(now).count(),
     }
 
 

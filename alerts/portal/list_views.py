@@ -13,6 +13,7 @@ from alerts import selectors
 from alerts.choices import AuthorizationStatus, Severity
 from alerts.filters import AlertFilter
 from alerts.models import Acknowledgement, Alert, AlertTool
+from alerts.models.acknowledgements import overdue_q
 from alerts.portal.filter_words import FilterLabels, filters_in_words
 from alerts.portal.views import CHOICES
 from alerts.search import alerts_search, ranked_first
@@ -28,7 +29,7 @@ INBOX_ORDER: tuple[str, ...] = ("-severity_rank", "deadline_key", "requested_at"
 
 
 INBOX_FILTERS = {
-    "overdue": (_("Overdue"), lambda qs, now: qs.filter(deadline__lte=now)),
+    "overdue": (_("Overdue"), lambda qs, now: qs.filter(overdue_q(now))),
     "critical": (_("Critical"), lambda qs, now: qs.filter(alert__severity=Severity.CRITICAL)),
     "unanswered": (_("Not yet answered"), lambda qs, now: qs.filter(state__isnull=True)),
 }

@@ -31,7 +31,6 @@ from alerts.portal.forms import AcknowledgeForm, ReportForm, ReportImportForm
 from alerts.portal.views import acknowledge_input, member_choices, tool_choices
 from alerts.search import ranked_first, reports_search
 from alerts.services import reports as report_services
-from alerts.services.acknowledgements import ack_is_overdue
 from alerts.services.provenance import report_verified_key
 from exchange.choices import Scope
 from exchange.portal.access import Portal, flatten_errors, member_view, safe_next, service_errors
@@ -98,7 +97,7 @@ def _detail_context(portal: Portal, report: Report, ack_form: AcknowledgeForm | 
             .filter(report=report, member=portal.member).first()
         ) or Acknowledgement(report=report, member=portal.member, revision=1)
         context["my_ack"] = ack
-        context["ack_overdue"] = ack_is_overdue(ack)
+        context["ack_overdue"] = ack.is_overdue()
         context["ack_complete"] = ack.state in ACK_COMPLETE
         context["can_ack"] = portal.can(Scope.ACKNOWLEDGE)
         context["ack_form"] = ack_form or AcknowledgeForm(initial={"decision": ack.decision or ""})

@@ -124,7 +124,7 @@ def _detail_context(portal: Portal, alert: Alert, **forms: Any) -> dict[str, Any
         ack = ack_services.acknowledgement_of(alert=alert, member=portal.member)
         context["my_ack"] = ack
         context["my_previous"] = ack_services.ack_previous(ack)
-        context["ack_overdue"] = ack_services.ack_is_overdue(ack)
+        context["ack_overdue"] = ack.is_overdue()
         context["ack_complete"] = ack.state in ACK_COMPLETE
         context["can_ack"] = portal.can(Scope.ACKNOWLEDGE) and alert.status in (
             AlertStatus.PUBLISHED, AlertStatus.CLOSED
@@ -138,7 +138,7 @@ def _detail_context(portal: Portal, alert: Alert, **forms: Any) -> dict[str, Any
 
 def _tracker_order(ack: Acknowledgement) -> tuple[int, float, str]:
     """Overdue first, then awaiting an answer (soonest deadline first), then answered, then not asked."""
-    if ack_services.ack_is_overdue(ack):
+    if ack.is_overdue():
         group = 0
     elif ack.requested and ack.state not in ACK_COMPLETE:
         group = 1

@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -38,15 +38,6 @@ def deadline_for(severity: str, start: datetime) -> datetime | None:
     return start + timedelta(hours=hours) if hours else None
 
 
-def ack_is_overdue(ack: Acknowledgement, now: datetime | None = None) -> bool:
-    return ack.is_overdue(now)  # the rule lives with the model (alerts.models.acknowledgements.overdue_q)
-
-
-def acknowledgements_overdue(now: datetime | None = None) -> QuerySet[Acknowledgement]:
-    """The rule of `ack_is_overdue` as a query (what /metrics counts): the model's one rule."""
-    return Acknowledgement.objects.overdue(now)
-
-
 def ack_previous(ack: Acknowledgement) -> JSONObject | None:
     """The member's last answer to an earlier revision (what a material amendment asked again), or None.
 
@@ -73,7 +64,7 @@ def ack_render(ack: Acknowledgement, *, alert_id: uuid.UUID | None = None) -> JS
         "requested": ack.requested,
         "requested_at": ack.requested_at,
         "deadline": ack.deadline,
-        "overdue": ack_is_overdue(ack),
+        "overdue": ack.is_overdue(),
         "decision": ack.decision,
         "rationale": ack.rationale,
         "updated_at": ack.updated_at,
@@ -185,7 +176,7 @@ def acknowledgements_summary(acks: list[Acknowledgement]) -> dict[str, int]:
         "acknowledged": sum(1 for a in acks if a.state is not None),
         "acted": sum(1 for a in acks if a.state == AckState.ACTION_TAKEN),
         "not_applicable": sum(1 for a in acks if a.state == AckState.NOT_APPLICABLE),
-        "overdue": sum(1 for a in acks if ack_is_overdue(a, now)),
+        "overdue": sum(1 for a in acks if a.is_overdue(now)),
     }
 
 
