@@ -19,7 +19,7 @@ from rest_framework.reverse import reverse
 from alerts import selectors
 from alerts.api.ack_serializers import AcknowledgeSerializer
 from alerts.api.alert_serializers import AlertSerializer
-from alerts.api.report_import import CSV_CHUNK, reports_import, text_lines
+from alerts.api.report_import import report_input_validate
 from alerts.api.report_serializers import (
     ImportResultSerializer,
     ReportAcknowledgementSerializer,
@@ -32,9 +32,11 @@ from alerts.choices import ReportStatus
 from alerts.filters import REPORT_SEARCH_FIELDS, ReportFilter, SignalFilter
 from alerts.models import Acknowledgement, Alert, Report, Signal
 from alerts.payloads import alert_payload, report_payload, signal_payload
+from alerts.report_csv import CSV_CHUNK, text_lines
 from alerts.search import SEARCH_RANK, reports_search
 from alerts.services import reports as report_services
 from alerts.services.acknowledgements import ack_render
+from alerts.services.report_import import reports_import
 from alerts.services.signals import signal_draft_alert
 from config.query import KnownQueryParameters
 from exchange.api.idempotency import IdempotentCreateMixin
@@ -158,7 +160,8 @@ class ReportViewSet(
             if upload is None or not hasattr(upload, "chunks"):
                 raise ParseError("Send the CSV as the body (Content-Type: text/csv) or as a multipart `file` field.")
             lines = text_lines(upload.chunks(CSV_CHUNK))
-        created = reports_import(actor=request_user(request), member=request_member(request), text=lines)
+        created = reports_import(actor=request_user(request), member=request_member(request), text=lines,
+                                 validate=report_input_validate)
         # An import creates several reports: Location names the first, `reports` lists them all.
         return Response(
             {"created": len(created), "published": sum(1 for r in created if r.status == ReportStatus.PUBLISHED),

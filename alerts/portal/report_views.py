@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alerts import selectors
-from alerts.api.report_import import reports_import
+from alerts.api.report_import import report_input_validate
 from alerts.api.report_serializers import ReportInputSerializer
 from alerts.choices import (
     ACK_COMPLETE,
@@ -32,6 +32,7 @@ from alerts.portal.views import acknowledge_input, member_choices, tool_choices
 from alerts.search import ranked_first, reports_search
 from alerts.services import reports as report_services
 from alerts.services.provenance import report_verified_key
+from alerts.services.report_import import reports_import
 from exchange.choices import Scope
 from exchange.portal.access import Portal, flatten_errors, member_view, safe_next, service_errors
 from exchange.portal.pages import page_or_404, paginate, render_form_page, render_page, validate_all
@@ -167,7 +168,8 @@ def report_import(request: HttpRequest, portal: Portal) -> HttpResponse:
         else:
             attempt = service_errors(form, detail_only=True)  # the problems by line are listed apart
             with attempt:
-                created = reports_import(actor=portal.user, member=portal.member, text=text)
+                created = reports_import(actor=portal.user, member=portal.member, text=text,
+                                         validate=report_input_validate)
                 published = sum(1 for r in created if r.status == ReportStatus.PUBLISHED)
                 messages.success(request, gettext("Imported %(count)s report(s), %(published)s published.") % {
                     "count": len(created), "published": published})

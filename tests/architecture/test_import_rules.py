@@ -82,7 +82,7 @@ def test_a_broken_rule_is_reported(tmp_path: Path, files: dict[str, str], expect
 def test_interfaces_may_import_the_domain_and_each_other(tmp_path: Path) -> None:
     root = _tree(tmp_path, {
         "alerts/api/views.py": "from alerts.services.alerts import alert_publish\nfrom alerts.api import serializers\n",
-        "alerts/portal/views.py": "from alerts.api.report_import import reports_import\n",
+        "alerts/portal/views.py": "from alerts.api.report_import import report_input_validate\n",
         "alerts/services/alerts.py": "from alerts.payloads import alert_payload\nfrom exchange.services import audit\n",
     })
     assert violations(root) == []

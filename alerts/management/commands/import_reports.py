@@ -3,7 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from alerts.api.report_import import reports_import
+from alerts.api.report_import import report_input_validate
+from alerts.services.report_import import reports_import
 from exchange.errors import ServiceError
 from exchange.services.members import member_get
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         try:
             member = member_get(code=options["member"])
             self.stdout.write(f"Reading {path} for {member.code}…")
-            created = reports_import(actor=None, member=member, text=text)
+            created = reports_import(actor=None, member=member, text=text, validate=report_input_validate)
         except ServiceError as exc:
             lines = [exc.detail]
             for where, messages in (exc.errors or {}).items():
