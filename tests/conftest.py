@@ -27,7 +27,7 @@ from django.db import close_old_connections
 from exchange.models import User
 from tests.factories import Network, Regulator, token_make
 from tests.helpers import ApiCaller
-from tests.shared_network import SharedNetwork, redis_db_of_worker
+from tests.shared_network import redis_db_of_worker, shared
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +50,7 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
 
 
-_shared = SharedNetwork()
+_shared = shared
 
 
 @pytest.fixture(scope="session")

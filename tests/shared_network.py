@@ -85,6 +85,16 @@ class SharedNetwork:
     def load(self) -> Network:
         return network_load()
 
+    def flush(self) -> None:
+        """Empty every table (what a process outside the tests left committed goes too); the next test
+        gets the network anew."""
+        with self.blocker.unblock():
+            call_command("flush", interactive=False, verbosity=0)
+        self.flushed = True
+
+
+shared = SharedNetwork()  # the one per test process (tests/conftest.py wires it to pytest-django)
+
 
 def redis_db_of_worker(url: str, broker_url: str) -> str:
     """`url` with a Redis database of this xdist worker's own (never the broker's)."""

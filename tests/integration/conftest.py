@@ -25,6 +25,7 @@ from django.conf import settings as django_settings
 
 from tests.integration.receiver import Receiver
 from tests.integration.stack import stop_process_group
+from tests.shared_network import shared
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -179,12 +180,18 @@ def broker(integration_dir: Path) -> Iterator[RedisServer]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def worker(django_db_setup: Any, broker: RedisServer, integration_dir: Path) -> Iterator[Worker]:
-    """One worker for the tests that need a healthy one (tests that kill workers start their own)."""
+    """One worker for this package's tests that need a healthy one (tests that kill workers start their own).
+
+    Stopped when the package is done, and the database emptied after it: its embedded beat keeps
+    working on the test database (digests to the shared network's users, sweeps), and under
+    pytest-xdist other modules' tests run next in the same database; a row it committed after the last
+    test's flush would be a second e-mail in their assertions or a user they cannot hide."""
     started = Worker(broker=broker.url, workdir=integration_dir).start()
     yield started
     started.stop()
+    shared.flush()
 
 
 @pytest.fixture
