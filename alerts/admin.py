@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 
+from alerts import ack_stats_selectors
 from alerts.models import (
     Acknowledgement,
     AcknowledgementEntry,
@@ -17,7 +18,6 @@ from alerts.models import (
     ToolIdentifier,
 )
 from alerts.models.acknowledgements import overdue_q
-from alerts.services import ack_stats
 
 
 class IdentifierInline(admin.TabularInline[ToolIdentifier, Tool]):
@@ -129,7 +129,7 @@ class AcknowledgementAdmin(admin.ModelAdmin[Acknowledgement]):
             **self.admin_site.each_context(request),
             "title": "Acknowledgements across the network",
             "opts": self.model._meta,
-            "members": ack_stats.ack_stats_by_member(acknowledgements=everything),
-            "alerts": ack_stats.ack_stats_by_alert(acknowledgements=everything),
+            "members": ack_stats_selectors.ack_stats_by_member(acknowledgements=everything),
+            "alerts": ack_stats_selectors.ack_stats_by_alert(acknowledgements=everything),
         }
         return TemplateResponse(request, "admin/alerts/acknowledgement/network.html", context)

@@ -79,7 +79,7 @@ def _counted(items: list[Measurement]) -> Pooled | None:
 
 def pool_counts(k: int, n: int, reports: int) -> Pooled:
     """What pool() answers when every report gave counts: the summed counts with a Wilson interval
-    (the database may sum them: alerts.services.performance)."""
+    (the database may sum them: alerts.performance_selectors)."""
     low, high = wilson_interval(k, n)
     return Pooled(k / n, low, high, reports, n, "counts")
 

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alerts.services.ack_stats import ack_stats_for_publisher
+from alerts.ack_stats_selectors import ack_stats_for_publisher
 from exchange.permissions import request_member
 
 

@@ -11,9 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alerts import selectors
+from alerts.fixcheck_selectors import alert_fix_check
 from alerts.models import Tool, ToolVersion
 from alerts.references import reference_normalise
-from alerts.services.fixcheck import alert_fix_check
 from alerts.services.versions import tool_version_register, tool_version_withdraw, tool_versions
 from exchange.api.idempotency import created_location, idempotent
 from exchange.choices import Scope

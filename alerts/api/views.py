@@ -16,7 +16,7 @@ from alerts.api.report_serializers import PerformanceSerializer
 from alerts.api.serializers import AuthorizationReadSerializer, AuthorizationSerializer, ToolSerializer
 from alerts.filters import TOOL_SEARCH_FIELDS, AuthorizationFilter, ToolFilter
 from alerts.models import Authorization, Tool
-from alerts.services.performance import tool_performance
+from alerts.performance_selectors import tool_performance
 from alerts.services.tools import authorization_record, authorization_update, tool_register, tool_update
 from exchange.api.viewsets import CreateListRetrieveViewSet
 from exchange.choices import Scope

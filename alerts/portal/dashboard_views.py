@@ -11,14 +11,14 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from alerts.choices import ACK_COMPLETE, AckState, AlertStatus, RelianceDecision, Severity
-from alerts.models.acknowledgements import overdue_q
-from alerts.services.ack_stats import (
+from alerts.ack_stats_selectors import (
     ack_stats_by_alert,
     ack_stats_by_member,
     acknowledgements_of_publisher,
     median_hours_to_acknowledge,
 )
+from alerts.choices import ACK_COMPLETE, AckState, AlertStatus, RelianceDecision, Severity
+from alerts.models.acknowledgements import overdue_q
 from exchange.choices import Scope
 from exchange.portal.access import Portal, member_view
 from exchange.portal.pages import render_page

@@ -27,9 +27,9 @@ from alerts.choices import (
     SignalStatus,
 )
 from alerts.filters import TOOL_SEARCH_FIELDS, SignalFilter, ToolFilter, search_q
+from alerts.performance_selectors import tool_performance
 from alerts.portal.charts import charts_for
 from alerts.portal.filter_words import FilterLabels, filters_in_words
-from alerts.services.performance import tool_performance
 from alerts.services.signals import signal_draft_alert
 from alerts.services.versions import tool_versions
 from exchange.choices import Scope

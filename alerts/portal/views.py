@@ -29,6 +29,7 @@ from alerts.choices import (
     RelianceDecision,
     Severity,
 )
+from alerts.fixcheck_selectors import alert_fix_check
 from alerts.models import Acknowledgement, Alert, AlertRevision
 from alerts.portal.charts import fix_chart
 from alerts.portal.forms import (
@@ -42,7 +43,6 @@ from alerts.portal.forms import (
 from alerts.portal.revisions import revision_changes
 from alerts.services import acknowledgements as ack_services
 from alerts.services import alerts as alert_services
-from alerts.services.fixcheck import alert_fix_check
 from alerts.services.provenance import revisions_verified_keys
 from alerts.services.reliance import reliance_gaps
 from exchange.choices import MemberStatus, Scope

@@ -13,7 +13,7 @@ correction: members who may not still pool the corrected report, from the live p
 
 A member's trend is the open class plus its own class plus its *live part*: the reports it may see
 that are not pooled (corrected ones, read through `evidence_visible_to` by
-`alerts.services.performance`). No sum a member reads holds a report it may not see. A report
+`alerts.performance_selectors`). No sum a member reads holds a report it may not see. A report
 written around this module (the volume benchmark's COPY) stays unpooled and is read live: correct,
 only slower, until `pooled_rebuild` counts it.
 

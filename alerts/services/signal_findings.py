@@ -20,8 +20,8 @@ from datetime import date
 
 from alerts.choices import Distribution, ReportStatus, SignalKind, lower_is_better
 from alerts.models import Report, ReportMetric, ReportRecipient, Signal, Tool
+from alerts.performance_selectors import report_period, versions_in_order
 from alerts.selectors import baselines_current
-from alerts.services.performance import report_period, versions_in_order
 from alerts.services.versions import known_versions
 from alerts.stats import Measurement, Pooled, credibly_worse, pool
 from exchange.choices import MemberStatus

@@ -12,12 +12,12 @@ from django.contrib import admin
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from alerts.models import Acknowledgement, Alert
-from alerts.services.ack_stats import (
+from alerts.ack_stats_selectors import (
     ack_stats_by_alert,
     ack_stats_by_member,
     acknowledgements_of_publisher,
 )
+from alerts.models import Acknowledgement, Alert
 from tests.alerts.acknowledgements.conftest import answer
 from tests.factories import Network
 from tests.helpers import ApiCaller, assert_problem

@@ -16,9 +16,13 @@ from django.test import Client
 
 from alerts.models import Acknowledgement
 from exchange.models import Subscription, User, WebhookEndpoint
+from exchange.portal import demo_receiver
 from exchange.signing import signature_header
 
 RECEIVER = "http://127.0.0.1:8000/demo/webhook-receiver/"
+SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo="
+FORGED = "whsec_" + "WllZWVlZWVlZWVlZWVlZWVlZWVlZWVk="  # a secret the endpoint does not hold
+PUBLISHED = {"type": "alert.published", "data": {"reference": "SAX-2026-000001", "title": "Missed nodules"}}
 
 
 @pytest.mark.django_db
@@ -38,6 +42,15 @@ def test_seed_demo_subscribes_and_answers_once(settings: Any) -> None:
     assert WebhookEndpoint.objects.get(member__code="MHRA").url == RECEIVER.replace("8000", "8765")  # follows PORT
 
 
+@pytest.fixture
+def receiver_endpoint(settings: Any, tmp_path: Any, network: Any) -> WebhookEndpoint:
+    """MHRA's endpoint pointed at the demo receiver, which is on (DEBUG) and writes under tmp_path."""
+    settings.DEBUG = True
+    settings.VAR_DIR = tmp_path
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    return WebhookEndpoint.objects.create(member=network.mhra.member, url=RECEIVER, secret=SECRET)
+
+
 def _post(client: Client, endpoint: WebhookEndpoint, body: dict[str, Any], *, secret: str | None = None) -> Any:
     text = json.dumps(body)
     stamp = int(time.time())
@@ -49,16 +62,10 @@ def _post(client: Client, endpoint: WebhookEndpoint, body: dict[str, Any], *, se
 
 @pytest.mark.django_db
 def test_the_demo_receiver_checks_signatures_and_shows_what_arrived(
-    settings: Any, tmp_path: Any, network: Any, page: Callable[[User], Client]
+    settings: Any, network: Any, receiver_endpoint: WebhookEndpoint, page: Callable[[User], Client]
 ) -> None:
-    settings.DEBUG = True
-    settings.VAR_DIR = tmp_path
-    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
-    endpoint = WebhookEndpoint.objects.create(member=network.mhra.member, url=RECEIVER,
-                                              secret="whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=")
-    body = {"type": "alert.published", "data": {"reference": "SAX-2026-000001", "title": "Missed nodules"}}
-    assert _post(Client(), endpoint, body).status_code == 204
-    forged = _post(Client(), endpoint, body, secret="whsec_" + "WllZWVlZWVlZWVlZWVlZWVlZWVlZWVk=")
+    assert _post(Client(), receiver_endpoint, PUBLISHED).status_code == 204
+    forged = _post(Client(), receiver_endpoint, PUBLISHED, secret=FORGED)
     assert forged.status_code == 401  # refused, and not stored
     shown = page(network.mhra.admin).get("/demo/webhook-receiver/").content.decode()
     assert shown.count("SAX-2026-000001") == 1
@@ -71,16 +78,10 @@ def test_the_demo_receiver_checks_signatures_and_shows_what_arrived(
 
 
 @pytest.mark.django_db
-def test_the_demo_receivers_file_stays_bounded(settings: Any, tmp_path: Any, network: Any) -> None:
-    from exchange.portal import demo_receiver
-
-    settings.DEBUG = True
-    settings.VAR_DIR = tmp_path
-    endpoint = WebhookEndpoint.objects.create(member=network.mhra.member, url=RECEIVER,
-                                              secret="whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=")
+def test_the_demo_receivers_file_stays_bounded(tmp_path: Any, receiver_endpoint: WebhookEndpoint) -> None:
     for number in range(demo_receiver.KEEP + 15):
         body = {"type": "alert.published", "data": {"reference": f"SAX-2026-{number:06d}"}}
-        assert _post(Client(), endpoint, body).status_code == 204
+        assert _post(Client(), receiver_endpoint, body).status_code == 204
     for _ in range(5):
         assert Client().post("/demo/webhook-receiver/", "{}", content_type="application/json").status_code == 401
 
@@ -91,28 +92,22 @@ def test_the_demo_receivers_file_stays_bounded(settings: Any, tmp_path: Any, net
 
 @pytest.mark.django_db
 def test_the_demo_receiver_logs_one_line_per_delivery_and_every_request_one_line(
-    settings: Any, tmp_path: Any, network: Any, caplog: pytest.LogCaptureFixture
+    receiver_endpoint: WebhookEndpoint, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings.DEBUG = True
-    settings.VAR_DIR = tmp_path
-    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
-    endpoint = WebhookEndpoint.objects.create(member=network.mhra.member, url=RECEIVER,
-                                              secret="whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=")
-    body = {"type": "alert.published", "data": {"reference": "SAX-2026-000001", "title": "Missed nodules"}}
     caplog.set_level(logging.INFO)
 
     def lines() -> list[logging.LogRecord]:
         return [r for r in caplog.records if r.name in {"config.requests", "exchange.demo_receiver", "django.server"}]
 
     for _ in range(3):
-        assert _post(Client(), endpoint, body).status_code == 204
+        assert _post(Client(), receiver_endpoint, PUBLISHED).status_code == 204
     deliveries = lines()
     assert [r.name for r in deliveries] == ["exchange.demo_receiver"] * 3  # its own line, and only that
     assert "alert.published for MHRA" in deliveries[0].getMessage()
     assert "SAX-2026-000001" in deliveries[0].getMessage()
 
     caplog.clear()
-    assert _post(Client(), endpoint, body, secret="whsec_" + "WllZWVlZWVlZWVlZWVlZWVlZWVlZWVk=").status_code == 401
+    assert _post(Client(), receiver_endpoint, PUBLISHED, secret=FORGED).status_code == 401
     Client().get("/accounts/login/")
     assert [(r.name, r.getMessage().split()[:3]) for r in lines()] == [
         ("config.requests", ["POST", "/demo/webhook-receiver/", "401"]),

@@ -8,8 +8,8 @@ from io import StringIO
 from django.core.management import call_command
 from django.test import Client
 
+from alerts.fixcheck_selectors import alert_fix_check
 from alerts.models import Alert, ToolVersion
-from alerts.services.fixcheck import alert_fix_check
 from exchange.models import Member, User
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from alerts.fixcheck_selectors import fix_verdict
 from alerts.models import Alert, Report, Tool
-from alerts.services.fixcheck import fix_verdict
 from alerts.stats import Pooled
 from tests.alerts.factories import alert_published_make
 from tests.alerts.versions.conftest import counts, register

@@ -11,8 +11,8 @@ from collections.abc import Callable
 import pytest
 
 from alerts.models import Report, Signal, Tool
+from alerts.performance_selectors import tool_performance
 from alerts.portal.charts import charts_for
-from alerts.services.performance import tool_performance
 from alerts.services.signals import signals_evaluate
 from tests.alerts.versions.conftest import counts, register
 from tests.factories import Network, authorization_make, tool_make
