@@ -26,24 +26,16 @@ def _table(model: type[Model]) -> str:
     return str(connection.ops.quote_name(model._meta.db_table))
 
 
-# The reports to pool: published and superseded by no published correction (pooled._poolable).
-_POOL = """
-    SELECT r.id, r.tool_id, r.tool_version, r.period_end, r.distribution, r.publisher_id
-      FROM {report} r
-     WHERE r.status = %(published)s {tools}
-       AND NOT EXISTS (SELECT 1 FROM {report} c WHERE c.supersedes_id = r.id AND c.status = %(published)s)
-"""
-# Each report's audience classes (pooled._audiences): the open class, or its publisher and recipients.
-_AUDIENCE = """
-    SELECT p.id AS report_id, NULL::integer AS member_id FROM pool p WHERE p.distribution = ANY(%(open)s)
-    UNION ALL
-    SELECT s.report_id, s.member_id FROM (
-        SELECT p.id AS report_id, p.publisher_id AS member_id FROM pool p WHERE p.distribution <> ALL(%(open)s)
-        UNION
-        SELECT x.report_id, x.member_id FROM {recipient} x JOIN pool p ON p.id = x.report_id
-         WHERE p.distribution <> ALL(%(open)s)) s
-"""
-_WITH = "WITH pool AS MATERIALIZED ({pool}), audience AS MATERIALIZED ({audience})"
+# The reports to pool (pooled._poolable): published and superseded by no published correction.
+_POOLABLE = """{a}.status = %(published)s {tools}
+       AND NOT EXISTS (SELECT 1 FROM {report} c WHERE c.supersedes_id = {a}.id AND c.status = %(published)s)"""
+# The audience classes of the restricted reports (pooled._audiences): publisher and recipients, once
+# each. A network or public report has none here: the LEFT JOIN gives it the open class (member null).
+_RESTRICTED = """(
+    SELECT o.id AS report_id, o.publisher_id AS member_id FROM {report} o WHERE o.distribution <> ALL(%(open)s)
+    UNION
+    SELECT x.report_id, x.member_id FROM {recipient} x JOIN {report} o ON o.id = x.report_id
+     WHERE o.distribution <> ALL(%(open)s))"""
 
 # One row's weight (stats._weight): the width of its interval, reported or Wilson's on its counts,
 # with stats.wilson_interval's arithmetic in its order; then Σ per cell (stats.measurement_sums).
@@ -62,8 +54,8 @@ SELECT p.tool_id, a.member_id, m.metric, p.tool_version,
        coalesce(sum(w.w * m.value) FILTER (WHERE w.sane AND w.w > 0), 0),
        coalesce(sum(m.value) FILTER (WHERE w.sane), 0)
   FROM {metric} m
-  JOIN pool p ON p.id = m.report_id
-  JOIN audience a ON a.report_id = p.id
+  JOIN {report} p ON p.id = m.report_id
+  LEFT JOIN {restricted} a ON a.report_id = p.id
   LEFT JOIN {subgroup} g ON g.id = m.subgroup_id
   CROSS JOIN LATERAL (SELECT m.numerator::float8 / nullif(m.denominator, 0) AS p,
                              2 * (m.denominator::float8 + %(z2)s) AS d) q
@@ -80,29 +72,34 @@ SELECT p.tool_id, a.member_id, m.metric, p.tool_version,
   CROSS JOIN LATERAL (SELECT CASE WHEN v.width IS NOT NULL  -- greatest() would skip a null
                              THEN greatest(v.width / %(two_z95)s, %(min_se)s) END AS se) e
   CROSS JOIN LATERAL (SELECT coalesce(abs(m.value) <= %(limit)s, false) AS sane, 1 / (e.se * e.se) AS w) w
+ WHERE {poolable_p}
  GROUP BY 1, 2, 3, 4, 5, 6
 """
 _VERSIONS = """
 INSERT INTO {version} (tool_id, member_id, version, reports)
 SELECT p.tool_id, a.member_id, p.tool_version, count(*)
-  FROM pool p JOIN audience a ON a.report_id = p.id
+  FROM {report} p LEFT JOIN {restricted} a ON a.report_id = p.id
+ WHERE {poolable_p}
  GROUP BY 1, 2, 3
 """
-_FLAGS_ON = """
-UPDATE {report} r SET pooled = true FROM pool p WHERE p.id = r.id AND NOT r.pooled
-"""
-_FLAGS_OFF = """
-UPDATE {report} r SET pooled = false WHERE r.pooled {tools} AND NOT EXISTS (SELECT 1 FROM pool p WHERE p.id = r.id)
-"""
+_FLAGS_ON = "UPDATE {report} r SET pooled = true WHERE NOT r.pooled AND {poolable}"
+_FLAGS_OFF = "UPDATE {report} r SET pooled = false WHERE r.pooled {tools} AND NOT ({poolable})"
+
+
+# For this transaction: hash the whole set in memory (the default 4 MB spills it to disk in 256
+# batches), and no JIT (compiling the statements costs more than it saves here).
+_SETTINGS = ("work_mem = '256MB'", "jit = off")
 
 
 def _statement(template: str, tools: bool) -> str:
     names = {"report": _table(Report), "recipient": _table(ReportRecipient), "metric": _table(ReportMetric),
              "subgroup": _table(ReportSubgroup), "cell": _table(PooledCell), "version": _table(PooledVersion),
              "tools": "AND r.tool_id = ANY(%(tool_ids)s)" if tools else ""}
-    pool = _POOL.format(**names)
-    audience = _AUDIENCE.format(**names)
-    return _WITH.format(pool=pool, audience=audience) + template.format(**names)
+    for name, alias in (("poolable", "r"), ("poolable_p", "p")):
+        names[name] = _POOLABLE.format(a=alias, report=names["report"],
+                                       tools=f"AND {alias}.tool_id = ANY(%(tool_ids)s)" if tools else "")
+    names["restricted"] = _RESTRICTED.format(**names)
+    return template.format(**names)
 
 
 def pooled_rebuild_sql(tool_ids: Sequence[UUID] | None = None) -> tuple[int, int, int]:
@@ -119,6 +116,8 @@ def pooled_rebuild_sql(tool_ids: Sequence[UUID] | None = None) -> tuple[int, int
     where = " WHERE tool_id = ANY(%(tool_ids)s)" if tools else ""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {cell}, {version} IN SHARE ROW EXCLUSIVE MODE")
+        for setting in _SETTINGS:
+            cursor.execute(f"SET LOCAL {setting}")
         cursor.execute(f"DELETE FROM {cell}{where}", params)  # noqa: S608 (model tables, quoted)
         cursor.execute(f"DELETE FROM {version}{where}", params)  # noqa: S608
         cursor.execute(_statement(_FLAGS_OFF, tools), params)
