@@ -88,7 +88,7 @@ def test_the_sql_rebuild_writes_the_rows_the_python_rebuild_writes(
     same(python[0], sql[0])
     same(python[1], sql[1])
     assert sql[2] == python[2]
-    assert busy_network["corrected"].pk not in sql[2] and busy_network["replaced"].pk not in sql[2]
+    assert not {busy_network["corrected"].pk, busy_network["replaced"].pk} & sql[2]
     hostile = Member.objects.get(code="TGA").pk
     assert not PooledCell.objects.filter(member=hostile).exists()  # TGA sees no restricted report
     secret = {key for key in sql[0] if key[1] == Member.objects.get(code="SMC").pk}
