@@ -20,6 +20,7 @@ from django.db.models import Model
 from alerts.choices import Distribution, ReportStatus
 from alerts.models import PooledCell, PooledVersion, Report, ReportMetric, ReportRecipient, ReportSubgroup
 from alerts.stats import MIN_SE, SANE_LIMIT, Z95
+from exchange.json_types import SQLParam
 
 
 def _table(model: type[Model]) -> str:
@@ -107,10 +108,11 @@ def pooled_rebuild_sql(tool_ids: Sequence[UUID] | None = None) -> tuple[int, int
     reports' `pooled` flags, each one statement. Publications on these tools wait for it (their sums
     are locked). Answers (reports pooled, cells written, version rows written)."""
     # wilson_interval's z at 0.95 is Z95 (the same float).
-    params = {"published": ReportStatus.PUBLISHED.value,
-              "open": [Distribution.NETWORK.value, Distribution.PUBLIC.value],
-              "z": Z95, "z2": Z95 ** 2, "two_z95": 2 * Z95, "min_se": MIN_SE, "limit": SANE_LIMIT,
-              "tool_ids": list(tool_ids) if tool_ids is not None else None}
+    params: dict[str, SQLParam | list[str] | list[UUID]] = {
+        "published": ReportStatus.PUBLISHED.value, "open": [Distribution.NETWORK.value, Distribution.PUBLIC.value],
+        "z": Z95, "z2": Z95 ** 2, "two_z95": 2 * Z95, "min_se": MIN_SE, "limit": SANE_LIMIT,
+        "tool_ids": list(tool_ids) if tool_ids is not None else None,
+    }
     tools = tool_ids is not None
     cell, version = _table(PooledCell), _table(PooledVersion)
     where = " WHERE tool_id = ANY(%(tool_ids)s)" if tools else ""
