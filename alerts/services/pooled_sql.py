@@ -105,8 +105,8 @@ def _statement(template: str, tools: bool) -> str:
 
 def pooled_rebuild_sql(tool_ids: Sequence[UUID] | None = None) -> tuple[int, int, int]:
     """The sums of these tools (or all) recomputed in one transaction: cells, versions and the
-    reports' `pooled` flags, each one statement. Publications on these tools wait for it (their sums
-    are locked). Answers (reports pooled, cells written, version rows written)."""
+    reports' `pooled` flags, each one statement. Publications wait for it (the sums' tables are
+    locked from the start, so none adds to a sum it deletes or misses a report it counts). Answers (reports pooled, cells written, version rows written)."""
     # wilson_interval's z at 0.95 is Z95 (the same float).
     params: dict[str, SQLParam | list[str] | list[UUID]] = {
         "published": ReportStatus.PUBLISHED.value, "open": [Distribution.NETWORK.value, Distribution.PUBLIC.value],
