@@ -17,7 +17,8 @@ that are not pooled (corrected ones, read through `evidence_visible_to` by
 written around this module (the volume benchmark's COPY) stays unpooled and is read live: correct,
 only slower, until `pooled_rebuild` counts it.
 
-One home: `report_publish` calls `pooled_on_publish`; migration 0015 calls `pooled_rebuild`.
+One home: `report_publish` calls `pooled_on_publish`; migration 0015 and the volume benchmark's build
+call `pooled_rebuild` (set-based on PostgreSQL: alerts.services.pooled_sql).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from alerts.choices import Distribution, ReportStatus
 from alerts.models import PooledCell, PooledVersion, Report, ReportMetric, ReportRecipient
+from alerts.services.pooled_sql import pooled_rebuild_sql
 from alerts.stats import Measurement, measurement_sums
 from exchange.services.deliveries.store import delivery_store
 
@@ -188,7 +190,16 @@ def pooled_on_publish(report: Report) -> None:
 
 def pooled_rebuild(tool_ids: Iterable[UUID] | None = None, *, chunk: int = 2000) -> int:
     """The sums recomputed from the reports (all tools, or these): for a migration, or after a load
-    around the service. One transaction per chunk of reports; answers how many reports are pooled."""
+    around the service; answers how many reports are pooled. On PostgreSQL (the "postgres" store)
+    one statement per table in one transaction (alerts.services.pooled_sql); otherwise in Python,
+    one transaction per chunk of reports."""
+    if delivery_store().name == "postgres":
+        return pooled_rebuild_sql(None if tool_ids is None else list(tool_ids))[0]
+    return pooled_rebuild_python(tool_ids, chunk=chunk)
+
+
+def pooled_rebuild_python(tool_ids: Iterable[UUID] | None = None, *, chunk: int = 2000) -> int:
+    """pooled_rebuild row by row in Python (any database)."""
     tools = None if tool_ids is None else {"tool_id__in": list(tool_ids)}
     with transaction.atomic():
         PooledCell.objects.filter(**(tools or {})).delete()

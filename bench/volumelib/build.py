@@ -44,6 +44,7 @@ from alerts.models import (
     ToolIdentifier,
     ToolVersion,
 )
+from alerts.services.pooled_sql import pooled_rebuild_sql
 from bench.volumelib import bulk
 from bench.volumelib.bulk import insert_select
 from bench.volumelib.copy import Table, reset_sequences
@@ -522,6 +523,18 @@ def _audit_template_check(entry_id: int, at: datetime, member: str, action: str,
                           before={"state": "received"}, after={"state": "assessing", "n": entry_id}, prev_hash=prev)
     if digest != expected:
         raise SystemExit("volume: the audit template no longer matches exchange.services.audit.entry_hash")
+
+
+def pooled_sums_rebuild() -> int:
+    """The pooled sums of the reports just loaded (alerts.services.pooled_rebuild: one INSERT … SELECT …
+    GROUP BY per table on PostgreSQL), after their tables are analysed so that the planner hashes."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE alerts_report, alerts_reportmetric, alerts_reportrecipient, alerts_reportsubgroup")
+    started = time.perf_counter()
+    reports, cells, versions = pooled_rebuild_sql()
+    print(f"  pooled sums: {reports:,} reports into {cells:,} cells and {versions:,} version rows"
+          f" in {time.perf_counter() - started:.1f} s", flush=True)
+    return reports
 
 
 def analyze() -> None:
