@@ -23,6 +23,7 @@ import pytest
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import translation
 
 from exchange.models import User
 from tests.factories import Network, Regulator, token_make
@@ -40,6 +41,14 @@ def _fast_settings(settings: Any) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> None:
+    # Django's LocaleMiddleware activates each request's language in the thread and leaves it there
+    # (the next request activates its own): a test calling code directly after another test's
+    # request in Japanese or French would read that language's words.
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
