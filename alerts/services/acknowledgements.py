@@ -181,7 +181,7 @@ def _not_yet_answered(alert: Alert, member: Member) -> Acknowledgement:
     """The blank answer of an audience member with no row yet. Its history is known to be empty: reading
     it would cost a query per such member (the tracker of an alert to 60 members ran 51 queries)."""
     blank = Acknowledgement(alert=alert, member=member, revision=alert.revision)
-    blank._prefetched_objects_cache = {"history": AcknowledgementEntry.objects.none()}
+    blank._prefetched_objects_cache = {"history": AcknowledgementEntry.objects.none()}  # type: ignore[attr-defined]
     return blank
 
 
