@@ -59,9 +59,14 @@ def filters_in_words(
             else:
                 field.choices = [("", gettext("Any")), *options]
         values = [v for v in (data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]) if v]
-        if values and name == "tool":
-            active.append((str(text), ", ".join(tool_label(v) for v in values)))
-        elif values:
-            choices = dict(getattr(field, "choices", []) or getattr(field.widget, "choices", []) or [])
-            active.append((str(text), ", ".join(str(choices.get(v, v)) for v in values)))
+        if values:
+            active.append((str(text), _in_words(name, field, values)))
     return active
+
+
+def _in_words(name: str, field: forms.Field, values: list[str]) -> str:
+    """The chosen values of one filter in words: a tool by its name, a choice by its label."""
+    if name == "tool":
+        return ", ".join(tool_label(v) for v in values)
+    choices = dict(getattr(field, "choices", []) or getattr(field.widget, "choices", []) or [])
+    return ", ".join(str(choices.get(v, v)) for v in values)
