@@ -15,11 +15,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import cast
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from alerts.choices import AckState
-from alerts.models import Acknowledgement
+from alerts.models import Acknowledgement, Alert
 from alerts.models.acknowledgements import overdue_q
 from exchange.json_types import JSONObject
 from exchange.models import Member
@@ -99,16 +99,27 @@ def median_hours_to_acknowledge(acknowledgements: QuerySet[Acknowledgement]) -> 
 
 
 def ack_stats_by_alert(
-    *, acknowledgements: QuerySet[Acknowledgement], now: datetime | None = None, limit: int = 100
+    *, acknowledgements: QuerySet[Acknowledgement], now: datetime | None = None, limit: int = 100,
+    alerts: QuerySet[Alert] | None = None,
 ) -> list[JSONObject]:
-    """One row per alert (newest publication first): requested, acknowledged, acted, overdue."""
+    """One row per alert (newest publication first): requested, acknowledged, acted, overdue.
+
+    The newest `limit` alerts with a row among `acknowledgements` are found first (walking `alerts`,
+    all alerts unless given, newest first, an index probe each) and only their rows are counted:
+    grouping every row first and keeping 50 groups grew with the publisher's whole history.
+    """
     now = now or timezone.now()
+    candidates = Alert.objects.all() if alerts is None else alerts
+    newest = list(
+        candidates.filter(Exists(acknowledgements.filter(alert_id=OuterRef("pk"))))
+        .order_by(F("published_at").desc(nulls_last=True), "pk").values_list("pk", flat=True)[:limit]
+    )
     rows = cast(Iterable[JSONObject], (
-        acknowledgements.filter(alert__isnull=False).order_by()
+        acknowledgements.filter(alert_id__in=newest).order_by()
         .values("alert_id", "alert__reference", "alert__title", "alert__severity", "alert__status",
                 "alert__publisher__code", "alert__published_at")
         .annotate(**_counts(now))
-        .order_by(F("alert__published_at").desc(nulls_last=True), "alert_id")[:limit]
+        .order_by(F("alert__published_at").desc(nulls_last=True), "alert_id")
     ))
     return [
         {

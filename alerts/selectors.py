@@ -15,6 +15,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -155,14 +156,19 @@ def inbox_for(*, member: Member) -> QuerySet[Acknowledgement]:
                 | Exists(visible_reports.filter(pk=OuterRef("report_id"))))
         .incomplete()
         .annotate(
-            severity_rank=Case(
-                *[When(alert__severity=sev, then=Value(rank)) for sev, rank in SEVERITY_RANK.items()],
-                default=Value(0), output_field=IntegerField(),
-            ),
+            # Each row's alert is probed for its severity (an index lookup per row): a join made PostgreSQL
+            # hash every alert of the network (50,000 rows, ~100 ms at scale 1.0) to rank a few thousand rows.
+            severity_rank=Coalesce(Subquery(
+                Alert.objects.filter(pk=OuterRef("alert_id")).annotate(rank=Case(
+                    *[When(severity=sev, then=Value(rank)) for sev, rank in SEVERITY_RANK.items()],
+                    default=Value(0), output_field=IntegerField(),
+                )).values("rank")[:1]
+            ), Value(0)),
             deadline_key=Coalesce("deadline", far_future),
         )
-        .select_related("member", "alert__publisher", "report__publisher", "report__tool")
-        .prefetch_related("history")
+        # The page's alerts and reports are read after it is cut (a few queries whatever the inbox's size).
+        .select_related("member")
+        .prefetch_related("alert__publisher", "report__publisher", "report__tool", "history")
     )
 
 

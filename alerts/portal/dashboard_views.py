@@ -18,6 +18,7 @@ from alerts.ack_stats_selectors import (
     median_hours_to_acknowledge,
 )
 from alerts.choices import ACK_COMPLETE, AckState, AlertStatus, RelianceDecision, Severity
+from alerts.models import Alert
 from alerts.models.acknowledgements import overdue_q
 from exchange.choices import Scope
 from exchange.portal.access import Portal, member_view
@@ -27,11 +28,11 @@ from exchange.portal.pages import render_page
 @member_view(Scope.PUBLISH)
 def dashboard(request: HttpRequest, portal: Portal) -> HttpResponse:
     now = timezone.now()
-    acks = acknowledgements_of_publisher(member=portal.member, kind="alert").filter(
-        alert__status__in=[AlertStatus.PUBLISHED, AlertStatus.CLOSED]
-    )
+    released = [AlertStatus.PUBLISHED, AlertStatus.CLOSED]
+    acks = acknowledgements_of_publisher(member=portal.member, kind="alert").filter(alert__status__in=released)
     by_member = ack_stats_by_member(acknowledgements=acks, now=now)
-    by_alert = ack_stats_by_alert(acknowledgements=acks, now=now, limit=50)
+    own_alerts = Alert.objects.filter(publisher=portal.member, status__in=released)
+    by_alert = ack_stats_by_alert(acknowledgements=acks, now=now, limit=50, alerts=own_alerts)
     overdue = list(
         acks.filter(overdue_q(now)).select_related("member", "alert").order_by("deadline", "member__code")[:100]
     )

@@ -165,7 +165,14 @@ def acknowledgements_of_alert(*, alert: Alert) -> list[Acknowledgement]:
     for ack in existing.values():
         ack.alert = alert  # known already: "overdue" reads its status without another query
     members = alert_audience_members(alert).exclude(pk=alert.publisher_id).order_by("code")
-    return [existing.get(m.pk) or Acknowledgement(alert=alert, member=m, revision=alert.revision) for m in members]
+    return [existing.get(m.pk) or _not_yet_answered(alert, m) for m in members]
+
+
+def _not_yet_answered(alert: Alert, member: Member) -> Acknowledgement:
+    """A member's blank answer, its history known empty (else a query each: 51 for 60 members)."""
+    blank = Acknowledgement(alert=alert, member=member, revision=alert.revision)
+    blank._prefetched_objects_cache = {"history": AcknowledgementEntry.objects.none()}  # type: ignore[attr-defined]
+    return blank
 
 
 def acknowledgements_summary(acks: list[Acknowledgement]) -> dict[str, int]:

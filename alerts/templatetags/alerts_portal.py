@@ -15,14 +15,21 @@ from exchange.portal.access import Portal
 register = template.Library()
 
 
+NAV_COUNT_CAP = 99  # above it the navigation shows "99+"
+
+
 @register.simple_tag
-def inbox_count(portal: Portal | None) -> int:
-    """How many alerts (and requests) await the member's action: the count next to "Inbox" in the navigation."""
+def inbox_count(portal: Portal | None) -> int | str:
+    """How many alerts (and requests) await the member's action: the count next to "Inbox" in the navigation.
+
+    Counted up to the cap only (it is on every page): the inbox itself shows the full count. Counting every
+    open acknowledgement of a busy member cost a scan of its whole history on each page (scale 1.0)."""
     if portal is None:
         return 0
     reviews = reliance_reviews_open_for(member=portal.member).count()  # open reliance reviews head the inbox
-    alerts = inbox_for(member=portal.member).filter(alert__isnull=False).count()
-    return alerts + reviews + inquiries_awaiting(member=portal.member).count()  # and the questions awaiting our answer
+    alerts = inbox_for(member=portal.member).filter(alert__isnull=False).values("pk")[:NAV_COUNT_CAP + 1].count()
+    total = alerts + reviews + inquiries_awaiting(member=portal.member).count()  # and the questions awaiting us
+    return f"{NAV_COUNT_CAP}+" if total > NAV_COUNT_CAP else total
 
 
 @register.simple_tag

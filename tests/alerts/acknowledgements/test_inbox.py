@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -99,3 +100,21 @@ def test_staff_without_a_member_get_a_403(network: Network) -> None:
     client.force_login(network.staff)
 
     assert client.get("/api/v1/inbox/").status_code == 403
+
+
+def test_the_navigation_count_stops_at_its_cap_and_hides_what_an_outsider_may_not_see(
+    network: Network, publish: Callable[..., Alert], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.test import Client
+
+    from alerts.templatetags import alerts_portal
+
+    for severity in ("low", "high", "critical"):
+        publish(title=f"{severity} for FDA", severity=severity, affected_jurisdictions=["US"])
+    publish(title="restricted to HC", distribution="restricted", recipients=["HC"], affected_jurisdictions=["CA"])
+    fda = Client()
+    fda.force_login(network.fda.viewer)
+    assert '<span class="nav-count">3<' in fda.get("/").content.decode()  # not the alert restricted to HC
+
+    monkeypatch.setattr(alerts_portal, "NAV_COUNT_CAP", 2)
+    assert '<span class="nav-count">2+<' in fda.get("/").content.decode()

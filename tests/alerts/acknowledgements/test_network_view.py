@@ -226,3 +226,16 @@ def test_member_users_cannot_open_the_admin(network: Network) -> None:
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_per_alert_counts_keep_the_newest_alerts_with_answers(answered: dict[str, Alert], network: Network) -> None:
+    mhra = network.mhra.member
+    acks = acknowledgements_of_publisher(member=mhra, kind="alert")
+    own = Alert.objects.filter(publisher=mhra)
+    newest_two = ack_stats_by_alert(acknowledgements=acks, limit=2, alerts=own)
+
+    assert [row["title"] for row in newest_two] == ["three", "two"]  # newest publication first, FDA's not MHRA's
+    assert newest_two == ack_stats_by_alert(acknowledgements=acks, limit=2)  # the same rows without the hint
+    everything = ack_stats_by_alert(acknowledgements=acks, alerts=own)
+    assert [row["title"] for row in everything] == ["three", "two", "one"]
+    assert everything[2]["acknowledged"] == 3  # FDA, HC and SMC (not asked) answered "one"
