@@ -137,6 +137,22 @@ ACK_STATE_RANK: dict[str, int] = {
 ACK_COMPLETE = frozenset({AckState.ACTION_TAKEN, AckState.NOT_APPLICABLE})
 
 
+def ack_states_one_click(state: str | None) -> list[AckState]:
+    """The answers that need nothing more than a click (no decision, no rationale), forward from `state`."""
+    current = ACK_STATE_RANK.get(state or "", 0)
+    return [s for s in (AckState.RECEIVED, AckState.ASSESSING) if ACK_STATE_RANK[s] > current]
+
+
+def ack_state_next(state: str | None) -> str:
+    """The answer a form offers first: the step after `state` (received → assessing → action taken)."""
+    order = [AckState.RECEIVED, AckState.ASSESSING, AckState.ACTION_TAKEN]
+    if state is None:
+        return AckState.RECEIVED
+    if state in order[:-1]:
+        return order[[str(s) for s in order].index(state) + 1]
+    return state
+
+
 class RelianceDecision(models.TextChoices):
     ADOPT = "adopt", _("Adopt (the same action in our jurisdiction)")
     ADAPT = "adapt", _("Adapt (a modified action)")

@@ -7,7 +7,7 @@ link to the alert's tracker, where a deadline is extended; and every overdue ans
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -17,9 +17,9 @@ from alerts.ack_stats_selectors import (
     acknowledgements_of_publisher,
     median_hours_to_acknowledge,
 )
-from alerts.choices import ACK_COMPLETE, AckState, AlertStatus, RelianceDecision, Severity
+from alerts.choices import AckState, AlertStatus, RelianceDecision, Severity
 from alerts.models import Alert
-from alerts.models.acknowledgements import overdue_q
+from alerts.models.acknowledgements import incomplete_q, overdue_q
 from exchange.choices import Scope
 from exchange.portal.access import Portal, member_view
 from exchange.portal.pages import render_page
@@ -37,7 +37,7 @@ def dashboard(request: HttpRequest, portal: Portal) -> HttpResponse:
         acks.filter(overdue_q(now)).select_related("member", "alert").order_by("deadline", "member__code")[:100]
     )
     outstanding = dict(
-        acks.filter(requested=True).filter(Q(state__isnull=True) | ~Q(state__in=list(ACK_COMPLETE)))
+        acks.filter(requested=True).filter(incomplete_q())
         .order_by().values_list("member__code").annotate(n=Count("pk"))
     )
     rows = [{"stats": row, "outstanding": outstanding.get(row.member, 0)} for row in by_member]

@@ -21,13 +21,14 @@ from alerts.api.ack_serializers import AcknowledgeSerializer
 from alerts.api.alert_serializers import AlertInputSerializer, AmendSerializer
 from alerts.choices import (
     ACK_COMPLETE,
-    ACK_STATE_RANK,
     AckState,
     AlertStatus,
     AlertType,
     Distribution,
     RelianceDecision,
     Severity,
+    ack_state_next,
+    ack_states_one_click,
 )
 from alerts.fixcheck_selectors import alert_fix_check
 from alerts.models import Acknowledgement, Alert, AlertRevision
@@ -130,9 +131,9 @@ def _detail_context(portal: Portal, alert: Alert, **forms: Any) -> dict[str, Any
             AlertStatus.PUBLISHED, AlertStatus.CLOSED
         )
         context["ack_form"] = forms.get("ack_form") or AcknowledgeForm(
-            initial={"state": _next_state(ack.state), "decision": ack.decision or "", "rationale": ack.rationale}
+            initial={"state": ack_state_next(ack.state), "decision": ack.decision or "", "rationale": ack.rationale}
         )
-        context["one_click_states"] = _one_click_states(ack.state)
+        context["one_click_states"] = [(str(s), str(s.label)) for s in ack_states_one_click(ack.state)]
     return context
 
 
@@ -148,23 +149,6 @@ def _tracker_order(ack: Acknowledgement) -> tuple[int, float, str]:
         group = 3
     deadline = ack.deadline.timestamp() if ack.deadline else float("inf")
     return group, deadline, ack.member.code
-
-
-def _one_click_states(state: str | None) -> list[tuple[str, str]]:
-    """The answers that need nothing more than a click, forward from the current state."""
-    labels = dict(AckState.choices)
-    current = ACK_STATE_RANK.get(state or "", 0) if state else 0
-    return [(s, str(labels[s])) for s in (AckState.RECEIVED, AckState.ASSESSING)
-            if state is None or ACK_STATE_RANK[s] > current]
-
-
-def _next_state(state: str | None) -> str:
-    order = [AckState.RECEIVED, AckState.ASSESSING, AckState.ACTION_TAKEN]
-    if state is None:
-        return AckState.RECEIVED
-    if state in order[:-1]:
-        return order[order.index(state) + 1]  # type: ignore[arg-type]
-    return state
 
 
 @member_view()

@@ -47,12 +47,12 @@ from alerts.selectors import (
 from alerts.services.facets import alert_facets
 from alerts.services.reports import report_facets
 from alerts.services.signals import signal_audience_codes
-from exchange.choices import AudienceKind, MemberStatus, PreferenceItem, Role
+from exchange.choices import AudienceKind, MemberStatus, PreferenceItem
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.json_types import JSONObject
 from exchange.models import Member, User
 from exchange.notices import Notice, later
-from exchange.selectors import one_or_404
+from exchange.selectors import admins_active, one_or_404
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_transaction, audited_write
 from exchange.services.events import event_record
@@ -352,9 +352,7 @@ def inquiries_overdue_sweep(*, today: date | None = None, batch: int = 200) -> i
             now = timezone.now()
             InquiryAddressee.objects.filter(pk__in=[row.pk for row in due]).update(reminded_at=now)
             admins: dict[int, list[User]] = defaultdict(list)
-            for user in User.objects.filter(
-                member_id__in={row.member_id for row in due}, role=Role.ADMIN, is_active=True,
-            ):
+            for user in admins_active(member_ids={row.member_id for row in due}):
                 admins[user.member_id or 0].append(user)
             for row in due:
                 if not inquiries_visible_to(member=row.member).filter(pk=row.inquiry_id).exists():

@@ -38,6 +38,7 @@ from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.json_types import JSONObject
 from exchange.models import Event, Member, User
 from exchange.notices import Notice, later
+from exchange.selectors import admins_active
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_transaction, audited_write
 from exchange.services.events import event_record
@@ -381,9 +382,7 @@ def reliance_reviews_overdue_sweep(*, now: datetime | None = None, batch: int = 
             if due:
                 RelianceReview.objects.filter(pk__in=[r.pk for r in due]).update(overdue_notified_at=now)
                 admins: dict[int, list[User]] = defaultdict(list)
-                for user in User.objects.filter(
-                    member_id__in={r.relying_member_id for r in due}, role=Role.ADMIN, is_active=True,
-                ):
+                for user in admins_active(member_ids={r.relying_member_id for r in due}):
                     admins[user.member_id or 0].append(user)
                 for review in due:
                     audit_record(actor=None, action="reliance_review.overdue", object_type="reliance_review",

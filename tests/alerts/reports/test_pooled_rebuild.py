@@ -118,3 +118,25 @@ def test_pooled_rebuild_takes_the_stores_path(busy_network: dict[str, Report], s
     with override_settings(DELIVERY_STORE=store_name):
         assert pooled_rebuild() == 6
     same(before, cells())
+
+
+def test_every_member_s_evidence_in_the_sweep_is_what_the_selector_gives_it(
+    busy_network: dict[str, Report], tool: Tool
+) -> None:
+    """The rule of "current reports" is one: the sweep's reading for every member at once
+    (`signal_findings.evidence_views`) gives each member exactly `selectors.evidence_visible_to`
+    — with restricted reports, a correction hidden from some members and a draft."""
+    from alerts.selectors import evidence_visible_to
+    from alerts.services.signal_findings import evidence_views
+
+    _, groups = evidence_views(tool)
+    seen = {member.code: set(evidence) for evidence, members in groups.items() for member in members}
+    assert seen.keys() == set(Member.objects.filter(status="active").values_list("code", flat=True))
+    for member in Member.objects.filter(code__in=seen):
+        assert seen[member.code] == set(evidence_visible_to(member=member, tool=tool).values_list("pk", flat=True)), \
+            member.code
+    # the restricted correction (to HC only) replaces its report for MHRA and HC, not for the others
+    assert busy_network["corrected"].pk not in seen["HC"]
+    assert busy_network["corrected"].pk in seen["TGA"]
+    assert busy_network["secret"].pk in seen["HC"]
+    assert busy_network["secret"].pk not in seen["TGA"]
