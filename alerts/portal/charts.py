@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext, gettext_lazy
 
 from alerts.choices import PROPORTION_METRICS, Metric, lower_is_better
@@ -152,12 +153,14 @@ def _reference(chart: Chart, baselines: list[dict[str, Any]], own_jurisdiction: 
 
 
 def _judge(name: str, period: dict[str, Any], reference: float | None) -> tuple[bool, bool]:
-    """(credibly worse, enough to judge): a figure without an interval is never called worse."""
+    """(credibly worse, enough to judge): a figure without an interval is never called worse; "credibly
+    worse" is the signals' rule, margin included (`alerts.stats.credibly_worse` with SIGNAL_MARGIN), so a
+    point the chart marks is one a signal would raise against the same reference."""
     pooled = Pooled(period["value"], period.get("ci_low"), period.get("ci_high"), period.get("reports", 0),
                     period.get("sample", 0), period.get("method", ""))
     if not has_interval(pooled):
         return False, False
-    return reference is not None and credibly_worse(name, pooled, reference), True
+    return reference is not None and credibly_worse(name, pooled, reference, settings.SIGNAL_MARGIN), True
 
 
 def _place_points(chart: Chart, series: list[tuple[str, list[dict[str, Any]]]], scale: Scale,

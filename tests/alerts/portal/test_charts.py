@@ -4,6 +4,7 @@ viewer's own jurisdiction's baseline is the one emphasised and judged against.""
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from alerts.portal.charts import HEIGHT, LABEL_GAP, chart_for
 
@@ -33,8 +34,8 @@ def test_labels_near_the_bottom_are_pushed_up_not_out() -> None:
 
 
 def test_the_viewer_s_own_baseline_is_emphasised_and_judged_against() -> None:
-    # 0.85 is credibly below the US baseline (0.92) but not below the lowest (0.80).
-    metric = _metric({"US": 0.92, "GB": 0.80}, [("2025-H2", 0.85, 0.83, 0.87)])
+    # 0.80 is credibly below the US baseline (0.92) by more than the margin (0.05), not below the lowest (0.80).
+    metric = _metric({"US": 0.92, "GB": 0.80}, [("2025-H2", 0.80, 0.78, 0.82)])
     mine = chart_for(metric, own_jurisdiction="US")
     assert [line["text"] for line in mine.baselines if line["own"]] == ["US baseline 0.92 (yours)"]
     assert mine.points[0].worse
@@ -42,3 +43,13 @@ def test_the_viewer_s_own_baseline_is_emphasised_and_judged_against() -> None:
     anyone = chart_for(metric, own_jurisdiction="JP")
     assert not any(line["own"] for line in anyone.baselines)
     assert not anyone.points[0].worse
+
+
+def test_a_point_is_marked_worse_by_the_signals_rule_margin_included(settings: Any) -> None:
+    """The chart never contradicts the signal: an interval below the baseline by less than SIGNAL_MARGIN
+    is not marked, as no signal is raised for it."""
+    settings.SIGNAL_MARGIN = 0.05
+    within = chart_for(_metric({"US": 0.92}, [("2025-H2", 0.86, 0.84, 0.88)]), own_jurisdiction="US")
+    assert not within.points[0].worse  # 0.88 is below 0.92, but not below 0.92 - 0.05
+    settings.SIGNAL_MARGIN = 0.0
+    assert chart_for(_metric({"US": 0.92}, [("2025-H2", 0.86, 0.84, 0.88)]), own_jurisdiction="US").points[0].worse
