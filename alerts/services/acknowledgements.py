@@ -77,7 +77,7 @@ def ack_render(ack: Acknowledgement, *, alert_id: uuid.UUID | None = None) -> JS
     }
 
 
-def _requested_member_ids(alert: Alert) -> set[int]:
+def _requested_member_ids(alert: Alert, event: Event | None = None) -> set[int]:
     """Audience members with a matching subscription, or in an affected jurisdiction (SPEC §2)."""
     jurisdictions = set(alert.jurisdiction_rows.values_list("jurisdiction", flat=True))
     # A jurisdiction whose authorisations cover none of the affected versions is told, not asked.
@@ -86,7 +86,7 @@ def _requested_member_ids(alert: Alert) -> set[int]:
     wanted = {pk for pk, country in audience.items() if country in jurisdictions}
     if len(wanted) == len(audience):
         return wanted  # every audience member is asked already: no need to ask who subscribed
-    event = (
+    event = event or (
         Event.objects.filter(object_type="alert", object_id=str(alert.pk), type__in=["alert.published", "alert.amended"])
         .order_by("-sequence")
         .first()
@@ -121,11 +121,12 @@ def _audit_resets(*, alert: Alert, actor: User, member_ids: set[int], revision: 
         )
 
 
-def acknowledgements_request(*, alert: Alert, actor: User, revision: int) -> None:
-    """Create (or renew, for a material amendment) the requested acknowledgements, in the caller's transaction."""
+def acknowledgements_request(*, alert: Alert, actor: User, revision: int, event: Event | None = None) -> None:
+    """Create (or renew, for a material amendment) the requested acknowledgements, in the caller's transaction
+    (`event`: the alert.published or alert.amended event the caller just recorded; read if not given)."""
     now = timezone.now()
     deadline = deadline_for(alert.severity, now)
-    wanted = _requested_member_ids(alert)
+    wanted = _requested_member_ids(alert, event)
     if revision > 1:  # a material amendment asks again everyone asked before
         wanted |= set(
             Acknowledgement.objects.filter(alert=alert, requested=True).values_list("member_id", flat=True)

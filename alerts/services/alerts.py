@@ -39,7 +39,7 @@ from exchange.errors import (
     ValidationFailed,
 )
 from exchange.json_types import JSONObject
-from exchange.models import User
+from exchange.models import Event, User
 from exchange.services.audit import audit_record
 from exchange.services.chain import audited_write
 from exchange.services.events import event_record
@@ -138,9 +138,9 @@ def _apply_content(alert: Alert, data: JSONObject) -> None:
         AlertRecipient.objects.bulk_create([AlertRecipient(alert=alert, member=m) for m in members])
 
 
-def _record_event(event_type: str, alert: Alert, payload: JSONObject) -> None:
+def _record_event(event_type: str, alert: Alert, payload: JSONObject) -> Event:
     kind, codes = alert_audience(alert)
-    event_record(
+    return event_record(
         type=event_type,
         audience_kind=kind,
         audience_codes=codes,
@@ -158,9 +158,10 @@ def _with_signed_revision(payload: JSONObject, revision: AlertRevision) -> JSONO
     return {**payload, "signature": revision.signature, "signed_revision": revision_payload(revision)}
 
 
-def _request_acknowledgements(alert: Alert, actor: User) -> None:
-    """In the publishing transaction: the inbox shows the request as soon as the publication commits."""
-    acknowledgements.acknowledgements_request(alert=alert, actor=actor, revision=alert.revision)
+def _request_acknowledgements(alert: Alert, actor: User, event: Event) -> None:
+    """In the publishing transaction: the inbox shows the request as soon as the publication commits.
+    `event` is the alert.published or alert.amended event just recorded: its subscribers are asked."""
+    acknowledgements.acknowledgements_request(alert=alert, actor=actor, revision=alert.revision, event=event)
 
 
 def _touch(alert: Alert) -> None:
@@ -276,8 +277,8 @@ def alert_publish(*, actor: User, alert: Alert) -> Alert:
                                previous=None)
     audit_record(actor=actor, action="alert.published", object_type="alert", object_id=alert.pk,
                  before={"status": AlertStatus.DRAFT}, after=_content_snapshot(alert, payload))
-    _record_event("alert.published", alert, _with_signed_revision(payload, revision))
-    _request_acknowledgements(alert, actor)
+    event = _record_event("alert.published", alert, _with_signed_revision(payload, revision))
+    _request_acknowledgements(alert, actor, event)
     reliance_reviews_for_alert(actor=actor, alert=alert)
     return alert
 
@@ -331,10 +332,10 @@ def alert_amend(
     audit_record(actor=actor, action="alert.amended", object_type="alert", object_id=alert.pk,
                  before=before, after={**_content_snapshot(alert, rendered), "revision": alert.revision,
                                        "change_summary": revision.change_summary, "material": material})
-    _record_event("alert.amended", alert, _with_signed_revision(payload, revision))
+    event = _record_event("alert.amended", alert, _with_signed_revision(payload, revision))
     if material:
         translations_mark_outdated(alert=alert, revision=revision.number)
-        _request_acknowledgements(alert, actor)
+        _request_acknowledgements(alert, actor, event)
         reliance_reviews_for_alert(actor=actor, alert=alert)
     return alert
 

@@ -16,11 +16,13 @@ from collections.abc import Iterable
 from django.contrib.postgres.aggregates import StringAgg
 from django.contrib.postgres.search import SearchVector
 from django.db import connection
-from django.db.models import OuterRef, Subquery, TextField, Value
+from django.db.models import OuterRef, Q, Subquery, TextField, Value
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Concat
+from django.db.models.sql import UpdateQuery
 
 from alerts.models import Alert, AlertTranslation, Report
+from exchange.json_types import SQLParam
 
 SEARCH_CONFIG = "english"
 
@@ -59,7 +61,36 @@ def alerts_search_refresh(*, alert_ids: Iterable[uuid.UUID]) -> int:
     """Re-compute the vectors of these alerts from their stored text; 0 (nothing to do) on SQLite."""
     if connection.vendor != "postgresql":
         return 0
-    return Alert.objects.filter(pk__in=list(alert_ids)).update(search_vector=alert_vector())
+    ids = list(alert_ids)
+    if len(ids) != 1:
+        return Alert.objects.filter(pk__in=ids).update(search_vector=alert_vector())
+    # One alert (each publication, amendment and draft edit): the same UPDATE, compiled once per
+    # process — building and compiling the expression cost ~4 ms of CPU a call, the UPDATE itself 0.2.
+    sql, params, where = _one_alert_update()
+    params = list(params)
+    params[where] = Alert._meta.pk.get_db_prep_value(ids[0], connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
+_compiled: list[tuple[str, list[SQLParam], int]] = []
+
+
+def _one_alert_update() -> tuple[str, list[SQLParam], int]:
+    """`UPDATE … SET search_vector = <alert_vector()> WHERE id = %s` as Django compiles it, its
+    parameters, and which of them is the alert's id."""
+    if not _compiled:
+        marker = Alert._meta.pk.get_db_prep_value(uuid.UUID(int=0), connection)
+        query = UpdateQuery(Alert)
+        query.add_update_values({"search_vector": alert_vector()})
+        query.add_q(Q(pk=uuid.UUID(int=0)))
+        sql, params = query.get_compiler(connection=connection).as_sql()
+        where = [index for index, param in enumerate(params) if param == marker]
+        if len(where) != 1:
+            raise RuntimeError("alerts_search_refresh: the alert's id is not one parameter of the compiled UPDATE")
+        _compiled.append((sql, list(params), where[0]))
+    return _compiled[0]
 
 
 def _text(value: str) -> Value:
