@@ -6,11 +6,13 @@ import functools
 import hashlib
 import itertools
 import json
+import math
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import django
 import psycopg
@@ -28,7 +30,26 @@ GENESIS_HASH = "0" * 64
 
 def to_json_value(value: object) -> JSONValue:
     """Plain JSON (str/int/float/bool/None/list/dict) exactly as it will read back from the database."""
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    return _as_stored(json.loads(json.dumps(value, cls=DjangoJSONEncoder)))
+
+
+def _as_stored(value: JSONValue) -> JSONValue:
+    """A number as PostgreSQL's jsonb gives it back. jsonb keeps numbers as decimals and writes them
+    without an exponent: a float of 1e16 or more (every such float is a whole number; Python writes
+    `1e+16`) reads back as the integer `10000000000000000`, and -0.0 as `0.0`. Hashed in Python's form,
+    such an entry would read back different and verify as edited; stored and hashed in this form, it
+    reads back the same on PostgreSQL and on SQLite (which keeps the text)."""
+    if isinstance(value, float):
+        if value == 0:
+            return 0.0
+        if math.isfinite(value) and abs(value) >= 1e16:
+            return int(Decimal(repr(value)))
+        return value
+    if isinstance(value, list):
+        return [_as_stored(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _as_stored(item) for key, item in value.items()}
+    return value
 
 
 def entry_hash(

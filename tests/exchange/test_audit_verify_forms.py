@@ -31,6 +31,8 @@ VALUES: list[object] = [
     {"b": 1, "a": 2, "aa": [1, 2.5, None, True, False], "é": "😀", "": {}},
     {"long key first": 0.1, "z": 1.5e-07, "y": -3, "x": 2**70, "w": [], "v": {"nested": {"b": "q\"\\\n\t\x07"}}},
     ["a list", {"k": "v"}, 3.25],
+    # numbers jsonb writes back in another form: 1e16 and beyond without an exponent, -0.0 as 0.0
+    {"big": 1e16, "bigger": 1.2345678901234567e20, "negative": -3.4e38, "zero": -0.0, "small": 1e-300},
     "a string at the top",
     12,
     None,
