@@ -3,7 +3,7 @@
     bench/volume.py --scale 0.01 0.1 1.0        # each scale in a fresh database (sax_volume)
     bench/volume.py --scale 0.01 --repeats 5    # the smoke run the test suite makes
 
-Builds a network at each scale (bench/volumelib/build.py: 1.0 is 60 members, 20,000 tools, 50,000
+Builds a network at each scale (bench/volumelib/build.py and plumbing.py: 1.0 is 60 members, 20,000 tools, 50,000
 alerts, 1,500,000 acknowledgements, 1,000,000 reports with 5,000,000 metrics, 10,000
 subscriptions, 2,000,000 events, 5,000,000 deliveries, 10,000,000 audit entries) through COPY, then
 measures each read a regulator's staff or systems make (p50/p95/p99 and SQL queries per request),
