@@ -20,7 +20,7 @@ STAGES = [
     ("record (DB)", re.compile(r"deliveries_record|_record \(")),
     ("claim (DB)", re.compile(r"deliveries_claim|deliveries_release|_claim \(")),
     ("prepare (DB, render)", re.compile(r"_prepare \(|_render_missing|webhook_body")),
-    ("send (HTTP client)", re.compile(r"WebhookTransport\.send|_Sender\._send|httpx|httpcore|aiohttp|anyio")),
+    ("send (HTTP client)", re.compile(r"WebhookTransport\.send|Sender\._send|httpx|httpcore|aiohttp|anyio")),
     ("fan-out rows", re.compile(r"event_fan_out|_create_deliveries|subscriptions_matching")),
     ("event loop / threads", re.compile(r"run_forever|_run_once|select \(selectors|_drain|SimpleQueue|submit")),
     ("celery", re.compile(r"celery|kombu|billiard")),

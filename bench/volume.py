@@ -3,7 +3,7 @@
     bench/volume.py --scale 0.01 0.1 1.0        # each scale in a fresh database (sax_volume)
     bench/volume.py --scale 0.01 --repeats 5    # the smoke run the test suite makes
 
-Builds a network at each scale (bench/volumelib/build.py: 1.0 is 60 members, 20,000 tools, 50,000
+Builds a network at each scale (bench/volumelib/build.py and plumbing.py: 1.0 is 60 members, 20,000 tools, 50,000
 alerts, 1,500,000 acknowledgements, 1,000,000 reports with 5,000,000 metrics, 10,000
 subscriptions, 2,000,000 events, 5,000,000 deliveries, 10,000,000 audit entries) through COPY, then
 measures each read a regulator's staff or systems make (p50/p95/p99 and SQL queries per request),
@@ -66,7 +66,7 @@ import logging
 from django.core.management import call_command
 from django.db import connection
 
-from bench.volumelib import build, bulk, measure
+from bench.volumelib import build, bulk, measure, plumbing
 
 GROWTH_NAMES = ((1.6, "flat"), (4.0, "logarithmic"), (float("inf"), "linear or worse"))
 
@@ -143,7 +143,7 @@ def network_build(scale: float, seed: int) -> build.Built:
         tools = build.tools_load(sizes, rng, members)
         build.authorizations_load(sizes, rng, members, tools)
         alerts = build.alerts_load(sizes, rng, members, tools, user_of)
-        build.subscriptions_load(sizes, rng, members)
+        plumbing.subscriptions_load(sizes, rng, members)
     with bulk.loading_session():
         rebuild = bulk.indexes_drop(bulk.DEFERRED)
         with stages("acknowledgements, reports, metrics"):
@@ -153,17 +153,17 @@ def network_build(scale: float, seed: int) -> build.Built:
         with stages("pooled sums (set-based rebuild)"):  # before the report indexes are rebuilt: cheaper flags
             build.pooled_sums_rebuild()
         with stages("events, audiences, deliveries"):
-            first_sequence = build.events_load(sizes, rng, members, len(alerts))
+            first_sequence = plumbing.events_load(sizes, rng, members, len(alerts))
         with stages("audit chain and, beside it, feed entries"), ThreadPoolExecutor(1) as beside:
-            feed = beside.submit(bulk.run_parallel, build.feed_statements(first_sequence), "feed entries numbered")
-            build.audit_load(sizes, rng, members)
+            feed = beside.submit(bulk.run_parallel, plumbing.feed_statements(first_sequence), "feed entries numbered")
+            plumbing.audit_load(sizes, rng, members)
             feed.result()
         with stages("search vectors"):
             build.search_vectors_fill()
         with stages("feed entries logged, indexes rebuilt"):
             bulk.logged_again()
             bulk.indexes_rebuild(rebuild)
-            build.feed_counters_bring_along()
+            plumbing.feed_counters_bring_along()
     with stages("ANALYZE"):
         build.analyze()
     stages.print()

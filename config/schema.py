@@ -1,8 +1,9 @@
 """OpenAPI generation: every operation has a summary and a description written for integrators, and
 documents every problem response it can give.
 
-Summaries, descriptions and request examples live in one registry per app (`exchange/api/docs.py`,
-`alerts/api/docs.py`), keyed by operation id; a view's own `extend_schema` or docstring is the fallback.
+Summaries, descriptions and request examples live in registries keyed by operation id
+(`exchange/api/docs.py`; `alerts/api/docs.py`, `report_docs.py`, `inquiry_docs.py`); a view's own
+`extend_schema` or docstring is the fallback.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from rest_framework import serializers
 
 from alerts.api.docs import OPERATIONS as ALERT_OPERATIONS
 from alerts.api.inquiry_docs import OPERATIONS as INQUIRY_OPERATIONS
+from alerts.api.report_docs import OPERATIONS as REPORT_OPERATIONS
 from exchange.api.docs import OPERATIONS as NETWORK_OPERATIONS
 from exchange.api.docs import OperationDoc
 
-OPERATION_DOCS: dict[str, OperationDoc] = {**NETWORK_OPERATIONS, **ALERT_OPERATIONS, **INQUIRY_OPERATIONS}
+OPERATION_DOCS: dict[str, OperationDoc] = {
+    **NETWORK_OPERATIONS, **ALERT_OPERATIONS, **REPORT_OPERATIONS, **INQUIRY_OPERATIONS,
+}
 
 ProblemSerializer = inline_serializer(
     name="Problem",

@@ -1,13 +1,12 @@
-"""Acknowledgements: requested at publication, answered forward-only, deadlines, overdue reminders."""
+"""Acknowledgements: answered forward-only, deadlines extended, overdue reminders (requested at
+publication: alerts.services.ack_requests)."""
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +16,6 @@ from alerts.models import Acknowledgement, AcknowledgementEntry, Alert
 from alerts.notices import alert_notice, not_acknowledged
 from alerts.selectors import alert_audience_members
 from alerts.services.facets import alert_facets
-from alerts.services.versions import jurisdictions_covered
 from exchange.choices import AudienceKind
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
 from exchange.json_types import JSONObject
@@ -28,14 +26,8 @@ from exchange.services.audit import audit_record
 from exchange.services.chain import audited_transaction, audited_write
 from exchange.services.events import event_record
 from exchange.services.mail import reminder_email_write
-from exchange.services.matching import members_matching
 
 RATIONALE_REQUIRED = frozenset({RelianceDecision.ADAPT, RelianceDecision.DECLINE})
-
-
-def deadline_for(severity: str, start: datetime) -> datetime | None:
-    hours = settings.ACK_DEADLINE_HOURS.get(severity)
-    return start + timedelta(hours=hours) if hours else None
 
 
 def ack_previous(ack: Acknowledgement) -> JSONObject | None:
@@ -75,75 +67,6 @@ def ack_render(ack: Acknowledgement, *, alert_id: uuid.UUID | None = None) -> JS
             for e in history
         ],
     }
-
-
-def _requested_member_ids(alert: Alert, event: Event | None = None) -> set[int]:
-    """Audience members with a matching subscription, or in an affected jurisdiction (SPEC §2)."""
-    jurisdictions = set(alert.jurisdiction_rows.values_list("jurisdiction", flat=True))
-    # A jurisdiction whose authorisations cover none of the affected versions is told, not asked.
-    jurisdictions -= set(jurisdictions_covered(list(alert.affected_tool_rows.all()))[1])
-    audience = dict(alert_audience_members(alert).exclude(pk=alert.publisher_id).values_list("pk", "country"))
-    wanted = {pk for pk, country in audience.items() if country in jurisdictions}
-    if len(wanted) == len(audience):
-        return wanted  # every audience member is asked already: no need to ask who subscribed
-    event = event or (
-        Event.objects.filter(object_type="alert", object_id=str(alert.pk), type__in=["alert.published", "alert.amended"])
-        .order_by("-sequence")
-        .first()
-    )
-    if event is not None:
-        wanted |= members_matching(event) & audience.keys()
-    return wanted
-
-
-# A renewed request (a material amendment) resets the answer to the previous revision: every field
-# a request writes is overwritten, in the one `INSERT … ON CONFLICT DO UPDATE` both databases run.
-_REQUEST_RESETS = [
-    "revision", "state", "requested", "requested_at", "deadline", "overdue_notified_at", "decision", "rationale",
-    "acknowledged_at", "completed_at", "updated_at",
-]
-
-
-def _audit_resets(*, alert: Alert, actor: User, member_ids: set[int], revision: int) -> None:
-    """A material amendment asks again: record each answer it clears (its history entries stay)."""
-    answered = (
-        Acknowledgement.objects.filter(alert=alert, member_id__in=member_ids)
-        .filter(Q(state__isnull=False) | Q(decision__isnull=False) | ~Q(rationale=""))
-        .select_related("member").order_by("member__code")
-    )
-    for ack in answered:
-        audit_record(
-            actor=actor, action="acknowledgement.reset", object_type="acknowledgement", object_id=ack.pk,
-            before={"state": ack.state, "decision": ack.decision, "rationale": ack.rationale,
-                    "revision": ack.revision},
-            after={"state": None, "decision": None, "rationale": "", "revision": revision,
-                   "alert": str(alert.pk), "member": ack.member.code},
-        )
-
-
-def acknowledgements_request(*, alert: Alert, actor: User, revision: int, event: Event | None = None) -> None:
-    """Create (or renew, for a material amendment) the requested acknowledgements, in the caller's transaction
-    (`event`: the alert.published or alert.amended event the caller just recorded; read if not given)."""
-    now = timezone.now()
-    deadline = deadline_for(alert.severity, now)
-    wanted = _requested_member_ids(alert, event)
-    if revision > 1:  # a material amendment asks again everyone asked before
-        wanted |= set(
-            Acknowledgement.objects.filter(alert=alert, requested=True).values_list("member_id", flat=True)
-        )
-    if not wanted:
-        return
-    if revision > 1:
-        _audit_resets(alert=alert, actor=actor, member_ids=wanted, revision=revision)
-    Acknowledgement.objects.bulk_create(
-        [
-            Acknowledgement(alert=alert, member_id=member_id, revision=revision, state=None, requested=True,
-                            requested_at=now, deadline=deadline, overdue_notified_at=None, decision=None,
-                            rationale="", acknowledged_at=None, completed_at=None, created_at=now, updated_at=now)
-            for member_id in sorted(wanted)
-        ],
-        update_conflicts=True, unique_fields=["alert", "member"], update_fields=_REQUEST_RESETS, batch_size=1000,
-    )
 
 
 def acknowledgement_of(*, alert: Alert, member: Member) -> Acknowledgement:

@@ -22,7 +22,7 @@ from alerts.models import (
 from alerts.payloads import alert_payload, revision_payload
 from alerts.references import reference_new
 from alerts.selectors import alert_audience, alerts_with_details
-from alerts.services import acknowledgements
+from alerts.services import ack_requests
 from alerts.services.distribution import recipients_resolve
 from alerts.services.facets import alert_facets
 from alerts.services.provenance import revision_sign
@@ -161,7 +161,7 @@ def _with_signed_revision(payload: JSONObject, revision: AlertRevision) -> JSONO
 def _request_acknowledgements(alert: Alert, actor: User, event: Event) -> None:
     """In the publishing transaction: the inbox shows the request as soon as the publication commits.
     `event` is the alert.published or alert.amended event just recorded: its subscribers are asked."""
-    acknowledgements.acknowledgements_request(alert=alert, actor=actor, revision=alert.revision, event=event)
+    ack_requests.acknowledgements_request(alert=alert, actor=actor, revision=alert.revision, event=event)
 
 
 def _touch(alert: Alert) -> None:

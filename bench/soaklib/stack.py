@@ -58,7 +58,7 @@ RECONCILE = r"""
 from collections import defaultdict
 from exchange.models import Delivery, Event, Member
 from alerts.models import Alert, Acknowledgement
-from alerts.services.acknowledgements import _requested_member_ids
+from alerts.services.ack_requests import _requested_member_ids
 webhooks = list(Delivery.objects.filter(channel="webhook").values_list("id", "event_id", "member__code", "state"))
 undispatched = Event.objects.filter(dispatched_at__isnull=True).count()
 open_states = Delivery.objects.filter(state__in=["pending", "retrying"]).count()

@@ -21,8 +21,12 @@ WRITE_METHODS = frozenset({
     "update_or_create", "select_for_update", "add", "set", "remove", "clear",
     "execute", "executemany", "copy_expert", "counters_add", "delay_on_commit", "send",
 })
-# Called by name or as a method: a transaction, queueing by task name, mail.
-WRITE_CALLS = frozenset({"atomic", "task_named", "TasksOf", "send_mail"})
+# Called by name or as a method: a transaction, queueing by task name, mail, and the delivery store's
+# claims, releases and records (exchange/services/deliveries/claims.py, recording.py: the pump's writes).
+WRITE_CALLS = frozenset({
+    "atomic", "task_named", "TasksOf", "send_mail",
+    "deliveries_claim", "deliveries_adopt", "deliveries_release", "deliveries_record",
+})
 # Called as methods: what a query does (dict.get and the like are not counted).
 READ_METHODS = frozenset({
     "filter", "exclude", "values", "values_list", "annotate", "aggregate", "raw", "iterator",

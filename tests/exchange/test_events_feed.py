@@ -14,7 +14,7 @@ from django.db import connections, transaction
 from django.db.models import Max
 
 from alerts.models import Alert, ReferenceCounter, Tool
-from alerts.services import acknowledgements
+from alerts.services import ack_requests
 from alerts.services import alerts as alert_services
 from exchange.errors import ServiceError
 from exchange.models import AuditEntry, Event, FeedEntry
@@ -164,7 +164,7 @@ def test_a_failure_after_the_event_rolls_back_change_event_and_reference(
         raise RuntimeError("acknowledgement requests could not be created")
 
     # Requesting acknowledgements is the publication's last step, after its event is written.
-    monkeypatch.setattr(acknowledgements, "acknowledgements_request", boom)
+    monkeypatch.setattr(ack_requests, "acknowledgements_request", boom)
     with pytest.raises(RuntimeError):
         alert_services.alert_publish(actor=network.mhra.publisher, alert=alert)
 
@@ -322,14 +322,14 @@ def test_a_reader_resuming_after_its_last_sequence_sees_every_event_once_in_orde
     start = _last_of(network.smc)
     global_start = Event.objects.aggregate(m=Max("sequence"))["m"] or 0
 
-    request_acknowledgements = acknowledgements.acknowledgements_request
+    request_acknowledgements = ack_requests.acknowledgements_request
 
     def linger(**kwargs: Any) -> None:
         # Hold the transaction open a moment after its event is written, so commits overlap reads.
         request_acknowledgements(**kwargs)
         time.sleep(random.uniform(0, 0.004))
 
-    monkeypatch.setattr(acknowledgements, "acknowledgements_request", linger)
+    monkeypatch.setattr(ack_requests, "acknowledgements_request", linger)
     go = threading.Barrier(writers + 1)
     writers_done = threading.Event()
     seen: list[int] = []

@@ -1,9 +1,8 @@
-"""The delivery pump: claim, send concurrently, record — one per Celery task."""
+"""The delivery pump: claim, send concurrently (exchange.services.deliveries.sender), record — one per
+Celery task."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
 import queue
 import threading
@@ -34,16 +33,11 @@ from exchange.services.deliveries.rendering import (
     personal_contents,
     shared_mailbox_email,
 )
+from exchange.services.deliveries.sender import EMAIL_CONCURRENCY, Sender
 from exchange.services.delivery_log import delivery_attempts_log
-from exchange.transports.base import Message, Outcome, short_error
-from exchange.transports.email import EmailMessage, EmailTransport
-from exchange.transports.webhook import (
-    CONNECTIONS_PER_ORIGIN,
-    WebhookMessage,
-    WebhookTransport,
-    origin_of,
-    webhook_session,
-)
+from exchange.transports.base import Message, Outcome
+from exchange.transports.email import EmailMessage
+from exchange.transports.webhook import WebhookMessage
 
 logger = logging.getLogger(__name__)
 
@@ -51,81 +45,6 @@ PUMP_MAX_SECONDS = 60.0
 RECORD_BATCH = 100
 RECORD_DELAY = 0.1
 DRAIN_PAUSE = 0.005
-EMAIL_CONCURRENCY = 4
-
-
-class _Sender:
-    """An asyncio event loop in its own thread, sending with one HTTP session for the whole pump.
-
-    The pump hands over each claim as one batch (one wake-up of the loop, not one per message);
-    each send is a task, and its outcome goes back through a queue.
-    """
-
-    def __init__(self, *, timeout: float, per_endpoint: int) -> None:
-        self.timeout = timeout
-        self.per_endpoint = per_endpoint
-        self.results: queue.SimpleQueue[tuple[LeasedDelivery, Outcome]] = queue.SimpleQueue()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="delivery-sender", daemon=True)
-        self.semaphores: dict[str, asyncio.Semaphore] = {}
-        self.tasks: set[asyncio.Task[Outcome]] = set()
-
-    def start(self) -> None:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self._open(), self.loop).result(timeout=30)
-
-    async def _open(self) -> None:
-        self.session = webhook_session(timeout=self.timeout)
-        self.webhook = WebhookTransport(session=self.session, timeout=self.timeout)
-        self.email = EmailTransport()
-
-    def _semaphore(self, key: str, limit: int) -> asyncio.Semaphore:
-        semaphore = self.semaphores.get(key)
-        if semaphore is None:
-            semaphore = self.semaphores[key] = asyncio.Semaphore(limit)
-        return semaphore
-
-    async def _send(self, message: Message) -> Outcome:
-        if message.channel == Channel.EMAIL:
-            async with self._semaphore(EMAIL_KEY, EMAIL_CONCURRENCY):
-                return await self.email.send(message)
-        assert isinstance(message, WebhookMessage)
-        # The endpoint's cap, then its origin's pool: a send waits here, cheaply, until a connection
-        # is free, and only then is signed and built — not inside the HTTP client with the rest of
-        # a claim, which would delay the first requests behind the preparation of all of them.
-        async with (
-            self._semaphore(message.concurrency_key, self.per_endpoint),
-            self._semaphore(origin_of(message.url), CONNECTIONS_PER_ORIGIN),
-        ):
-            return await self.webhook.send(message)
-
-    def _start(self, batch: list[tuple[LeasedDelivery, Message]]) -> None:
-        for item, message in batch:
-            task = self.loop.create_task(self._send(message))
-            self.tasks.add(task)
-            task.add_done_callback(functools.partial(self._done, item))
-
-    def _done(self, item: LeasedDelivery, task: asyncio.Task[Outcome]) -> None:
-        self.tasks.discard(task)
-        try:
-            outcome = task.result()
-        except BaseException as exc:  # a bug or a cancellation: an attempt that failed
-            outcome = Outcome(timezone.now(), ok=False, error=short_error(f"{type(exc).__name__}: {exc}"))
-        self.results.put((item, outcome))
-
-    def submit(self, batch: list[tuple[LeasedDelivery, Message]]) -> None:
-        if batch:
-            self.loop.call_soon_threadsafe(self._start, batch)
-
-    def close(self) -> None:
-        try:
-            asyncio.run_coroutine_threadsafe(self.session.close(), self.loop).result(timeout=10)
-        except Exception:  # closing is best effort: the process may be on its way out
-            logger.debug("closing the webhook session failed", exc_info=True)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-        if not self.thread.is_alive():
-            self.loop.close()
 
 
 class _Recorder:
@@ -328,7 +247,7 @@ class DeliveryPump:
             self.stats.failed += len(refused)
         return ready
 
-    def _drain(self, sender: _Sender, wait: float) -> list[tuple[LeasedDelivery, Outcome]]:
+    def _drain(self, sender: Sender, wait: float) -> list[tuple[LeasedDelivery, Outcome]]:
         drained: list[tuple[LeasedDelivery, Outcome]] = []
         try:
             drained.append(sender.results.get(timeout=wait) if wait > 0 else sender.results.get_nowait())
@@ -374,7 +293,7 @@ class DeliveryPump:
             for endpoint_id in gone:
                 endpoint_disable(endpoint_id=endpoint_id, reason="The receiver answered 410 Gone.")
 
-    def _round(self, sender: _Sender, recorder: _Recorder | None, loop: _Loop) -> bool:
+    def _round(self, sender: Sender, recorder: _Recorder | None, loop: _Loop) -> bool:
         """Take results, record what is due, claim more; False once nothing is left to do."""
         now = time.monotonic()
         in_flight = self.in_flight_total
@@ -388,7 +307,7 @@ class DeliveryPump:
             return True
         return self._wait_for_work(recorder, loop)
 
-    def _claim_and_submit(self, sender: _Sender, loop: _Loop) -> list[tuple[LeasedDelivery, Message]]:
+    def _claim_and_submit(self, sender: Sender, loop: _Loop) -> list[tuple[LeasedDelivery, Message]]:
         ready = self._claim()
         for item, _message in ready:
             self.in_flight[item.concurrency_key] += 1
@@ -416,7 +335,7 @@ class DeliveryPump:
         recorded RECORD_BATCH at a time (or after RECORD_DELAY) by the recorder thread, and new
         work is claimed when half the slots are free (or when nothing is in flight).
         """
-        sender = _Sender(timeout=float(settings.WEBHOOK_TIMEOUT_SECONDS), per_endpoint=self.per_endpoint)
+        sender = Sender(timeout=float(settings.WEBHOOK_TIMEOUT_SECONDS), per_endpoint=self.per_endpoint)
         sender.start()
         # Recording runs beside claiming, on a connection of its own — unless the caller holds a
         # transaction (tests), whose rows another connection could not see: then it runs here.

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from alerts.models import Authorization, Tool
+from alerts.models import Alert, Authorization, RelianceReview, Tool
 from alerts.services.tools import authorization_record
 from exchange.models import Event, Member
 from exchange.selectors import events_visible_to
+from tests.alerts.factories import alert_published_make
 from tests.factories import Network, authorization_make, tool_make
 
 
@@ -43,3 +44,19 @@ def reliance(network: Network) -> Reliance:
 
 def events_of(member: Member, event_type: str) -> list[Event]:
     return list(events_visible_to(member=member).filter(type=event_type).order_by("sequence"))
+
+
+REVIEWS = "/api/v1/reliance/reviews/"
+
+
+def decision_url(review: RelianceReview | dict[str, Any]) -> str:
+    review_id = review["id"] if isinstance(review, dict) else review.pk
+    return f"{REVIEWS}{review_id}/decision/"
+
+
+def publish(network: Network, reliance: Reliance, **overrides: Any) -> Alert:
+    return alert_published_make(actor=network.fda.publisher, tools=[reliance.tool], **overrides)
+
+
+def reviews_of(authorization: Authorization) -> list[RelianceReview]:
+    return list(RelianceReview.objects.filter(authorization=authorization).order_by("opened_at"))
