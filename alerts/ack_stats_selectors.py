@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import cast
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from alerts.choices import AckState
@@ -112,14 +112,14 @@ def ack_stats_by_alert(
     candidates = Alert.objects.all() if alerts is None else alerts
     newest = list(
         candidates.filter(Exists(acknowledgements.filter(alert_id=OuterRef("pk"))))
-        .order_by(F("published_at").desc(nulls_last=True), "pk").values_list("pk", flat=True)[:limit]
+        .order_by("-published_at", "pk").values_list("pk", flat=True)[:limit]
     )
     rows = cast(Iterable[JSONObject], (
         acknowledgements.filter(alert_id__in=newest).order_by()
         .values("alert_id", "alert__reference", "alert__title", "alert__severity", "alert__status",
                 "alert__publisher__code", "alert__published_at")
         .annotate(**_counts(now))
-        .order_by(F("alert__published_at").desc(nulls_last=True), "alert_id")
+        .order_by("-alert__published_at", "alert_id")
     ))
     return [
         {

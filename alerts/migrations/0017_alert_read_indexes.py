@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='alert',
-            index=models.Index(models.F('publisher'), models.OrderBy(models.F('published_at'), descending=True, nulls_last=True), models.F('id'), name='alert_publisher_published_idx'),
+            index=models.Index(fields=['publisher', '-published_at', 'id'], name='alert_publisher_published_idx'),
         ),
         migrations.AddIndex(
             model_name='alert',

@@ -6,7 +6,6 @@ import uuid
 
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import F
 from django.utils import timezone
 
 from alerts.choices import AlertStatus, AlertType, Distribution, Severity
@@ -68,9 +67,9 @@ class Alert(models.Model):
         indexes = [
             models.Index(fields=["status", "distribution", "-published_at"], name="alert_visibility_idx"),
             models.Index(fields=["publisher", "-created_at"], name="alert_publisher_idx"),
-            # The publisher's dashboard walks its newest publications (issue #29).
-            models.Index(F("publisher"), F("published_at").desc(nulls_last=True), F("id"),
-                         name="alert_publisher_published_idx"),
+            # The publisher's dashboard walks its newest publications (issue #29). Plain DESC (no NULLS
+            # LAST, which SQLite's indexes refuse): an alert with answers was published, so has a time.
+            models.Index(fields=["publisher", "-published_at", "id"], name="alert_publisher_published_idx"),
             # The API's list walks the newest alerts (its cursor: -created_at, -id) instead of sorting all.
             models.Index(fields=["-created_at", "-id"], name="alert_recent_idx"),
             models.Index(fields=["severity"], name="alert_severity_idx"),
