@@ -150,8 +150,9 @@ def network_build(scale: float, seed: int) -> build.Built:
             build.helpers_create(members, tools, alerts)
             build.acknowledgements_load(sizes)
             busiest = build.reports_load(sizes, tools, members)
-        with stages("pooled sums (set-based rebuild)"):  # before the report indexes are rebuilt: cheaper flags
+        with stages("pooled sums and acknowledgement tallies (set-based)"):  # before the report indexes: cheaper
             build.pooled_sums_rebuild()
+            build.ack_tallies_rebuild()
         with stages("events, audiences, deliveries"):
             first_sequence = plumbing.events_load(sizes, rng, members, len(alerts))
         with stages("audit chain and, beside it, feed entries"), ThreadPoolExecutor(1) as beside:

@@ -1,3 +1,4 @@
+from alerts.models.ack_tallies import AckAnswerTime, AckTally
 from alerts.models.acknowledgements import Acknowledgement, AcknowledgementEntry
 from alerts.models.alerts import (
     Alert,
@@ -34,6 +35,8 @@ from alerts.models.translations import AlertTranslation
 from alerts.models.versions import ToolVersion
 
 __all__ = [
+    "AckAnswerTime",
+    "AckTally",
     "Acknowledgement",
     "AcknowledgementEntry",
     "Alert",

@@ -82,6 +82,12 @@ class Acknowledgement(models.Model):
                 fields=["deadline"], name="ack_overdue_idx",
                 condition=models.Q(requested=True, overdue_notified_at__isnull=True, deadline__isnull=False),
             ),
+            # The requests still open: the dashboard's overdue list walks it by deadline, and its overdue
+            # counts subtract those not yet due (a few days of requests) from the kept tallies.
+            models.Index(
+                fields=["deadline"], name="ack_open_deadline_idx",
+                condition=models.Q(requested=True, deadline__isnull=False) & incomplete_q(),
+            ),
         ]
 
     def __str__(self) -> str:
