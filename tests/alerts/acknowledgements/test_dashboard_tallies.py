@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.db import connection
 from django.test import Client
@@ -148,3 +150,42 @@ def test_the_dashboard_shows_the_kept_figures_with_a_constant_number_of_queries(
     assert first.status_code == page.status_code == 200
     assert "FDA" in page.content.decode()
     assert "HC" in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_committed_while_its_alert_closes_is_counted_under_the_new_status(
+    network: Network, publish: Callable[..., Alert]
+) -> None:
+    """READ COMMITTED race: an answer's transaction is open when the publisher closes the alert. The
+    close waits for the answer (its trigger locks the alert's answers) and moves it as committed."""
+    alert = publish(title="Closed mid-answer", affected_jurisdictions=["US"])
+    ack = Acknowledgement.objects.get(alert=alert, member=network.fda.member, requested=True)
+    settings_dict = connection.settings_dict
+    dsn = psycopg.conninfo.make_conninfo(
+        dbname=settings_dict["NAME"], user=settings_dict["USER"], host=settings_dict["HOST"] or None,
+        port=settings_dict["PORT"] or None, password=settings_dict["PASSWORD"] or None,
+    )
+    answering = psycopg.connect(dsn)
+    answering.execute("UPDATE alerts_acknowledgement SET state = 'action_taken', acknowledged_at = now()"
+                      " WHERE id = %s", [ack.pk])  # open: not committed yet
+    closed = threading.Event()
+
+    def close() -> None:
+        with psycopg.connect(dsn, autocommit=True) as closing:
+            closing.execute("UPDATE alerts_alert SET status = 'closed' WHERE id = %s", [alert.pk])
+        closed.set()
+
+    closer = threading.Thread(target=close)
+    closer.start()
+    try:
+        assert not closed.wait(1.0), "the close did not wait for the open answer"
+        answering.commit()
+        closer.join(10)
+        assert closed.is_set()
+    finally:
+        answering.close()
+    tallies = {row.status: row for row in AckTally.objects.filter(publisher=network.mhra.member,
+                                                                  member=network.fda.member)}
+    assert tallies["closed"].acted >= 1
+    assert tallies["published"].acted == 0
+    _assert_kept_equals_counted(network.mhra.member)
