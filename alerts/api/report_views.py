@@ -183,7 +183,7 @@ class SignalViewSet(MemberScopedMixin[Signal], RenderedListMixin[Signal], viewse
     required_scopes = {"draft_alert": Scope.PUBLISH}
 
     def member_queryset(self, member: Member) -> QuerySet[Signal]:
-        return selectors.signals_visible_to(member=member).prefetch_related("reports")
+        return selectors.signals_visible_to(member=member).prefetch_related(selectors.signal_report_ids())
 
     def get_object(self) -> Signal:
         return one_or_404(self.get_queryset(), detail="No such signal (or not visible to your member).", pk=self.kwargs["pk"])
