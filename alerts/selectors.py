@@ -218,7 +218,7 @@ def signals_with_details(queryset: QuerySet[Signal]) -> QuerySet[Signal]:
     return queryset.select_related("tool").prefetch_related(signal_report_ids())
 
 
-def signal_report_ids() -> Prefetch[Report]:
+def signal_report_ids() -> Prefetch[str, QuerySet[Report]]:
     """A signal's reports as the payload reads them: their ids only (the busiest tool's signals rest
     on ~150,000 reports at scale 1.0; whole rows made rendering one signal take seconds)."""
     return Prefetch("reports", queryset=Report.objects.only("pk").order_by())

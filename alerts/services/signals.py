@@ -183,7 +183,7 @@ def _reports_link(signal: Signal, report_ids: frozenset[uuid.UUID], *, before: s
     added = sorted(report_ids - before)
     if added and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {through._meta.db_table} (signal_id, report_id)"  # noqa: S608  # its own table
+            cursor.execute(f"INSERT INTO {through._meta.db_table} (signal_id, report_id)"  # its own table
                            " SELECT %s, unnest(%s::uuid[]) ON CONFLICT DO NOTHING", [signal.pk, added])
     elif added:
         through.objects.bulk_create([through(signal_id=signal.pk, report_id=pk) for pk in added],
