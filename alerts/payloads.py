@@ -15,6 +15,8 @@ Values are JSON-ready: ids and dates are strings, datetimes ISO 8601 in UTC endi
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from django.utils import timezone
@@ -206,8 +208,10 @@ def report_payload(report: Report) -> JSONObject:
     }
 
 
-def signal_payload(signal: Signal) -> JSONObject:
-    """The signal as `GET /api/v1/signals/{id}/` shows it."""
+def signal_payload(signal: Signal, report_ids: Iterable[uuid.UUID] | None = None) -> JSONObject:
+    """The signal as `GET /api/v1/signals/{id}/` shows it (its reports prefetched, or their ids given)."""
+    if report_ids is None:
+        report_ids = (report.pk for report in signal.reports.all())
     return {
         "id": str(signal.pk),
         "tool": str(signal.tool_id),
@@ -227,7 +231,7 @@ def signal_payload(signal: Signal) -> JSONObject:
         "ci_high": _float(signal.ci_high),
         "sample": signal.sample,
         "margin": _float(signal.margin),
-        "reports": sorted(str(report.pk) for report in signal.reports.all()),
+        "reports": sorted(str(pk) for pk in report_ids),
         "created_at": _when(signal.created_at),
         "updated_at": _when(signal.updated_at),
         "closed_at": _when(signal.shown_closed_at),

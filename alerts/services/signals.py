@@ -70,9 +70,11 @@ def signal_audience_codes(signal: Signal) -> list[str]:
     return sorted(members or set())
 
 
-def signal_render(signal: Signal) -> JSONObject:
-    """The signal as the REST API shows it, re-read with its rows."""
-    return signal_payload(signals_with_details(Signal.objects.filter(pk=signal.pk)).get())
+def signal_render(signal: Signal, report_ids: frozenset[uuid.UUID] | None = None) -> JSONObject:
+    """The signal as the REST API shows it: re-read with its rows, or from itself and its `report_ids`."""
+    if report_ids is None:
+        return signal_payload(signals_with_details(Signal.objects.filter(pk=signal.pk)).get())
+    return signal_payload(signal, report_ids=report_ids)
 
 
 def _facets(tool: Tool, signal: Signal) -> JSONObject:
@@ -203,7 +205,7 @@ def _raise(state: _Evaluation, finding: Finding, members: list[Member]) -> Signa
     codes = sorted(m.code for m in members)
     audit_record(actor=None, action="signal.detected", object_type="signal", object_id=signal.pk,
                  after={**values, "version": finding.version, "period": finding.period, "members": codes})
-    _detected(state.tool, signal, codes)
+    _detected(state.tool, signal, codes, finding.report_ids)
     return signal
 
 
@@ -300,11 +302,11 @@ def _close_view(view: SignalView, now: datetime) -> None:
     view.save(update_fields=["status", "closed_at"])
 
 
-def _detected(tool: Tool, signal: Signal, codes: list[str]) -> None:
+def _detected(tool: Tool, signal: Signal, codes: list[str], report_ids: frozenset[uuid.UUID]) -> None:
     """signal.detected goes to the members shown the signal: all of them can see every report behind it."""
     event_record(type="signal.detected", audience_kind=AudienceKind.MEMBERS, audience_codes=codes,
                  object_type="signal", object_id=signal.pk, facets=_facets(tool, signal),
-                 payload=signal_render(signal))
+                 payload=signal_render(signal, report_ids))
 
 
 # How far before a tool's last evaluation a change still counts as new: a change written in a
