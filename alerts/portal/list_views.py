@@ -19,7 +19,7 @@ from alerts.portal.views import CHOICES
 from alerts.search import alerts_search, ranked_first
 from exchange.choices import Scope
 from exchange.portal.access import Portal, member_view
-from exchange.portal.pages import paginate, render_page
+from exchange.portal.pages import paginate, paginate_counted, render_page
 
 # Most urgent first: severity, then deadline (the API inbox's order; the keys are annotations of inbox_for).
 INBOX_ORDER: tuple[str, ...] = ("-severity_rank", "deadline_key", "requested_at", "id")
@@ -47,7 +47,7 @@ def inbox(request: HttpRequest, portal: Portal) -> HttpResponse:
     if show in INBOX_FILTERS:
         items = INBOX_FILTERS[show][1](items, timezone.now())
     # A page of each: rendering is what an inbox of hundreds costs (SPEC §7), not finding them.
-    page = paginate(request, items.filter(alert__isnull=False), per_page=INBOX_PAGE)
+    page = paginate_counted(request, items.filter(alert__isnull=False), per_page=INBOX_PAGE)
     actions = list(page["page_obj"].object_list)
     reports = items.filter(report__isnull=False)
     for_information = list(reports[:INBOX_PAGE])
