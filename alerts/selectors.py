@@ -159,7 +159,7 @@ def inbox_for(*, member: Member) -> QuerySet[Acknowledgement]:
             # Each row's alert is probed for its severity (an index lookup per row): a join made PostgreSQL
             # hash every alert of the network (50,000 rows, ~100 ms at scale 1.0) to rank a few thousand rows.
             severity_rank=Coalesce(Subquery(
-                Alert.objects.filter(pk=OuterRef("alert_id")).annotate(rank=Case(
+                Alert.objects.filter(pk=OuterRef("alert_id")).order_by().annotate(rank=Case(
                     *[When(severity=sev, then=Value(rank)) for sev, rank in SEVERITY_RANK.items()],
                     default=Value(0), output_field=IntegerField(),
                 )).values("rank")[:1]
