@@ -27,7 +27,9 @@ def inbox_count(portal: Portal | None) -> int | str:
     if portal is None:
         return 0
     reviews = reliance_reviews_open_for(member=portal.member).count()  # open reliance reviews head the inbox
-    alerts = inbox_for(member=portal.member).filter(alert__isnull=False).values("pk")[:NAV_COUNT_CAP + 1].count()
+    # Unordered, so that the count stops at the cap (the inbox's default order, by member, sorted all of it).
+    waiting = inbox_for(member=portal.member).filter(alert__isnull=False).order_by().values("pk")
+    alerts = waiting[:NAV_COUNT_CAP + 1].count()
     total = alerts + reviews + inquiries_awaiting(member=portal.member).count()  # and the questions awaiting us
     return f"{NAV_COUNT_CAP}+" if total > NAV_COUNT_CAP else total
 

@@ -55,3 +55,15 @@ def test_the_total_is_read_with_the_rows_not_counted_apart(fda: Client) -> None:
     counts = [q["sql"] for q in captured.captured_queries
               if q["sql"].startswith('SELECT COUNT(*) AS "__count" FROM "alerts_acknowledgement"')]
     assert counts == []
+
+
+def test_the_navigation_count_stops_reading_at_its_cap(fda: Client) -> None:
+    """Counted unordered: sorting the whole inbox first (its default order) read every open answer."""
+    with CaptureQueriesContext(connection) as captured:
+        body = fda.get("/alerts/").content.decode()
+    assert '<span class="nav-count">5<' in body
+    capped = [q["sql"] for q in captured.captured_queries
+              if q["sql"].startswith('SELECT COUNT(*) FROM (SELECT "alerts_acknowledgement"."id"')]
+    assert len(capped) == 1
+    assert "ORDER BY" not in capped[0]
+    assert capped[0].endswith("LIMIT 100) subquery")
