@@ -67,3 +67,14 @@ def test_the_navigation_count_stops_reading_at_its_cap(fda: Client) -> None:
     assert len(capped) == 1
     assert "ORDER BY" not in capped[0]
     assert capped[0].endswith("LIMIT 100) subquery")
+
+
+def test_the_inbox_gives_the_navigation_the_count_it_read(fda: Client) -> None:
+    with CaptureQueriesContext(connection) as captured:
+        body = fda.get("/").content.decode()
+    assert '<span class="nav-count">5<' in body
+    assert not [q for q in captured.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
+
+    critical = fda.get("/?show=critical").content.decode()  # a filtered inbox: the navigation counts it all
+    assert _titles(critical) == ["Inbox item 1"]
+    assert '<span class="nav-count">5<' in critical
