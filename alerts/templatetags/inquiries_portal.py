@@ -11,7 +11,8 @@ from typing import Any
 
 from django import template
 
-from alerts.inquiry_selectors import inquiries_visible_to, inquiries_with_details
+from alerts.inquiry_selectors import inquiries_about as inquiries_about_selector
+from alerts.inquiry_selectors import inquiries_with_details
 from alerts.models import Inquiry, SubjectKind
 from exchange.choices import Scope
 
@@ -28,5 +29,5 @@ def inquiries_about(context: Any, kind: str, subject: Any) -> list[Inquiry]:
     portal = context.get("portal")
     if portal is None or kind not in SubjectKind.values:
         return []
-    visible = inquiries_visible_to(member=portal.member).filter(**{kind: subject})
-    return list(inquiries_with_details(visible).order_by("-created_at")[:50])
+    about = inquiries_about_selector(member=portal.member, kind=kind, subject=subject)
+    return list(inquiries_with_details(about).order_by("-created_at")[:50])
