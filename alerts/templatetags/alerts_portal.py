@@ -8,7 +8,7 @@ from django import template
 
 from alerts.inquiry_selectors import inquiries_awaiting
 from alerts.models import Acknowledgement, ToolVersion
-from alerts.selectors import inbox_for, reliance_reviews_open_for
+from alerts.selectors import inbox_alerts_for, reliance_reviews_open_for
 from alerts.services.acknowledgements import ack_previous
 from exchange.portal.access import Portal
 
@@ -32,8 +32,7 @@ def inbox_count(context: template.Context, portal: Portal | None) -> int | str:
         return _capped(known)
     reviews = reliance_reviews_open_for(member=portal.member).count()  # open reliance reviews head the inbox
     # Unordered, so that the count stops at the cap (the inbox's default order, by member, sorted all of it).
-    waiting = inbox_for(member=portal.member).filter(alert__isnull=False).order_by().values("pk")
-    alerts = waiting[:NAV_COUNT_CAP + 1].count()
+    alerts = inbox_alerts_for(member=portal.member).values("pk")[:NAV_COUNT_CAP + 1].count()
     total = alerts + reviews + inquiries_awaiting(member=portal.member).count()  # and the questions awaiting us
     return _capped(total)
 
