@@ -11,9 +11,8 @@ from collections.abc import Callable, Collection
 from datetime import date
 from functools import reduce
 from operator import or_
-from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Prefetch, Q, QuerySet
 
 from alerts.models import (
     Confidentiality,
@@ -71,7 +70,7 @@ def inquiries_visible_to(*, member: Member | None, kinds: Collection[str] = tupl
     )
 
 
-def inquiries_about(*, member: Member | None, kind: str, subject: Any) -> QuerySet[Inquiry]:
+def inquiries_about(*, member: Member | None, kind: str, subject: Model) -> QuerySet[Inquiry]:
     """The requests about one subject that the member may see. Only that kind's rule is asked (the database
     keeps one subject per request, of its kind): the SQL of all four, built and compiled on every page
     that shows the questions (alerts, reports, signals, tools), was most of its cost."""

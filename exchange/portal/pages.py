@@ -73,7 +73,7 @@ def paginate_counted(request: HttpRequest, queryset: QuerySet[Any], per_page: in
     if not rows and start:
         return paginate(request, queryset, per_page)
     paginator: Paginator[Any] = Paginator(rows, per_page)
-    paginator.count = rows[0].page_total if rows else 0  # type: ignore[misc]  # a cached_property, known already
+    paginator.count = rows[0].page_total if rows else 0  # a cached_property: known already
     return {"page_obj": Page(rows, int(number), paginator), "querystring_base": _querystring_base(request)}
 
 
