@@ -72,6 +72,9 @@ class Alert(models.Model):
             models.Index(fields=["publisher", "-published_at", "id"], name="alert_publisher_published_idx"),
             # The API's list walks the newest alerts (its cursor: -created_at, -id) instead of sorting all.
             models.Index(fields=["-created_at", "-id"], name="alert_recent_idx"),
+            # A tool's page lists its newest alerts: walked in this order and probed for the tool, the busiest
+            # tool's 50 are read from a few hundred rows instead of sorting its 7,000 (scale 1.0).
+            models.Index(fields=["-published_at", "-created_at"], name="alert_published_recent_idx"),
             models.Index(fields=["severity"], name="alert_severity_idx"),
             models.Index(fields=["alert_type"], name="alert_type_idx"),
         ]

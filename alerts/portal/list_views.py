@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from alerts import selectors
 from alerts.choices import AuthorizationStatus, Severity
 from alerts.filters import AlertFilter
+from alerts.inquiry_selectors import inquiries_awaiting
 from alerts.models import Acknowledgement, Alert, AlertTool
 from alerts.models.acknowledgements import overdue_q
 from alerts.portal.filter_words import FilterLabels, filters_in_words
@@ -19,7 +20,7 @@ from alerts.portal.views import CHOICES
 from alerts.search import alerts_search, ranked_first
 from exchange.choices import Scope
 from exchange.portal.access import Portal, member_view
-from exchange.portal.pages import paginate, render_page
+from exchange.portal.pages import paginate, paginate_counted, render_page
 
 # Most urgent first: severity, then deadline (the API inbox's order; the keys are annotations of inbox_for).
 INBOX_ORDER: tuple[str, ...] = ("-severity_rank", "deadline_key", "requested_at", "id")
@@ -47,18 +48,22 @@ def inbox(request: HttpRequest, portal: Portal) -> HttpResponse:
     if show in INBOX_FILTERS:
         items = INBOX_FILTERS[show][1](items, timezone.now())
     # A page of each: rendering is what an inbox of hundreds costs (SPEC §7), not finding them.
-    page = paginate(request, items.filter(alert__isnull=False), per_page=INBOX_PAGE)
+    page = paginate_counted(request, items.filter(alert__isnull=False), per_page=INBOX_PAGE)
     actions = list(page["page_obj"].object_list)
     reports = items.filter(report__isnull=False)
     for_information = list(reports[:INBOX_PAGE])
     authorised = _authorised_here(portal, actions)
+    reviews = list(selectors.reliance_reviews_open_for(member=portal.member))
+    waiting_requests = list(inquiries_awaiting(member=portal.member).select_related("asker")[:200])
     context = {
         **page, **CHOICES, "actions": actions, "for_information": for_information, "authorised_here": authorised,
         "for_information_count": len(for_information) if len(for_information) < INBOX_PAGE else reports.count(),
         "can_ack": portal.can(Scope.ACKNOWLEDGE), "show": show,
         "inbox_filters": [(key, text) for key, (text, _) in INBOX_FILTERS.items()],
         # Open reliance reviews come first, above alerts (SPEC §10.1), most urgent first.
-        "reliance_reviews": list(selectors.reliance_reviews_open_for(member=portal.member)),
+        "reliance_reviews": reviews, "waiting_requests": waiting_requests,
+        # What the navigation counts, known here already (the whole inbox, unfiltered): not counted again.
+        "inbox_waiting": None if show else page["page_obj"].paginator.count + len(reviews) + len(waiting_requests),
     }
     return render_page(request, portal, "alerts/inbox.html", context, section="inbox")
 

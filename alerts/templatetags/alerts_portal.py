@@ -8,7 +8,7 @@ from django import template
 
 from alerts.inquiry_selectors import inquiries_awaiting
 from alerts.models import Acknowledgement, ToolVersion
-from alerts.selectors import inbox_for, reliance_reviews_open_for
+from alerts.selectors import inbox_alerts_for, reliance_reviews_open_for
 from alerts.services.acknowledgements import ack_previous
 from exchange.portal.access import Portal
 
@@ -18,17 +18,26 @@ register = template.Library()
 NAV_COUNT_CAP = 99  # above it the navigation shows "99+"
 
 
-@register.simple_tag
-def inbox_count(portal: Portal | None) -> int | str:
+@register.simple_tag(takes_context=True)
+def inbox_count(context: template.Context, portal: Portal | None) -> int | str:
     """How many alerts (and requests) await the member's action: the count next to "Inbox" in the navigation.
 
     Counted up to the cap only (it is on every page): the inbox itself shows the full count. Counting every
-    open acknowledgement of a busy member cost a scan of its whole history on each page (scale 1.0)."""
+    open acknowledgement of a busy member cost a scan of its whole history on each page (scale 1.0). The
+    inbox gives the total it read (`inbox_waiting`) and is not counted twice."""
     if portal is None:
         return 0
+    known = context.get("inbox_waiting")
+    if known is not None:
+        return _capped(known)
     reviews = reliance_reviews_open_for(member=portal.member).count()  # open reliance reviews head the inbox
-    alerts = inbox_for(member=portal.member).filter(alert__isnull=False).values("pk")[:NAV_COUNT_CAP + 1].count()
+    # Unordered, so that the count stops at the cap (the inbox's default order, by member, sorted all of it).
+    alerts = inbox_alerts_for(member=portal.member).values("pk")[:NAV_COUNT_CAP + 1].count()
     total = alerts + reviews + inquiries_awaiting(member=portal.member).count()  # and the questions awaiting us
+    return _capped(total)
+
+
+def _capped(total: int) -> int | str:
     return f"{NAV_COUNT_CAP}+" if total > NAV_COUNT_CAP else total
 
 

@@ -1,7 +1,8 @@
-"""Template tags of information requests: the requests about a subject, and those awaiting an answer.
+"""Template tags of information requests: the requests about a subject.
 
-They let a page include `alerts/_ask_question.html` or `alerts/_inbox_requests.html` with one line,
-reading through the requests' visibility selector with the signed-in member (`portal`).
+They let a page include `alerts/_ask_question.html` with one line, reading through the requests'
+visibility selector with the signed-in member (`portal`). The inbox reads those awaiting an answer itself
+(it counts them for the navigation too).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from typing import Any
 
 from django import template
 
-from alerts.inquiry_selectors import inquiries_awaiting, inquiries_visible_to, inquiries_with_details
+from alerts.inquiry_selectors import inquiries_about as inquiries_about_selector
+from alerts.inquiry_selectors import inquiries_with_details
 from alerts.models import Inquiry, SubjectKind
 from exchange.choices import Scope
 
@@ -27,13 +29,5 @@ def inquiries_about(context: Any, kind: str, subject: Any) -> list[Inquiry]:
     portal = context.get("portal")
     if portal is None or kind not in SubjectKind.values:
         return []
-    visible = inquiries_visible_to(member=portal.member).filter(**{kind: subject})
-    return list(inquiries_with_details(visible).order_by("-created_at")[:50])
-
-
-@register.simple_tag(takes_context=True)
-def requests_awaiting(context: Any) -> list[Inquiry]:
-    portal = context.get("portal")
-    if portal is None:
-        return []
-    return list(inquiries_awaiting(member=portal.member).select_related("asker")[:200])
+    about = inquiries_about_selector(member=portal.member, kind=kind, subject=subject)
+    return list(inquiries_with_details(about).order_by("-created_at")[:50])

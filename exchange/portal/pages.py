@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Model, QuerySet
+from django.db.models import Count, Model, QuerySet, Window
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -51,10 +51,30 @@ def changed_values(form: Form, initial: dict[str, Any]) -> dict[str, Any]:
 def paginate(request: HttpRequest, queryset: QuerySet[Any] | list[Any], per_page: int = PAGE_SIZE) -> dict[str, Any]:
     """`page_obj` and the query string that keeps the filters on the page links."""
     page: Page[Any] = Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    return {"page_obj": page, "querystring_base": _querystring_base(request)}
+
+
+def _querystring_base(request: HttpRequest) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     encoded = params.urlencode()
-    return {"page_obj": page, "querystring_base": f"{encoded}&" if encoded else ""}
+    return f"{encoded}&" if encoded else ""
+
+
+def paginate_counted(request: HttpRequest, queryset: QuerySet[Any], per_page: int = PAGE_SIZE) -> dict[str, Any]:
+    """`paginate` in one query for a costly filter: the page's rows carry the total (`COUNT(*) OVER ()`),
+    where a paginator runs the filter twice (its count, then the page: 2 × 30 ms for the busiest inbox at
+    scale 1.0). A page past the end, or not a number, is served as `paginate` serves it."""
+    number = request.GET.get("page") or "1"
+    if not number.isdigit() or int(number) < 1:
+        return paginate(request, queryset, per_page)
+    start = (int(number) - 1) * per_page
+    rows = list(queryset.annotate(page_total=Window(Count("pk")))[start:start + per_page])
+    if not rows and start:
+        return paginate(request, queryset, per_page)
+    paginator: Paginator[Any] = Paginator(rows, per_page)
+    paginator.count = rows[0].page_total if rows else 0  # a cached_property: known already
+    return {"page_obj": Page(rows, int(number), paginator), "querystring_base": _querystring_base(request)}
 
 
 def api_validate(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,20 +62,29 @@ def countdown_text(deadline: datetime | None, now: datetime | None = None) -> st
 
 def _countdown_words() -> str:
     """The countdown's words in the page's language, for portal.js to keep it current: {d}, {h}, {m}
-    and {span} stand for the numbers and the span."""
-    def marked(text: str, **numbers: int) -> str:
-        for name, value in numbers.items():
-            text = text.replace(str(value), "{" + name + "}")
-        return text
+    and {span} stand for the numbers and the span. The same for every deadline of a page (50 in an inbox):
+    made once per language."""
+    return _countdown_words_in(translation.get_language())
 
-    return json.dumps({
-        "due": gettext("Due in %(span)s") % {"span": "{span}"},
-        "overdue": gettext("Overdue by %(span)s") % {"span": "{span}"},
-        "day": marked(_days(1, 99992), h=99992).replace("1", "{d}", 1),
-        "days": marked(_days(99991, 99992), d=99991, h=99992),
-        "hm": marked(gettext("%(hours)d h %(minutes)d min") % {"hours": 99992, "minutes": 99993}, h=99992, m=99993),
-        "m": marked(gettext("%(minutes)d min") % {"minutes": 99993}, m=99993),
-    }, ensure_ascii=False)
+
+@functools.lru_cache(maxsize=32)
+def _countdown_words_in(language: str | None) -> str:
+    with translation.override(language):
+        return json.dumps({
+            "due": gettext("Due in %(span)s") % {"span": "{span}"},
+            "overdue": gettext("Overdue by %(span)s") % {"span": "{span}"},
+            "day": _marked(_days(1, 99992), h=99992).replace("1", "{d}", 1),
+            "days": _marked(_days(99991, 99992), d=99991, h=99992),
+            "hm": _marked(gettext("%(hours)d h %(minutes)d min") % {"hours": 99992, "minutes": 99993},
+                          h=99992, m=99993),
+            "m": _marked(gettext("%(minutes)d min") % {"minutes": 99993}, m=99993),
+        }, ensure_ascii=False)
+
+
+def _marked(text: str, **numbers: int) -> str:
+    for name, value in numbers.items():
+        text = text.replace(str(value), "{" + name + "}")
+    return text
 
 
 @register.filter

@@ -3,6 +3,7 @@ and nothing of an `addressees` request on any page of a third member."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -119,3 +120,32 @@ def test_the_inbox_marks_our_overdue_answers(network: Network, fda_alert: Alert,
     assert "Questions to answer" in inbox
     assert "Already late" in inbox
     assert "Overdue</strong>" in inbox
+
+
+def test_a_subjects_page_asks_only_its_kind_of_subject_for_the_questions(
+    network: Network, fda_alert: Alert, tool: Tool, page: Page, callers: Callers,
+) -> None:
+    """The questions on an alert's page or a tool's: the visibility rule of that kind of subject alone (the
+    SQL of all four kinds, built on every such page, was most of its cost), with the same questions shown."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    asked(callers("HC"), {"alert": str(fda_alert.pk)}, ["FDA"], question="Open to the audience?",
+          confidentiality="audience")
+    asked(callers("HC"), {"tool": str(tool.pk)}, ["FDA"], question="Which sites run it?", confidentiality="audience")
+    asked(callers("HC"), {"tool": str(tool.pk)}, ["FDA"], question="Only for FDA?")
+    mhra = page(network.mhra.viewer)
+    for path, shown, hidden, kinds_looked_up in (
+        (f"/alerts/{fda_alert.pk}/", ["Open to the audience?"], [], {"alert"}),
+        (f"/tools/{tool.pk}/", ["Which sites run it?"], ["Only for FDA?"], set()),  # every member's registry
+    ):
+        with CaptureQueriesContext(connection) as captured:
+            body = mhra.get(path).content.decode()
+        for question in shown:
+            assert question in body, path
+        for question in hidden:
+            assert question not in body, path
+        about = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "alerts_inquiry"."id"')]
+        assert len(about) == 1, path
+        looked_up = set(re.findall(r'EXISTS\(SELECT 1 AS "a" FROM "alerts_(alert|report|signal)"', about[0]))
+        assert looked_up == kinds_looked_up, path

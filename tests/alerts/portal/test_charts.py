@@ -53,3 +53,22 @@ def test_a_point_is_marked_worse_by_the_signals_rule_margin_included(settings: A
     assert not within.points[0].worse  # 0.88 is below 0.92, but not below 0.92 - 0.05
     settings.SIGNAL_MARGIN = 0.0
     assert chart_for(_metric({"US": 0.92}, [("2025-H2", 0.86, 0.84, 0.88)]), own_jurisdiction="US").points[0].worse
+
+
+def test_the_drawing_s_numbers_are_svg_numbers_in_every_language_and_the_table_s_are_localised() -> None:
+    """`cx="76,0"` (French, Spanish) is no SVG number: the drawing was not drawn. Its numbers are written as
+    they are; the data table's values stay in the reader's language."""
+    import re
+
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    chart = chart_for(_metric({"GB": 0.92}, [("2025-H1", 0.905, 0.89, 0.92), ("2025-H2", 0.9, 0.88, 0.92)]))
+    for language, table_value in (("en", "0.905"), ("fr", "0,905"), ("es", "0,905"), ("ja", "0.905")):
+        with translation.override(language):
+            body = render_to_string("alerts/_chart.html", {"chart": chart})
+        svg = body[body.index("<svg"):body.index("</svg>")]
+        coordinates = re.findall(r' (?:cx|cy|x1|x2|y1|y2|x|y)="([^"]*)"', svg)
+        assert coordinates, language
+        assert all(re.fullmatch(r"-?\d+(\.\d+)?", value) for value in coordinates), (language, coordinates)
+        assert f'<td class="num">{table_value}</td>' in body, language

@@ -1,0 +1,17 @@
+# A tool's page walks the newest alerts in this order (issue #29; bench/volume.py, "portal tool page").
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('alerts', '0018_acknowledgement_fk_indexes_covered'),
+    ]
+
+    operations = [
+        migrations.AddIndex(
+            model_name='alert',
+            index=models.Index(fields=['-published_at', '-created_at'], name='alert_published_recent_idx'),
+        ),
+    ]
