@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('alerts', '0018_acknowledgement_fk_indexes_covered'),
+        ('alerts', '0019_ack_tallies'),
     ]
 
     operations = [
