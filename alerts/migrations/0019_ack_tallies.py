@@ -17,6 +17,9 @@ $$;
 """
 
 _ANSWERED = "k.requested AND k.requested_at IS NOT NULL AND k.acknowledged_at IS NOT NULL"
+# The distribution counts published and closed alerts' answers together ('released', all the dashboard
+# reads): closing an alert moves nothing in it, and the dashboard reads one row per member and bucket.
+_RELEASED = "CASE WHEN status IN ('published', 'closed') THEN 'released' ELSE status END"
 
 # `d`: the answers to add (sign 1) or take away (sign -1), each with its alert's publisher and status.
 # Groups whose every count nets to zero (an overdue reminder's timestamp) are not written at all; the
@@ -47,9 +50,9 @@ _APPLY = f"""
     open_with_deadline = t.open_with_deadline + excluded.open_with_deadline
 )
 INSERT INTO alerts_ackanswertime AS h (publisher_id, member_id, status, bucket, n)
-SELECT publisher_id, member_id, status, sax_ack_bucket(requested_at, acknowledged_at), sum(sign)
+SELECT publisher_id, member_id, {_RELEASED}, sax_ack_bucket(requested_at, acknowledged_at), sum(sign)
 FROM d k WHERE {_ANSWERED}
-GROUP BY publisher_id, member_id, status, sax_ack_bucket(requested_at, acknowledged_at)
+GROUP BY publisher_id, member_id, {_RELEASED}, sax_ack_bucket(requested_at, acknowledged_at)
 HAVING sum(sign) <> 0
 ORDER BY publisher_id, member_id, status, 4
 ON CONFLICT (publisher_id, member_id, status, bucket) DO UPDATE SET n = h.n + excluded.n
@@ -162,7 +165,7 @@ class Migration(migrations.Migration):
             name='AckAnswerTime',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('closed', 'Closed'), ('withdrawn', 'Withdrawn')], max_length=16)),
+                ('status', models.CharField(help_text="The alert's status, 'released' for published and closed.", max_length=16)),
                 ('bucket', models.IntegerField(help_text='sax_ack_bucket(requested_at, acknowledged_at): -1 under a second.')),
                 ('n', models.IntegerField(default=0)),
             ],

@@ -46,7 +46,7 @@ class AckTally(models.Model):
 class AckAnswerTime(models.Model):
     publisher = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_index=False)
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_index=False)
-    status = models.CharField(max_length=16, choices=AlertStatus.choices)
+    status = models.CharField(max_length=16, help_text="The alert's status, 'released' for published and closed.")
     bucket = models.IntegerField(help_text="sax_ack_bucket(requested_at, acknowledged_at): -1 under a second.")
     n = models.IntegerField(default=0)
 
