@@ -162,22 +162,26 @@ def _middle_buckets(rows: list[tuple[int, int, int]]) -> tuple[dict[int | None, 
 
 # The answers in those buckets, in seconds: per member the pairs (bucket, member), and everyone's in the
 # overall buckets (`overall` true), each an index-only probe of ack_answer_bucket_idx (its expression,
-# conditions and included columns).
+# conditions and included columns), matched to the publisher's released alerts by a hash (an index
+# probe of the alert per answer was three quarters of the time).
 _BUCKET_ANSWERS = """
+WITH released AS MATERIALIZED (
+  SELECT id FROM alerts_alert WHERE publisher_id = %(publisher)s AND status = ANY(%(statuses)s)
+)
 SELECT false AS overall, k.member_id, w.bucket, extract(epoch FROM k.acknowledged_at - k.requested_at)::float8
 FROM unnest(%(buckets)s::integer[], %(members)s::bigint[]) AS w(bucket, member_id)
 JOIN alerts_acknowledgement k
   ON sax_ack_bucket(k.requested_at, k.acknowledged_at) = w.bucket AND k.member_id = w.member_id
-JOIN alerts_alert a ON a.id = k.alert_id
+JOIN released a ON a.id = k.alert_id
 WHERE k.requested AND k.requested_at IS NOT NULL AND k.acknowledged_at IS NOT NULL AND k.alert_id IS NOT NULL
-  AND k.member_id <> %(publisher)s AND a.publisher_id = %(publisher)s AND a.status = ANY(%(statuses)s)
+  AND k.member_id <> %(publisher)s
 UNION ALL
 SELECT true, k.member_id, w.bucket, extract(epoch FROM k.acknowledged_at - k.requested_at)::float8
 FROM unnest(%(overall)s::integer[]) AS w(bucket)
 JOIN alerts_acknowledgement k ON sax_ack_bucket(k.requested_at, k.acknowledged_at) = w.bucket
-JOIN alerts_alert a ON a.id = k.alert_id
+JOIN released a ON a.id = k.alert_id
 WHERE k.requested AND k.requested_at IS NOT NULL AND k.acknowledged_at IS NOT NULL AND k.alert_id IS NOT NULL
-  AND k.member_id <> %(publisher)s AND a.publisher_id = %(publisher)s AND a.status = ANY(%(statuses)s)
+  AND k.member_id <> %(publisher)s
 """
 
 
