@@ -198,8 +198,11 @@ def _relying_on_member_for_tools(
     reference_q = Q(relies_on__tool_id__in=tool_ids) & (
         Q(relies_on__recorded_by=member) | Q(relies_on__recorded_by__isnull=True, relies_on__jurisdiction=member.country)
     )
+    relying_rows = _relying_on(reference_q)
+    if not relying_rows.exists():  # most tools have no reliance route: a light query, not the five-table one
+        return []
     pairs = []
-    for relying in _relying_on(reference_q):
+    for relying in relying_rows:
         relying_member = authorization_member(relying)
         if relying_member is not None and relying_member.pk != member.pk and relying_member.is_active:
             pairs.append((relying, relying_member))
