@@ -10,8 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from alerts.models import Acknowledgement, Alert
-from alerts.selectors import alert_audience_members
-from alerts.services.versions import jurisdictions_covered
+from alerts.services.facets import AlertScope, alert_scope
 from exchange.models import Event, User
 from exchange.services.audit import audit_record
 from exchange.services.matching import members_matching
@@ -22,12 +21,12 @@ def deadline_for(severity: str, start: datetime) -> datetime | None:
     return start + timedelta(hours=hours) if hours else None
 
 
-def _requested_member_ids(alert: Alert, event: Event | None = None) -> set[int]:
+def _requested_member_ids(alert: Alert, event: Event | None = None, scope: AlertScope | None = None) -> set[int]:
     """Audience members with a matching subscription, or in an affected jurisdiction (SPEC §2)."""
-    jurisdictions = set(alert.jurisdiction_rows.values_list("jurisdiction", flat=True))
+    scope = scope or alert_scope(alert)
     # A jurisdiction whose authorisations cover none of the affected versions is told, not asked.
-    jurisdictions -= set(jurisdictions_covered(list(alert.affected_tool_rows.all()))[1])
-    audience = dict(alert_audience_members(alert).exclude(pk=alert.publisher_id).values_list("pk", "country"))
+    jurisdictions = set(scope.jurisdictions) - set(scope.authorised_uncovered)
+    audience = {pk: country for pk, country in scope.audience.items() if pk != alert.publisher_id}
     wanted = {pk for pk, country in audience.items() if country in jurisdictions}
     if len(wanted) == len(audience):
         return wanted  # every audience member is asked already: no need to ask who subscribed
@@ -66,12 +65,15 @@ def _audit_resets(*, alert: Alert, actor: User, member_ids: set[int], revision: 
         )
 
 
-def acknowledgements_request(*, alert: Alert, actor: User, revision: int, event: Event | None = None) -> None:
+def acknowledgements_request(
+    *, alert: Alert, actor: User, revision: int, event: Event | None = None, scope: AlertScope | None = None,
+) -> None:
     """Create (or renew, for a material amendment) the requested acknowledgements, in the caller's transaction
-    (`event`: the alert.published or alert.amended event the caller just recorded; read if not given)."""
+    (`event`: the alert.published or alert.amended event the caller just recorded; read if not given;
+    `scope`: the alert's rows as the caller read them for that event; read if not given)."""
     now = timezone.now()
     deadline = deadline_for(alert.severity, now)
-    wanted = _requested_member_ids(alert, event)
+    wanted = _requested_member_ids(alert, event, scope)
     if revision > 1:  # a material amendment asks again everyone asked before
         wanted |= set(
             Acknowledgement.objects.filter(alert=alert, requested=True).values_list("member_id", flat=True)

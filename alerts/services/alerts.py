@@ -24,7 +24,7 @@ from alerts.references import reference_new
 from alerts.selectors import alert_audience, alerts_with_details
 from alerts.services import ack_requests
 from alerts.services.distribution import recipients_resolve
-from alerts.services.facets import alert_facets
+from alerts.services.facets import AlertScope, alert_facets, alert_scope
 from alerts.services.provenance import revision_sign
 from alerts.services.reliance import reliance_reviews_for_alert
 from alerts.services.search import alerts_search_refresh
@@ -52,9 +52,14 @@ RELATED_FIELDS = ("affected_tools", "affected_jurisdictions", "recipients")
 # Fields added to revisions after some were written: an earlier revision without one had this value.
 _ADDED_LATER = {"language": "en"}
 
+def alert_detailed(alert: Alert) -> Alert:
+    """The alert re-read with its rows, as `alert_payload` and `alert_scope` take it."""
+    return alerts_with_details(Alert.objects.filter(pk=alert.pk)).get()
+
+
 def alert_render(alert: Alert) -> JSONObject:
     """The alert as the REST API shows it, re-read with its rows (rendered once per event)."""
-    return alert_payload(alerts_with_details(Alert.objects.filter(pk=alert.pk)).get())
+    return alert_payload(alert_detailed(alert))
 
 
 def _content_snapshot(alert: Alert, rendered: JSONObject | None = None) -> JSONObject:
@@ -138,7 +143,7 @@ def _apply_content(alert: Alert, data: JSONObject) -> None:
         AlertRecipient.objects.bulk_create([AlertRecipient(alert=alert, member=m) for m in members])
 
 
-def _record_event(event_type: str, alert: Alert, payload: JSONObject) -> Event:
+def _record_event(event_type: str, alert: Alert, payload: JSONObject, scope: AlertScope | None = None) -> Event:
     kind, codes = alert_audience(alert)
     return event_record(
         type=event_type,
@@ -147,7 +152,7 @@ def _record_event(event_type: str, alert: Alert, payload: JSONObject) -> Event:
         object_type="alert",
         object_id=alert.pk,
         publisher_code=alert.publisher.code,
-        facets=alert_facets(alert),
+        facets=alert_facets(alert, scope),
         payload=payload,
     )
 
@@ -158,10 +163,10 @@ def _with_signed_revision(payload: JSONObject, revision: AlertRevision) -> JSONO
     return {**payload, "signature": revision.signature, "signed_revision": revision_payload(revision)}
 
 
-def _request_acknowledgements(alert: Alert, actor: User, event: Event) -> None:
+def _request_acknowledgements(alert: Alert, actor: User, event: Event, scope: AlertScope) -> None:
     """In the publishing transaction: the inbox shows the request as soon as the publication commits.
     `event` is the alert.published or alert.amended event just recorded: its subscribers are asked."""
-    ack_requests.acknowledgements_request(alert=alert, actor=actor, revision=alert.revision, event=event)
+    ack_requests.acknowledgements_request(alert=alert, actor=actor, revision=alert.revision, event=event, scope=scope)
 
 
 def _touch(alert: Alert) -> None:
@@ -169,11 +174,13 @@ def _touch(alert: Alert) -> None:
     alert.updated_at = timezone.now()
 
 
-def _locked_for_publisher(actor: User, alert: Alert, verb: str) -> Alert:
-    """The alert re-read under its row lock, once the actor is known to be of its publishing member."""
+def _locked_for_publisher(actor: User, alert: Alert, verb: str, *, detailed: bool = False) -> Alert:
+    """The alert re-read under its row lock, once the actor is known to be of its publishing member
+    (`detailed`: with its rows, as `alert_payload` and `alert_scope` take it)."""
     # Lock the alert row only: locking the publisher's member row too would serialise every change by
     # that member and deadlock with the deferred foreign-key checks (KEY SHARE) of concurrent commits.
-    alert = Alert.objects.select_for_update(of=("self",)).select_related("publisher").get(pk=alert.pk)
+    locked = Alert.objects.select_for_update(of=("self",)).select_related("publisher")
+    alert = (alerts_with_details(locked) if detailed else locked).get(pk=alert.pk)
     if actor.member_id is None or alert.publisher_id != actor.member_id:
         raise PermissionRefused(f"Only the publishing member ({alert.publisher.code}) may {verb} this alert.")
     return alert
@@ -257,11 +264,12 @@ def _write_revision(
 
 @audited_write
 def alert_publish(*, actor: User, alert: Alert) -> Alert:
-    # @audited_write took the chain lock first, before the alert row.
-    alert = _locked_for_publisher(actor, alert, "publish")
+    # @audited_write took the chain lock first, before the alert row. Its rows are read with it, under
+    # its lock (a draft's rows change only under it): the payload and the scope below are made from them.
+    alert = _locked_for_publisher(actor, alert, "publish", detailed=True)
     if alert.status != AlertStatus.DRAFT:
         raise Conflict(f"Alert {alert.reference} is already {alert.status}; it can be published once.")
-    if not alert.affected_tool_rows.exists():
+    if not alert.affected_tool_rows.all():
         raise ValidationFailed("affected_tools: an alert names at least one AI tool.",
                                errors={"affected_tools": ["required"]})
     now = timezone.now()
@@ -272,14 +280,15 @@ def alert_publish(*, actor: User, alert: Alert) -> Alert:
     _touch(alert)
     alert.save(update_fields=["reference", "status", "revision", "published_at", "version", "updated_at"])
     alerts_search_refresh(alert_ids=[alert.pk])  # its reference is searchable from now on
-    payload = alert_render(alert)  # rendered once: revision, audit entry and event share it
+    payload = alert_payload(alert)  # rendered once: revision, audit entry and event share it
     revision = _write_revision(alert, actor, content=payload, change_summary="First publication.", material=True,
                                previous=None)
     audit_record(actor=actor, action="alert.published", object_type="alert", object_id=alert.pk,
                  before={"status": AlertStatus.DRAFT}, after=_content_snapshot(alert, payload))
-    event = _record_event("alert.published", alert, _with_signed_revision(payload, revision))
-    _request_acknowledgements(alert, actor, event)
-    reliance_reviews_for_alert(actor=actor, alert=alert)
+    scope = alert_scope(alert)  # its rows read once: the event's facets, the requests and the reviews share them
+    event = _record_event("alert.published", alert, _with_signed_revision(payload, revision), scope)
+    _request_acknowledgements(alert, actor, event, scope)
+    reliance_reviews_for_alert(actor=actor, alert=alert, scope=scope)
     return alert
 
 
@@ -318,7 +327,8 @@ def alert_amend(
     _touch(alert)
     alert.revision += 1
     _apply_content(alert, data)
-    rendered = alert_render(alert)
+    detailed = alert_detailed(alert)
+    rendered = alert_payload(detailed)
     revision = _write_revision(alert, actor, content=rendered, change_summary=change_summary.strip(), material=material,
                                previous=previous)
     if not revision.changed_fields:
@@ -332,11 +342,12 @@ def alert_amend(
     audit_record(actor=actor, action="alert.amended", object_type="alert", object_id=alert.pk,
                  before=before, after={**_content_snapshot(alert, rendered), "revision": alert.revision,
                                        "change_summary": revision.change_summary, "material": material})
-    event = _record_event("alert.amended", alert, _with_signed_revision(payload, revision))
+    scope = alert_scope(detailed)  # its rows as amended, read once
+    event = _record_event("alert.amended", alert, _with_signed_revision(payload, revision), scope)
     if material:
         translations_mark_outdated(alert=alert, revision=revision.number)
-        _request_acknowledgements(alert, actor, event)
-        reliance_reviews_for_alert(actor=actor, alert=alert)
+        _request_acknowledgements(alert, actor, event, scope)
+        reliance_reviews_for_alert(actor=actor, alert=alert, scope=scope)
     return alert
 
 

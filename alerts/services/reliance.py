@@ -32,6 +32,7 @@ from alerts.choices import (
 from alerts.models import Alert, AlertTool, Authorization, RelianceReview
 from alerts.payloads import authorization_payload, review_payload
 from alerts.selectors import alert_audience_members, authorizations_with_reliance, tools_authorised_in
+from alerts.services.facets import AlertScope, alert_scope
 from alerts.services.versions import authorization_versions_check
 from exchange.choices import AudienceKind, PreferenceItem, Role
 from exchange.errors import Conflict, PermissionRefused, ValidationFailed
@@ -197,19 +198,24 @@ def _relying_on_member_for_tools(
     reference_q = Q(relies_on__tool_id__in=tool_ids) & (
         Q(relies_on__recorded_by=member) | Q(relies_on__recorded_by__isnull=True, relies_on__jurisdiction=member.country)
     )
+    relying_rows = _relying_on(reference_q)
+    if not relying_rows.exists():  # most tools have no reliance route: a light query, not the five-table one
+        return []
     pairs = []
-    for relying in _relying_on(reference_q):
+    for relying in relying_rows:
         relying_member = authorization_member(relying)
         if relying_member is not None and relying_member.pk != member.pk and relying_member.is_active:
             pairs.append((relying, relying_member))
     return pairs
 
 
-def reliance_reviews_for_alert(*, actor: User, alert: Alert) -> int:
+def reliance_reviews_for_alert(*, actor: User, alert: Alert, scope: AlertScope | None = None) -> int:
     """In the publishing (or material amendment) transaction: one review per relying authorisation whose
-    member is in the alert's audience. A member outside the audience gets nothing and learns nothing."""
-    tool_ids = list(AlertTool.objects.filter(alert=alert).values_list("tool_id", flat=True))
-    audience = set(alert_audience_members(alert).values_list("pk", flat=True))
+    member is in the alert's audience. A member outside the audience gets nothing and learns nothing.
+    `scope`: the alert's rows as the caller read them for its event (read if not given)."""
+    scope = scope or alert_scope(alert)
+    tool_ids = [row.tool_id for row in scope.tool_rows]
+    audience = set(scope.audience)
     now = timezone.now()
     opened = 0
     for relying, relying_member in _relying_on_member_for_tools(alert.publisher, tool_ids):

@@ -6,18 +6,20 @@ import threading
 from typing import Any
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from alerts.models import Alert, ReferenceCounter, Tool
+from alerts.models import Acknowledgement, Alert, ReferenceCounter, Tool
 from alerts.services import alerts as alert_services
 from alerts.services.alerts import alert_publish
+from exchange.models import Event, User
 from tests.alerts.factories import (
     alert_draft_make,
     alert_payload,
 )
 from tests.alerts.lifecycle.steps import REFERENCE, api_draft, api_published
-from tests.factories import Network
+from tests.factories import Network, tool_authorised_make
 from tests.helpers import ApiCaller, assert_problem
 
 # --- draft → published ---------------------------------------------------------------------------
@@ -133,3 +135,34 @@ def test_concurrent_publishes_get_distinct_references(network: Network, tool: To
     assert all(REFERENCE.match(ref) for ref in references), references  # type: ignore[arg-type]
     assert all(ref.startswith(f"SAX-{year}-") for ref in references)  # type: ignore[union-attr]
     assert len(set(references)) == count
+
+
+# --- what publishing reads -----------------------------------------------------------------------
+
+# Everything publishing writes (revision, audit entry, event and its feed entries, the acknowledgement
+# requests) and reads once each: the draft with its rows under its lock, the tools' authorisations,
+# the audience, the matching subscriptions, the signing key, the chain's last entries. The alert's rows
+# used to be read again by its facets, its requests and its reliance reviews (34 queries; issue #29).
+PUBLISH_QUERIES = 25
+
+
+def _published_queries(actor: User, tools: list[Tool], jurisdictions: list[str]) -> tuple[int, Alert]:
+    draft = alert_draft_make(actor=actor, tools=tools, affected_jurisdictions=jurisdictions)
+    with CaptureQueriesContext(connection) as captured:
+        published = alert_publish(actor=actor, alert=draft)
+    return len(captured.captured_queries), published
+
+
+def test_publishing_reads_an_alerts_rows_once_however_many_it_has(network: Network, tool: Tool) -> None:
+    actor = network.mhra.publisher
+    few, _ = _published_queries(actor, [tool], ["GB", "US"])
+    tools = [tool_authorised_make(network=network, by=("MHRA", "FDA", "HC", "TGA")) for _ in range(3)]
+    many, published = _published_queries(actor, tools, ["GB", "US", "CA", "AU", "SG"])
+
+    assert (few, many) == (PUBLISH_QUERIES, PUBLISH_QUERIES)
+    event = Event.objects.get(type="alert.published", object_id=str(published.pk))
+    assert event.facets["tools"] == [str(t.pk) for t in tools]
+    assert event.facets["jurisdictions"] == ["AU", "CA", "GB", "SG", "US"]
+    assert event.facets["authorised_in"] == ["AU", "CA", "GB", "US"]
+    asked = set(Acknowledgement.objects.filter(alert=published, requested=True).values_list("member__code", flat=True))
+    assert asked == {"FDA", "HC", "TGA"}  # SMC (CH) is in no affected jurisdiction and subscribes to nothing
