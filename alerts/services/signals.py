@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypedDict
@@ -114,8 +115,8 @@ def _values(finding: Finding, margin: float) -> SignalValues:
     }
 
 
-def _same(signal: Signal, finding: Finding, values: SignalValues, report_ids: set[uuid.UUID]) -> bool:
-    return report_ids == set(finding.report_ids) and all(getattr(signal, f) == v for f, v in values.items())
+def _same(signal: Signal, finding: Finding, values: SignalValues, report_ids: AbstractSet[uuid.UUID]) -> bool:
+    return report_ids == finding.report_ids and all(getattr(signal, f) == v for f, v in values.items())
 
 
 @dataclass
@@ -128,7 +129,7 @@ class _Evaluation:
     open_views: list[SignalView]
     current: dict[tuple[int, SignalKey], SignalView]  # each member's open view per finding key
     viewers: dict[uuid.UUID, set[int]]  # signal id -> members viewing it
-    signal_reports: dict[uuid.UUID, set[uuid.UUID]]  # signal id -> its reports
+    signal_reports: dict[uuid.UUID, AbstractSet[uuid.UUID]]  # signal id -> its reports (each id one object)
     counts: dict[str, int] = field(default_factory=lambda: {"raised": 0, "updated": 0, "closed": 0})
     keep: set[tuple[int, SignalKey]] = field(default_factory=set)  # (member, key) views that stay or open
     to_open: list[SignalView] = field(default_factory=list)
@@ -143,14 +144,15 @@ def _load(tool: Tool) -> _Evaluation:
     for v in open_views:
         viewers[v.signal_id].add(v.member_id)
     signal_reports: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    ids: dict[uuid.UUID, uuid.UUID] = {}  # the busiest tool's 180 signals share its 146,162 report ids
     for signal_id, report_id in Signal.reports.through.objects.filter(
         signal__tool=tool, signal__views__status=SignalStatus.OPEN,
-    ).values_list("signal_id", "report_id").distinct():
-        signal_reports[signal_id].add(report_id)
+    ).values_list("signal_id", "report_id").distinct().iterator(chunk_size=20000):
+        signal_reports[signal_id].add(ids.setdefault(report_id, report_id))
     return _Evaluation(
         tool=tool, margin=float(settings.SIGNAL_MARGIN), now=timezone.now(), open_views=open_views,
         current={(v.member_id, signal_key(v.signal)): v for v in open_views},
-        viewers=viewers, signal_reports=signal_reports,
+        viewers=viewers, signal_reports=defaultdict[uuid.UUID, AbstractSet[uuid.UUID]](frozenset, signal_reports),
     )
 
 
@@ -169,17 +171,16 @@ def _update_in_place(state: _Evaluation, finding: Finding, members: list[Member]
     only.updated_at = state.now
     only.save(update_fields=[*values.keys(), "updated_at"])
     _reports_link(only, finding.report_ids, before=state.signal_reports[only.pk])
-    state.signal_reports[only.pk] = set(finding.report_ids)
+    state.signal_reports[only.pk] = finding.report_ids
     audit_record(actor=None, action="signal.updated", object_type="signal", object_id=only.pk,
                  after={**values, "members": sorted(m.code for m in members)})
     state.counts["updated"] += 1
     return only
 
 
-def _reports_link(signal: Signal, report_ids: frozenset[uuid.UUID], *, before: set[uuid.UUID]) -> None:
-    """The signal's reports become `report_ids` (`before`: those it holds). On PostgreSQL the rows go in
-    one statement from an array: `reports.set()` built a model instance per row (~150,000 for the
-    busiest tool's signals at scale 1.0, most of its evaluation's time)."""
+def _reports_link(signal: Signal, report_ids: frozenset[uuid.UUID], *, before: AbstractSet[uuid.UUID]) -> None:
+    """The signal's reports become `report_ids` (`before`: those it holds), on PostgreSQL in one statement
+    (`reports.set()` built a model instance per row: ~150,000 for the busiest tool's signals at 1.0)."""
     through = Signal.reports.through
     through.objects.filter(signal_id=signal.pk, report_id__in=before - report_ids).delete()
     added = sorted(report_ids - before)
@@ -188,8 +189,7 @@ def _reports_link(signal: Signal, report_ids: frozenset[uuid.UUID], *, before: s
             cursor.execute(f"INSERT INTO {through._meta.db_table} (signal_id, report_id)"  # its own table
                            " SELECT %s, unnest(%s::uuid[]) ON CONFLICT DO NOTHING", [signal.pk, added])
     elif added:
-        through.objects.bulk_create([through(signal_id=signal.pk, report_id=pk) for pk in added],
-                                    ignore_conflicts=True, batch_size=1000)
+        through.objects.bulk_create([through(signal_id=signal.pk, report_id=pk) for pk in added], ignore_conflicts=True)
 
 
 def _raise(state: _Evaluation, finding: Finding, members: list[Member]) -> Signal:
@@ -198,7 +198,7 @@ def _raise(state: _Evaluation, finding: Finding, members: list[Member]) -> Signa
                                    subgroup=finding.subgroup, version=finding.version, period=finding.period,
                                    created_at=state.now, updated_at=state.now, **values)
     _reports_link(signal, finding.report_ids, before=set())
-    state.signal_reports[signal.pk] = set(finding.report_ids)
+    state.signal_reports[signal.pk] = finding.report_ids
     state.open_views.append(SignalView(signal=signal, member_id=0))  # a candidate for the next group
     state.touched[signal.pk] = signal
     state.counts["raised"] += 1
