@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections import defaultdict
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 
+from django.db import connection
 from django.db.models import (
     Case,
     DateTimeField,
@@ -28,6 +30,7 @@ from alerts.choices import (
     Distribution,
     ReportStatus,
     ReviewStatus,
+    SignalStatus,
 )
 from alerts.models import (
     Acknowledgement,
@@ -303,3 +306,36 @@ def reliance_reviews_open_for(*, member: Member) -> QuerySet[RelianceReview]:
         .select_related("alert")
         .order_by("deadline", "opened_at", "id")
     )
+
+
+def report_ids_digest(report_ids: Iterable[uuid.UUID]) -> tuple[int, int]:
+    """A set of report ids as (how many, the sum of each id's first 64 bits read as a signed integer):
+    what `signal_report_digests` reads for a signal's links, so that an evaluation compares report
+    sets without reading every link."""
+    count = total = 0
+    for pk in report_ids:
+        high = pk.int >> 64
+        total += high - (1 << 64) if high >= 1 << 63 else high
+        count += 1
+    return count, total
+
+
+def signal_report_digests(*, tool: Tool) -> dict[uuid.UUID, tuple[int, int]]:
+    """Per signal of the tool with an open view: `report_ids_digest` of its reports, summed by the database
+    on PostgreSQL (the busiest tool's open signals hold 26 million links at scale 1.0)."""
+    links = Signal.reports.through.objects.filter(
+        signal__tool=tool, signal__views__status=SignalStatus.OPEN,
+    ).order_by().values_list("signal_id", "report_id").distinct()
+    if connection.vendor != "postgresql":
+        ids: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+        for signal_id, report_id in links:
+            ids[signal_id].append(report_id)
+        return {signal_id: report_ids_digest(reports) for signal_id, reports in ids.items()}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT l.signal_id, count(*), sum(('x' || left(replace(l.report_id::text, '-', ''), 16))::bit(64)::bigint)"
+            " FROM alerts_signal_reports l WHERE l.signal_id IN (SELECT v.signal_id FROM alerts_signalview v"
+            " JOIN alerts_signal s ON s.id = v.signal_id WHERE s.tool_id = %s AND v.status = %s)"
+            " GROUP BY l.signal_id", [tool.pk, SignalStatus.OPEN],
+        )
+        return {signal_id: (count, int(total)) for signal_id, count, total in cursor.fetchall()}

@@ -236,3 +236,4 @@ def findings_for(
     if known is None:
         known = known_versions(tool)
     return [f for part in evidence_slices(reports, known) for f in _slice_findings(part, margin, baselines)]
+

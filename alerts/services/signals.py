@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypedDict
@@ -38,6 +37,8 @@ from alerts.models import Alert, Authorization, Report, Signal, SignalView, Tool
 from alerts.payloads import signal_payload
 from alerts.selectors import (
     report_audience_members,
+    report_ids_digest,
+    signal_report_digests,
     signals_with_details,
     tools_authorised_in,
 )
@@ -115,8 +116,9 @@ def _values(finding: Finding, margin: float) -> SignalValues:
     }
 
 
-def _same(signal: Signal, finding: Finding, values: SignalValues, report_ids: AbstractSet[uuid.UUID]) -> bool:
-    return report_ids == finding.report_ids and all(getattr(signal, f) == v for f, v in values.items())
+def _same(signal: Signal, finding: Finding, values: SignalValues, digest: tuple[int, int]) -> bool:
+    return (all(getattr(signal, f) == v for f, v in values.items()) and digest[0] == len(finding.report_ids)
+            and digest == report_ids_digest(finding.report_ids))
 
 
 @dataclass
@@ -129,7 +131,7 @@ class _Evaluation:
     open_views: list[SignalView]
     current: dict[tuple[int, SignalKey], SignalView]  # each member's open view per finding key
     viewers: dict[uuid.UUID, set[int]]  # signal id -> members viewing it
-    signal_reports: dict[uuid.UUID, AbstractSet[uuid.UUID]]  # signal id -> its reports (each id one object)
+    digests: dict[uuid.UUID, tuple[int, int]]  # signal id -> report_ids_digest of its reports
     counts: dict[str, int] = field(default_factory=lambda: {"raised": 0, "updated": 0, "closed": 0})
     keep: set[tuple[int, SignalKey]] = field(default_factory=set)  # (member, key) views that stay or open
     to_open: list[SignalView] = field(default_factory=list)
@@ -143,16 +145,10 @@ def _load(tool: Tool) -> _Evaluation:
     viewers: dict[uuid.UUID, set[int]] = defaultdict(set)
     for v in open_views:
         viewers[v.signal_id].add(v.member_id)
-    signal_reports: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    ids: dict[uuid.UUID, uuid.UUID] = {}  # the busiest tool's 180 signals share its 146,162 report ids
-    for signal_id, report_id in Signal.reports.through.objects.filter(
-        signal__tool=tool, signal__views__status=SignalStatus.OPEN,
-    ).values_list("signal_id", "report_id").distinct().iterator(chunk_size=20000):
-        signal_reports[signal_id].add(ids.setdefault(report_id, report_id))
     return _Evaluation(
         tool=tool, margin=float(settings.SIGNAL_MARGIN), now=timezone.now(), open_views=open_views,
         current={(v.member_id, signal_key(v.signal)): v for v in open_views},
-        viewers=viewers, signal_reports=defaultdict[uuid.UUID, AbstractSet[uuid.UUID]](frozenset, signal_reports),
+        viewers=viewers, digests=defaultdict(lambda: (0, 0), signal_report_digests(tool=tool)),
     )
 
 
@@ -170,15 +166,16 @@ def _update_in_place(state: _Evaluation, finding: Finding, members: list[Member]
         setattr(only, name, value)
     only.updated_at = state.now
     only.save(update_fields=[*values.keys(), "updated_at"])
-    _reports_link(only, finding.report_ids, before=state.signal_reports[only.pk])
-    state.signal_reports[only.pk] = finding.report_ids
+    _reports_link(only, finding.report_ids,
+                  before=set(Signal.reports.through.objects.filter(signal=only).values_list("report_id", flat=True)))
+    state.digests[only.pk] = report_ids_digest(finding.report_ids)
     audit_record(actor=None, action="signal.updated", object_type="signal", object_id=only.pk,
                  after={**values, "members": sorted(m.code for m in members)})
     state.counts["updated"] += 1
     return only
 
 
-def _reports_link(signal: Signal, report_ids: frozenset[uuid.UUID], *, before: AbstractSet[uuid.UUID]) -> None:
+def _reports_link(signal: Signal, report_ids: frozenset[uuid.UUID], *, before: set[uuid.UUID]) -> None:
     """The signal's reports become `report_ids` (`before`: those it holds), on PostgreSQL in one statement
     (`reports.set()` built a model instance per row: ~150,000 for the busiest tool's signals at 1.0)."""
     through = Signal.reports.through
@@ -198,7 +195,7 @@ def _raise(state: _Evaluation, finding: Finding, members: list[Member]) -> Signa
                                    subgroup=finding.subgroup, version=finding.version, period=finding.period,
                                    created_at=state.now, updated_at=state.now, **values)
     _reports_link(signal, finding.report_ids, before=set())
-    state.signal_reports[signal.pk] = finding.report_ids
+    state.digests[signal.pk] = report_ids_digest(finding.report_ids)
     state.open_views.append(SignalView(signal=signal, member_id=0))  # a candidate for the next group
     state.touched[signal.pk] = signal
     state.counts["raised"] += 1
@@ -230,7 +227,7 @@ def _apply(state: _Evaluation, finding: Finding, members: list[Member]) -> None:
     holders = {state.current[(m, key)].signal_id for m in member_ids if (m, key) in state.current}
     candidates = {v.signal_id: v.signal for v in state.open_views if signal_key(v.signal) == key}
     signal = next((c for c in candidates.values()
-                   if _same(c, finding, values, state.signal_reports[c.pk])), None)
+                   if _same(c, finding, values, state.digests[c.pk])), None)
     if signal is None:
         signal = _update_in_place(state, finding, members, member_ids, candidates, holders)
     if signal is None:

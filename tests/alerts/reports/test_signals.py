@@ -6,6 +6,7 @@ needs the pooled 95% interval of sensitivity to lie wholly below 0.87.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from django.test import override_settings
 
 from alerts.models import Report, Signal, Tool
+from alerts.selectors import report_ids_digest, signal_report_digests
 from alerts.services.signals import signals_evaluate
 from alerts.stats import wilson_interval
 from exchange.models import Event
@@ -266,3 +268,25 @@ def test_publishing_survives_a_broker_that_refuses_the_task(
         report = sensitivity_report(make_report, "MHRA", 800, 1000)
     report.refresh_from_db()
     assert report.status == "published"
+
+
+@pytest.mark.postgres
+def test_the_database_digests_a_signals_reports_as_the_evaluation_does(
+    tool: Tool, make_report: Callable[..., Report]
+) -> None:
+    """An evaluation compares report sets by digest (how many, Σ of each id's first 64 bits, signed):
+    the sum PostgreSQL makes over a signal's links equals Python's, for ids on both sides of the sign bit."""
+    for code in ("MHRA", "FDA", "HC"):
+        sensitivity_report(make_report, code, 800, 1000)
+    signals_evaluate(tool_id=tool.pk)
+    signal = Signal.objects.get(tool=tool)
+    crafted = [uuid.UUID("ffffffff-ffff-ffff-0000-000000000001"), uuid.UUID("80000000-0000-0000-ffff-ffffffffffff"),
+               uuid.UUID("7fffffff-ffff-ffff-ffff-ffffffffffff")]
+    links = list(Signal.reports.through.objects.filter(signal=signal).order_by("report_id"))
+    for link, pk in zip(links, crafted, strict=True):  # the foreign key is checked at the test's end
+        Signal.reports.through.objects.filter(pk=link.pk).update(report_id=pk)
+    assert report_ids_digest(crafted) == (3, -1 - (1 << 63) + (1 << 63) - 1)
+    assert signal_report_digests(tool=tool) == {signal.pk: report_ids_digest(crafted)}
+    for link in links:  # the real reports back, before the foreign keys are checked
+        Signal.reports.through.objects.filter(pk=link.pk).update(report_id=link.report_id)
+    assert signal_report_digests(tool=tool) == {signal.pk: report_ids_digest(r.pk for r in signal.reports.all())}
