@@ -308,21 +308,32 @@ def reliance_reviews_open_for(*, member: Member) -> QuerySet[RelianceReview]:
     )
 
 
+def id_digest(pk: uuid.UUID) -> int:
+    """A report id's first 64 bits read as a signed integer: its part of `report_ids_digest`."""
+    high = pk.int >> 64
+    return high - (1 << 64) if high >= 1 << 63 else high
+
+
+def wrap_digest(count: int, total: int) -> tuple[int, int]:
+    """(count, total) with the total wrapped to a signed 64-bit integer, as a signal row keeps it."""
+    total &= (1 << 64) - 1
+    return count, total - (1 << 64) if total >= 1 << 63 else total
+
+
 def report_ids_digest(report_ids: Iterable[uuid.UUID]) -> tuple[int, int]:
-    """A set of report ids as (how many, the sum of each id's first 64 bits read as a signed integer):
-    what `signal_report_digests` reads for a signal's links, so that an evaluation compares report
-    sets without reading every link."""
+    """A set of report ids as (how many, the sum of each id's first 64 bits read as a signed integer,
+    wrapped to 64 bits): what a signal keeps of its links (`Signal.evidence_count`, `evidence_digest`)
+    so that an evaluation compares report sets, and tells what changed, without reading every link."""
     count = total = 0
     for pk in report_ids:
-        high = pk.int >> 64
-        total += high - (1 << 64) if high >= 1 << 63 else high
+        total += id_digest(pk)
         count += 1
-    return count, total
+    return wrap_digest(count, total)
 
 
 def signal_report_digests(*, tool: Tool) -> dict[uuid.UUID, tuple[int, int]]:
-    """Per signal of the tool with an open view: `report_ids_digest` of its reports, summed by the database
-    on PostgreSQL (the busiest tool's open signals hold 26 million links at scale 1.0)."""
+    """Per signal of the tool with an open view: `report_ids_digest` of its links, counted again (summed by
+    the database on PostgreSQL): what each signal's `evidence_count` and `evidence_digest` must equal."""
     links = Signal.reports.through.objects.filter(
         signal__tool=tool, signal__views__status=SignalStatus.OPEN,
     ).order_by().values_list("signal_id", "report_id").distinct()
@@ -338,4 +349,4 @@ def signal_report_digests(*, tool: Tool) -> dict[uuid.UUID, tuple[int, int]]:
             " JOIN alerts_signal s ON s.id = v.signal_id WHERE s.tool_id = %s AND v.status = %s)"
             " GROUP BY l.signal_id", [tool.pk, SignalStatus.OPEN],
         )
-        return {signal_id: (count, int(total)) for signal_id, count, total in cursor.fetchall()}
+        return {signal_id: wrap_digest(count, int(total)) for signal_id, count, total in cursor.fetchall()}

@@ -86,11 +86,14 @@ def pool_counts(k: int, n: int, reports: int) -> Pooled:
 
 def _weight(m: Measurement) -> float | None:
     """Inverse variance from the reported interval, else from the counts; None when neither is usable."""
-    if m.ci_low is not None and m.ci_high is not None and _sane(m.ci_low) and _sane(m.ci_high) \
-            and m.ci_high > m.ci_low:
-        low, high = m.ci_low, m.ci_high
-    elif m.numerator is not None and m.denominator:
-        low, high = wilson_interval(m.numerator, m.denominator)
+    return _weight_of(m.ci_low, m.ci_high, m.numerator, m.denominator)
+
+
+def _weight_of(ci_low: float | None, ci_high: float | None, numerator: int | None, denominator: int | None) -> float | None:
+    if ci_low is not None and ci_high is not None and _sane(ci_low) and _sane(ci_high) and ci_high > ci_low:
+        low, high = ci_low, ci_high
+    elif numerator is not None and denominator:
+        low, high = wilson_interval(numerator, denominator)
     else:
         return None
     # A floor on the standard error: an interval a hair wide must not weigh infinitely.
@@ -159,3 +162,81 @@ def credibly_worse(metric: str, pooled: Pooled, reference: float, margin: float 
     if lower_is_better(metric):
         return pooled.ci_low > reference + margin
     return pooled.ci_high < reference - margin
+
+
+_EXACT = 1074  # every finite double times 2**1074 is an integer
+
+
+def _exact(x: float) -> int:
+    """x exactly, as an integer count of 2**-1074."""
+    numerator, denominator = x.as_integer_ratio()  # the denominator is a power of two
+    return numerator << (_EXACT + 1 - denominator.bit_length())
+
+
+def _rounded(total: int) -> float:
+    """The exact sum back to the nearest double: what math.fsum answers (both round half to even)."""
+    return total / (1 << _EXACT)
+
+
+class ExactSums:
+    """What pool() reads of a set of measurements, kept as sums that add without rounding.
+
+    Sums of several sets (an audience class's, a version's, a period's) added together give exactly
+    what pool() computes over the union of their measurements, bit for bit, whatever the order: the
+    floating sums are kept as integers (`_exact`), rounded once at the end as math.fsum rounds.
+    """
+
+    __slots__ = ("counted", "items", "k", "n", "sample", "sw", "swx", "sx", "weighted")
+
+    def __init__(self) -> None:
+        self.items = self.counted = self.k = self.n = self.sample = self.weighted = 0
+        self.sw = self.swx = self.sx = 0
+
+    def add(self, m: Measurement) -> None:
+        self.add_values(m.value, m.ci_low, m.ci_high, m.numerator, m.denominator)
+
+    def add_values(self, value: float, ci_low: float | None, ci_high: float | None,
+                   numerator: int | None, denominator: int | None) -> None:
+        """add() of a Measurement of these values, without building one (a tool's whole evidence is read)."""
+        if not _sane(value):
+            return  # pool() leaves it out
+        self.items += 1
+        if denominator:
+            self.sample += denominator
+            if numerator is not None:
+                self.counted += 1
+                self.k += numerator
+                self.n += denominator
+        w = _weight_of(ci_low, ci_high, numerator, denominator)
+        if w is not None:
+            self.weighted += 1
+            self.sw += _exact(w)
+            self.swx += _exact(w * value)
+        self.sx += _exact(value)
+
+    def merge(self, other: ExactSums) -> None:
+        self.items += other.items
+        self.counted += other.counted
+        self.k += other.k
+        self.n += other.n
+        self.sample += other.sample
+        self.weighted += other.weighted
+        self.sw += other.sw
+        self.swx += other.swx
+        self.sx += other.sx
+
+    def pooled(self) -> Pooled | None:
+        """pool() of the measurements summed."""
+        if not self.items:
+            return None
+        if self.counted == self.items:
+            return pool_counts(self.k, self.n, self.items)
+        mean = Pooled(_rounded(self.sx) / self.items, None, None, self.items, self.sample, "mean")
+        total = _rounded(self.sw)
+        if not self.weighted or total <= 0:
+            return mean
+        value = _rounded(self.swx) / total
+        half = Z95 / math.sqrt(total)
+        if not all(math.isfinite(x) for x in (value, half)):
+            return mean
+        return Pooled(value, value - half, value + half, self.items, self.sample, "inverse_variance")

@@ -5,7 +5,8 @@
 Works in a throw-away database (test_<name>, created and dropped here). One tool, `--members`
 active members, and for each size that many published reports, one in ten restricted to one to
 three random members (so members differ in what they may see). It times `signals_evaluate` — which
-groups members by the evidence they may see and evaluates each distinct set once — against a
+reads each report once into the audience that sees it and evaluates each group of members with the
+same evidence from its audiences' sums (alerts/services/signal_evidence.py) — against a
 baseline measured in the same run: evaluating every member's own evidence separately (what a
 naive per-member design does: one evidence query and one pooling per member). Medians of several
 runs, the number of SQL queries of each, and the number of distinct evidence sets.
@@ -36,7 +37,9 @@ from django.test.utils import CaptureQueriesContext
 
 from alerts.models import Authorization, BaselineMetric, Report, ReportMetric, ReportRecipient, Tool
 from alerts.selectors import evidence_visible_to
-from alerts.services.signals import baselines_of, evidence_views, findings_for, signals_evaluate
+from alerts.services.signal_evidence import evidence_gather
+from alerts.services.signal_findings import baselines_of, findings_for
+from alerts.services.signals import signals_evaluate
 from exchange.models import Member
 
 
@@ -100,7 +103,7 @@ def main() -> None:
             _populate(tool, members, size, rng)
             done += size
             signals_evaluate(tool_id=tool.pk)  # the first evaluation raises; later ones find no change
-            _, groups = evidence_views(tool)
+            groups = evidence_gather(tool).groups
             grouped_ms, grouped_q = _timed(lambda t=tool: signals_evaluate(tool_id=t.pk), args.runs)
 
             def per_member(t: Tool = tool) -> None:

@@ -177,6 +177,10 @@ class Signal(models.Model):
     ci_high = models.FloatField(null=True)
     sample = models.PositiveIntegerField(default=0, help_text="Pooled denominator, where counts were given.")
     reports = models.ManyToManyField(Report, related_name="signals")
+    # `selectors.report_ids_digest` of `reports`, kept beside the links as they are written
+    # (alerts.services.signal_links): an evaluation compares and updates report sets by them.
+    evidence_count = models.PositiveIntegerField(default=0, editable=False)
+    evidence_digest = models.BigIntegerField(default=0, editable=False)
     margin = models.FloatField()
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -1,6 +1,9 @@
 """What a set of evidence shows: findings of signals, overall, per version and for the most recent period.
 
-Pure over the evidence read as tuples (`evidence_read`, no model instance per report or row; no writes): `signals_evaluate` turns findings into signals and views.
+The rule, stated over one member's reports (with their prefetched `metrics__subgroup`): what the member
+is shown. `signal_evidence` evaluates it for every member at once from sums kept per audience, and is
+held to this statement (tests/alerts/reports/test_signal_evidence.py); `signals_evaluate` turns findings
+into signals and views.
 - below_baseline: the pooled 95% interval lies entirely below the declared baseline by more than
   SIGNAL_MARGIN (for metrics where lower is better, above it). The baseline compared against is
   the least demanding one declared in any jurisdiction.
@@ -14,25 +17,21 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 
-from alerts.choices import Distribution, ReportStatus, SignalKind, lower_is_better
-from alerts.models import Report, ReportMetric, ReportRecipient, Signal, Tool
+from alerts.choices import SignalKind, lower_is_better
+from alerts.models import Report, Signal, Tool
 from alerts.performance_selectors import report_period, versions_in_order
 from alerts.selectors import baselines_current
 from alerts.services.versions import known_versions
 from alerts.stats import Measurement, Pooled, credibly_worse, pool
-from exchange.choices import MemberStatus
-from exchange.models import Member
 
 SignalKey = tuple[str, str, str, str | None, str]  # metric, kind, subgroup, version, period
-MetricRows = list[tuple[uuid.UUID, ReportMetric]]  # (report id, one of its metric rows)
 
 
 @dataclass(frozen=True)
-class Finding:
+class RuleFinding:
     metric: str
     kind: str
     subgroup: str
@@ -52,88 +51,13 @@ def signal_key(signal: Signal) -> SignalKey:
     return (signal.metric, signal.kind, signal.subgroup, signal.version, signal.period)
 
 
-@dataclass(frozen=True)
-class EvidenceRow:
-    """One metric row of a report, as findings read it: metric, subgroup label (None: the whole)."""
-
-    metric: str
-    label: str | None
-    measurement: Measurement
-
-
-@dataclass(frozen=True)
-class EvidenceReport:
-    """A published report as evidence: what visibility, slices and pooling read of it — plain values
-    read as tuples, so that a tool's whole evidence costs no model instance per report or row."""
-
-    pk: uuid.UUID
-    publisher_id: int
-    distribution: str
-    supersedes_id: uuid.UUID | None
-    tool_version: str
-    period_end: date
-    recipients: frozenset[int]
-    rows: tuple[EvidenceRow, ...]
-    split: tuple[tuple[tuple[str, str | None], tuple[tuple[uuid.UUID, Measurement], ...]], ...] = ()  # _split's answer
-
-
-def _split(pk: uuid.UUID, rows: Iterable[EvidenceRow]) -> tuple[tuple[tuple[str, str | None], tuple[tuple[uuid.UUID, Measurement], ...]], ...]:
-    """A report's rows by (metric, subgroup label) in the order they come, each as (report id, measurement):
-    computed once per report, extended into every slice of every evidence group that holds it."""
+def _rows_of(report: Report) -> dict[tuple[str, str | None], list[tuple[uuid.UUID, Measurement]]]:
+    """The report's prefetched `metrics__subgroup` rows by (metric, subgroup label), each as (report id, measurement)."""
     keyed: dict[tuple[str, str | None], list[tuple[uuid.UUID, Measurement]]] = {}
-    for row in rows:
-        keyed.setdefault((row.metric, row.label), []).append((pk, row.measurement))
-    return tuple((key, tuple(pairs)) for key, pairs in keyed.items())
-
-
-def _rows_of(report: EvidenceReport | Report) -> Iterable[EvidenceRow]:
-    """The report's rows: an EvidenceReport's own, or a Report's prefetched `metrics__subgroup`."""
-    if isinstance(report, EvidenceReport):
-        return report.rows
-    return [EvidenceRow(r.metric, r.subgroup.label if r.subgroup else None,
-                        Measurement(r.value, r.ci_low, r.ci_high, r.numerator, r.denominator))
-            for r in report.metrics.all()]
-
-
-def evidence_read(tool: Tool) -> dict[uuid.UUID, EvidenceReport]:
-    """The tool's published reports with their recipients and metric rows, in three queries of tuples."""
-    published = Report.objects.filter(tool=tool, status=ReportStatus.PUBLISHED)
-    recipients: dict[uuid.UUID, set[int]] = defaultdict(set)
-    for report_id, member_id in ReportRecipient.objects.filter(report__in=published).values_list(
-            "report_id", "member_id"):
-        recipients[report_id].add(member_id)
-    rows: dict[uuid.UUID, list[EvidenceRow]] = defaultdict(list)
-    metrics = ReportMetric.objects.filter(report__in=published).order_by("id").values_list(
-        "report_id", "metric", "subgroup__label", "value", "ci_low", "ci_high", "numerator", "denominator")
-    for report_id, metric, label, value, low, high, num, den in metrics.iterator(chunk_size=10000):
-        rows[report_id].append(EvidenceRow(metric, label, Measurement(value, low, high, num, den)))
-    fields = ("pk", "publisher_id", "distribution", "supersedes_id", "tool_version", "period_end")
-    return {
-        pk: EvidenceReport(pk, publisher, distribution, supersedes, version, end,
-                           frozenset(recipients.get(pk, ())), tuple(rows.get(pk, ())), _split(pk, rows.get(pk, ())))
-        for pk, publisher, distribution, supersedes, version, end in published.values_list(*fields)
-    }
-
-
-def evidence_views(tool: Tool) -> tuple[dict[uuid.UUID, EvidenceReport], dict[frozenset[uuid.UUID], list[Member]]]:
-    """The tool's published reports, and the active members grouped by the evidence each may see.
-
-    A member's evidence is the same as `selectors.evidence_visible_to` (published reports it may
-    see, less those a correction *it may see* supersedes), computed for every member from one read
-    of the reports, so that each distinct evidence set is evaluated once, not once per member.
-    """
-    reports = evidence_read(tool)
-    members = list(Member.objects.filter(status=MemberStatus.ACTIVE).order_by("code"))
-    wide = (Distribution.NETWORK, Distribution.PUBLIC)
-    groups: dict[frozenset[uuid.UUID], list[Member]] = defaultdict(list)
-    for member in members:
-        visible = {
-            pk for pk, r in reports.items()
-            if r.publisher_id == member.pk or r.distribution in wide or member.pk in r.recipients
-        }
-        corrected = {reports[pk].supersedes_id for pk in visible if reports[pk].supersedes_id}
-        groups[frozenset(visible - corrected)].append(member)
-    return reports, groups
+    for r in report.metrics.all():
+        keyed.setdefault((r.metric, r.subgroup.label if r.subgroup else None), []).append(
+            (report.pk, Measurement(r.value, r.ci_low, r.ci_high, r.numerator, r.denominator)))
+    return keyed
 
 
 def baselines_of(tool: Tool) -> dict[str, list[tuple[float, str]]]:
@@ -149,10 +73,10 @@ class EvidenceSlice:
 
     version: str | None
     period: str
-    reports: Sequence[EvidenceReport | Report]
+    reports: Sequence[Report]
 
 
-def evidence_slices(reports: Sequence[EvidenceReport | Report], known: list[str]) -> list[EvidenceSlice]:
+def evidence_slices(reports: Sequence[Report], known: list[str]) -> list[EvidenceSlice]:
     """Overall, each version (where the evidence covers more than one) and the most recent period
     (where it covers more than one), so that a good history never masks a drop after an update.
     A slice holding the same reports as an earlier one is judged once, under the earlier name."""
@@ -175,13 +99,12 @@ def evidence_slices(reports: Sequence[EvidenceReport | Report], known: list[str]
 
 
 def _whole_and_groups(
-    reports: Sequence[EvidenceReport | Report],
+    reports: Sequence[Report],
 ) -> tuple[dict[str, list[tuple[uuid.UUID, Measurement]]], dict[tuple[str, str], list[tuple[uuid.UUID, Measurement]]]]:
     whole: dict[str, list[tuple[uuid.UUID, Measurement]]] = defaultdict(list)
     groups: dict[tuple[str, str], list[tuple[uuid.UUID, Measurement]]] = defaultdict(list)
     for report in reports:
-        split = report.split if isinstance(report, EvidenceReport) else _split(report.pk, _rows_of(report))
-        for (metric, label), pairs in split:
+        for (metric, label), pairs in _rows_of(report).items():
             if label is None:
                 whole[metric].extend(pairs)
             else:
@@ -189,7 +112,7 @@ def _whole_and_groups(
     return whole, groups
 
 
-def _least_demanding(metric: str, declared: list[tuple[float, str]]) -> tuple[float, str]:
+def least_demanding(metric: str, declared: list[tuple[float, str]]) -> tuple[float, str]:
     pick = max if lower_is_better(metric) else min
     reference, _ = pick(declared)
     sources = sorted(j for v, j in declared if v == reference)
@@ -198,9 +121,9 @@ def _least_demanding(metric: str, declared: list[tuple[float, str]]) -> tuple[fl
 
 def _slice_findings(
     part: EvidenceSlice, margin: float, baselines: dict[str, list[tuple[float, str]]],
-) -> list[Finding]:
+) -> list[RuleFinding]:
     whole, groups = _whole_and_groups(part.reports)
-    findings: list[Finding] = []
+    findings: list[RuleFinding] = []
     pooled_whole: dict[str, Pooled] = {}
     for metric, rows in whole.items():
         pooled = pool(m for _, m in rows)
@@ -209,9 +132,9 @@ def _slice_findings(
         pooled_whole[metric] = pooled
         if not baselines.get(metric):
             continue
-        reference, source = _least_demanding(metric, baselines[metric])
+        reference, source = least_demanding(metric, baselines[metric])
         if credibly_worse(metric, pooled, reference, margin):
-            findings.append(Finding(metric, SignalKind.BELOW_BASELINE, "", reference, source, pooled,
+            findings.append(RuleFinding(metric, SignalKind.BELOW_BASELINE, "", reference, source, pooled,
                                     frozenset(pk for pk, _ in rows), part.version, part.period))
     for (metric, label), rows in groups.items():
         whole_pooled = pooled_whole.get(metric)
@@ -220,16 +143,16 @@ def _slice_findings(
             continue
         if credibly_worse(metric, pooled, whole_pooled.value, margin):
             evidence = {pk for pk, _ in rows} | {pk for pk, _ in whole[metric]}
-            findings.append(Finding(metric, SignalKind.SUBGROUP_WORSE, label, whole_pooled.value,
+            findings.append(RuleFinding(metric, SignalKind.SUBGROUP_WORSE, label, whole_pooled.value,
                                     "pooled value of the whole population", pooled, frozenset(evidence),
                                     part.version, part.period))
     return findings
 
 
 def findings_for(
-    tool: Tool, reports: Sequence[EvidenceReport | Report], margin: float, baselines: dict[str, list[tuple[float, str]]] | None = None,
+    tool: Tool, reports: Sequence[Report], margin: float, baselines: dict[str, list[tuple[float, str]]] | None = None,
     known: list[str] | None = None,
-) -> list[Finding]:
+) -> list[RuleFinding]:
     """What the evidence shows: overall, per version and for the most recent period."""
     if baselines is None:
         baselines = baselines_of(tool)

@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from typing import TypedDict
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
@@ -35,22 +34,11 @@ from alerts.choices import (
 )
 from alerts.models import Alert, Authorization, Report, Signal, SignalView, Tool, ToolVersion
 from alerts.payloads import signal_payload
-from alerts.selectors import (
-    report_audience_members,
-    report_ids_digest,
-    signal_report_digests,
-    signals_with_details,
-    tools_authorised_in,
-)
+from alerts.selectors import report_audience_members, signals_with_details, tools_authorised_in
 from alerts.services.alerts import alert_draft_create
-from alerts.services.signal_findings import (
-    Finding,
-    SignalKey,
-    baselines_of,
-    evidence_views,
-    findings_for,
-    signal_key,
-)
+from alerts.services.signal_evidence import Finding, Placed, evidence_gather, group_findings
+from alerts.services.signal_findings import SignalKey, baselines_of, signal_key
+from alerts.services.signal_links import signal_links_follow, signal_links_new
 from alerts.services.versions import known_versions
 from exchange.choices import AudienceKind
 from exchange.errors import Conflict
@@ -116,9 +104,9 @@ def _values(finding: Finding, margin: float) -> SignalValues:
     }
 
 
-def _same(signal: Signal, finding: Finding, values: SignalValues, digest: tuple[int, int]) -> bool:
-    return (all(getattr(signal, f) == v for f, v in values.items()) and digest[0] == len(finding.report_ids)
-            and digest == report_ids_digest(finding.report_ids))
+def _same(signal: Signal, finding: Finding, values: SignalValues) -> bool:
+    return (all(getattr(signal, f) == v for f, v in values.items())
+            and (signal.evidence_count, signal.evidence_digest) == finding.digest)
 
 
 @dataclass
@@ -131,11 +119,26 @@ class _Evaluation:
     open_views: list[SignalView]
     current: dict[tuple[int, SignalKey], SignalView]  # each member's open view per finding key
     viewers: dict[uuid.UUID, set[int]]  # signal id -> members viewing it
-    digests: dict[uuid.UUID, tuple[int, int]]  # signal id -> report_ids_digest of its reports
+    changed: dict[uuid.UUID, Placed | None] | None  # reports written since the last evaluation (None: unknown)
     counts: dict[str, int] = field(default_factory=lambda: {"raised": 0, "updated": 0, "closed": 0})
     keep: set[tuple[int, SignalKey]] = field(default_factory=set)  # (member, key) views that stay or open
     to_open: list[SignalView] = field(default_factory=list)
     touched: dict[uuid.UUID, Signal] = field(default_factory=dict)
+
+
+# Beyond this many reports written since the last evaluation, a signal's links are compared whole.
+CHANGED_AT_MOST = 1000
+
+
+def _changed_since(tool: Tool, evaluated_at: datetime | None) -> set[uuid.UUID] | None:
+    """The tool's reports written since its last evaluation (less SWEEP_SLACK), with those they correct."""
+    if evaluated_at is None:
+        return None
+    rows = Report.objects.filter(tool=tool, updated_at__gte=evaluated_at - SWEEP_SLACK).values_list("pk", "supersedes_id")
+    found = list(rows[:CHANGED_AT_MOST + 1])
+    if len(found) > CHANGED_AT_MOST:
+        return None
+    return {pk for pair in found for pk in pair if pk is not None}
 
 
 def _load(tool: Tool) -> _Evaluation:
@@ -148,7 +151,7 @@ def _load(tool: Tool) -> _Evaluation:
     return _Evaluation(
         tool=tool, margin=float(settings.SIGNAL_MARGIN), now=timezone.now(), open_views=open_views,
         current={(v.member_id, signal_key(v.signal)): v for v in open_views},
-        viewers=viewers, digests=defaultdict(lambda: (0, 0), signal_report_digests(tool=tool)),
+        viewers=viewers, changed=None,
     )
 
 
@@ -166,27 +169,11 @@ def _update_in_place(state: _Evaluation, finding: Finding, members: list[Member]
         setattr(only, name, value)
     only.updated_at = state.now
     only.save(update_fields=[*values.keys(), "updated_at"])
-    _reports_link(only, finding.report_ids,
-                  before=set(Signal.reports.through.objects.filter(signal=only).values_list("report_id", flat=True)))
-    state.digests[only.pk] = report_ids_digest(finding.report_ids)
+    signal_links_follow(only, finding, state.changed)
     audit_record(actor=None, action="signal.updated", object_type="signal", object_id=only.pk,
                  after={**values, "members": sorted(m.code for m in members)})
     state.counts["updated"] += 1
     return only
-
-
-def _reports_link(signal: Signal, report_ids: frozenset[uuid.UUID], *, before: set[uuid.UUID]) -> None:
-    """The signal's reports become `report_ids` (`before`: those it holds), on PostgreSQL in one statement
-    (`reports.set()` built a model instance per row: ~150,000 for the busiest tool's signals at 1.0)."""
-    through = Signal.reports.through
-    through.objects.filter(signal_id=signal.pk, report_id__in=before - report_ids).delete()
-    added = sorted(report_ids - before)
-    if added and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {through._meta.db_table} (signal_id, report_id)"  # its own table
-                           " SELECT %s, unnest(%s::uuid[]) ON CONFLICT DO NOTHING", [signal.pk, added])
-    elif added:
-        through.objects.bulk_create([through(signal_id=signal.pk, report_id=pk) for pk in added], ignore_conflicts=True)
 
 
 def _raise(state: _Evaluation, finding: Finding, members: list[Member]) -> Signal:
@@ -194,8 +181,7 @@ def _raise(state: _Evaluation, finding: Finding, members: list[Member]) -> Signa
     signal = Signal.objects.create(tool=state.tool, metric=finding.metric, kind=finding.kind,
                                    subgroup=finding.subgroup, version=finding.version, period=finding.period,
                                    created_at=state.now, updated_at=state.now, **values)
-    _reports_link(signal, finding.report_ids, before=set())
-    state.digests[signal.pk] = report_ids_digest(finding.report_ids)
+    signal_links_new(signal, finding)
     state.open_views.append(SignalView(signal=signal, member_id=0))  # a candidate for the next group
     state.touched[signal.pk] = signal
     state.counts["raised"] += 1
@@ -226,8 +212,7 @@ def _apply(state: _Evaluation, finding: Finding, members: list[Member]) -> None:
     values = _values(finding, state.margin)
     holders = {state.current[(m, key)].signal_id for m in member_ids if (m, key) in state.current}
     candidates = {v.signal_id: v.signal for v in state.open_views if signal_key(v.signal) == key}
-    signal = next((c for c in candidates.values()
-                   if _same(c, finding, values, state.digests[c.pk])), None)
+    signal = next((c for c in candidates.values() if _same(c, finding, values)), None)
     if signal is None:
         signal = _update_in_place(state, finding, members, member_ids, candidates, holders)
     if signal is None:
@@ -244,8 +229,8 @@ def _close_unsupported(state: _Evaluation) -> None:
     SignalView.objects.bulk_create(state.to_open, ignore_conflicts=True)
     # A member whose evidence comes back to a signal it viewed before gets that same view back.
     returning = {(o.signal_id, o.member_id) for o in state.to_open}
-    reopen = [v.pk for v in SignalView.objects.filter(signal__tool=state.tool, status=SignalStatus.CLOSED)
-              .only("pk", "signal_id", "member_id") if (v.signal_id, v.member_id) in returning]
+    closed = SignalView.objects.filter(signal_id__in={signal for signal, _ in returning}, status=SignalStatus.CLOSED)
+    reopen = [v.pk for v in closed.only("pk", "signal_id", "member_id") if (v.signal_id, v.member_id) in returning]
     if reopen:
         SignalView.objects.filter(pk__in=reopen).update(status=SignalStatus.OPEN, closed_at=None, opened_at=state.now)
 
@@ -271,7 +256,7 @@ def signals_evaluate(*, tool_id: uuid.UUID | str) -> dict[str, int]:
     """Raise, update and close the tool's signals, as each member's own evidence supports them.
 
     Members are grouped by the evidence they may see; each distinct set is evaluated once (overall,
-    per version and for the most recent period). A member sees a signal through its view: opened
+    per version and for the most recent period) from sums kept per audience (`signal_evidence`). A member sees a signal through its view: opened
     when its evidence raises the finding, closed when its evidence no longer does. One signal row
     serves every member with the same finding on the same reports; it is updated in place only when
     every member viewing it moves together, otherwise the members whose evidence changed get a new
@@ -283,10 +268,13 @@ def signals_evaluate(*, tool_id: uuid.UUID | str) -> dict[str, int]:
         return {"raised": 0, "updated": 0, "closed": 0}
     Tool.objects.filter(pk=tool.pk).update(signals_evaluated_at=timezone.now())
     state = _load(tool)
-    reports, groups = evidence_views(tool)
+    changed = _changed_since(tool, tool.signals_evaluated_at)
+    evidence = evidence_gather(tool, changed or ())
+    if changed is not None:
+        state.changed = {pk: evidence.placed.get(pk) for pk in changed}
     baselines, known = baselines_of(tool), known_versions(tool)
-    for evidence, members in groups.items():
-        for finding in findings_for(tool, [reports[pk] for pk in evidence], state.margin, baselines, known):
+    for group, members in evidence.groups.items():
+        for finding in group_findings(evidence, group, state.margin, baselines, known):
             _apply(state, finding, members)
     _close_unsupported(state)
     _close_unviewed(state)

@@ -124,13 +124,14 @@ def test_every_member_s_evidence_in_the_sweep_is_what_the_selector_gives_it(
     busy_network: dict[str, Report], tool: Tool
 ) -> None:
     """The rule of "current reports" is one: the sweep's reading for every member at once
-    (`signal_findings.evidence_views`) gives each member exactly `selectors.evidence_visible_to`
+    (`signal_evidence.evidence_gather`, by audience) gives each member exactly `selectors.evidence_visible_to`
     — with restricted reports, a correction hidden from some members and a draft."""
     from alerts.selectors import evidence_visible_to
-    from alerts.services.signal_findings import evidence_views
+    from alerts.services.signal_evidence import evidence_gather
 
-    _, groups = evidence_views(tool)
-    seen = {member.code: set(evidence) for evidence, members in groups.items() for member in members}
+    evidence = evidence_gather(tool)
+    seen = {member.code: {pk for i in group for pk in evidence.audiences[i].reports}
+            for group, members in evidence.groups.items() for member in members}
     assert seen.keys() == set(Member.objects.filter(status="active").values_list("code", flat=True))
     for member in Member.objects.filter(code__in=seen):
         assert seen[member.code] == set(evidence_visible_to(member=member, tool=tool).values_list("pk", flat=True)), \
