@@ -43,7 +43,8 @@ def test_the_volume_benchmark_builds_measures_and_verifies_at_scale_0_01() -> No
     table = result.stdout.split("scale 0.01", 2)[-1]
     for figure in ("API inbox", "API pooled trend (busiest tool)", "portal tool page (busiest tool)",
                    "API events catch-up (oldest)", "publish an alert", "signal sweep, no new evidence",
-                   "signal sweep, one new report", "retention sweep", "verify_audit_log"):
+                   "signal sweep, one report rewritten", "signal sweep, one new report",
+                   "retention sweep", "verify_audit_log"):
         line = next((row for row in table.splitlines() if row.startswith(figure)), None)
         assert line is not None, f"{figure} not printed:\n{table}"
         assert any(ch.isdigit() for ch in line[len(figure):])

@@ -100,6 +100,7 @@ class Evidence:
     audiences: list[Audience]
     groups: dict[tuple[int, ...], list[Member]]  # the audiences a group of members sees -> those members
     placed: dict[uuid.UUID, Placed]  # the reports asked about
+    countries: dict[uuid.UUID, str]  # every published report's country (a signal's facets)
 
 
 def evidence_gather(tool: Tool, asked: Iterable[uuid.UUID] = ()) -> Evidence:
@@ -111,11 +112,14 @@ def evidence_gather(tool: Tool, asked: Iterable[uuid.UUID] = ()) -> Evidence:
     recipients: dict[uuid.UUID, set[int]] = defaultdict(set)
     for report_id, member_id in ReportRecipient.objects.filter(report__in=published).values_list("report_id", "member_id"):
         recipients[report_id].add(member_id)
-    rows = published.values_list("pk", "publisher_id", "distribution", "supersedes_id", "tool_version", "period_end")
+    rows = published.values_list("pk", "publisher_id", "distribution", "supersedes_id", "tool_version", "period_end",
+                                 "country")
+    countries: dict[uuid.UUID, str] = {}
     seen: dict[uuid.UUID, frozenset[int]] = {}
     where: dict[uuid.UUID, tuple[str, str]] = {}
     supersedes: dict[uuid.UUID, uuid.UUID] = {}
-    for pk, publisher, distribution, corrects, version, end in rows.iterator(chunk_size=10000):
+    for pk, publisher, distribution, corrects, version, end, country in rows.iterator(chunk_size=10000):
+        countries[pk] = country
         wide = distribution in (Distribution.NETWORK, Distribution.PUBLIC)
         seen[pk] = active if wide else active & ({publisher} | recipients.get(pk, set()))
         where[pk] = (version, half_year(end))
@@ -163,7 +167,7 @@ def evidence_gather(tool: Tool, asked: Iterable[uuid.UUID] = ()) -> Evidence:
         groups[tuple(i for i, a in enumerate(audiences) if member.pk in a.members)].append(member)
     placed = {pk: Placed(index[audience_of[pk].members] if pk in audience_of else -1, *where[pk],
                          frozenset(keys[pk])) for pk in asked if pk in where}
-    return Evidence(audiences, dict(groups), placed)
+    return Evidence(audiences, dict(groups), placed, countries)
 
 
 @dataclass(frozen=True)

@@ -67,10 +67,9 @@ def signal_render(signal: Signal, report_ids: frozenset[uuid.UUID] | None = None
     return signal_payload(signal, report_ids=report_ids)
 
 
-def _facets(tool: Tool, signal: Signal) -> JSONObject:
+def _facets(tool: Tool, countries: list[str]) -> JSONObject:
     # The evidence's countries stand for the affected jurisdictions: a subscription filtering on
     # jurisdictions would otherwise never match a signal.
-    countries = sorted(set(signal.reports.values_list("country", flat=True)))
     return {
         "alert_type": None, "severity": None, "tools": [str(tool.pk)], "manufacturers": [tool.manufacturer.lower()],
         "clinical_areas": [tool.clinical_area], "jurisdictions": countries,
@@ -120,6 +119,7 @@ class _Evaluation:
     current: dict[tuple[int, SignalKey], SignalView]  # each member's open view per finding key
     viewers: dict[uuid.UUID, set[int]]  # signal id -> members viewing it
     changed: dict[uuid.UUID, Placed | None] | None  # reports written since the last evaluation (None: unknown)
+    countries: dict[uuid.UUID, str]  # each published report's country
     counts: dict[str, int] = field(default_factory=lambda: {"raised": 0, "updated": 0, "closed": 0})
     keep: set[tuple[int, SignalKey]] = field(default_factory=set)  # (member, key) views that stay or open
     to_open: list[SignalView] = field(default_factory=list)
@@ -151,7 +151,7 @@ def _load(tool: Tool) -> _Evaluation:
     return _Evaluation(
         tool=tool, margin=float(settings.SIGNAL_MARGIN), now=timezone.now(), open_views=open_views,
         current={(v.member_id, signal_key(v.signal)): v for v in open_views},
-        viewers=viewers, changed=None,
+        viewers=viewers, changed=None, countries={},
     )
 
 
@@ -188,7 +188,7 @@ def _raise(state: _Evaluation, finding: Finding, members: list[Member]) -> Signa
     codes = sorted(m.code for m in members)
     audit_record(actor=None, action="signal.detected", object_type="signal", object_id=signal.pk,
                  after={**values, "version": finding.version, "period": finding.period, "members": codes})
-    _detected(state.tool, signal, codes, finding.report_ids)
+    _detected(state.tool, signal, codes, finding.report_ids, sorted({state.countries[pk] for pk in finding.report_ids}))
     return signal
 
 
@@ -270,6 +270,7 @@ def signals_evaluate(*, tool_id: uuid.UUID | str) -> dict[str, int]:
     state = _load(tool)
     changed = _changed_since(tool, tool.signals_evaluated_at)
     evidence = evidence_gather(tool, changed or ())
+    state.countries = evidence.countries
     if changed is not None:
         state.changed = {pk: evidence.placed.get(pk) for pk in changed}
     baselines, known = baselines_of(tool), known_versions(tool)
@@ -287,10 +288,10 @@ def _close_view(view: SignalView, now: datetime) -> None:
     view.save(update_fields=["status", "closed_at"])
 
 
-def _detected(tool: Tool, signal: Signal, codes: list[str], report_ids: frozenset[uuid.UUID]) -> None:
+def _detected(tool: Tool, signal: Signal, codes: list[str], report_ids: frozenset[uuid.UUID], countries: list[str]) -> None:
     """signal.detected goes to the members shown the signal: all of them can see every report behind it."""
     event_record(type="signal.detected", audience_kind=AudienceKind.MEMBERS, audience_codes=codes,
-                 object_type="signal", object_id=signal.pk, facets=_facets(tool, signal),
+                 object_type="signal", object_id=signal.pk, facets=_facets(tool, countries),
                  payload=signal_render(signal, report_ids))
 
 
