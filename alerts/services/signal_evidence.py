@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.db import connection
+from django.db.models import QuerySet
 
 from alerts.choices import Distribution, ReportStatus, SignalKind
 from alerts.models import Report, ReportMetric, ReportRecipient, Tool
@@ -144,13 +145,10 @@ def evidence_gather(tool: Tool, asked: Iterable[uuid.UUID] = ()) -> Evidence:
         audience.spread[where[pk]] += 1
         audience_of[pk] = audience
     asked = set(asked)
-    if connection.vendor == "postgresql":  # every row is read: plan the cursor for all of them, not the first
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL cursor_tuple_fraction = 1")
     keys: dict[uuid.UUID, set[EvidenceKey]] = defaultdict(set)
     metrics = ReportMetric.objects.filter(report__in=published).order_by().values_list(
         "report_id", "metric", "subgroup__label", "value", "ci_low", "ci_high", "numerator", "denominator")
-    for report_id, metric, label, value, low, high, num, den in metrics.iterator(chunk_size=10000):
+    for report_id, metric, label, value, low, high, num, den in _every_row(metrics):
         holder = audience_of.get(report_id)
         if holder is None:
             continue
@@ -168,6 +166,23 @@ def evidence_gather(tool: Tool, asked: Iterable[uuid.UUID] = ()) -> Evidence:
     placed = {pk: Placed(index[audience_of[pk].members] if pk in audience_of else -1, *where[pk],
                          frozenset(keys[pk])) for pk in asked if pk in where}
     return Evidence(audiences, dict(groups), placed, countries)
+
+
+MetricRow = tuple[uuid.UUID, str, str | None, float, float | None, float | None, int | None, int | None]
+
+
+def _every_row(rows: QuerySet[ReportMetric, MetricRow]) -> Iterable[MetricRow]:
+    """Every row of `rows`, in chunks. On PostgreSQL through a client-side cursor: a server-side one
+    (`iterator()`) is planned for its first rows and never in parallel — 21 s instead of 3 s for the
+    busiest tool's 728,365 metric rows at scale 1.0. PostgreSQL's driver answers UUIDs as such."""
+    if connection.vendor != "postgresql":
+        yield from rows.iterator(chunk_size=10000)
+        return
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(10000):
+            yield from chunk
 
 
 @dataclass(frozen=True)
