@@ -122,3 +122,14 @@ def test_retention_works_in_batches(history: list[Event], monkeypatch: pytest.Mo
     monkeypatch.setattr(retention, "EVENT_BATCH", 2)
     _age(history[:-1], days=100)
     assert retention_sweep().events == len(history) - 1
+
+
+def test_a_batch_that_held_its_locks_too_long_makes_the_next_smaller_and_a_quick_one_larger() -> None:
+    """Retention never holds its locks long on a slow disk: each batch is sized from how long the last took."""
+    from exchange.services.retention import BATCH_SECONDS, EVENT_BATCH, next_batch_size
+
+    assert next_batch_size(200, 3.5) == 100  # a cold page cache: 3.5 s for 200 events
+    assert next_batch_size(1, 3.5) == 1
+    assert next_batch_size(25, BATCH_SECONDS / 10) == 50
+    assert next_batch_size(EVENT_BATCH, 0.01) == EVENT_BATCH
+    assert next_batch_size(40, BATCH_SECONDS * 0.75) == 40
