@@ -104,46 +104,64 @@ class Evidence:
     countries: dict[uuid.UUID, str]  # every published report's country (a signal's facets)
 
 
-def evidence_gather(tool: Tool, asked: Iterable[uuid.UUID] = ()) -> Evidence:
-    """Every published report of the tool read once into its audience (tuples, no model instance), the
-    active members grouped by the audiences they see, and where the `asked` reports stand."""
-    members = list(Member.objects.filter(status=MemberStatus.ACTIVE).order_by("code"))
-    active = frozenset(m.pk for m in members)
-    published = Report.objects.filter(tool=tool, status=ReportStatus.PUBLISHED)
+@dataclass
+class _Published:
+    """The tool's published reports as read: who may see each (active members), where it stands
+    (version, half-year), its country, and the report each correction supersedes."""
+
+    seen: dict[uuid.UUID, frozenset[int]] = field(default_factory=dict)
+    where: dict[uuid.UUID, tuple[str, str]] = field(default_factory=dict)
+    countries: dict[uuid.UUID, str] = field(default_factory=dict)
+    supersedes: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
+
+
+def _published_read(published: QuerySet[Report], active: frozenset[int]) -> _Published:
     recipients: dict[uuid.UUID, set[int]] = defaultdict(set)
     for report_id, member_id in ReportRecipient.objects.filter(report__in=published).values_list("report_id", "member_id"):
         recipients[report_id].add(member_id)
+    read = _Published()
     rows = published.values_list("pk", "publisher_id", "distribution", "supersedes_id", "tool_version", "period_end",
                                  "country")
-    countries: dict[uuid.UUID, str] = {}
-    seen: dict[uuid.UUID, frozenset[int]] = {}
-    where: dict[uuid.UUID, tuple[str, str]] = {}
-    supersedes: dict[uuid.UUID, uuid.UUID] = {}
     for pk, publisher, distribution, corrects, version, end, country in rows.iterator(chunk_size=10000):
-        countries[pk] = country
+        read.countries[pk] = country
         wide = distribution in (Distribution.NETWORK, Distribution.PUBLIC)
-        seen[pk] = active if wide else active & ({publisher} | recipients.get(pk, set()))
-        where[pk] = (version, half_year(end))
+        read.seen[pk] = active if wide else active & ({publisher} | recipients.get(pk, set()))
+        read.where[pk] = (version, half_year(end))
         if corrects:
-            supersedes[pk] = corrects
-    hidden: dict[uuid.UUID, set[int]] = defaultdict(set)  # who sees a correction of the report
-    for pk, corrects in supersedes.items():
-        if corrects in seen:
-            hidden[corrects] |= seen[pk]
+            read.supersedes[pk] = corrects
+    return read
+
+
+def _audiences_of(read: _Published) -> tuple[list[Audience], dict[uuid.UUID, int]]:
+    """Each report into the audience that sees it: its viewers less those who see a correction of it
+    (`selectors.evidence_visible_to`); a report nobody active sees is in none."""
+    hidden: dict[uuid.UUID, set[int]] = defaultdict(set)
+    for pk, corrects in read.supersedes.items():
+        if corrects in read.seen:
+            hidden[corrects] |= read.seen[pk]
     index: dict[frozenset[int], int] = {}
     audiences: list[Audience] = []
-    audience_of: dict[uuid.UUID, Audience] = {}
-    for pk, viewers in seen.items():
+    audience_of: dict[uuid.UUID, int] = {}
+    for pk, viewers in read.seen.items():
         viewers = viewers - hidden[pk] if pk in hidden else viewers
         if not viewers:
             continue
         if viewers not in index:
             index[viewers] = len(audiences)
             audiences.append(Audience(viewers))
-        audience = audiences[index[viewers]]
-        audience.reports.append(pk)
-        audience.spread[where[pk]] += 1
-        audience_of[pk] = audience
+        audience_of[pk] = index[viewers]
+        audiences[index[viewers]].reports.append(pk)
+        audiences[index[viewers]].spread[read.where[pk]] += 1
+    return audiences, audience_of
+
+
+def evidence_gather(tool: Tool, asked: Iterable[uuid.UUID] = ()) -> Evidence:
+    """Every published report of the tool read once into its audience (tuples, no model instance), the
+    active members grouped by the audiences they see, and where the `asked` reports stand."""
+    members = list(Member.objects.filter(status=MemberStatus.ACTIVE).order_by("code"))
+    published = Report.objects.filter(tool=tool, status=ReportStatus.PUBLISHED)
+    read = _published_read(published, frozenset(m.pk for m in members))
+    audiences, audience_of = _audiences_of(read)
     asked = set(asked)
     keys: dict[uuid.UUID, set[EvidenceKey]] = defaultdict(set)
     metrics = ReportMetric.objects.filter(report__in=published).order_by().values_list(
@@ -152,8 +170,8 @@ def evidence_gather(tool: Tool, asked: Iterable[uuid.UUID] = ()) -> Evidence:
         holder = audience_of.get(report_id)
         if holder is None:
             continue
-        version, period = where[report_id]
-        cell = holder.cells[(version, period, (metric, label))]
+        version, period = read.where[report_id]
+        cell = audiences[holder].cells[(version, period, (metric, label))]
         cell.sums.add_values(value, low, high, num, den)
         cell.ids.add(report_id)
         if report_id in asked:
@@ -163,9 +181,8 @@ def evidence_gather(tool: Tool, asked: Iterable[uuid.UUID] = ()) -> Evidence:
     groups: dict[tuple[int, ...], list[Member]] = defaultdict(list)
     for member in members:
         groups[tuple(i for i, a in enumerate(audiences) if member.pk in a.members)].append(member)
-    placed = {pk: Placed(index[audience_of[pk].members] if pk in audience_of else -1, *where[pk],
-                         frozenset(keys[pk])) for pk in asked if pk in where}
-    return Evidence(audiences, dict(groups), placed, countries)
+    placed = {pk: Placed(audience_of.get(pk, -1), *read.where[pk], frozenset(keys[pk])) for pk in asked if pk in read.where}
+    return Evidence(audiences, dict(groups), placed, read.countries)
 
 
 MetricRow = tuple[uuid.UUID, str, str | None, float, float | None, float | None, int | None, int | None]
