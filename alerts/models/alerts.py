@@ -70,6 +70,9 @@ class Alert(models.Model):
             # The publisher's dashboard walks its newest publications (issue #29). Plain DESC (no NULLS
             # LAST, which SQLite's indexes refuse): an alert with answers was published, so has a time.
             models.Index(fields=["publisher", "-published_at", "id"], name="alert_publisher_published_idx"),
+            # The dashboard's exact medians match answers to the publisher's released alerts: read from this
+            # index alone (19,428 alerts of the busiest publisher at scale 1.0: 21 ms from the table, ~3 here).
+            models.Index(fields=["publisher", "status", "id"], name="alert_publisher_status_idx"),
             # The API's list walks the newest alerts (its cursor: -created_at, -id) instead of sorting all.
             models.Index(fields=["-created_at", "-id"], name="alert_recent_idx"),
             # A tool's page lists its newest alerts: walked in this order and probed for the tool, the busiest
