@@ -378,6 +378,9 @@ def pooled_sums_rebuild() -> int:
 
 def analyze() -> None:
     with connection.cursor() as cursor:
+        # As autovacuum keeps a deployed database (the server here runs with `autovacuum = off`): the
+        # dashboard's index-only reads fetch every heap row of a table never vacuumed (5 s at 1.0).
+        cursor.execute("VACUUM (ANALYZE) alerts_acknowledgement, alerts_alert")
         cursor.execute("ANALYZE")
 
 
