@@ -92,20 +92,29 @@ def countdown(deadline: datetime | None) -> SafeString:
     """A deadline as 'Due in 2 days 4 h' or 'Overdue by 3 h', kept current by portal.js (in the page's language)."""
     if deadline is None:
         return format_html('<span class="deadline none">{}</span>', gettext("No deadline"))
+    return _countdown_html(deadline, formats.date_format(timezone.localtime(deadline), "DATETIME_FORMAT"))
+
+
+def _countdown_html(deadline: datetime, title: str | None) -> SafeString:
     overdue = deadline <= timezone.now()
     return format_html(
-        '<time class="deadline{}" datetime="{}" data-countdown data-words="{}" title="{}">{}</time>',
+        '<time class="deadline{}" datetime="{}" data-countdown data-words="{}"{}>{}</time>',
         " overdue" if overdue else "",
         deadline.isoformat(),
         _countdown_words(),
-        formats.date_format(timezone.localtime(deadline), "DATETIME_FORMAT"),
+        format_html(' title="{}"', title) if title else "",
         countdown_text(deadline),
     )
 
 
 def _full_format() -> str:
+    return _full_format_in(translation.get_language())
+
+
+@functools.lru_cache(maxsize=32)
+def _full_format_in(language: str | None) -> str:
     """The language's FULL_DATETIME_FORMAT (config/formats): a moment with its weekday."""
-    for module in formats.get_format_modules(translation.get_language()):
+    for module in formats.get_format_modules(language):
         if hasattr(module, "FULL_DATETIME_FORMAT"):
             return str(module.FULL_DATETIME_FORMAT)
     return "D j M Y, H:i"
@@ -123,11 +132,12 @@ def when(moment: datetime | None) -> str:
 
 @register.filter
 def deadline(moment: datetime | None) -> SafeString:
-    """A deadline both ways: 'Thu 27 Nov 2026, 14:00 UTC (due in 23 h 5 min)'."""
+    """A deadline both ways: 'Thu 27 Nov 2026, 14:00 UTC (due in 23 h 5 min)'. The countdown carries no
+    title here: the moment it would show is written beside it (an overdue table has a hundred of them)."""
     if moment is None:
         return format_html('<span class="deadline none">{}</span>', gettext("No deadline"))
     return format_html('<span class="deadline-full">{} <span class="relative">({})</span></span>',
-                       when(moment), countdown(moment))
+                       when(moment), _countdown_html(moment, None))
 
 
 @register.filter

@@ -89,3 +89,23 @@ def test_numbers_and_durations_follow_the_language(language: str, count: str, du
         assert number(12480) == count
         assert hours(5.5) == duration
         assert hours(3.2 * 24) == days
+
+
+def test_a_deadline_writes_its_moment_once_and_a_bare_countdown_keeps_it_as_a_title() -> None:
+    """A table of a hundred overdue answers formats each moment once: the countdown beside the written
+    moment has no title repeating it; a countdown on its own keeps the moment in its title."""
+    from datetime import timedelta
+
+    from django.utils import translation
+
+    from exchange.templatetags.portal import countdown, deadline, when
+
+    moment = timezone.now() + timedelta(days=2, hours=3)
+    with translation.override("fr"):
+        both = str(deadline(moment))
+        written = when(moment)
+        alone = str(countdown(moment))
+    assert html.unescape(both).count(written) == 1, both
+    assert "title=" not in both, both
+    assert re.search(r'<time class="deadline" datetime="[^"]+" data-countdown data-words="[^"]*" title="[^"]+">'
+                     r"Échéance dans 2 jours", alone), alone
