@@ -18,11 +18,11 @@ import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TypedDict
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
@@ -37,10 +37,10 @@ from alerts.models import Alert, Authorization, Report, Signal, SignalView, Tool
 from alerts.payloads import signal_payload
 from alerts.selectors import report_audience_members, signals_with_details, tools_authorised_in
 from alerts.services.alerts import alert_draft_create
-from alerts.services.signal_evidence import Evidence, Finding, Placed, evidence_gather, group_findings
-from alerts.services.signal_findings import SignalKey, baselines_of, signal_key
+from alerts.services.signal_evidence import Finding, Placed
+from alerts.services.signal_findings import SignalKey, signal_key
 from alerts.services.signal_links import signal_links_follow, signal_links_new
-from alerts.services.versions import known_versions
+from alerts.services.signal_reading import SWEEP_SLACK, EvidenceRead, evidence_read, evidence_read_snapshot
 from exchange.choices import AudienceKind
 from exchange.errors import Conflict
 from exchange.json_types import JSONObject
@@ -125,21 +125,6 @@ class _Evaluation:
     keep: set[tuple[int, SignalKey]] = field(default_factory=set)  # (member, key) views that stay or open
     to_open: list[SignalView] = field(default_factory=list)
     touched: dict[uuid.UUID, Signal] = field(default_factory=dict)
-
-
-# Beyond this many reports written since the last evaluation, a signal's links are compared whole.
-CHANGED_AT_MOST = 1000
-
-
-def _changed_since(tool: Tool, evaluated_at: datetime | None) -> set[uuid.UUID] | None:
-    """The tool's reports written since its last evaluation (less SWEEP_SLACK), with those they correct."""
-    if evaluated_at is None:
-        return None
-    rows = Report.objects.filter(tool=tool, updated_at__gte=evaluated_at - SWEEP_SLACK).values_list("pk", "supersedes_id")
-    found = list(rows[:CHANGED_AT_MOST + 1])
-    if len(found) > CHANGED_AT_MOST:
-        return None
-    return {pk for pair in found for pk in pair if pk is not None}
 
 
 def _load(tool: Tool) -> _Evaluation:
@@ -263,76 +248,42 @@ def signals_evaluate(*, tool_id: uuid.UUID | str) -> dict[str, int]:
     signal and the others keep theirs untouched.
 
     Two steps, so that the network's writes never wait for the reading: the evidence is read and the
-    findings made in one read-only snapshot without the chain lock (the busiest tool's 146,000 reports at
-    scale 1.0 take 10–17 s to read, and every audited write in the network queued behind them); then,
-    under the chain lock and the tool's row lock, the findings are applied. If another evaluation of the
-    tool was applied in between, the evidence is read again under the locks. A report written while the
-    snapshot was read is not in it: the tool's `signals_evaluated_at` is when the reading began, so the
-    next sweep evaluates the tool again. Inside a caller's transaction both steps run in it.
+    findings made in one read-only snapshot without the chain lock (`signal_reading`), then applied
+    under the chain lock and the tool's row lock — read again there only if another evaluation of the
+    tool was applied in between. A report written while the snapshot was read is not in it; the tool's
+    `signals_evaluated_at` is when the reading began, so the next sweep evaluates the tool again.
+    Inside a caller's transaction both steps run in it.
     """
     if connection.in_atomic_block:
         return _evaluate_in_transaction(tool_id)
-    read = _evidence_read(tool_id)
+    read = evidence_read_snapshot(tool_id)
     if read is None:
         return _nothing()
     return _findings_apply(read)
-
-
-@dataclass(frozen=True)
-class _Read:
-    """A tool's evidence and findings as one snapshot showed them."""
-
-    tool_id: uuid.UUID
-    evaluated_at: datetime | None  # the tool's last evaluation, as the snapshot showed it
-    started: datetime  # when this reading began (the tool's next `signals_evaluated_at`)
-    changed: set[uuid.UUID] | None
-    evidence: Evidence
-    findings: list[tuple[Finding, list[Member]]]
 
 
 def _nothing() -> dict[str, int]:
     return {"raised": 0, "updated": 0, "closed": 0}
 
 
-def _evidence_read(tool_id: uuid.UUID | str) -> _Read | None:
-    """The tool's evidence and findings, read in one read-only snapshot (no lock taken)."""
-    started = timezone.now()
-    with transaction.atomic():
-        if connection.vendor == "postgresql":  # every read below sees the same reports (SQLite: one writer)
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        tool = Tool.objects.filter(pk=tool_id).first()
-        return None if tool is None else _read(tool, started)
-
-
-def _read(tool: Tool, started: datetime) -> _Read:
-    changed = _changed_since(tool, tool.signals_evaluated_at)
-    evidence = evidence_gather(tool, changed or ())
-    margin = float(settings.SIGNAL_MARGIN)
-    baselines, known = baselines_of(tool), known_versions(tool)
-    findings = [(finding, members) for group, members in evidence.groups.items()
-                for finding in group_findings(evidence, group, margin, baselines, known)]
-    return _Read(tool.pk, tool.signals_evaluated_at, started, changed, evidence, findings)
-
-
 @audited_write
-def _findings_apply(read: _Read) -> dict[str, int]:
+def _findings_apply(read: EvidenceRead) -> dict[str, int]:
     """Serialised per tool by locking the tool row (after the chain lock, like every audited write)."""
     tool = Tool.objects.select_for_update(of=("self",)).filter(pk=read.tool_id).first()
     if tool is None:
         return _nothing()
     if tool.signals_evaluated_at != read.evaluated_at:  # another evaluation came first: its links moved
-        read = _read(tool, timezone.now())
+        read = evidence_read(tool, timezone.now())
     return _evaluate(tool, read)
 
 
 @audited_write
 def _evaluate_in_transaction(tool_id: uuid.UUID | str) -> dict[str, int]:
     tool = Tool.objects.select_for_update(of=("self",)).filter(pk=tool_id).first()
-    return _nothing() if tool is None else _evaluate(tool, _read(tool, timezone.now()))
+    return _nothing() if tool is None else _evaluate(tool, evidence_read(tool, timezone.now()))
 
 
-def _evaluate(tool: Tool, read: _Read) -> dict[str, int]:
+def _evaluate(tool: Tool, read: EvidenceRead) -> dict[str, int]:
     Tool.objects.filter(pk=tool.pk).update(signals_evaluated_at=read.started)
     state = _load(tool)
     state.countries = read.evidence.countries
@@ -356,11 +307,6 @@ def _detected(tool: Tool, signal: Signal, codes: list[str], report_ids: frozense
     event_record(type="signal.detected", audience_kind=AudienceKind.MEMBERS, audience_codes=codes,
                  object_type="signal", object_id=signal.pk, facets=_facets(tool, countries),
                  payload=signal_render(signal, report_ids))
-
-
-# How far before a tool's last evaluation a change still counts as new: a change written in a
-# transaction that committed after the evaluation read the evidence carries an earlier time.
-SWEEP_SLACK = timedelta(minutes=10)
 
 
 def tools_with_new_evidence() -> QuerySet[Tool]:

@@ -17,6 +17,7 @@ import pytest
 from django.db import connection
 
 from alerts.models import Alert, Report, Signal, Tool
+from alerts.services import signal_reading
 from alerts.services import signals as signal_services
 from tests.alerts.factories import alert_published_make
 from tests.alerts.reports.conftest import report_make
@@ -62,7 +63,7 @@ def _no_broker() -> Any:
 
 def test_an_alert_is_published_while_a_tools_evidence_is_read(network: Network, monkeypatch: pytest.MonkeyPatch) -> None:
     tool = _tool_with_evidence(network)
-    real = signal_services.evidence_gather
+    real = signal_reading.evidence_gather
     during: dict[str, Any] = {}
 
     def gather_while_publishing(*args: Any, **kwargs: Any) -> Any:
@@ -71,7 +72,7 @@ def test_an_alert_is_published_while_a_tools_evidence_is_read(network: Network, 
         ))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(signal_services, "evidence_gather", gather_while_publishing)
+    monkeypatch.setattr(signal_reading, "evidence_gather", gather_while_publishing)
     counts = signal_services.signals_evaluate(tool_id=tool.pk)
 
     assert during["finished"], "publishing waited for the evaluation's reading"
@@ -85,7 +86,7 @@ def test_a_report_published_during_the_reading_is_evaluated_by_the_next_sweep(
     network: Network, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tool = _tool_with_evidence(network)
-    real = signal_services.evidence_gather
+    real = signal_reading.evidence_gather
     during: dict[str, Any] = {}
 
     def gather_then_report(*args: Any, **kwargs: Any) -> Any:
@@ -96,7 +97,7 @@ def test_a_report_published_during_the_reading_is_evaluated_by_the_next_sweep(
         return evidence
 
     with monkeypatch.context() as patched:
-        patched.setattr(signal_services, "evidence_gather", gather_then_report)
+        patched.setattr(signal_reading, "evidence_gather", gather_then_report)
         signal_services.signals_evaluate(tool_id=tool.pk)
     assert during["finished"], "a report could not be published while the evidence was read"
     late: Report = during["result"]
@@ -111,13 +112,13 @@ def test_a_report_published_during_the_reading_is_evaluated_by_the_next_sweep(
 
 def test_an_evaluation_applied_in_between_makes_the_later_one_read_again(network: Network) -> None:
     tool = _tool_with_evidence(network)
-    read = signal_services._evidence_read(tool.pk)
+    read = signal_reading.evidence_read_snapshot(tool.pk)
     assert read is not None
     report_make(by=network.fda, tool=tool, subgroups=[], metrics=LOW)
     signal_services.signals_evaluate(tool_id=tool.pk)  # another evaluation, with the new report, came first
     links_before = {s.pk: set(s.reports.values_list("pk", flat=True)) for s in Signal.objects.filter(tool=tool)}
 
-    with mock.patch.object(signal_services, "_read", wraps=signal_services._read) as again:
+    with mock.patch.object(signal_services, "evidence_read", wraps=signal_reading.evidence_read) as again:
         counts = signal_services._findings_apply(read)
 
     assert again.called  # the stale snapshot was not applied
