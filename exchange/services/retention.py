@@ -82,15 +82,16 @@ def _delete_where_in(table: str, column: str, subquery: str, params: list[SQLPar
         return int(cursor.rowcount or 0)
 
 
-def next_batch_size(size: int, seconds: float) -> int:
-    """The next batch after one of `size` events that took `seconds`: half after one that held its locks
-    longer than BATCH_SECONDS, double after one well under (at most EVENT_BATCH). On a database whose
+def next_batch_size(size: int, seconds: float, most: int = EVENT_BATCH) -> int:
+    """The next batch after one of `size` rows that took `seconds`: half after one that held its locks
+    longer than BATCH_SECONDS, double after one well under (at most `most`). Also the overdue sweep's,
+    whose batches hold the chain lock (alerts.services.acknowledgements). On a database whose
     old rows are no longer cached a batch of 200 read ~2,000 pages at random and held its locks for
     3–4 s (scale 1.0 of bench/volume.py on a cold page cache); with a warm one it takes ~100 ms."""
     if seconds > BATCH_SECONDS:
         return max(1, size // 2)
     if seconds < BATCH_SECONDS / 2:
-        return min(EVENT_BATCH, size * 2)
+        return min(most, size * 2)
     return size
 
 
