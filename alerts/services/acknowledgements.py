@@ -3,7 +3,6 @@ publication: alerts.services.ack_requests)."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections import defaultdict
 from datetime import datetime
@@ -24,10 +23,9 @@ from exchange.models import Event, Member, User
 from exchange.notices import later
 from exchange.selectors import admins_active
 from exchange.services.audit import audit_record
-from exchange.services.chain import audited_transaction, audited_write
+from exchange.services.chain import audited_batches, audited_write, within_batch_time
 from exchange.services.events import event_record
 from exchange.services.mail import reminder_email_write
-from exchange.services.retention import BATCH_SECONDS, next_batch_size
 
 RATIONALE_REQUIRED = frozenset({RelianceDecision.ADAPT, RelianceDecision.DECLINE})
 
@@ -311,55 +309,37 @@ def _overdue_reminders(alert: Alert, ack: Acknowledgement, event: Event, admins:
     )
 
 
-OVERDUE_BATCH_FIRST = 2  # the first batch of a sweep, before it knows how long one request takes here
-
-
 def acknowledgements_overdue_sweep(*, now: datetime | None = None, batch: int = 200) -> int:
     """Find requested acknowledgements past their deadline and tell both sides, once per request.
 
-    Each batch runs in one audited transaction (chain lock first, then the acknowledgement rows
-    only, skipping rows a member is answering right now), with a constant number of queries per
-    batch apart from the events themselves: the lock is global, so the time it is held matters.
-    A request costs an event numbered in its audience's feeds and an e-mail to each of the late
-    member's admins — 40–200 ms at scale 1.0 of bench/volume.py, where a batch of 200 held every audited
-    write of the network for 8–13 s. So a batch stops telling once it has held the lock BATCH_SECONDS
-    (the requests it locked and did not reach are left for the next), and the next batch is sized from
-    the last one's time, as retention's are: at most `batch` requests, the first OVERDUE_BATCH_FIRST.
+    In audited batches (`audited_batches`: chain lock first, then the acknowledgement rows only,
+    skipping rows a member is answering right now), each holding the lock about BATCH_SECONDS — a
+    request costs an event numbered in its audience's feeds and an e-mail to each of the late member's
+    admins — with a constant number of queries per batch apart from the events themselves.
     """
     now = now or timezone.now()
-    done = 0
-    size = min(batch, OVERDUE_BATCH_FIRST)
-    while True:
-        started = time.monotonic()
-        with audited_transaction():
-            due = list(
-                Acknowledgement.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("member", "alert__publisher")
-                .prefetch_related("history")
-                .overdue(now)
-                .filter(overdue_notified_at__isnull=True, alert__isnull=False)
-                .order_by("deadline")[:size]
-            )
-            told = _overdue_tell(due, now, until=started + BATCH_SECONDS)
-            done += told
-        if len(due) < size and told == len(due):
-            return done
-        size = next_batch_size(size, time.monotonic() - started, most=batch)
+
+    def fetch(size: int) -> list[Acknowledgement]:
+        return list(
+            Acknowledgement.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("member", "alert__publisher")
+            .prefetch_related("history")
+            .overdue(now)
+            .filter(overdue_notified_at__isnull=True, alert__isnull=False)
+            .order_by("deadline")[:size]
+        )
+
+    return audited_batches(fetch, lambda due, until: _overdue_tell(due, now, until), most=batch)
 
 
-def _overdue_tell(due: list[Acknowledgement], now: datetime, *, until: float) -> int:
-    """Tell both sides of each overdue request, in order, until the clock passes `until` (at least one);
-    mark those told. Returns how many were."""
-    if not due:
-        return 0
+def _overdue_tell(due: list[Acknowledgement], now: datetime, until: float) -> int:
+    """Tell both sides of each overdue request in turn until the batch's time is up; mark those told."""
     admins: dict[int, list[User]] = defaultdict(list)
     for user in admins_active(member_ids={ack.member_id for ack in due}).select_related("member"):
         admins[user.member_id or 0].append(user)
     facets: dict[uuid.UUID | None, JSONObject] = {}
     told: list[uuid.UUID] = []
-    for ack in due:
-        if told and time.monotonic() > until:
-            break
+    for ack in within_batch_time(due, until):
         ack.overdue_notified_at = now
         alert = ack.alert
         assert alert is not None

@@ -54,7 +54,7 @@ from exchange.models import Member, User
 from exchange.notices import Notice, later
 from exchange.selectors import admins_active, one_or_404
 from exchange.services.audit import audit_record
-from exchange.services.chain import audited_transaction, audited_write
+from exchange.services.chain import audited_batches, audited_write, within_batch_time
 from exchange.services.events import event_record
 from exchange.services.mail import reminder_email_write
 from exchange.services.provenance import sign
@@ -338,28 +338,32 @@ def _overdue_reminder(row: InquiryAddressee, admins: list[User]) -> None:
 def inquiries_overdue_sweep(*, today: date | None = None, batch: int = 200) -> int:
     """Remind the admins of each overdue addressee, once per addressee; returns how many were reminded.
 
-    Runs from the acknowledgements' overdue sweep (the same beat task). An addressee that can no
-    longer see the request (its subject was taken from its view) is marked but not told."""
+    Runs from the acknowledgements' overdue sweep (the same beat task), in audited batches that each
+    hold the chain lock about BATCH_SECONDS. An addressee that can no longer see the request (its
+    subject was taken from its view) is marked but not told."""
     today = today or today_utc()
-    done = 0
-    while True:
-        with audited_transaction():
-            due = list(
-                overdue_addressees(today=today).filter(reminded_at__isnull=True)
-                .select_for_update(skip_locked=True, of=("self",))
-                .select_related("member", "inquiry").order_by("inquiry__due", "id")[:batch]
-            )
-            now = timezone.now()
-            InquiryAddressee.objects.filter(pk__in=[row.pk for row in due]).update(reminded_at=now)
-            admins: dict[int, list[User]] = defaultdict(list)
-            for user in admins_active(member_ids={row.member_id for row in due}):
-                admins[user.member_id or 0].append(user)
-            for row in due:
-                if not inquiries_visible_to(member=row.member).filter(pk=row.inquiry_id).exists():
-                    continue
-                audit_record(actor=None, action="request.overdue_reminded", object_type="request",
-                             object_id=row.inquiry_id, after={"member": row.member.code, "due": row.inquiry.due})
-                _overdue_reminder(row, admins.get(row.member_id, []))
-            done += len(due)
-        if len(due) < batch:
-            return done
+
+    def fetch(size: int) -> list[InquiryAddressee]:
+        return list(
+            overdue_addressees(today=today).filter(reminded_at__isnull=True)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("member", "inquiry").order_by("inquiry__due", "id")[:size]
+        )
+
+    def remind(due: list[InquiryAddressee], until: float) -> int:
+        now = timezone.now()
+        admins: dict[int, list[User]] = defaultdict(list)
+        for user in admins_active(member_ids={row.member_id for row in due}):
+            admins[user.member_id or 0].append(user)
+        marked = []
+        for row in within_batch_time(due, until):
+            marked.append(row.pk)
+            if not inquiries_visible_to(member=row.member).filter(pk=row.inquiry_id).exists():
+                continue
+            audit_record(actor=None, action="request.overdue_reminded", object_type="request",
+                         object_id=row.inquiry_id, after={"member": row.member.code, "due": row.inquiry.due})
+            _overdue_reminder(row, admins.get(row.member_id, []))
+        InquiryAddressee.objects.filter(pk__in=marked).update(reminded_at=now)
+        return len(marked)
+
+    return audited_batches(fetch, remind, most=batch)

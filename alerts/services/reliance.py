@@ -41,7 +41,7 @@ from exchange.models import Event, Member, User
 from exchange.notices import Notice, later
 from exchange.selectors import admins_active
 from exchange.services.audit import audit_record
-from exchange.services.chain import audited_transaction, audited_write
+from exchange.services.chain import audited_batches, audited_write, within_batch_time
 from exchange.services.events import event_record
 from exchange.services.mail import reminder_email_write
 
@@ -374,27 +374,26 @@ def _overdue_reminder(review: RelianceReview, admins: list[User]) -> None:
 
 
 def reliance_reviews_overdue_sweep(*, now: datetime | None = None, batch: int = 200) -> int:
-    """Remind the relying member's admins once per overdue review (like acknowledgements)."""
+    """Remind the relying member's admins once per overdue review (as acknowledgements: audited batches)."""
     now = now or timezone.now()
-    done = 0
-    while True:
-        with audited_transaction():
-            due = list(
-                RelianceReview.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("relying_member", "reference_member", "authorization__tool")
-                .overdue(now).filter(overdue_notified_at__isnull=True)
-                .order_by("deadline")[:batch]
-            )
-            if due:
-                RelianceReview.objects.filter(pk__in=[r.pk for r in due]).update(overdue_notified_at=now)
-                admins: dict[int, list[User]] = defaultdict(list)
-                for user in admins_active(member_ids={r.relying_member_id for r in due}):
-                    admins[user.member_id or 0].append(user)
-                for review in due:
-                    audit_record(actor=None, action="reliance_review.overdue", object_type="reliance_review",
-                                 object_id=review.pk, member_code=review.relying_member.code,
-                                 after={"deadline": review.deadline, "reminded_at": now})
-                    _overdue_reminder(review, admins.get(review.relying_member_id, []))
-            done += len(due)
-        if len(due) < batch:
-            return done
+
+    def fetch(size: int) -> list[RelianceReview]:
+        return list(RelianceReview.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("relying_member", "reference_member", "authorization__tool")
+                    .overdue(now).filter(overdue_notified_at__isnull=True).order_by("deadline")[:size])
+
+    def remind(due: list[RelianceReview], until: float) -> int:
+        admins: dict[int, list[User]] = defaultdict(list)
+        for user in admins_active(member_ids={r.relying_member_id for r in due}):
+            admins[user.member_id or 0].append(user)
+        reminded: list[uuid.UUID] = []
+        for review in within_batch_time(due, until):
+            audit_record(actor=None, action="reliance_review.overdue", object_type="reliance_review",
+                         object_id=review.pk, member_code=review.relying_member.code,
+                         after={"deadline": review.deadline, "reminded_at": now})
+            _overdue_reminder(review, admins.get(review.relying_member_id, []))
+            reminded.append(review.pk)
+        RelianceReview.objects.filter(pk__in=reminded).update(overdue_notified_at=now)
+        return len(reminded)
+
+    return audited_batches(fetch, remind, most=batch)

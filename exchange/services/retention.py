@@ -37,13 +37,13 @@ from exchange.models import (
     Notification,
     PersonalEmail,
 )
+from exchange.services.chain import next_batch_size
 
 logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_RETENTION = timedelta(hours=24)
 EVENT_BATCH = 200  # events per transaction at most
 EVENT_BATCH_FIRST = 25  # the first batch of a sweep, before it knows how fast this database deletes
-BATCH_SECONDS = 0.25  # how long a batch should hold its locks: the next batch is sized from the last
 ROW_BATCH = 1000
 
 
@@ -80,19 +80,6 @@ def _delete_where_in(table: str, column: str, subquery: str, params: list[SQLPar
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({subquery})", params)  # noqa: S608 (names are ours)
         return int(cursor.rowcount or 0)
-
-
-def next_batch_size(size: int, seconds: float, most: int = EVENT_BATCH) -> int:
-    """The next batch after one of `size` rows that took `seconds`: half after one that held its locks
-    longer than BATCH_SECONDS, double after one well under (at most `most`). Also the overdue sweep's,
-    whose batches hold the chain lock (alerts.services.acknowledgements). On a database whose
-    old rows are no longer cached a batch of 200 read ~2,000 pages at random and held its locks for
-    3–4 s (scale 1.0 of bench/volume.py on a cold page cache); with a warm one it takes ~100 ms."""
-    if seconds > BATCH_SECONDS:
-        return max(1, size // 2)
-    if seconds < BATCH_SECONDS / 2:
-        return min(most, size * 2)
-    return size
 
 
 def _event_tables(event_ids: list[uuid.UUID]) -> tuple[list[SQLParam], list[tuple[str, str, str]]]:
@@ -162,7 +149,7 @@ def retention_sweep(*, now: datetime | None = None, max_seconds: float = 60.0) -
         _events_batch_read(ids)
         started = time.monotonic()
         events, deliveries = _events_batch_delete(ids)
-        size = next_batch_size(size, time.monotonic() - started)
+        size = next_batch_size(size, time.monotonic() - started, EVENT_BATCH)
         stats.events += events
         stats.deliveries += deliveries
 

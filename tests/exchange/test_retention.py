@@ -126,10 +126,11 @@ def test_retention_works_in_batches(history: list[Event], monkeypatch: pytest.Mo
 
 def test_a_batch_that_held_its_locks_too_long_makes_the_next_smaller_and_a_quick_one_larger() -> None:
     """Retention never holds its locks long on a slow disk: each batch is sized from how long the last took."""
-    from exchange.services.retention import BATCH_SECONDS, EVENT_BATCH, next_batch_size
+    from exchange.services.chain import BATCH_SECONDS, next_batch_size
+    from exchange.services.retention import EVENT_BATCH
 
-    assert next_batch_size(200, 3.5) == 100  # a cold page cache: 3.5 s for 200 events
-    assert next_batch_size(1, 3.5) == 1
-    assert next_batch_size(25, BATCH_SECONDS / 10) == 50
-    assert next_batch_size(EVENT_BATCH, 0.01) == EVENT_BATCH
-    assert next_batch_size(40, BATCH_SECONDS * 0.75) == 40
+    assert next_batch_size(200, 3.5, EVENT_BATCH) == 100  # a cold page cache: 3.5 s for 200 events
+    assert next_batch_size(1, 3.5, EVENT_BATCH) == 1
+    assert next_batch_size(25, BATCH_SECONDS / 10, EVENT_BATCH) == 50
+    assert next_batch_size(EVENT_BATCH, 0.01, EVENT_BATCH) == EVENT_BATCH
+    assert next_batch_size(40, BATCH_SECONDS * 0.75, EVENT_BATCH) == 40

@@ -189,20 +189,19 @@ def test_a_slow_sweep_shrinks_its_batches_so_the_chain_lock_is_held_briefly(
     """Each batch holds the network's chain lock: it stops telling once it has held it BATCH_SECONDS
     (40–200 ms a request at scale 1.0: a batch of 200 held it 8–13 s), the next one is smaller, and
     every overdue request is still told once."""
-    from alerts.services import acknowledgements as service
+    from exchange.services import chain
 
     alerts = [publish(severity="critical", affected_jurisdictions=["US", "CA", "AU"]) for _ in range(2)]
     sizes: list[int] = []
     clock = iter(range(0, 10_000, 1))  # every reading of the clock one second later: each batch "took" 1 s
-    monkeypatch.setattr(service.time, "monotonic", lambda: float(next(clock)))
-    real = service.next_batch_size
-    monkeypatch.setattr(service, "next_batch_size", lambda size, seconds, most: sizes.append(size) or real(size, seconds, most))
-    monkeypatch.setattr(service, "OVERDUE_BATCH_FIRST", 4)
+    monkeypatch.setattr(chain.time, "monotonic", lambda: float(next(clock)))
+    real = chain.next_batch_size
+    monkeypatch.setattr(chain, "next_batch_size", lambda size, seconds, most: sizes.append(size) or real(size, seconds, most))
 
     assert acknowledgements_overdue_sweep(now=deadline_of(alerts[-1]) + timedelta(seconds=1)) == 6
-    # Each batch told one request before its time ran out; 4 locked, then 2, then one at a time; the
-    # last batch (none left) ends the sweep.
-    assert sizes == [4, 2, 1, 1, 1, 1]
+    # Each batch told one request before its time ran out: 2 locked, then one at a time; the last batch
+    # (none left) ends the sweep.
+    assert sizes == [chain.BATCH_FIRST, 1, 1, 1, 1, 1]
     assert Event.objects.filter(type="acknowledgement.overdue").count() == 6
     assert not Acknowledgement.objects.filter(requested=True, overdue_notified_at__isnull=True,
                                               deadline__lte=deadline_of(alerts[-1])).exists()
