@@ -98,11 +98,22 @@ def inquiries_received_by(*, member: Member) -> QuerySet[Inquiry]:
 
 
 def inquiries_awaiting(*, member: Member) -> QuerySet[Inquiry]:
-    """Requests that await the member's answer (the inbox): addressed to it, not closed, not answered by it."""
+    """Requests that await the member's answer (the inbox): addressed to it, not closed, not answered by it.
+
+    Only the subject rules of the kinds those requests are about are built (one small query first): the
+    four rules' SQL, built and compiled for the navigation's count on every portal page, cost ~10 ms at
+    scale 1.0 of bench/volume.py for a member awaiting no request at all."""
+    kinds = set(
+        InquiryAddressee.objects.filter(member=member, answered_at__isnull=True)
+        .exclude(inquiry__status=InquiryStatus.CLOSED).order_by().values_list("inquiry__subject_kind", flat=True)
+        .distinct()
+    )
+    if not kinds:
+        return Inquiry.objects.none()
     waiting = InquiryAddressee.objects.filter(inquiry=OuterRef("pk"), member=member, answered_at__isnull=True)
     late = InquiryAddressee.objects.filter(overdue_addressee_q(), inquiry=OuterRef("pk"), member=member)
     return (
-        inquiries_visible_to(member=member)
+        inquiries_visible_to(member=member, kinds=kinds)
         .filter(Exists(waiting))
         .exclude(status=InquiryStatus.CLOSED)
         .annotate(we_are_overdue=Exists(late))  # the one overdue rule, for this member's own answer

@@ -193,3 +193,18 @@ def test_a_signal_is_seen_by_members_who_see_every_report_behind_it(
     assert sorted(event.audience.values_list("code", flat=True)) == ["FDA", "HC"]
     assert_problem(callers("MHRA").post(URL, {"subject": {"signal": str(signal.pk)}, "to": ["FDA"],
                                               "question": "?"}), 404)
+
+
+def test_requests_awaiting_a_member_of_two_kinds_are_both_found_and_none_without(
+    fda_alert: Alert, tool: Tool, network: Network, callers: Callers
+) -> None:
+    """The inbox and the navigation's count build the subject rules of the kinds awaiting the member only."""
+    from alerts.inquiry_selectors import inquiries_awaiting
+
+    assert list(inquiries_awaiting(member=network.mhra.member)) == []
+    on_alert = asked(callers("HC"), {"alert": str(fda_alert.pk)}, ["MHRA"])
+    on_tool = asked(callers("FDA"), {"tool": str(tool.pk)}, ["MHRA", "TGA"])
+
+    assert {str(i.pk) for i in inquiries_awaiting(member=network.mhra.member)} == {on_alert["id"], on_tool["id"]}
+    assert [str(i.pk) for i in inquiries_awaiting(member=network.tga.member)] == [on_tool["id"]]
+    assert inquiries_awaiting(member=network.hc.member).count() == 0  # the asker awaits no answer of its own
