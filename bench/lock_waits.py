@@ -76,6 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tool", help="the tool whose signals are evaluated (default: the one with the most reports)")
     parser.add_argument("--seconds", type=float, default=30.0, help="stop each piece of work after this long")
+    parser.add_argument("--only", choices=sorted(WORK), help="run this piece of work only")
     args = parser.parse_args()
     from alerts.models import Report
 
@@ -86,6 +87,8 @@ def main() -> None:
     print(f"lock_waits: {os.uname().nodename}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", flush=True)
     for name, body in WORK.items():
+        if args.only and name != args.only:
+            continue
         measure(name, _PRELUDE.format(root=str(ROOT)) + body.format(tool=str(tool)) + _RUN, args.seconds)
 
 
