@@ -247,7 +247,7 @@ def main() -> None:
                 fan_out_once(n, warm_up=True)  # warm up: the new worker's processes import and connect once
             spy = None
             if args.profile:
-                spy = subprocess.Popen([shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"), "record", "--subprocesses", "--rate", "250", *([] if os.environ.get("BENCH_PROFILE_IDLE") else ["--gil"]), "--format", "raw",
+                spy = subprocess.Popen([shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"), "record", "--subprocesses", "--rate", os.environ.get("BENCH_PROFILE_RATE", "250"), *([] if os.environ.get("BENCH_PROFILE_IDLE") else ["--gil"]), "--format", "raw",
                                         "-o", f"{args.profile}.{configuration.name}.{n}.{len(fan)}", "--pid", str(services.worker.pid)],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(1.0)

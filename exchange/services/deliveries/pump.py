@@ -335,7 +335,7 @@ class DeliveryPump:
         recorded RECORD_BATCH at a time (or after RECORD_DELAY) by the recorder thread, and new
         work is claimed when half the slots are free (or when nothing is in flight).
         """
-        sender = Sender(timeout=float(settings.WEBHOOK_TIMEOUT_SECONDS), per_endpoint=self.per_endpoint)
+        sender = Sender(timeout=float(settings.WEBHOOK_TIMEOUT_SECONDS))
         sender.start()
         # Recording runs beside claiming, on a connection of its own — unless the caller holds a
         # transaction (tests), whose rows another connection could not see: then it runs here.

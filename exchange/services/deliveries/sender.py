@@ -4,10 +4,11 @@ whole pump, sending each claim's webhooks and e-mails concurrently within their 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import queue
 import threading
+from collections import deque
+from dataclasses import dataclass, field
 
 from django.utils import timezone
 
@@ -28,64 +29,86 @@ logger = logging.getLogger(__name__)
 EMAIL_CONCURRENCY = 4
 
 
+@dataclass(slots=True)
+class _Lane:
+    """The messages waiting for one origin's connections (or for the e-mail server), and how many
+    senders work through them: at most `limit`, each sending one message after another."""
+
+    limit: int
+    waiting: deque[tuple[LeasedDelivery, Message]] = field(default_factory=deque)
+    senders: int = 0
+
+
 class Sender:
     """An asyncio event loop in its own thread, sending with one HTTP session for the whole pump.
 
-    The pump hands over each claim as one batch (one wake-up of the loop, not one per message);
-    each send is a task, and its outcome goes back through a queue.
+    The pump hands over each claim as one batch (one wake-up of the loop, not one per message).
+    Messages queue per origin (scheme, host, port) — its keep-alive pool — and at most
+    CONNECTIONS_PER_ORIGIN senders per origin (EMAIL_CONCURRENCY for e-mail) take them one after
+    another, so that a message is signed and built only when a connection is free for it, and a
+    claim of 200 costs a few tasks rather than 200 tasks waiting on a semaphore. Each endpoint's
+    own cap (WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT) is kept by the pump, which never hands over
+    more of one endpoint's deliveries than it has free slots (DeliveryPump._claim). Each outcome
+    goes back through a queue.
     """
 
-    def __init__(self, *, timeout: float, per_endpoint: int) -> None:
+    def __init__(self, *, timeout: float, connections_per_origin: int = CONNECTIONS_PER_ORIGIN) -> None:
         self.timeout = timeout
-        self.per_endpoint = per_endpoint
+        self.connections_per_origin = connections_per_origin
         self.results: queue.SimpleQueue[tuple[LeasedDelivery, Outcome]] = queue.SimpleQueue()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="delivery-sender", daemon=True)
-        self.semaphores: dict[str, asyncio.Semaphore] = {}
-        self.tasks: set[asyncio.Task[Outcome]] = set()
+        self.lanes: dict[str, _Lane] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         self.thread.start()
         asyncio.run_coroutine_threadsafe(self._open(), self.loop).result(timeout=30)
 
     async def _open(self) -> None:
-        self.session = webhook_session(timeout=self.timeout)
+        self.session = webhook_session(timeout=self.timeout, connections_per_origin=self.connections_per_origin)
         self.webhook = WebhookTransport(session=self.session, timeout=self.timeout)
         self.email = EmailTransport()
 
-    def _semaphore(self, key: str, limit: int) -> asyncio.Semaphore:
-        semaphore = self.semaphores.get(key)
-        if semaphore is None:
-            semaphore = self.semaphores[key] = asyncio.Semaphore(limit)
-        return semaphore
-
-    async def _send(self, message: Message) -> Outcome:
+    def _lane(self, message: Message) -> _Lane:
         if message.channel == Channel.EMAIL:
-            async with self._semaphore(EMAIL_KEY, EMAIL_CONCURRENCY):
-                return await self.email.send(message)
-        assert isinstance(message, WebhookMessage)
-        # The endpoint's cap, then its origin's pool: a send waits here, cheaply, until a connection
-        # is free, and only then is signed and built — not inside the HTTP client with the rest of
-        # a claim, which would delay the first requests behind the preparation of all of them.
-        async with (
-            self._semaphore(message.concurrency_key, self.per_endpoint),
-            self._semaphore(origin_of(message.url), CONNECTIONS_PER_ORIGIN),
-        ):
-            return await self.webhook.send(message)
+            key, limit = EMAIL_KEY, EMAIL_CONCURRENCY
+        else:
+            assert isinstance(message, WebhookMessage)
+            key, limit = origin_of(message.url), self.connections_per_origin
+        lane = self.lanes.get(key)
+        if lane is None:
+            lane = self.lanes[key] = _Lane(limit)
+        return lane
 
     def _start(self, batch: list[tuple[LeasedDelivery, Message]]) -> None:
         for item, message in batch:
-            task = self.loop.create_task(self._send(message))
-            self.tasks.add(task)
-            task.add_done_callback(functools.partial(self._done, item))
+            lane = self._lane(message)
+            lane.waiting.append((item, message))
+            if lane.senders < lane.limit:
+                lane.senders += 1
+                task = self.loop.create_task(self._work(lane))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
 
-    def _done(self, item: LeasedDelivery, task: asyncio.Task[Outcome]) -> None:
-        self.tasks.discard(task)
+    async def _work(self, lane: _Lane) -> None:
+        """Send the lane's messages one after another until none is waiting."""
         try:
-            outcome = task.result()
-        except BaseException as exc:  # a bug or a cancellation: an attempt that failed
-            outcome = Outcome(timezone.now(), ok=False, error=short_error(f"{type(exc).__name__}: {exc}"))
-        self.results.put((item, outcome))
+            while lane.waiting:
+                item, message = lane.waiting.popleft()
+                try:
+                    if message.channel == Channel.EMAIL:
+                        outcome = await self.email.send(message)
+                    else:
+                        outcome = await self.webhook.send(message)
+                except asyncio.CancelledError:
+                    self.results.put((item, Outcome(timezone.now(), ok=False, error="the send was cancelled")))
+                    raise
+                except Exception as exc:  # a bug: an attempt that failed, never a lost result
+                    outcome = Outcome(timezone.now(), ok=False, error=short_error(f"{type(exc).__name__}: {exc}"))
+                self.results.put((item, outcome))
+        finally:
+            lane.senders -= 1
 
     def submit(self, batch: list[tuple[LeasedDelivery, Message]]) -> None:
         if batch:
