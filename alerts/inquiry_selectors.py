@@ -34,7 +34,7 @@ def signals_whole_to(*, member: Member) -> QuerySet[Signal]:
     hidden = Signal.reports.through.objects.filter(signal=OuterRef("pk")).exclude(
         report__in=reports_visible_to(member=member)
     )
-    return Signal.objects.exclude(Exists(hidden))
+    return Signal.objects.filter(prepared=False).exclude(Exists(hidden))
 
 
 def subject_visible_q(member: Member, kinds: Collection[str] = tuple(SubjectKind.values)) -> Q:

@@ -181,6 +181,10 @@ class Signal(models.Model):
     # (alerts.services.signal_links): an evaluation compares and updates report sets by them.
     evidence_count = models.PositiveIntegerField(default=0, editable=False)
     evidence_digest = models.BigIntegerField(default=0, editable=False)
+    # Written with its links before the evaluation that raises it takes the chain lock, and shown
+    # nowhere (no view, no event, no request's subject) until that evaluation raises it — or deleted
+    # (alerts.services.signals: a new signal's links are not written while every audited write waits).
+    prepared = models.BooleanField(default=False, editable=False)
     margin = models.FloatField()
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

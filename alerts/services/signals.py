@@ -40,6 +40,8 @@ from alerts.services.alerts import alert_draft_create
 from alerts.services.signal_evidence import Finding, Placed
 from alerts.services.signal_findings import SignalKey, signal_key
 from alerts.services.signal_links import signal_links_follow, signal_links_new
+from alerts.services.signal_preparing import Prepared, SignalValues, prepared_discard, signals_prepare
+from alerts.services.signal_preparing import signal_values as _values
 from alerts.services.signal_reading import SWEEP_SLACK, EvidenceRead, evidence_read, evidence_read_snapshot
 from exchange.choices import AudienceKind
 from exchange.errors import Conflict
@@ -79,29 +81,9 @@ def _facets(tool: Tool, countries: list[str]) -> JSONObject:
     }
 
 
-class SignalValues(TypedDict):
-    """What a finding writes into its signal row (and into the audit entry beside it)."""
-
-    reference_value: float
-    reference_source: str
-    pooled_value: float
-    ci_low: float | None
-    ci_high: float | None
-    sample: int
-    margin: float
-
-
 class SweepResult(TypedDict):
     evaluated: int
     failed: list[str]  # the ids of the tools whose evaluation failed
-
-
-def _values(finding: Finding, margin: float) -> SignalValues:
-    return {
-        "reference_value": finding.reference_value, "reference_source": finding.reference_source,
-        "pooled_value": finding.pooled.value, "ci_low": finding.pooled.ci_low, "ci_high": finding.pooled.ci_high,
-        "sample": finding.pooled.sample, "margin": margin,
-    }
 
 
 def _same(signal: Signal, finding: Finding, values: SignalValues) -> bool:
@@ -125,6 +107,8 @@ class _Evaluation:
     keep: set[tuple[int, SignalKey]] = field(default_factory=set)  # (member, key) views that stay or open
     to_open: list[SignalView] = field(default_factory=list)
     touched: dict[uuid.UUID, Signal] = field(default_factory=dict)
+    # Signals written with their links before the lock, by the finding they are for (`signals_prepare`).
+    prepared: Prepared = field(default_factory=dict)
 
 
 def _load(tool: Tool) -> _Evaluation:
@@ -164,10 +148,16 @@ def _update_in_place(state: _Evaluation, finding: Finding, members: list[Member]
 
 def _raise(state: _Evaluation, finding: Finding, members: list[Member]) -> Signal:
     values = _values(finding, state.margin)
-    signal = Signal.objects.create(tool=state.tool, metric=finding.metric, kind=finding.kind,
-                                   subgroup=finding.subgroup, version=finding.version, period=finding.period,
-                                   created_at=state.now, updated_at=state.now, **values)
-    signal_links_new(signal, finding)
+    prepared = state.prepared.pop((finding.key, finding.digest), None)
+    if prepared is not None and Signal.objects.filter(pk=prepared, prepared=True).update(
+        prepared=False, created_at=state.now, updated_at=state.now, **values
+    ):
+        signal = Signal.objects.get(pk=prepared)  # its links were written before the lock
+    else:
+        signal = Signal.objects.create(tool=state.tool, metric=finding.metric, kind=finding.kind,
+                                       subgroup=finding.subgroup, version=finding.version, period=finding.period,
+                                       created_at=state.now, updated_at=state.now, **values)
+        signal_links_new(signal, finding)
     state.open_views.append(SignalView(signal=signal, member_id=0))  # a candidate for the next group
     state.touched[signal.pk] = signal
     state.counts["raised"] += 1
@@ -252,6 +242,7 @@ def signals_evaluate(*, tool_id: uuid.UUID | str) -> dict[str, int]:
     under the chain lock and the tool's row lock — read again there only if another evaluation of the
     tool was applied in between. A report written while the snapshot was read is not in it; the tool's
     `signals_evaluated_at` is when the reading began, so the next sweep evaluates the tool again.
+    Between the two, a new finding's signal and its links are written without the lock (`signal_preparing`).
     Inside a caller's transaction both steps run in it.
     """
     if connection.in_atomic_block:
@@ -259,7 +250,11 @@ def signals_evaluate(*, tool_id: uuid.UUID | str) -> dict[str, int]:
     read = evidence_read_snapshot(tool_id)
     if read is None:
         return _nothing()
-    return _findings_apply(read)
+    prepared = signals_prepare(read)  # committed as it goes: if it stops, the next evaluation goes on from there
+    try:
+        return _findings_apply(read, dict(prepared))
+    finally:
+        prepared_discard(read.tool_id, list(prepared.values()))
 
 
 def _nothing() -> dict[str, int]:
@@ -267,14 +262,15 @@ def _nothing() -> dict[str, int]:
 
 
 @audited_write
-def _findings_apply(read: EvidenceRead) -> dict[str, int]:
+def _findings_apply(read: EvidenceRead,
+                    prepared: Prepared | None = None) -> dict[str, int]:
     """Serialised per tool by locking the tool row (after the chain lock, like every audited write)."""
     tool = Tool.objects.select_for_update(of=("self",)).filter(pk=read.tool_id).first()
     if tool is None:
         return _nothing()
     if tool.signals_evaluated_at != read.evaluated_at:  # another evaluation came first: its links moved
         read = evidence_read(tool, timezone.now())
-    return _evaluate(tool, read)
+    return _evaluate(tool, read, prepared)
 
 
 @audited_write
@@ -283,9 +279,11 @@ def _evaluate_in_transaction(tool_id: uuid.UUID | str) -> dict[str, int]:
     return _nothing() if tool is None else _evaluate(tool, evidence_read(tool, timezone.now()))
 
 
-def _evaluate(tool: Tool, read: EvidenceRead) -> dict[str, int]:
+def _evaluate(tool: Tool, read: EvidenceRead,
+              prepared: Prepared | None = None) -> dict[str, int]:
     Tool.objects.filter(pk=tool.pk).update(signals_evaluated_at=read.started)
     state = _load(tool)
+    state.prepared = prepared or {}
     state.countries = read.evidence.countries
     if read.changed is not None:
         state.changed = {pk: read.evidence.placed.get(pk) for pk in read.changed}

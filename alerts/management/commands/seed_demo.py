@@ -143,7 +143,7 @@ class Command(BaseCommand):
                           f"{spec['country']} {spec['period_start']}–{spec['period_end']}{note}")
         for tool_id in tools_with_reports:  # the worker does this after each publication; do it now for the demo
             signals_evaluate(tool_id=tool_id)
-        open_signals = Signal.objects.filter(status="open").select_related("tool")
+        open_signals = Signal.objects.filter(status="open", prepared=False).select_related("tool")
         for signal in open_signals:
             label = f" (subgroup {signal.subgroup})" if signal.subgroup else ""
             self.stdout.write(f"  signal: {signal.tool.name} {signal.metric}{label}: pooled "

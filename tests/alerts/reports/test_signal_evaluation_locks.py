@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 from unittest import mock
 
@@ -17,7 +18,7 @@ import pytest
 from django.db import connection
 
 from alerts.models import Alert, Report, Signal, Tool
-from alerts.services import signal_reading
+from alerts.services import signal_preparing, signal_reading
 from alerts.services import signals as signal_services
 from tests.alerts.factories import alert_published_make
 from tests.alerts.reports.conftest import report_make
@@ -124,3 +125,100 @@ def test_an_evaluation_applied_in_between_makes_the_later_one_read_again(network
     assert again.called  # the stale snapshot was not applied
     assert counts == {"raised": 0, "updated": 0, "closed": 0}
     assert {s.pk: set(s.reports.values_list("pk", flat=True)) for s in Signal.objects.filter(tool=tool)} == links_before
+
+
+def test_a_new_signals_links_are_written_while_the_network_publishes(
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new finding's signal and links are written before the lock: at scale 1.0 a new signal on the
+    busiest tool rests on 146,000 reports, and writing its links under the chain lock held every
+    audited write of the network (all the tool's signals at once: 395 s)."""
+    monkeypatch.setattr(signal_preparing, "PREPARE_AT_LEAST", 1)
+    tool = _tool_with_evidence(network)
+    real = signal_preparing.signal_links_new
+    during: dict[str, Any] = {}
+
+    def links_while_publishing(signal: Signal, finding: Any) -> None:
+        real(signal, finding)
+        if not during:
+            during.update(_in_another_connection(
+                lambda: alert_published_make(actor=network.fda.publisher, tools=[tool], title="Published meanwhile")
+            ))
+
+    monkeypatch.setattr(signal_preparing, "signal_links_new", links_while_publishing)
+    counts = signal_services.signals_evaluate(tool_id=tool.pk)
+
+    assert during["finished"], "publishing waited for the new signal's links"
+    assert during["seconds"] < 5
+    assert counts["raised"] == 1
+    signal = Signal.objects.get(tool=tool)
+    assert (signal.status, signal.prepared) == ("open", False)
+    assert set(signal.reports.values_list("pk", flat=True)) == set(Report.objects.filter(tool=tool).values_list("pk", flat=True))
+    assert set(signal.views.values_list("member__code", flat=True)) >= {"MHRA", "FDA"}
+
+
+def test_a_prepared_signal_is_shown_nowhere_and_removed_when_not_raised(
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alerts.inquiry_selectors import signals_whole_to
+    from alerts.selectors import signals_visible_to
+
+    monkeypatch.setattr(signal_preparing, "PREPARE_AT_LEAST", 1)
+    tool = _tool_with_evidence(network)
+    read = signal_reading.evidence_read_snapshot(tool.pk)
+    assert read is not None
+    (signal_id,) = signal_preparing.signals_prepare(read).values()
+    assert Signal.objects.get(pk=signal_id).reports.count() == 1
+    assert not signals_visible_to(member=network.mhra.member).filter(pk=signal_id).exists()
+    assert not signals_whole_to(member=network.mhra.member).filter(pk=signal_id).exists()
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the evaluation failed under the lock")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(signal_services, "_evaluate", broken)
+        with pytest.raises(RuntimeError):
+            signal_services.signals_evaluate(tool_id=tool.pk)
+
+    assert not Signal.objects.filter(tool=tool).exists()  # taken up by that evaluation, and removed with it
+    assert signal_services.signals_evaluate(tool_id=tool.pk)["raised"] == 1
+    assert list(Signal.objects.filter(tool=tool).values_list("prepared", flat=True)) == [False]
+
+
+def test_an_interrupted_preparation_is_taken_up_by_the_next_evaluation(
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 1.0 a first evaluation of the busiest tool writes 14.6 million links, longer than the per-tool
+    task's time limit: what one attempt prepared, the next raises instead of writing it again."""
+    monkeypatch.setattr(signal_preparing, "PREPARE_AT_LEAST", 1)
+    tool = _tool_with_evidence(network)
+    read = signal_reading.evidence_read_snapshot(tool.pk)
+    assert read is not None
+    (signal_id,) = signal_preparing.signals_prepare(read).values()  # an attempt stopped here
+    (unmatched_id,) = signal_preparing.signals_prepare(read).values()  # (the same finding: taken again)
+    assert unmatched_id == signal_id
+
+    counts = signal_services.signals_evaluate(tool_id=tool.pk)
+
+    assert counts["raised"] == 1
+    signal = Signal.objects.get(tool=tool)
+    assert (signal.pk, signal.prepared, signal.status) == (signal_id, False, "open")
+    assert set(signal.reports.values_list("pk", flat=True)) == set(Report.objects.filter(tool=tool).values_list("pk", flat=True))
+
+
+def test_a_prepared_signal_no_finding_wants_goes_after_a_while(network: Network, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(signal_preparing, "PREPARE_AT_LEAST", 1)
+    tool = _tool_with_evidence(network)
+    read = signal_reading.evidence_read_snapshot(tool.pk)
+    assert read is not None
+    (orphan_id,) = signal_preparing.signals_prepare(read).values()
+    Signal.objects.filter(pk=orphan_id).update(evidence_digest=12345)  # its finding is gone (evidence changed)
+
+    signal_services.signals_evaluate(tool_id=tool.pk)
+    assert Signal.objects.filter(pk=orphan_id).exists()  # not yet: another evaluation may be about to raise it
+
+    monkeypatch.setattr(signal_preparing, "PREPARED_LEFT_AFTER", timedelta(0))
+    report_make(by=network.fda, tool=tool, subgroups=[], metrics=LOW)
+    signal_services.signals_evaluate(tool_id=tool.pk)
+    assert not Signal.objects.filter(pk=orphan_id).exists()
+    assert not Signal.objects.filter(tool=tool, prepared=True).exists()
