@@ -67,13 +67,14 @@ def signals_prepare(read: EvidenceRead) -> Prepared:
     now = timezone.now()
     left = {(signal_key(signal), (signal.evidence_count, signal.evidence_digest)): signal
             for signal in Signal.objects.filter(tool_id=read.tool_id, prepared=True)}
+    large = [finding for finding, _members in read.findings if finding.digest[0] >= PREPARE_AT_LEAST]
     held = {signal_key(signal) for signal in Signal.objects.filter(
-        tool_id=read.tool_id, prepared=False, views__status=SignalStatus.OPEN).distinct()}
+        tool_id=read.tool_id, prepared=False, views__status=SignalStatus.OPEN).distinct()} if large else set()
     margin = float(settings.SIGNAL_MARGIN)
     prepared: Prepared = {}
-    for finding, _members in read.findings:
+    for finding in large:  # most tools have none: then nothing more is read
         key = (finding.key, finding.digest)
-        if finding.key in held or key in prepared or finding.digest[0] < PREPARE_AT_LEAST:
+        if finding.key in held or key in prepared:
             continue
         if key in left:
             prepared[key] = left.pop(key).pk
