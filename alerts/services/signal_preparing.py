@@ -61,7 +61,7 @@ def signals_prepare(read: EvidenceRead) -> Prepared:
     on at least PREPARE_AT_LEAST reports — written with their links now, each in its own transaction.
 
     One prepared before for the same finding (an earlier evaluation stopped while preparing: the
-    evaluation task's time limit, at 1.0 a first evaluation of the busiest tool writes 14.6 million
+    evaluation task's time limit, at 1.0 a first evaluation of the busiest tool writes some 15 million
     links) is taken again, so each attempt gets further. What the evaluation does not raise,
     `prepared_discard` deletes; one no finding matches is deleted after PREPARED_LEFT_AFTER."""
     now = timezone.now()
