@@ -12,7 +12,7 @@ request's subject) until the evaluation raises one — it then only clears the m
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypedDict
 
 from django.conf import settings
@@ -56,6 +56,16 @@ def signal_values(finding: Finding, margin: float) -> SignalValues:
     }
 
 
+def signal_new(tool_id: uuid.UUID, finding: Finding, values: SignalValues, *, now: datetime,
+               prepared: bool = False) -> Signal:
+    """A new signal of the finding, with its links (every report behind the finding)."""
+    signal = Signal.objects.create(tool_id=tool_id, metric=finding.metric, kind=finding.kind,
+                                   subgroup=finding.subgroup, version=finding.version, period=finding.period,
+                                   created_at=now, updated_at=now, prepared=prepared, **values)
+    signal_links_new(signal, finding)
+    return signal
+
+
 def signals_prepare(read: EvidenceRead) -> Prepared:
     """The new signals the findings will most likely raise — of a key no open signal of the tool has,
     on at least PREPARE_AT_LEAST reports — written with their links now, each in its own transaction.
@@ -80,12 +90,7 @@ def signals_prepare(read: EvidenceRead) -> Prepared:
             prepared[key] = left.pop(key).pk
             continue
         with transaction.atomic():
-            signal = Signal.objects.create(tool_id=read.tool_id, metric=finding.metric, kind=finding.kind,
-                                           subgroup=finding.subgroup, version=finding.version, period=finding.period,
-                                           created_at=now, updated_at=now, prepared=True,
-                                           **signal_values(finding, margin))
-            signal_links_new(signal, finding)
-        prepared[key] = signal.pk
+            prepared[key] = signal_new(read.tool_id, finding, signal_values(finding, margin), now=now, prepared=True).pk
     stale = [signal.pk for signal in left.values() if signal.created_at < now - PREPARED_LEFT_AFTER]
     prepared_discard(read.tool_id, stale)
     return prepared

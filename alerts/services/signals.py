@@ -39,9 +39,15 @@ from alerts.selectors import report_audience_members, signals_with_details, tool
 from alerts.services.alerts import alert_draft_create
 from alerts.services.signal_evidence import Finding, Placed
 from alerts.services.signal_findings import SignalKey, signal_key
-from alerts.services.signal_links import signal_links_follow, signal_links_new
-from alerts.services.signal_preparing import Prepared, SignalValues, prepared_discard, signals_prepare
-from alerts.services.signal_preparing import signal_values as _values
+from alerts.services.signal_links import signal_links_follow
+from alerts.services.signal_preparing import (
+    Prepared,
+    SignalValues,
+    prepared_discard,
+    signal_new,
+    signal_values,
+    signals_prepare,
+)
 from alerts.services.signal_reading import SWEEP_SLACK, EvidenceRead, evidence_read, evidence_read_snapshot
 from exchange.choices import AudienceKind
 from exchange.errors import Conflict
@@ -134,7 +140,7 @@ def _update_in_place(state: _Evaluation, finding: Finding, members: list[Member]
     key = finding.key
     if not (state.viewers[only.pk] <= member_ids and all((m, key) in state.current for m in member_ids)):
         return None
-    values = _values(finding, state.margin)
+    values = signal_values(finding, state.margin)
     for name, value in values.items():
         setattr(only, name, value)
     only.updated_at = state.now
@@ -147,17 +153,14 @@ def _update_in_place(state: _Evaluation, finding: Finding, members: list[Member]
 
 
 def _raise(state: _Evaluation, finding: Finding, members: list[Member]) -> Signal:
-    values = _values(finding, state.margin)
+    values = signal_values(finding, state.margin)
     prepared = state.prepared.pop((finding.key, finding.digest), None)
     if prepared is not None and Signal.objects.filter(pk=prepared, prepared=True).update(
         prepared=False, created_at=state.now, updated_at=state.now, **values
     ):
         signal = Signal.objects.get(pk=prepared)  # its links were written before the lock
     else:
-        signal = Signal.objects.create(tool=state.tool, metric=finding.metric, kind=finding.kind,
-                                       subgroup=finding.subgroup, version=finding.version, period=finding.period,
-                                       created_at=state.now, updated_at=state.now, **values)
-        signal_links_new(signal, finding)
+        signal = signal_new(state.tool.pk, finding, values, now=state.now)
     state.open_views.append(SignalView(signal=signal, member_id=0))  # a candidate for the next group
     state.touched[signal.pk] = signal
     state.counts["raised"] += 1
@@ -185,7 +188,7 @@ def _show(state: _Evaluation, signal: Signal, key: SignalKey, member_ids: set[in
 def _apply(state: _Evaluation, finding: Finding, members: list[Member]) -> None:
     member_ids = {m.pk for m in members}
     key = finding.key
-    values = _values(finding, state.margin)
+    values = signal_values(finding, state.margin)
     holders = {state.current[(m, key)].signal_id for m in member_ids if (m, key) in state.current}
     candidates = {v.signal_id: v.signal for v in state.open_views if signal_key(v.signal) == key}
     signal = next((c for c in candidates.values() if _same(c, finding, values)), None)
