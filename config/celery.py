@@ -85,6 +85,28 @@ def _freeze_the_loaded_heap(**kwargs: Any) -> None:
     freeze_loaded_heap()
 
 
+@signals.worker_init.connect
+def _keep_database_connections(**kwargs: Any) -> None:
+    """Tasks reuse their process's database connection (settings.CELERY_DB_REUSE_MAX), checked before
+    its first use in each task (Django's CONN_HEALTH_CHECKS) and closed after WORKER_CONN_MAX_AGE —
+    as Django treats a web request's. Set before the pool forks, so every pool process inherits it;
+    web processes and management commands keep the project's default (no persistent connection)."""
+    from django.conf import settings
+
+    for database in settings.DATABASES.values():
+        database["CONN_MAX_AGE"] = settings.WORKER_CONN_MAX_AGE
+        database["CONN_HEALTH_CHECKS"] = True
+
+
+@signals.task_prerun.connect
+def _drop_broken_connections(**kwargs: Any) -> None:
+    """Before each task, as before each web request: close a connection that broke (the database
+    restarted, a previous task's error) or outlived WORKER_CONN_MAX_AGE; the task opens a new one."""
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
 @signals.before_task_publish.connect
 def _add_request_id(headers: dict[str, Any] | None = None, **kwargs: Any) -> None:
     from config.logs import task_publish_add_request_id

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from standardwebhooks.webhooks import Webhook
 
 from exchange.models import Delivery, Event, Notification, WebhookEndpoint
@@ -241,3 +242,41 @@ def test_a_publish_while_the_broker_is_down_is_delivered_once_it_is_back(
         worker.stop()
         if revived is not None:
             revived.stop()
+
+
+def test_a_worker_serves_the_next_publication_on_the_database_sessions_it_already_has(
+    network: Network, integration_dir: Path, receiver: Receiver
+) -> None:
+    """Celery's Django fix-up closes every connection around each task; the worker keeps them instead
+    (config/celery.py), so that a delivery pump does not start a new PostgreSQL backend before its
+    first send. Its own worker and broker: counted from its start, nothing else runs tasks on it."""
+    own_broker = RedisServer(integration_dir).start()
+    watch(network.fda, receiver, ["/fda"])
+    worker = Worker(broker=own_broker.url, workdir=integration_dir).start()
+
+    def database_now() -> Any:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT clock_timestamp()")
+            return cursor.fetchone()[0]
+
+    def delivered(event: Event) -> None:
+        wait_until(lambda: Delivery.objects.filter(event=event, state="succeeded").count() == 1, timeout=30)
+
+    try:
+        with celery_broker(own_broker.url):
+            delivered(publish())
+            between = database_now()
+            delivered(publish())
+        with connection.cursor() as cursor:
+            # Sessions opened before the second publication that ran statements for it.
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND backend_type = 'client backend' AND backend_start < %s AND state_change > %s",
+                [between, between],
+            )
+            reused = cursor.fetchone()[0]
+    finally:
+        worker.stop()
+        own_broker.stop()
+    assert len(receiver.received("/fda")) == 2
+    assert reused >= 1, "each task of the second publication opened a database session of its own"
