@@ -75,6 +75,9 @@ def main() -> None:
                         help="interleave runs of the plain and the deployed configuration and print both ratios")
     parser.add_argument("--checkpoint-seconds", type=int, default=CHECKPOINT_SECONDS,
                         help="AUDIT_CHECKPOINT_SECONDS of the deployed configuration (3600: the default, hourly)")
+    parser.add_argument("--warm-ups", type=int, default=3,
+                        help="untimed fan-outs after each worker restart of --as-deployed, so that each of its "
+                             "processes has connected and run each task before a timed run, as in a running service")
     args = parser.parse_args()
     deployed = dataclasses.replace(DEPLOYED, environment={**DEPLOYED.environment,
                                                           "AUDIT_CHECKPOINT_SECONDS": str(args.checkpoint_seconds)})
@@ -244,7 +247,10 @@ def main() -> None:
         def timed_fan_out(n: int, configuration: Configuration, fan: list[float]) -> Any:
             if services.configuration is not configuration:
                 services.start(configuration)
-                fan_out_once(n, warm_up=True)  # warm up: the new worker's processes import and connect once
+                # Warm up: each of the new worker's processes imports, connects (database, broker) and runs
+                # each task before a timed run, as those of a service that has been running do.
+                for _ in range(args.warm_ups):
+                    fan_out_once(n, warm_up=True)
             spy = None
             if args.profile:
                 spy = subprocess.Popen([shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"), "record", "--subprocesses", "--rate", os.environ.get("BENCH_PROFILE_RATE", "250"), *([] if os.environ.get("BENCH_PROFILE_IDLE") else ["--gil"]), "--format", "raw",
@@ -276,8 +282,8 @@ def main() -> None:
                       + ", ".join(f"{k}={'(set)' if k == 'METRICS_TOKEN' else v}" for k, v in configuration.environment.items())
                       + (", REDIS_URL (cache) set" if configuration.cache else ", no cache")
                       + (", beat running" if configuration.beat else ""))
-            print("runs interleaved: " + ", ".join(c.name for c in configurations) + " … (a worker restart and one "
-                  "untimed warm-up fan-out at each switch)")
+            print("runs interleaved: " + ", ".join(c.name for c in configurations) + f" … (a worker restart and "
+                  f"{args.warm_ups} untimed warm-up fan-out(s) at each switch)")
         print(f"median of {args.repeats} runs per size; load average (1, 5, 15 min) before: {load()}\n")
         if args.as_deployed:
             print(f"{'endpoints':>9} | {'aiohttp/s':>9} {'conc.':>5} | {'plain/s':>8} {'ratio':>5} | "
