@@ -87,21 +87,18 @@ def _freeze_the_loaded_heap(**kwargs: Any) -> None:
 
 @signals.worker_init.connect
 def _keep_database_connections(**kwargs: Any) -> None:
-    """Tasks reuse their process's database connection (settings.CELERY_DB_REUSE_MAX), checked before
-    its first use in each task (Django's CONN_HEALTH_CHECKS) and closed after WORKER_CONN_MAX_AGE —
-    as Django treats a web request's. Set before the pool forks, so every pool process inherits it;
-    web processes and management commands keep the project's default (no persistent connection)."""
-    from django.conf import settings
-
-    for database in settings.DATABASES.values():
-        database["CONN_MAX_AGE"] = settings.WORKER_CONN_MAX_AGE
-        database["CONN_HEALTH_CHECKS"] = True
+    """Tasks reuse their process's database connection, as web requests do (DATABASE_CONN_MAX_AGE,
+    checked before first use): Celery's Django fix-up closes every connection around each task unless
+    CELERY_DB_REUSE_MAX is set (config/settings.py); instead, a connection that broke or outlived its
+    age is closed before the next task, as Django does before each request."""
+    signals.task_prerun.connect(_drop_broken_connections, weak=False)
 
 
-@signals.task_prerun.connect
-def _drop_broken_connections(**kwargs: Any) -> None:
-    """Before each task, as before each web request: close a connection that broke (the database
-    restarted, a previous task's error) or outlived WORKER_CONN_MAX_AGE; the task opens a new one."""
+def _drop_broken_connections(task: Any = None, **kwargs: Any) -> None:
+    """Before each task a worker runs, as before each web request: close a connection that broke (the
+    database restarted, a previous task's error) or outlived DATABASE_CONN_MAX_AGE; the task opens a new one."""
+    if getattr(getattr(task, "request", None), "is_eager", False):
+        return  # run in the caller's process (tests), perhaps inside its transaction
     from django.db import close_old_connections
 
     close_old_connections()

@@ -333,12 +333,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TIMEZONE = "UTC"
 # A worker process keeps its database connection from one task to the next (config/celery.py), as a
-# web process keeps it between requests: Celery's Django fix-up otherwise closes every connection
-# before and after each task, and each delivery pump then started a new PostgreSQL backend, with cold
-# catalogue caches, before its first send. The fix-up still recycles them every 100 tasks; a
-# connection that broke is dropped before the next task, and one is checked before its first use.
+# web process keeps it between requests (DATABASE_CONN_MAX_AGE): Celery's Django fix-up otherwise
+# closes every connection before and after each task, and each delivery pump then started a new
+# PostgreSQL backend, with cold catalogue caches, before its first send. The fix-up still closes them
+# every 100 tasks.
 CELERY_DB_REUSE_MAX = 100
-WORKER_CONN_MAX_AGE = 600
 
 # --- The exchange's own settings (SPEC §6) -------------------------------------------------------------
 WEBHOOK_ALLOW_PRIVATE_URLS = env.boolean("WEBHOOK_ALLOW_PRIVATE_URLS", False)
