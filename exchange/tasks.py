@@ -32,7 +32,9 @@ def deliveries_pump(event_id: str | None = None, lease: str | None = None) -> di
     With `event_id` and `lease`, first the deliveries fan-out wrote leased to `lease`."""
     from exchange.services.deliveries import DeliveryPump, pumps
 
-    stats = DeliveryPump(adopt=(event_id, lease) if event_id and lease else None).run()
+    stats = DeliveryPump(
+        adopt=(event_id, lease) if event_id and lease else None, in_worker=not deliveries_pump.request.is_eager
+    ).run()
     pumps.pumps_queue_for_next_due()
     return {"sent": stats.sent, "succeeded": stats.succeeded, "failed": stats.failed}
 

@@ -4,6 +4,7 @@ Celery task."""
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
@@ -47,43 +48,79 @@ RECORD_DELAY = 0.1
 DRAIN_PAUSE = 0.005
 
 
-class _Recorder:
-    """Records result batches in a thread of its own (with its own database connection), so that
-    claiming and sending never wait for recording. A batch that fails to record is logged; its
-    deliveries keep their leases, which expire, and are sent again (at least once)."""
+class _RecordingThread:
+    """The thread that records result batches, one per worker process, on a database connection of its
+    own, so that claiming and sending never wait for recording. Started by the first pump that needs
+    it and kept. In a worker, whose processes keep their connections between tasks (config/celery.py),
+    it keeps its own between pumps: a pump does not open a new PostgreSQL backend for its records; once
+    its queue is empty it closes the connection only if it broke or outlived DATABASE_CONN_MAX_AGE, as
+    at the end of a web request. Elsewhere (a pump run in-process) it closes it once idle."""
 
-    def __init__(self, record: Callable[[list[tuple[LeasedDelivery, Outcome]]], None]) -> None:
-        self.record = record
-        self.batches: queue.Queue[list[tuple[LeasedDelivery, Outcome]] | None] = queue.Queue()
+    _lock = threading.Lock()
+    _current: _RecordingThread | None = None
+
+    @classmethod
+    def of_this_process(cls) -> _RecordingThread:
+        with cls._lock:
+            current = cls._current
+            if current is None or current.pid != os.getpid() or not current.thread.is_alive():
+                current = cls._current = cls()
+                current.thread.start()
+            return current
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.batches: queue.SimpleQueue[tuple[_Recorder, list[tuple[LeasedDelivery, Outcome]]]] = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._run, name="delivery-recorder", daemon=True)
 
+    def _run(self) -> None:
+        while True:
+            recorder, batch = self.batches.get()
+            try:
+                recorder.record(batch)
+            except Exception:
+                logger.exception("Recording %d delivery results failed; their leases will expire", len(batch))
+            finally:
+                if self.batches.empty():
+                    if recorder.keep_connection:
+                        connection.close_if_unusable_or_obsolete()
+                    else:
+                        connection.close()
+                recorder.recorded()
+
+
+class _Recorder:
+    """One pump's batches, recorded in the process's recording thread. A batch that fails to record
+    is logged; its deliveries keep their leases, which expire, and are sent again (at least once)."""
+
+    def __init__(self, record: Callable[[list[tuple[LeasedDelivery, Outcome]]], None], *, keep_connection: bool) -> None:
+        self.record = record
+        self.keep_connection = keep_connection
+        self.pending = 0
+        self.changed = threading.Condition()
+        self.thread: _RecordingThread | None = None
+
     def start(self) -> None:
-        self.thread.start()
+        self.thread = _RecordingThread.of_this_process()
 
     def submit(self, batch: list[tuple[LeasedDelivery, Outcome]]) -> None:
-        self.batches.put(batch)
+        assert self.thread is not None, "start() first"
+        with self.changed:
+            self.pending += 1
+        self.thread.batches.put((self, batch))
+
+    def recorded(self) -> None:
+        with self.changed:
+            self.pending -= 1
+            self.changed.notify_all()
 
     def idle(self) -> bool:
-        return self.batches.unfinished_tasks == 0
-
-    def _run(self) -> None:
-        try:
-            while True:
-                batch = self.batches.get()
-                try:
-                    if batch is None:
-                        return
-                    self.record(batch)
-                except Exception:
-                    logger.exception("Recording %d delivery results failed; their leases will expire", len(batch or ()))
-                finally:
-                    self.batches.task_done()
-        finally:
-            connection.close()  # this thread's own connection
+        return self.pending == 0
 
     def close(self) -> None:
-        self.batches.put(None)
-        self.thread.join(timeout=PUMP_MAX_SECONDS)
+        """Wait until this pump's batches are recorded (or PUMP_MAX_SECONDS)."""
+        with self.changed:
+            self.changed.wait_for(self.idle, timeout=PUMP_MAX_SECONDS)
 
 
 @dataclass
@@ -132,7 +169,10 @@ class DeliveryPump:
         max_in_flight: int | None = None,
         per_endpoint: int | None = None,
         adopt: tuple[str | uuid.UUID, str | uuid.UUID] | None = None,
+        in_worker: bool = False,
     ) -> None:
+        # `in_worker`: run by a worker process, which keeps its database connections between tasks.
+        self.in_worker = in_worker
         # `adopt`: (event id, lease) of deliveries fan-out wrote leased to this pump; it sends them first.
         self.adopt = (uuid.UUID(str(adopt[0])), uuid.UUID(str(adopt[1]))) if adopt else None
         self.token = self.adopt[1] if self.adopt else uuid.uuid4()
@@ -339,7 +379,7 @@ class DeliveryPump:
         sender.start()
         # Recording runs beside claiming, on a connection of its own — unless the caller holds a
         # transaction (tests), whose rows another connection could not see: then it runs here.
-        recorder = None if connection.in_atomic_block else _Recorder(self._record)
+        recorder = None if connection.in_atomic_block else _Recorder(self._record, keep_connection=self.in_worker)
         if recorder is not None:
             recorder.start()
         # Claim when half the slots are free: fewer, larger claims (each costs a round trip and a
