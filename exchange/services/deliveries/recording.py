@@ -1,5 +1,5 @@
-"""Recording attempts: the attempt log and each delivery's next state, a batch at a time (by the
-delivery store), then the endpoints' failing spells."""
+"""Recording attempts: the attempt log and each delivery's next state, a batch at a time, then the
+endpoints' failing spells (both by the delivery store)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from exchange.choices import DeliveryState
-from exchange.models import WebhookEndpoint
 from exchange.services.deliveries.leases import AttemptRow, LeasedDelivery
 from exchange.services.deliveries.schedule import retry_delay
 from exchange.services.deliveries.store import delivery_store
@@ -64,16 +63,10 @@ def deliveries_record(*, token: uuid.UUID, results: list[tuple[LeasedDelivery, O
     for item, outcome in results:
         batch.add(item, outcome, now)
     still_failing = batch.failed - batch.succeeded
+    store = delivery_store()
     with transaction.atomic():
-        delivery_store().attempts_record(token=token, rows=batch.rows, now=now)
+        store.attempts_record(token=token, rows=batch.rows, now=now)
         # Then the endpoints (deliveries before endpoints, as everywhere): a success ends an
         # endpoint's failing spell; a failure with no success in the batch may start one.
-        if batch.succeeded:
-            WebhookEndpoint.objects.filter(pk__in=batch.succeeded, failing_since__isnull=False).update(
-                failing_since=None
-            )
-        if still_failing:
-            WebhookEndpoint.objects.filter(pk__in=still_failing, failing_since__isnull=True).update(
-                failing_since=now
-            )
+        store.failing_spells_update(ended=batch.succeeded, started=still_failing, now=now)
     return list(dict.fromkeys(batch.gone))

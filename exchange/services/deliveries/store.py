@@ -3,7 +3,8 @@ and other databases (the embedded SQLite default) through the ORM. Chosen once, 
 `settings.DELIVERY_STORE` ("postgres" when the database is PostgreSQL, "orm" otherwise).
 
 Only what really differs lives here — claiming (a ranked, `SKIP LOCKED` lease in one statement),
-reading what fan-out wrote leased to a pump, recording a batch of attempts, writing an event's
+reading what fan-out wrote leased to a pump, recording a batch of attempts and its endpoints' failing
+spells, writing an event's
 webhook deliveries, and a median. Everything the ORM does the same on both databases is written
 once with the ORM by the services that call the store. Both stores run under pytest against the
 same PostgreSQL database (the `orm` store works there too); `postgres` refuses any other database.
@@ -12,7 +13,7 @@ same PostgreSQL database (the `orm` store works there too); `postgres` refuses a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Hashable, Sequence
+from collections.abc import Collection, Hashable, Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
 
@@ -40,6 +41,11 @@ class DeliveryStore(Protocol):
 
     def attempts_record(self, *, token: uuid.UUID, rows: Sequence[AttemptRow], now: datetime) -> None:
         """Log every attempt; move on the deliveries still leased to `token` (a lost lease keeps its log entry)."""
+
+    def failing_spells_update(self, *, ended: Collection[uuid.UUID], started: Collection[uuid.UUID],
+                              now: datetime) -> None:
+        """End the failing spell of each `ended` endpoint that has one; start one at `now` for each
+        `started` endpoint that has none."""
 
     def webhook_deliveries_write(self, rows: WebhookRows) -> int:
         """Write the webhook deliveries not written yet (unique per event and endpoint); how many were written."""

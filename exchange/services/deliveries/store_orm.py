@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 import uuid
 from collections import defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Collection, Hashable, Sequence
 from datetime import datetime
 from typing import TypeVar, cast
 
@@ -134,6 +134,13 @@ class OrmStore:
                 fields=[*_RECORDED_FIELDS, "succeeded_at"] if succeeded else _RECORDED_FIELDS,
                 batch_size=200,
             )
+
+    def failing_spells_update(self, *, ended: Collection[uuid.UUID], started: Collection[uuid.UUID],
+                              now: datetime) -> None:
+        if ended:
+            WebhookEndpoint.objects.filter(pk__in=ended, failing_since__isnull=False).update(failing_since=None)
+        if started:
+            WebhookEndpoint.objects.filter(pk__in=started, failing_since__isnull=True).update(failing_since=now)
 
     def webhook_deliveries_write(self, rows: WebhookRows) -> int:
         targets = sorted(set(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Collection, Hashable, Iterable, Sequence
 from datetime import datetime
 from typing import TypeVar, cast
 
@@ -100,6 +100,16 @@ UPDATE exchange_delivery d SET
     last_error = r.error,
     succeeded_at = CASE WHEN r.state = %(succeeded)s THEN %(now)s ELSE d.succeeded_at END
 FROM r WHERE d.id = r.id AND d.lease_token = %(token)s
+"""
+
+# A batch's endpoints: the failing spells its successes end, and those its failures start.
+_SPELLS_END_SQL = """
+UPDATE exchange_webhookendpoint SET failing_since = NULL
+WHERE id = ANY(string_to_array(%(ids)s, ',')::uuid[]) AND failing_since IS NOT NULL
+"""
+_SPELLS_START_SQL = """
+UPDATE exchange_webhookendpoint SET failing_since = %(now)s
+WHERE id = ANY(string_to_array(%(ids)s, ',')::uuid[]) AND failing_since IS NULL
 """
 
 # Webhook deliveries of an event written by the database in one statement, from the matching
@@ -215,6 +225,14 @@ class PostgresStore:
             cursor.execute(_RECORD_SQL, {
                 "results": _json_rows(rows), "token": token, "now": now, "succeeded": DeliveryState.SUCCEEDED,
             })
+
+    def failing_spells_update(self, *, ended: Collection[uuid.UUID], started: Collection[uuid.UUID],
+                              now: datetime) -> None:
+        with connection.cursor() as cursor:
+            if ended:
+                cursor.execute(_SPELLS_END_SQL, {"ids": id_list(ended)})
+            if started:
+                cursor.execute(_SPELLS_START_SQL, {"ids": id_list(started), "now": now})
 
     def webhook_deliveries_write(self, rows: WebhookRows) -> int:
         with connection.cursor() as cursor:
