@@ -191,6 +191,8 @@ class DeliveryPump:
 
     def _render_missing(self, event_ids: Iterable[uuid.UUID | None]) -> None:
         missing = [pk for pk in set(event_ids) if pk is not None and pk not in self.events]
+        if not missing:  # every claim after a pump's first: no queryset to build
+            return
         for event in Event.objects.filter(pk__in=missing):
             self.events[event.pk] = RenderedEvent.of(event)
 
