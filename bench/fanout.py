@@ -247,6 +247,13 @@ def main() -> None:
         def timed_fan_out(n: int, configuration: Configuration, fan: list[float]) -> Any:
             if services.configuration is not configuration:
                 services.start(configuration)
+                every = int(configuration.environment.get("AUDIT_CHECKPOINT_SECONDS", "0") or 0)
+                if configuration.beat and 0 < every <= 60:
+                    # A new beat sends its first checkpoint one interval after it starts, and the phases
+                    # of this interleaving are shorter than that: without this wait no checkpoint ever ran
+                    # in the deployed configuration. After it, checkpoints keep their cadence through the
+                    # warm-ups and the timed run, as in a running service.
+                    time.sleep(every + 1)
                 # Warm up: each of the new worker's processes imports, connects (database, broker) and runs
                 # each task before a timed run, as those of a service that has been running do.
                 for _ in range(args.warm_ups):
@@ -282,8 +289,9 @@ def main() -> None:
                       + ", ".join(f"{k}={'(set)' if k == 'METRICS_TOKEN' else v}" for k, v in configuration.environment.items())
                       + (", REDIS_URL (cache) set" if configuration.cache else ", no cache")
                       + (", beat running" if configuration.beat else ""))
-            print("runs interleaved: " + ", ".join(c.name for c in configurations) + f" … (a worker restart and "
-                  f"{args.warm_ups} untimed warm-up fan-out(s) at each switch)")
+            print("runs interleaved: " + ", ".join(c.name for c in configurations) + f" … (a worker restart, "
+                  f"{args.warm_ups} untimed warm-up fan-out(s) at each switch, and for a configuration with "
+                  f"checkpoints every few seconds a wait for beat's first one)")
         print(f"median of {args.repeats} runs per size; load average (1, 5, 15 min) before: {load()}\n")
         if args.as_deployed:
             print(f"{'endpoints':>9} | {'aiohttp/s':>9} {'conc.':>5} | {'plain/s':>8} {'ratio':>5} | "
