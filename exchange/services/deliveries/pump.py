@@ -4,9 +4,7 @@ Celery task."""
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import threading
 import time
 import uuid
 from collections import Counter
@@ -28,6 +26,7 @@ from exchange.services.deliveries.claims import (
     deliveries_release,
     due,
 )
+from exchange.services.deliveries.recorder import Recorder
 from exchange.services.deliveries.recording import deliveries_record
 from exchange.services.deliveries.rendering import (
     RenderedEvent,
@@ -46,81 +45,6 @@ PUMP_MAX_SECONDS = 60.0
 RECORD_BATCH = 100
 RECORD_DELAY = 0.1
 DRAIN_PAUSE = 0.005
-
-
-class _RecordingThread:
-    """The thread that records result batches, one per worker process, on a database connection of its
-    own, so that claiming and sending never wait for recording. Started by the first pump that needs
-    it and kept. In a worker, whose processes keep their connections between tasks (config/celery.py),
-    it keeps its own between pumps: a pump does not open a new PostgreSQL backend for its records; once
-    its queue is empty it closes the connection only if it broke or outlived DATABASE_CONN_MAX_AGE, as
-    at the end of a web request. Elsewhere (a pump run in-process) it closes it once idle."""
-
-    _lock = threading.Lock()
-    _current: _RecordingThread | None = None
-
-    @classmethod
-    def of_this_process(cls) -> _RecordingThread:
-        with cls._lock:
-            current = cls._current
-            if current is None or current.pid != os.getpid() or not current.thread.is_alive():
-                current = cls._current = cls()
-                current.thread.start()
-            return current
-
-    def __init__(self) -> None:
-        self.pid = os.getpid()
-        self.batches: queue.SimpleQueue[tuple[_Recorder, list[tuple[LeasedDelivery, Outcome]]]] = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._run, name="delivery-recorder", daemon=True)
-
-    def _run(self) -> None:
-        while True:
-            recorder, batch = self.batches.get()
-            try:
-                recorder.record(batch)
-            except Exception:
-                logger.exception("Recording %d delivery results failed; their leases will expire", len(batch))
-            finally:
-                if self.batches.empty():
-                    if recorder.keep_connection:
-                        connection.close_if_unusable_or_obsolete()
-                    else:
-                        connection.close()
-                recorder.recorded()
-
-
-class _Recorder:
-    """One pump's batches, recorded in the process's recording thread. A batch that fails to record
-    is logged; its deliveries keep their leases, which expire, and are sent again (at least once)."""
-
-    def __init__(self, record: Callable[[list[tuple[LeasedDelivery, Outcome]]], None], *, keep_connection: bool) -> None:
-        self.record = record
-        self.keep_connection = keep_connection
-        self.pending = 0
-        self.changed = threading.Condition()
-        self.thread: _RecordingThread | None = None
-
-    def start(self) -> None:
-        self.thread = _RecordingThread.of_this_process()
-
-    def submit(self, batch: list[tuple[LeasedDelivery, Outcome]]) -> None:
-        assert self.thread is not None, "start() first"
-        with self.changed:
-            self.pending += 1
-        self.thread.batches.put((self, batch))
-
-    def recorded(self) -> None:
-        with self.changed:
-            self.pending -= 1
-            self.changed.notify_all()
-
-    def idle(self) -> bool:
-        return self.pending == 0
-
-    def close(self) -> None:
-        """Wait until this pump's batches are recorded (or PUMP_MAX_SECONDS)."""
-        with self.changed:
-            self.changed.wait_for(self.idle, timeout=PUMP_MAX_SECONDS)
 
 
 @dataclass
@@ -335,7 +259,7 @@ class DeliveryPump:
             for endpoint_id in gone:
                 endpoint_disable(endpoint_id=endpoint_id, reason="The receiver answered 410 Gone.")
 
-    def _round(self, sender: Sender, recorder: _Recorder | None, loop: _Loop) -> bool:
+    def _round(self, sender: Sender, recorder: Recorder | None, loop: _Loop) -> bool:
         """Take results, record what is due, claim more; False once nothing is left to do."""
         now = time.monotonic()
         in_flight = self.in_flight_total
@@ -360,7 +284,7 @@ class DeliveryPump:
             loop.next_claim_at = time.monotonic() + 0.5
         return ready
 
-    def _wait_for_work(self, recorder: _Recorder | None, loop: _Loop) -> bool:
+    def _wait_for_work(self, recorder: Recorder | None, loop: _Loop) -> bool:
         """Nothing in flight or unrecorded: wait for the recorder or the next due delivery; False when done."""
         if recorder is not None and not recorder.idle():
             time.sleep(0.01)  # what is being recorded may be due again at once
@@ -381,7 +305,7 @@ class DeliveryPump:
         sender.start()
         # Recording runs beside claiming, on a connection of its own — unless the caller holds a
         # transaction (tests), whose rows another connection could not see: then it runs here.
-        recorder = None if connection.in_atomic_block else _Recorder(self._record, keep_connection=self.in_worker)
+        recorder = None if connection.in_atomic_block else Recorder(self._record, keep_connection=self.in_worker)
         if recorder is not None:
             recorder.start()
         # Claim when half the slots are free: fewer, larger claims (each costs a round trip and a
@@ -397,6 +321,6 @@ class DeliveryPump:
         finally:
             loop.flush()
             if recorder is not None:
-                recorder.close()
+                recorder.close(timeout=PUMP_MAX_SECONDS)
             sender.close()
         return self.stats

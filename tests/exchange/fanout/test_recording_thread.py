@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from django.db import connection
 
-from exchange.services.deliveries.pump import _Recorder
+from exchange.services.deliveries.recorder import Recorder
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,10 +30,10 @@ def in_worker() -> Iterator[bool]:
 
 
 def _pump_records(record: object, *, in_worker: bool) -> None:
-    recorder = _Recorder(record, keep_connection=in_worker)  # type: ignore[arg-type]
+    recorder = Recorder(record, keep_connection=in_worker)  # type: ignore[arg-type]
     recorder.start()
     recorder.submit([])
-    recorder.close()
+    recorder.close(timeout=60)
     assert recorder.idle()
 
 
@@ -48,7 +48,7 @@ def test_pumps_record_on_one_thread_and_one_connection_even_after_a_batch_failed
     def records(batch: object) -> None:
         seen.append((threading.current_thread(), _backend_pid()))
 
-    with caplog.at_level(logging.ERROR, logger="exchange.services.deliveries.pump"):
+    with caplog.at_level(logging.ERROR, logger="exchange.services.deliveries.recorder"):
         _pump_records(records, in_worker=in_worker)
         _pump_records(fails, in_worker=in_worker)
         _pump_records(records, in_worker=in_worker)
