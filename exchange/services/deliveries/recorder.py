@@ -50,12 +50,16 @@ class RecordingThread:
             except Exception:
                 logger.exception("Recording %d delivery results failed; their leases will expire", len(batch))
             finally:
-                if self.batches.empty():
-                    if recorder.keep_connection:
-                        connection.close_if_unusable_or_obsolete()
-                    else:
-                        connection.close()
-                recorder.recorded()
+                try:
+                    if self.batches.empty():
+                        if recorder.keep_connection:
+                            connection.close_if_unusable_or_obsolete()
+                        else:
+                            connection.close()
+                except Exception:  # a connection that fails to close is dropped by the next batch's health check
+                    logger.warning("Closing the recording connection failed", exc_info=True)
+                finally:
+                    recorder.recorded()  # the pump never waits on a batch the thread is done with
 
 
 class Recorder:

@@ -4,8 +4,7 @@ and other databases (the embedded SQLite default) through the ORM. Chosen once, 
 
 Only what really differs lives here — claiming (a ranked, `SKIP LOCKED` lease in one statement),
 reading what fan-out wrote leased to a pump, recording a batch of attempts and its endpoints' failing
-spells, writing an event's
-webhook deliveries, and a median. Everything the ORM does the same on both databases is written
+spells, writing an event's webhook deliveries, and a median. Everything the ORM does the same on both databases is written
 once with the ORM by the services that call the store. Both stores run under pytest against the
 same PostgreSQL database (the `orm` store works there too); `postgres` refuses any other database.
 """
