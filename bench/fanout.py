@@ -208,7 +208,9 @@ def main() -> None:
                 raise
             elapsed = stats["last"] - started
             wait_for(lambda: Delivery.objects.filter(event=event, state="succeeded").count() == n, 60, "recording")
+            # Before the timeline's own queries (a join over every attempt so far), which are not the service's.
             if args.timeline and not warm_up:
+                cpu_after = (cpu_seconds(worker_pid), cpu_seconds(name="postgres"), cpu_seconds(receiver.pid))
                 from django.db.models import Max, Min
 
                 from exchange.models import DeliveryAttempt
@@ -219,8 +221,7 @@ def main() -> None:
                       f"fan-out rows {1000 * (dispatched - started):.0f}, first send {1000 * (sends['first'].timestamp() - started):.0f}, "
                       f"first received {1000 * (stats['first'] - started):.0f}, last send {1000 * (sends['last'].timestamp() - started):.0f}, "
                       f"last received {1000 * elapsed:.0f}", flush=True)
-                used = [after - before for before, after in zip(cpu_before, (
-                    cpu_seconds(worker_pid), cpu_seconds(name="postgres"), cpu_seconds(receiver.pid)), strict=True)]
+                used = [after - before for before, after in zip(cpu_before, cpu_after, strict=True)]
                 print(f"{'':>9}   CPU per delivery (µs): worker {1e6 * used[0] / n:.0f}, PostgreSQL (the whole "
                       f"server) {1e6 * used[1] / n:.0f}, receiver {1e6 * used[2] / n:.0f}"
                       + (f" [{services.configuration.name}]" if args.as_deployed and services.configuration else ""),
