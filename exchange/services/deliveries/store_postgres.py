@@ -40,25 +40,27 @@ LEFT JOIN exchange_feedentry f ON f.event_id = c.event_id AND f.member_id = c.me
 # them and returns them with their endpoint's URL and secrets and whether their member is active.
 _CLAIM_SQL = """
 WITH due AS (
-    SELECT id, channel, endpoint_id, next_attempt_at FROM exchange_delivery
+    SELECT ctid, channel, endpoint_id, next_attempt_at FROM exchange_delivery
     WHERE state IN ('pending', 'retrying') AND next_attempt_at <= %(now)s
       AND (lease_until IS NULL OR lease_until < %(now)s) {exclude}
     ORDER BY next_attempt_at LIMIT %(window)s
 ), ranked AS (
-    SELECT id, next_attempt_at,
+    SELECT ctid, next_attempt_at,
            row_number() OVER (PARTITION BY channel, endpoint_id ORDER BY next_attempt_at) AS rank
     FROM due
 ), picked AS (
-    -- The locking scan is a primary-key lookup of the candidates (three claims' worth, so that
-    -- concurrent claims each still find free rows), whatever the planner believes about a table
-    -- fan-out has just filled: its conditions, checked again on each locked row, are wrapped in
-    -- IS TRUE so that no other index matches them — given the bare conditions it re-read the due
-    -- index, dead entries included, once per claim or even once per candidate (15-40 ms a claim at
-    -- 5,000 due). The limit applies after SKIP LOCKED, so that two pumps claiming at once take the
-    -- next free rows, not nothing.
+    -- The locking scan goes straight to the candidates' row versions (three claims' worth, so that
+    -- concurrent claims each still find free rows) by their physical address, read in this same
+    -- statement, so no index is walked: by primary key each candidate cost a descent of the
+    -- primary-key index (random UUIDs: ~3 pages each, a third of a claim at 150,000 deliveries and
+    -- more as the table grows). A row another claim has since leased is found through its newer
+    -- version and skipped by the conditions, checked again on each locked row — wrapped in IS TRUE so
+    -- that no index matches them (given the bare conditions the planner re-read the due index, dead
+    -- entries included, once per claim or even once per candidate). The limit applies after SKIP
+    -- LOCKED, so that two pumps claiming at once take the next free rows, not nothing.
     SELECT d.id FROM exchange_delivery d
-    WHERE d.id = ANY(ARRAY(
-        SELECT id FROM ranked WHERE rank <= %(per_target)s ORDER BY next_attempt_at LIMIT %(candidates)s
+    WHERE d.ctid = ANY(ARRAY(
+        SELECT ctid FROM ranked WHERE rank <= %(per_target)s ORDER BY next_attempt_at LIMIT %(candidates)s
     ))
       AND (d.state IN ('pending', 'retrying') AND d.next_attempt_at <= %(now)s
            AND (d.lease_until IS NULL OR d.lease_until < %(now)s)) IS TRUE
