@@ -18,7 +18,7 @@ It works in a throw-away database (test_<name>) and starts its own redis-server 
 CELERY_BROKER_URL when redis-server is not on PATH). Where the server runs with autovacuum off (this
 machine's CI setting), it vacuums the delivery tables before each timed run, outside the timing, as
 autovacuum does in a deployment: over the ~170 fan-outs of `--as-deployed --repeats 21` the row
-versions each delivery leaves behind otherwise outgrow the buffers, and the later runs slow by ~15 %.
+versions each delivery leaves behind otherwise outgrow the buffers, and the later runs slow by 7-15 %.
 
 `--as-deployed` runs the service twice per repeat, interleaved (plain, deployed, plain, deployed…)
 so that the machine's load hits both alike, and prints both ratios against the same aiohttp

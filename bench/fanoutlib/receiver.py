@@ -56,6 +56,7 @@ def serve(port: int, ready: Any) -> None:
                         waiting.append((awaited, self.transport))
                 elif path == b"/_reset":
                     stats.update(count=0, paths=set(), first=None, last=None)
+                    waiting.clear()  # a waiter of an earlier run has given up (timed out)
                     self.transport.write(no_content)
                 else:
                     now = time.time()

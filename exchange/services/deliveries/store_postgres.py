@@ -52,8 +52,8 @@ WITH due AS (
     -- The locking scan goes straight to the candidates' row versions (three claims' worth, so that
     -- concurrent claims each still find free rows) by their physical address, read in this same
     -- statement, so no index is walked: by primary key each candidate cost a descent of the
-    -- primary-key index (random UUIDs: ~3 pages each, a third of a claim at 150,000 deliveries and
-    -- more as the table grows). A row another claim has since leased is found through its newer
+    -- primary-key index (random UUIDs: ~3 pages each, about a third of a claim at 150,000
+    -- deliveries). A row another claim has since leased is found through its newer
     -- version and skipped by the conditions, checked again on each locked row — wrapped in IS TRUE so
     -- that no index matches them (given the bare conditions the planner re-read the due index, dead
     -- entries included, once per claim or even once per candidate). The limit applies after SKIP
