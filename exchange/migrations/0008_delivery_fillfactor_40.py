@@ -11,14 +11,12 @@ FILLFACTOR = 40
 PREVIOUS = 60
 
 
-def fillfactor(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"ALTER TABLE exchange_delivery SET (fillfactor = {FILLFACTOR})")
+def _fillfactor(value):
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"ALTER TABLE exchange_delivery SET (fillfactor = {value})")
 
-
-def fillfactor_previous(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"ALTER TABLE exchange_delivery SET (fillfactor = {PREVIOUS})")
+    return run
 
 
 class Migration(migrations.Migration):
@@ -28,5 +26,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(fillfactor, fillfactor_previous),
+        migrations.RunPython(_fillfactor(FILLFACTOR), _fillfactor(PREVIOUS)),
     ]

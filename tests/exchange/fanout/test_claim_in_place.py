@@ -17,7 +17,7 @@ from tests.factories import Network
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
-ENDPOINTS = 120  # six pages of fresh rows at 40 %; at 60 % four, of which a third of the rows would move
+ENDPOINTS = 120  # six pages of fresh rows at 40 %; at 60 % five, where a third of the rows moved
 
 
 def _updates() -> tuple[int, int]:
